@@ -1,0 +1,244 @@
+"""Read and write ``.bittern`` model files (``docs/format.md``, version 1)."""
+
+import struct
+import zlib
+
+import numpy as np
+import torch
+
+from .packing import n_words, pack_bits, unpack_bits
+from .spec import U8, Enc, Kind, LayerSpec, ModelSpec, SpecError, WEnc
+
+__all__ = ["MAGIC", "VERSION", "HEADER_BYTES", "LAYER_BYTES", "ModelFileError",
+           "to_bytes", "from_bytes", "save", "load"]
+
+MAGIC = b"BTRN"
+VERSION = 1
+HEADER_BYTES = 64
+LAYER_BYTES = 96
+_HEADER = struct.Struct("<4s15I")
+_LAYER = struct.Struct("<24I")
+_LAYER_FIELDS = ("kind", "in_enc", "in_bits", "w_enc", "w_bits", "out_enc", "out_bits", "n_thr",
+                 "in_h", "in_w", "in_c", "out_c", "kernel", "stride", "pad", "pool", "out_h",
+                 "out_w", "packs", "acc_bound", "w_offset", "w_bytes", "t_offset", "t_bytes")
+
+
+class ModelFileError(SpecError):
+    """A model file that cannot be read; the message names the field and the layer."""
+
+
+def _align4(b):
+    return b + bytes(-len(b) % 4)
+
+
+
+def _weight_blob(layer):
+    w = layer.weights.astype(np.int64)
+    if layer.w_enc == WEnc.BINARY:
+        return pack_bits(torch.from_numpy(w > 0)).numpy().astype("<u4").tobytes()
+    if layer.w_enc == WEnc.TERNARY:
+        nz = pack_bits(torch.from_numpy(w != 0)).numpy().astype("<u4").tobytes()
+        neg = pack_bits(torch.from_numpy(w < 0)).numpy().astype("<u4").tobytes()
+        return nz + neg
+    if layer.w_enc == WEnc.SPARSE:
+        words = pack_bits(torch.from_numpy(w > 0)).numpy()            # [out, in/32]
+        idx = layer.pack_index.astype(np.int64)
+        kept = np.take_along_axis(words, idx, axis=1)
+        return _align4(kept.astype("<u4").tobytes() + idx.astype("<u2").tobytes())
+    if layer.w_enc == WEnc.INT:
+        return _align4(w.astype("i1").tobytes())
+    raise SpecError(f"unknown weight encoding {layer.w_enc!r}")
+
+
+def _threshold_blob(layer):
+    if layer.n_thr == 0:
+        return b""
+    t = np.concatenate([layer.directions.reshape(-1, 1), layer.thresholds], axis=1)
+    return t.astype("<i4").tobytes()
+
+
+def to_bytes(spec: ModelSpec) -> bytes:
+    spec.validate()
+    n = len(spec.layers)
+    offset = HEADER_BYTES + n * LAYER_BYTES
+    records, blobs = [], []
+    for layer in spec.layers:
+        wb, tb = _weight_blob(layer), _threshold_blob(layer)
+        w_off = offset
+        offset += len(wb)
+        t_off = offset if tb else 0
+        offset += len(tb)
+        blobs += [wb, tb]
+        records.append(_LAYER.pack(
+            int(layer.kind), int(layer.in_enc), layer.in_bits, int(layer.w_enc), layer.w_bits,
+            int(layer.out_enc), 32 if layer.out_enc == Enc.SCORES else layer.out_bits,
+            layer.n_thr, layer.in_h, layer.in_w, layer.in_c, layer.out_c, layer.kernel,
+            layer.stride, layer.pad, layer.pool, layer.out_h, layer.out_w, layer.packs,
+            layer.acc_bound, w_off, len(wb), t_off, len(tb)))
+    body = b"".join(records) + b"".join(blobs)
+    header = _HEADER.pack(MAGIC, VERSION, HEADER_BYTES, LAYER_BYTES, n, HEADER_BYTES + len(body),
+                          zlib.crc32(body), spec.in_h, spec.in_w, spec.in_c,
+                          spec.input_threshold, spec.crop_lo, spec.crop_hi, spec.n_classes,
+                          max_act_bytes(spec), 0)
+    return header + body
+
+
+def max_act_bytes(spec):
+    """Largest activation tensor in the runtime layout (packed per pixel, or bytes)."""
+    sizes = [spec.input_features]
+    for layer in spec.layers:
+        px = layer.out_h * layer.out_w
+        if layer.out_enc == Enc.BINARY:
+            sizes.append(px * n_words(layer.out_c) * 4)
+        elif layer.out_enc == Enc.TERNARY:
+            sizes.append(2 * px * n_words(layer.out_c) * 4)
+        elif layer.out_enc == Enc.UINT:
+            sizes.append(px * layer.out_c)
+        else:
+            sizes.append(4 * layer.out_c)
+    return max(sizes)
+
+
+def _blob(data, off, size, at, what):
+    if off % 4:
+        raise ModelFileError(f"{at}: {what} offset {off} is not 4-byte aligned")
+    if off < HEADER_BYTES or off + size > len(data):
+        raise ModelFileError(f"{at}: {what} [{off}, {off + size}) lies outside the file "
+                             f"({len(data)} bytes)")
+    return data[off: off + size]
+
+
+def _words(blob, shape):
+    return np.frombuffer(blob, dtype="<u4").astype(np.int64).reshape(shape)
+
+
+def _check_pad(words, n, at, what):
+    full = unpack_bits(torch.from_numpy(words), n_words(n) * 32)
+    if bool(full[..., n:].any()):
+        raise ModelFileError(f"{at}: {what} has a set pad bit (bits {n}.. of the last word must be 0)")
+    return unpack_bits(torch.from_numpy(words), n).numpy()
+
+
+def _expect(at, what, got, want):
+    if got != want:
+        raise ModelFileError(f"{at}: {what} is {got}, expected {want}")
+
+
+def _read_layer(data, i, r):
+    at = f"layer {i}"
+    try:
+        kind, w_enc = Kind(r["kind"]), WEnc(r["w_enc"])
+        out_enc = Enc(r["out_enc"])
+    except ValueError as e:
+        raise ModelFileError(f"{at}: {e}") from None
+    k, in_c, out_c = r["kernel"], r["in_c"], r["out_c"]
+    if min(k, in_c, out_c) < 1 or in_c > 1 << 20 or out_c > 1 << 16 or k > 15:
+        raise ModelFileError(f"{at}: implausible shape kernel={k} in_c={in_c} out_c={out_c}")
+    taps = out_c * k * k
+    wb = _blob(data, r["w_offset"], r["w_bytes"], at, "weight blob")
+    words = n_words(in_c)
+    if w_enc == WEnc.BINARY:
+        _expect(at, "weight blob size", len(wb), taps * words * 4)
+        bits = _check_pad(_words(wb, (out_c, k, k, words)), in_c, at, "binary weights")
+        w = 2 * bits - 1
+    elif w_enc == WEnc.TERNARY:
+        _expect(at, "weight blob size", len(wb), 2 * taps * words * 4)
+        half = len(wb) // 2
+        nz = _check_pad(_words(wb[:half], (out_c, k, k, words)), in_c, at, "ternary nz plane")
+        neg = _check_pad(_words(wb[half:], (out_c, k, k, words)), in_c, at, "ternary neg plane")
+        if bool((neg & ~nz.astype(bool)).any()):
+            raise ModelFileError(f"{at}: ternary weights have neg set where nz is 0")
+        w = nz * (1 - 2 * neg)
+    elif w_enc == WEnc.SPARSE:
+        p = r["packs"]
+        if kind != Kind.DENSE or in_c % 32 or not 1 <= p <= words:
+            raise ModelFileError(f"{at}: sparse layer needs dense kind, in_c % 32 == 0 and "
+                                 f"1 <= packs <= {words}, got packs={p}, in_c={in_c}")
+        _expect(at, "weight blob size", len(wb), out_c * p * 4 + (-(out_c * p * 2) % 4) + out_c * p * 2)
+        kept = _words(wb[: out_c * p * 4], (out_c, p))
+        idx = np.frombuffer(wb[out_c * p * 4: out_c * p * 6], dtype="<u2").astype(np.int64).reshape(out_c, p)
+        if idx.max() >= words or (p > 1 and not (np.diff(idx, axis=1) > 0).all()):
+            raise ModelFileError(f"{at}: sparse pack index out of range or not increasing")
+        full = np.zeros((out_c, words), dtype=np.int64)
+        np.put_along_axis(full, idx, kept, axis=1)
+        bits = unpack_bits(torch.from_numpy(full), in_c).numpy()
+        mask = np.zeros((out_c, words), dtype=bool)
+        np.put_along_axis(mask, idx, True, axis=1)
+        w = (2 * bits - 1) * np.repeat(mask, 32, axis=1)
+        w = w.reshape(out_c, 1, 1, in_c)
+    else:
+        _expect(at, "weight blob size", len(wb), taps * in_c + (-(taps * in_c) % 4))
+        w = np.frombuffer(wb[: taps * in_c], dtype="i1").astype(np.int64).reshape(out_c, k, k, in_c)
+    w = w.reshape(out_c, in_c) if kind == Kind.DENSE else w.reshape(out_c, k, k, in_c)
+    L = r["n_thr"]
+    thr = dirs = None
+    if L:
+        tb = _blob(data, r["t_offset"], r["t_bytes"], at, "threshold blob")
+        _expect(at, "threshold blob size", len(tb), out_c * (1 + L) * 4)
+        t = np.frombuffer(tb, dtype="<i4").astype(np.int64).reshape(out_c, 1 + L)
+        dirs, thr = t[:, 0].copy(), t[:, 1:].copy()
+    layer = LayerSpec(kind=kind, in_enc=r["in_enc"], in_bits=r["in_bits"], w_enc=w_enc,
+                      w_bits=r["w_bits"], out_enc=out_enc,
+                      out_bits=0 if out_enc == Enc.SCORES else r["out_bits"],
+                      in_h=r["in_h"], in_w=r["in_w"], in_c=in_c, out_c=out_c,
+                      weights=w.astype(np.int8), kernel=k, stride=r["stride"], pad=r["pad"],
+                      pool=r["pool"], thresholds=thr, directions=dirs,
+                      pack_index=idx.astype(np.uint16) if w_enc == WEnc.SPARSE else None)
+    try:
+        layer.validate(i)
+    except SpecError as e:
+        raise ModelFileError(str(e)) from None
+    _expect(at, "n_thr", L, layer.n_thr)
+    _expect(at, "out_h", r["out_h"], layer.out_h)
+    _expect(at, "out_w", r["out_w"], layer.out_w)
+    _expect(at, "acc_bound", r["acc_bound"], layer.acc_bound)
+    return layer
+
+
+def from_bytes(data: bytes, *, name="model") -> ModelSpec:
+    data = bytes(data)
+    if len(data) < HEADER_BYTES:
+        raise ModelFileError(f"{name}: truncated: {len(data)} bytes, a header alone is {HEADER_BYTES}")
+    h = _HEADER.unpack_from(data)
+    magic, version, header_bytes, layer_bytes, n, file_bytes, crc = h[:7]
+    if magic != MAGIC:
+        raise ModelFileError(f"{name}: not a bittern model file (magic {magic!r}, expected {MAGIC!r})")
+    if version != VERSION:
+        raise ModelFileError(f"{name}: model file version {version}, this bittern reads version "
+                             f"{VERSION}; re-export the model with this version")
+    _expect(name, "header_bytes", header_bytes, HEADER_BYTES)
+    _expect(name, "layer_bytes", layer_bytes, LAYER_BYTES)
+    if file_bytes > len(data):
+        raise ModelFileError(f"{name}: truncated: header says {file_bytes} bytes, file has {len(data)}")
+    if file_bytes < len(data):
+        raise ModelFileError(f"{name}: {len(data) - file_bytes} trailing bytes after the "
+                             f"{file_bytes} the header declares")
+    if not 1 <= n <= 64 or HEADER_BYTES + n * LAYER_BYTES > len(data):
+        raise ModelFileError(f"{name}: n_layers {n} is not 1..64 or its table does not fit")
+    if zlib.crc32(data[HEADER_BYTES:]) != crc:
+        raise ModelFileError(f"{name}: CRC-32 mismatch (file corrupted)")
+    in_h, in_w, in_c, thr, crop_lo, crop_hi, n_classes = h[7:14]
+    layers = []
+    for i in range(n):
+        rec = dict(zip(_LAYER_FIELDS, _LAYER.unpack_from(data, HEADER_BYTES + i * LAYER_BYTES)))
+        layers.append(_read_layer(data, i, rec))
+    spec = ModelSpec(layers=layers, in_h=in_h, in_w=in_w, in_c=in_c, input_threshold=thr,
+                     crop_lo=crop_lo, crop_hi=crop_hi)
+    try:
+        spec.validate()
+    except SpecError as e:
+        raise ModelFileError(f"{name}: {e}") from None
+    _expect(name, "n_classes", n_classes, spec.n_classes)
+    return spec
+
+
+def save(spec: ModelSpec, path):
+    data = to_bytes(spec)
+    with open(path, "wb") as f:
+        f.write(data)
+    return len(data)
+
+
+def load(path) -> ModelSpec:
+    with open(path, "rb") as f:
+        return from_bytes(f.read(), name=str(path))
