@@ -1,0 +1,258 @@
+"""The accelerator's register and memory map, defined once.
+
+Everything a bus master needs (addresses, fields, access, reset values, error causes, buffer
+windows) lives in this module. ``docs/registers.md`` and ``runtime/include/bittern_regs.h`` are
+generated from it (``python -m bittern.rtl.regmap``) and the RTL (``rtl/accelerator.py``) decodes
+the same constants, so no address is ever copied by hand.
+
+All addresses are **byte** addresses of 32-bit words (the Wishbone target takes word addresses,
+``adr = byte_address >> 2``; the SPI bridge sends byte addresses). Reads of unmapped addresses
+return 0 and set the ``BAD_ADDRESS`` error.
+"""
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+__all__ = ["Field", "Register", "Window", "Cause", "REGISTERS", "WINDOWS", "DESC_BASE",
+           "DESC_STRIDE", "DESC_WORDS", "MAX_LAYERS", "ADDR_BITS", "ID_VALUE", "VERSION",
+           "reg", "field_of", "desc_addr", "generate_markdown", "generate_c_header", "write_generated"]
+
+ID_VALUE = 0x41525442       # "BTRA" little-endian: identifies a bittern accelerator
+VERSION = 1                 # bumped only on incompatible map changes
+ADDR_BITS = 20              # byte address space: 1 MiB
+MAX_LAYERS = 16
+DESC_BASE = 0x100
+DESC_WORDS = 8
+DESC_STRIDE = DESC_WORDS * 4
+
+
+class Cause(IntEnum):
+    """Error causes, reported in ``STATUS.CAUSE`` (the first error wins until cleared)."""
+    NONE = 0
+    START_WHILE_BUSY = 1      # CTRL.START written while STATUS.BUSY
+    UNSUPPORTED_LAYER = 2     # descriptor kind/encodings not implemented in hardware
+    WBUF_OVERFLOW = 3         # a layer's weights run past the weight buffer
+    ABUF_OVERFLOW = 4         # a layer's input or output runs past the activation buffer
+    TBUF_OVERFLOW = 5         # a layer's thresholds run past the threshold buffer
+    SBUF_OVERFLOW = 6         # the scores run past the score buffer
+    BAD_LAYER_COUNT = 7       # N_LAYERS is 0 or more than MAX_LAYERS
+    BAD_SHAPE = 8             # IN_FEATURES or OUT_FEATURES is 0
+    BAD_ADDRESS = 9           # bus access to an unmapped address or a read-only register write
+    BUS_WHILE_BUSY = 10       # buffer or descriptor write while a run is in progress
+    SCORES_NOT_LAST = 11      # a scores layer before the last, or a last layer without scores
+
+
+CAUSE_DOC = {
+    Cause.NONE: "no error",
+    Cause.START_WHILE_BUSY: "`CTRL.START` written while `STATUS.BUSY` is set; the run in progress continues",
+    Cause.UNSUPPORTED_LAYER: "a descriptor's kind or encodings are not implemented (only dense, binary "
+                             "input, binary weights, binary or scores output); the run stops before it",
+    Cause.WBUF_OVERFLOW: "a layer's weights would run past the end of the weight buffer",
+    Cause.ABUF_OVERFLOW: "a layer's input or output vector would run past the activation buffer",
+    Cause.TBUF_OVERFLOW: "a layer's thresholds would run past the threshold buffer",
+    Cause.SBUF_OVERFLOW: "the last layer's scores would run past the score buffer",
+    Cause.BAD_LAYER_COUNT: "`N_LAYERS` is 0 or larger than `MAX_LAYERS`",
+    Cause.BAD_SHAPE: "`IN_FEATURES` or `OUT_FEATURES` of a descriptor is 0",
+    Cause.BAD_ADDRESS: "bus access to an unmapped address, or a write to a read-only register",
+    Cause.BUS_WHILE_BUSY: "a buffer or descriptor write while `STATUS.BUSY`; the write is dropped",
+    Cause.SCORES_NOT_LAST: "a scores (`out_enc`=0) layer is not the last one, or the last one is not scores",
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    lsb: int
+    width: int
+    doc: str
+
+    @property
+    def mask(self):
+        return ((1 << self.width) - 1) << self.lsb
+
+
+@dataclass(frozen=True)
+class Register:
+    name: str
+    offset: int
+    access: str             # "RO", "RW", "WO" (WO fields are strobes and read as 0)
+    reset: int
+    doc: str
+    fields: tuple = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Window:
+    name: str
+    base: int
+    size: int               # bytes of address space reserved; the buffer's depth is in a CFG register
+    doc: str
+
+
+REGISTERS = (
+    Register("ID", 0x000, "RO", ID_VALUE, "Identification: the bytes `BTRA`."),
+    Register("VERSION", 0x004, "RO", VERSION, "Register map version."),
+    Register("CONFIG", 0x008, "RO", 0, "Array geometry of this build (reset value depends on the build).", (
+        Field("ROWS", 0, 8, "output channels per tile (array rows)"),
+        Field("COLS", 8, 8, "input vectors per batch (array columns)"),
+        Field("LANES", 16, 8, "bits per PE word (32)"),
+    )),
+    Register("WBUF_DEPTH", 0x00C, "RO", 0, "Weight buffer depth in words per row bank."),
+    Register("ABUF_DEPTH", 0x010, "RO", 0, "Activation buffer depth in words per column bank."),
+    Register("TBUF_DEPTH", 0x014, "RO", 0, "Threshold buffer depth in channel entries."),
+    Register("SBUF_DEPTH", 0x018, "RO", 0, "Score buffer depth in 32-bit words."),
+    Register("CTRL", 0x020, "WO", 0, "Control strobes (write 1 to act; reads 0).", (
+        Field("START", 0, 1, "run layers 0..N_LAYERS-1 on the batch in the activation buffer"),
+        Field("CLEAR", 1, 1, "clear STATUS.DONE, STATUS.ERROR and STATUS.CAUSE"),
+    )),
+    Register("STATUS", 0x024, "RO", 0, "Run state and the first error since the last CLEAR.", (
+        Field("BUSY", 0, 1, "a run is in progress"),
+        Field("DONE", 1, 1, "the last run finished (set with ERROR when a run stops early)"),
+        Field("ERROR", 2, 1, "an error occurred; CAUSE says which"),
+        Field("CAUSE", 8, 4, "error cause (see the table of causes)"),
+        Field("LAYER", 16, 4, "layer being run, or the layer whose descriptor caused the error"),
+    )),
+    Register("N_LAYERS", 0x028, "RW", 0, "Number of layer descriptors to run (1..MAX_LAYERS)."),
+    Register("PERF_CYCLES", 0x030, "RO", 0, "Clock cycles spent busy in the last run (cleared by START)."),
+    Register("PERF_ACTIVE", 0x034, "RO", 0, "Cycles in which the array consumed a weight/activation word "
+             "(every PE active); utilisation = PERF_ACTIVE / PERF_CYCLES."),
+    Register("PERF_TILES", 0x038, "RO", 0, "Output tiles computed in the last run."),
+)
+
+# Descriptor i occupies DESC_BASE + i*DESC_STRIDE .. + DESC_STRIDE-1.
+DESCRIPTOR = (
+    Register("D_CFG", 0x00, "RW", 0, "Layer kind and encodings, with the model file's enum values.", (
+        Field("KIND", 0, 4, "1 dense (2 conv2d: unsupported)"),
+        Field("IN_ENC", 4, 4, "1 binary (others unsupported)"),
+        Field("W_ENC", 8, 4, "1 binary (others unsupported)"),
+        Field("OUT_ENC", 12, 4, "1 binary (via thresholds) or 0 scores (last layer only)"),
+    )),
+    Register("D_IN_FEATURES", 0x04, "RW", 0, "Input features N (>= 1); the layer reads ceil(N/32) words."),
+    Register("D_OUT_FEATURES", 0x08, "RW", 0, "Output features M (>= 1)."),
+    Register("D_W_BASE", 0x0C, "RW", 0, "First weight-bank word of the layer (same in every row bank)."),
+    Register("D_A_IN", 0x10, "RW", 0, "First activation-bank word of the input vector."),
+    Register("D_A_OUT", 0x14, "RW", 0, "First activation-bank word of the output (binary), or first "
+             "score row (scores: class m of column c goes to score word (A_OUT+m)*COLS+c)."),
+    Register("D_T_BASE", 0x18, "RW", 0, "First threshold entry of the layer (binary output only)."),
+)
+
+WINDOWS = (
+    Window("WBUF", 0x40000, 0x40000, "Weight buffer. Window word j is word j//ROWS of row bank j%ROWS. "
+           "Weight word k of output channel m = t*ROWS+r of a layer goes to bank r, bank word "
+           "W_BASE + t*ceil(N/32) + k."),
+    Window("ABUF", 0x80000, 0x20000, "Activation buffer. Window word j is word j//COLS of column bank "
+           "j%COLS: input vector c, word k goes to window word (A_IN+k)*COLS + c."),
+    Window("TBUF", 0xA0000, 0x20000, "Threshold buffer, two words per entry: word 2e is the threshold "
+           "T (int32), word 2e+1 bit 0 is 1 for direction d = -1. Channel m of a layer is entry T_BASE+m."),
+    Window("SBUF", 0xC0000, 0x20000, "Score buffer (read-only from the bus): int32 class scores."),
+)
+
+_BY_NAME = {r.name: r for r in REGISTERS}
+
+
+def reg(name):
+    """The :class:`Register` called ``name`` (KeyError names it)."""
+    return _BY_NAME[name]
+
+
+def field_of(reg_name, field_name):
+    for f in (_BY_NAME.get(reg_name) or {r.name: r for r in DESCRIPTOR}[reg_name]).fields:
+        if f.name == field_name:
+            return f
+    raise KeyError(f"{reg_name} has no field {field_name}")
+
+
+def desc_addr(layer, name):
+    """Byte address of descriptor register ``name`` of layer ``layer``."""
+    if not 0 <= layer < MAX_LAYERS:
+        raise ValueError(f"layer must be 0..{MAX_LAYERS - 1}, not {layer}")
+    return DESC_BASE + layer * DESC_STRIDE + {r.name: r for r in DESCRIPTOR}[name].offset
+
+
+def window(name):
+    return {w.name: w for w in WINDOWS}[name]
+
+
+# ---- generators ---------------------------------------------------------------------------
+
+def generate_markdown():
+    out = ["# Accelerator register map",
+           "",
+           "Generated from `rtl/regmap.py` by `python -m bittern.rtl.regmap`; do not edit by hand.",
+           "Byte addresses of 32-bit words (Wishbone `adr` = byte address >> 2).",
+           f"Map version {VERSION}; `ID` reads `0x{ID_VALUE:08X}`.",
+           "",
+           "## Registers",
+           "",
+           "| offset | name | access | reset | description |",
+           "| --- | --- | --- | --- | --- |"]
+    for r in REGISTERS:
+        out.append(f"| `0x{r.offset:03X}` | `{r.name}` | {r.access} | `0x{r.reset:X}` | {r.doc} |")
+    out += ["", "### Fields", "", "| register | field | bits | description |", "| --- | --- | --- | --- |"]
+    for r in REGISTERS + DESCRIPTOR:
+        for f in r.fields:
+            bits = f"{f.lsb + f.width - 1}:{f.lsb}" if f.width > 1 else f"{f.lsb}"
+            out.append(f"| `{r.name}` | `{f.name}` | {bits} | {f.doc} |")
+    out += ["", "## Layer descriptors", "",
+            f"{MAX_LAYERS} descriptors of {DESC_WORDS} words; descriptor `i` starts at "
+            f"`0x{DESC_BASE:03X} + i*0x{DESC_STRIDE:X}`.", "",
+            "| offset | name | description |", "| --- | --- | --- |"]
+    for r in DESCRIPTOR:
+        out.append(f"| `+0x{r.offset:02X}` | `{r.name}` | {r.doc} |")
+    out += ["", "## Buffer windows", "", "| base | size | name | description |", "| --- | --- | --- | --- |"]
+    for w in WINDOWS:
+        out.append(f"| `0x{w.base:05X}` | `0x{w.size:X}` | `{w.name}` | {w.doc} |")
+    out += ["", "## Error causes (`STATUS.CAUSE`)", "", "| value | name | meaning |", "| --- | --- | --- |"]
+    for c in Cause:
+        out.append(f"| {int(c)} | `{c.name}` | {CAUSE_DOC[c]} |")
+    return "\n".join(out) + "\n"
+
+
+def generate_c_header():
+    p = "BT_ACC_"
+    out = ["/* Generated from rtl/regmap.py by `python -m bittern.rtl.regmap`; do not edit. */",
+           "#ifndef BITTERN_REGS_H", "#define BITTERN_REGS_H", "",
+           f"#define {p}ID_VALUE 0x{ID_VALUE:08X}u",
+           f"#define {p}MAP_VERSION {VERSION}u",
+           f"#define {p}ADDR_BITS {ADDR_BITS}u",
+           f"#define {p}MAX_LAYERS {MAX_LAYERS}u",
+           f"#define {p}DESC_BASE 0x{DESC_BASE:03X}u",
+           f"#define {p}DESC_STRIDE 0x{DESC_STRIDE:02X}u",
+           f"#define {p}DESC(i, reg) ({p}DESC_BASE + (uint32_t)(i) * {p}DESC_STRIDE + (reg))", "",
+           "/* Registers (byte offsets) */"]
+    for r in REGISTERS:
+        out.append(f"#define {p}{r.name} 0x{r.offset:03X}u  /* {r.access} */")
+        for f in r.fields:
+            out.append(f"#define {p}{r.name}_{f.name}_SHIFT {f.lsb}u")
+            out.append(f"#define {p}{r.name}_{f.name}_MASK 0x{f.mask:08X}u")
+    out += ["", "/* Descriptor registers (offsets inside one descriptor) */"]
+    for r in DESCRIPTOR:
+        out.append(f"#define {p}{r.name} 0x{r.offset:02X}u")
+        for f in r.fields:
+            out.append(f"#define {p}{r.name}_{f.name}_SHIFT {f.lsb}u")
+            out.append(f"#define {p}{r.name}_{f.name}_MASK 0x{f.mask:08X}u")
+    out += ["", "/* Buffer windows (byte base addresses and sizes) */"]
+    for w in WINDOWS:
+        out.append(f"#define {p}{w.name}_BASE 0x{w.base:05X}u")
+        out.append(f"#define {p}{w.name}_SIZE 0x{w.size:05X}u")
+    out += ["", "/* Error causes (STATUS.CAUSE) */"]
+    for c in Cause:
+        out.append(f"#define {p}CAUSE_{c.name} {int(c)}u")
+    out += ["", "#endif /* BITTERN_REGS_H */", ""]
+    return "\n".join(out)
+
+
+def write_generated(root):
+    """Write docs/registers.md and runtime/include/bittern_regs.h under the checkout ``root``."""
+    from pathlib import Path
+    root = Path(root)
+    (root / "docs").mkdir(exist_ok=True)
+    (root / "runtime" / "include").mkdir(parents=True, exist_ok=True)
+    (root / "docs" / "registers.md").write_text(generate_markdown())
+    (root / "runtime" / "include" / "bittern_regs.h").write_text(generate_c_header())
+
+
+if __name__ == "__main__":
+    import sys
+    from pathlib import Path
+    write_generated(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent)
