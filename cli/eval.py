@@ -1,0 +1,58 @@
+"""``bittern eval``: golden integer accuracy beside the float fake-quantized accuracy."""
+
+import numpy as np
+import torch
+
+from bittern.model import fileformat, golden
+from bittern.model.data import load_dataset
+from bittern.model.fold import export_spec
+from bittern.model.train import float_accuracy, load_checkpoint
+
+
+def register(sub):
+    p = sub.add_parser("eval", help="held-out accuracy: golden integer model vs float model",
+                       description="Evaluate on the held-out split. With a checkpoint, the float "
+                                   "fake-quantized model and its folded integer model are run "
+                                   "side by side and must agree on every label.")
+    p.add_argument("model", help="checkpoint (.pt) or model file (.bittern)")
+    p.add_argument("--data", default=None, help="dataset (default: the one it was trained on)")
+    p.set_defaults(func=run)
+
+
+def evaluate(net_or_spec, data):
+    """Returns a dict of accuracies and agreement on the held-out split."""
+    ds = load_dataset(data)
+    out = {"data": ds.name, "images": len(ds.test_x)}
+    if isinstance(net_or_spec, torch.nn.Module):
+        net = net_or_spec
+        out["float_accuracy"] = float_accuracy(net, ds.test_x, ds.test_y)
+        spec = export_spec(net)
+        with torch.no_grad():
+            fscores = net.double().scores(torch.from_numpy(ds.test_x))[0].round().long()
+        net.float()
+    else:
+        spec, fscores = net_or_spec, None
+    res = golden.run(spec, ds.test_x)
+    out["golden_accuracy"] = float(np.mean(res.labels.numpy() == ds.test_y))
+    if fscores is not None:
+        out["scores_identical"] = bool(torch.equal(fscores, res.scores))
+    out["model_bytes"] = len(fileformat.to_bytes(spec))
+    return out
+
+
+def run(args):
+    if args.model.endswith(".bittern"):
+        spec = fileformat.load(args.model)
+        r = evaluate(spec, args.data or "mnist5k")
+    else:
+        net, meta = load_checkpoint(args.model)
+        r = evaluate(net, args.data or meta.get("data", "mnist5k"))
+    print(f"held-out {r['data']}: {r['images']} images, model {r['model_bytes']} bytes")
+    if "float_accuracy" in r:
+        print(f"  float fake-quant accuracy : {r['float_accuracy']:.4f}")
+    print(f"  golden integer accuracy   : {r['golden_accuracy']:.4f}")
+    if "scores_identical" in r:
+        same = "identical" if r["scores_identical"] else "DIFFERENT (contract broken)"
+        print(f"  class scores float vs int : {same}")
+        return 0 if r["scores_identical"] else 1
+    return 0

@@ -1,0 +1,107 @@
+"""Training loop for :class:`BitNet` (CPU, seeded, with a progress bar)."""
+
+import math
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from .layers import BitNet
+from .sparsity import prune_packs
+
+__all__ = ["TrainResult", "train", "float_accuracy", "CHECKPOINT_VERSION", "save_checkpoint",
+           "load_checkpoint"]
+
+CHECKPOINT_VERSION = 1
+
+
+class TrainResult:
+    def __init__(self, net, history, seconds):
+        self.net, self.history, self.seconds = net, history, seconds
+
+
+def _batches(n, size, rng):
+    order = rng.permutation(n)
+    for i in range(0, n, size):
+        yield order[i: i + size]
+
+
+def float_accuracy(net, images, labels, *, batch=1000):
+    """Accuracy of the float fake-quantized model (eval mode)."""
+    net.eval()
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, len(images), batch):
+            s = net(torch.from_numpy(images[i: i + batch]))
+            correct += int((s.argmax(1).numpy() == labels[i: i + batch]).sum())
+    return correct / max(len(images), 1)
+
+
+def train(config, dataset, *, epochs=20, batch=100, lr=0.01, seed=0, progress=True):
+    """Train a network from ``config`` on ``dataset.train_*``; the test split is never touched.
+
+    Sparse blocks train dense for the first third of the epochs, are then pruned to their pack
+    budget (3PXNet), and retrain with the mask fixed.
+    """
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    net = BitNet(config)
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    steps = epochs * math.ceil(len(dataset.train_x) / batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(steps, 1),
+                                                pct_start=0.15)
+    prune_at = max(1, epochs // 3) if any(b.w_enc == "sparse" for b in net.blocks) else None
+    x_all = torch.from_numpy(dataset.train_x)
+    y_all = torch.from_numpy(dataset.train_y)
+    history = []
+    start = time.time()
+    bar = tqdm(total=steps, desc=f"train {config.get('name', 'net')}", disable=not progress,
+               unit="step", leave=False)
+    for epoch in range(epochs):
+        if prune_at is not None and epoch == prune_at:
+            for blk in net.blocks:
+                if blk.w_enc == "sparse":
+                    prune_packs(blk)
+        net.train()
+        total, correct, loss_sum = 0, 0, 0.0
+        for idx in _batches(len(x_all), batch, rng):
+            xb, yb = x_all[idx], y_all[idx]
+            out = net(xb)
+            loss = F.cross_entropy(out, yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            net.clip_latent()
+            total += len(idx)
+            correct += int((out.argmax(1) == yb).sum())
+            loss_sum += float(loss.detach()) * len(idx)
+            bar.update(1)
+        history.append({"epoch": epoch + 1, "loss": loss_sum / total, "train_acc": correct / total})
+        bar.set_postfix(loss=f"{loss_sum / total:.3f}", acc=f"{correct / total:.3f}")
+    bar.close()
+    if prune_at is not None and prune_at >= epochs:  # too few epochs to retrain: prune anyway
+        for blk in net.blocks:
+            if blk.w_enc == "sparse":
+                prune_packs(blk)
+    net.eval()
+    return TrainResult(net, history, time.time() - start)
+
+
+def save_checkpoint(path, net, *, meta):
+    torch.save({"format": "bittern-checkpoint", "version": CHECKPOINT_VERSION,
+                "config": net.config, "state_dict": net.state_dict(), "meta": meta}, path)
+
+
+def load_checkpoint(path):
+    data = torch.load(path, map_location="cpu", weights_only=False)
+    if not isinstance(data, dict) or data.get("format") != "bittern-checkpoint":
+        raise ValueError(f"{path}: not a bittern training checkpoint")
+    if data.get("version") != CHECKPOINT_VERSION:
+        raise ValueError(f"{path}: checkpoint version {data.get('version')}, this bittern reads "
+                         f"version {CHECKPOINT_VERSION}")
+    net = BitNet(data["config"])
+    net.load_state_dict(data["state_dict"])
+    return net.eval(), data.get("meta", {})

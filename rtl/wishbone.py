@@ -1,0 +1,89 @@
+"""Wishbone B4 classic target, turned into the accelerator's simple register port.
+
+The register port (``RegPort``) is what the accelerator decodes: one-cycle ``w_stb``/``r_stb``
+strobes with a word address, and read data valid the cycle after ``r_stb``. ``WishboneTarget``
+adapts a Wishbone B4 *classic* (non-pipelined) 32-bit bus to it with a fixed latency of one wait
+state: ``ack`` rises exactly two cycles after ``cyc & stb`` (``latency`` property), for reads and
+writes alike, so a bus never hangs. Byte selects are not supported: every access is a full word
+(``sel`` is ignored; the register map has no byte fields).
+"""
+
+from amaranth import *
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+__all__ = ["wishbone_signature", "regport_signature", "WishboneTarget"]
+
+
+def wishbone_signature(addr_width):
+    """Signature of a 32-bit Wishbone B4 classic bus, from the master's point of view."""
+    if not isinstance(addr_width, int) or not 1 <= addr_width <= 30:
+        raise TypeError(f"Address width must be an integer in 1..30, not {addr_width!r}")
+    return wiring.Signature({
+        "adr": Out(addr_width), "dat_w": Out(32), "dat_r": In(32), "sel": Out(4),
+        "cyc": Out(1), "stb": Out(1), "we": Out(1), "ack": In(1), "err": In(1),
+    })
+
+
+def regport_signature(addr_width):
+    """Signature of the accelerator's register port, from the master's point of view."""
+    if not isinstance(addr_width, int) or not 1 <= addr_width <= 30:
+        raise TypeError(f"Address width must be an integer in 1..30, not {addr_width!r}")
+    return wiring.Signature({
+        "addr": Out(addr_width), "w_data": Out(32), "w_stb": Out(1), "r_stb": Out(1),
+        "r_data": In(32),
+    })
+
+
+class WishboneTarget(wiring.Component):
+    """Wishbone B4 classic target driving a :func:`regport_signature` master port.
+
+    Parameters
+    ----------
+    addr_width : int
+        Word address bits (the byte address space is ``addr_width + 2`` bits).
+
+    Members
+    -------
+    bus : ``In(wishbone_signature(addr_width))``
+    port : ``Out(regport_signature(addr_width))``
+    """
+
+    def __init__(self, *, addr_width):
+        if not isinstance(addr_width, int) or not 1 <= addr_width <= 30:
+            raise TypeError(f"Address width must be an integer in 1..30, not {addr_width!r}")
+        self._addr_width = addr_width
+        super().__init__({
+            "bus": In(wishbone_signature(addr_width)),
+            "port": Out(regport_signature(addr_width)),
+        })
+
+    @property
+    def addr_width(self):
+        return self._addr_width
+
+    @property
+    def latency(self):
+        """Cycles from ``cyc & stb`` to ``ack``."""
+        return 2
+
+    def elaborate(self, platform):
+        m = Module()
+        bus, port = self.bus, self.port
+        issued = Signal()   # strobe sent, waiting one cycle for read data
+        ack = Signal()
+        rdata = Signal(32)  # held for the ack cycle
+        m.d.comb += [
+            port.addr.eq(bus.adr),
+            port.w_data.eq(bus.dat_w),
+            bus.ack.eq(ack),
+            bus.err.eq(0),
+            bus.dat_r.eq(rdata),
+        ]
+        # One strobe per cycle: strobe, then ack the cycle after (read data is valid then).
+        start = bus.cyc & bus.stb & ~issued & ~ack
+        m.d.comb += [port.w_stb.eq(start & bus.we), port.r_stb.eq(start & ~bus.we)]
+        m.d.sync += [issued.eq(start), ack.eq(issued)]
+        with m.If(issued):
+            m.d.sync += rdata.eq(port.r_data)
+        return m

@@ -1,0 +1,146 @@
+/*
+ * bittern C runtime: the public API (C99, no heap, no floating point).
+ *
+ * A model is the versioned `.bittern` file (docs/format.md) kept as a const byte array,
+ * normally in flash. bt_model_load() validates it in place (no copy) and fills a small
+ * bt_model_t. bt_run() runs one image through it in a caller-supplied workspace whose
+ * size bt_workspace_bytes() reports. Every call returns a bt_status_t; bt_error_name()
+ * gives its readable name. See docs/runtime.md for layouts and the memory model.
+ */
+#ifndef BITTERN_H
+#define BITTERN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BT_FORMAT_VERSION 1u
+#define BT_MAX_LAYERS 64u
+
+typedef enum {
+    BT_OK = 0,
+    BT_ERR_NULL = 1,            /* a required pointer argument is NULL */
+    BT_ERR_ALIGN = 2,           /* model data not 4-byte aligned */
+    BT_ERR_TRUNCATED = 3,       /* fewer bytes than the header declares (or than a header) */
+    BT_ERR_MAGIC = 4,           /* not a bittern model file */
+    BT_ERR_VERSION = 5,         /* another format version */
+    BT_ERR_HEADER = 6,          /* header_bytes / layer_bytes / n_layers / input fields bad */
+    BT_ERR_TRAILING = 7,        /* more bytes than the header declares */
+    BT_ERR_CRC = 8,             /* CRC-32 mismatch */
+    BT_ERR_ENUM = 9,            /* unknown kind / encoding */
+    BT_ERR_SHAPE = 10,          /* implausible or inconsistent shape field */
+    BT_ERR_BLOB = 11,           /* blob outside the file, misaligned or of the wrong size */
+    BT_ERR_PAD_BITS = 12,       /* a set pad bit in packed weights */
+    BT_ERR_WEIGHTS = 13,        /* weight values out of range (ternary neg without nz, int range) */
+    BT_ERR_SPARSE_INDEX = 14,   /* sparse pack index out of range or not increasing */
+    BT_ERR_THRESHOLDS = 15,     /* direction not +/-1 or threshold outside [-2^30, 2^30] */
+    BT_ERR_ACC_BOUND = 16,      /* accumulator bound wrong or >= 2^31 */
+    BT_ERR_CHAIN = 17,          /* layer shapes / encodings do not chain */
+    BT_ERR_WORKSPACE = 18,      /* workspace too small or misaligned */
+    BT_ERR_ARG = 19,            /* bad argument (layer index, buffer size) */
+    BT_ERR_NO_ACCEL = 20,       /* no accelerator answered the probe */
+    BT_ERR_ACCEL = 21,          /* the accelerator reported an error or timed out */
+    BT_ERR_COUNT_ = 22
+} bt_status_t;
+
+/* Readable, stable name of a status code ("BT_ERR_CRC"); never NULL. */
+const char *bt_error_name(bt_status_t status);
+
+/* Validated model: points into the caller's const data, which must outlive it. */
+typedef struct {
+    const uint8_t *data;        /* the whole file, 4-byte aligned */
+    uint32_t size;
+    uint32_t n_layers;
+    uint32_t in_h, in_w, in_c;  /* input image, u8 HWC */
+    uint32_t input_threshold;   /* 0: u8 input; else pixel >= t is +1 */
+    uint32_t crop_lo, crop_hi;
+    uint32_t n_classes;         /* out_c of the last layer */
+    uint32_t n_scores;          /* elements of the last layer's output (== n_classes for dense) */
+    uint32_t buf_bytes[2];      /* the two ping-pong activation buffers */
+    uint32_t bad_layer;         /* on a load error: the layer at fault, else 0xFFFFFFFF */
+} bt_model_t;
+
+/* Validate `size` bytes at `data` (a .bittern file) and fill `model`. Checks everything
+ * docs/format.md lists, so a hostile file gives an error code, never a crash. */
+bt_status_t bt_model_load(bt_model_t *model, const void *data, size_t size);
+
+/* Bytes of workspace bt_run needs (both activation buffers, 4-byte aligned). */
+uint32_t bt_workspace_bytes(const bt_model_t *model);
+
+/* One layer's description, decoded from the model's layer table. */
+typedef struct {
+    uint32_t kind, in_enc, in_bits, w_enc, w_bits, out_enc, out_bits, n_thr;
+    uint32_t in_h, in_w, in_c, out_c, kernel, stride, pad, pool, out_h, out_w, packs;
+    uint32_t acc_bound, w_offset, w_bytes, t_offset, t_bytes;
+} bt_layer_t;
+
+enum { BT_KIND_DENSE = 1, BT_KIND_CONV = 2 };
+enum { BT_ENC_U8 = 0, BT_ENC_SCORES = 0, BT_ENC_BINARY = 1, BT_ENC_TERNARY = 2, BT_ENC_UINT = 3 };
+enum { BT_W_BINARY = 1, BT_W_TERNARY = 2, BT_W_SPARSE = 3, BT_W_INT = 4 };
+
+bt_status_t bt_model_layer(const bt_model_t *model, uint32_t index, bt_layer_t *layer);
+
+/* Optional per-layer observer: called after layer `index` with its output tensor in the
+ * runtime layout (docs/runtime.md); bt_act_value() decodes one element. */
+typedef void (*bt_trace_fn)(void *ctx, uint32_t index, const void *act);
+
+/* Run one image (u8, in_h*in_w*in_c bytes, HWC). `scores` receives n_scores int32 values
+ * (may be NULL), `label` the first index of the maximum score (may be NULL). */
+bt_status_t bt_run(const bt_model_t *model, const uint8_t *image, void *workspace,
+                   size_t workspace_bytes, int32_t *scores, uint32_t *label);
+
+bt_status_t bt_run_traced(const bt_model_t *model, const uint8_t *image, void *workspace,
+                          size_t workspace_bytes, int32_t *scores, uint32_t *label,
+                          bt_trace_fn trace, void *trace_ctx);
+
+/* Value of flattened (HWC) element `i` of layer `index`'s output tensor `act`. */
+int32_t bt_act_value(const bt_model_t *model, uint32_t index, const void *act, uint32_t i);
+
+/* ---- accelerator driver ------------------------------------------------------------
+ * A transport moves 32-bit register words; `ctx` is the user's. Provided transports:
+ * memory-mapped registers (bt_transport_mmio) and SPI frames (bt_transport_spi). */
+typedef struct {
+    void *ctx;
+    uint32_t (*read32)(void *ctx, uint32_t addr);
+    void (*write32)(void *ctx, uint32_t addr, uint32_t value);
+    /* optional: burst write of n words to consecutive addresses (NULL: word by word) */
+    void (*write_burst)(void *ctx, uint32_t addr, const uint32_t *words, uint32_t n);
+} bt_transport_t;
+
+/* Memory-mapped registers at `base` (ctx must point to a uintptr_t holding the base). */
+void bt_transport_mmio(bt_transport_t *t, uintptr_t *base);
+
+/* SPI frames: 1 command byte (0x01 read, 0x02 write), 4 address bytes, 4 data bytes, all
+ * little-endian; `xfer` exchanges `n` bytes full-duplex (tx, rx) on the user's bus. */
+typedef struct {
+    void (*xfer)(void *bus, const uint8_t *tx, uint8_t *rx, uint32_t n);
+    void *bus;
+} bt_spi_t;
+void bt_transport_spi(bt_transport_t *t, bt_spi_t *spi);
+
+typedef struct {
+    const bt_transport_t *transport;  /* NULL: software only */
+    uint32_t present;                 /* set by bt_accel_probe */
+    uint32_t id, version;
+    uint32_t layers_hw, layers_sw;    /* counters of where layers ran */
+} bt_accel_t;
+
+/* Probe the ID register; BT_OK when an accelerator answers, BT_ERR_NO_ACCEL otherwise. */
+bt_status_t bt_accel_probe(bt_accel_t *accel, const bt_transport_t *transport);
+
+/* Whether layer `index` can run on the probed accelerator. */
+int bt_accel_supports(const bt_accel_t *accel, const bt_model_t *model, uint32_t index);
+
+/* bt_run with layers offloaded to `accel` where supported, the rest (or all, when no
+ * accelerator answered) in software, with identical results. */
+bt_status_t bt_run_accel(bt_accel_t *accel, const bt_model_t *model, const uint8_t *image,
+                         void *workspace, size_t workspace_bytes, int32_t *scores,
+                         uint32_t *label);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BITTERN_H */

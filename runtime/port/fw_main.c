@@ -1,0 +1,77 @@
+/* Test firmware: run the embedded model on the embedded images, print one label per image,
+ * then instruction-count ticks (SysTick), workspace and stack use. Output lines:
+ *   L <label>            per image
+ *   T <systick ticks>    total over all images, SysTick on the processor clock
+ *   W <workspace bytes> S <stack bytes>
+ *   E <error name>       on a load/run error (exit code 1) */
+#include <stdint.h>
+#include "bittern.h"
+
+extern const uint8_t bt_fw_model[];
+extern const uint32_t bt_fw_model_bytes;
+extern const uint8_t bt_fw_images[];
+extern const uint32_t bt_fw_n_images;
+extern const uint32_t bt_fw_image_bytes;
+void bt_sh_puts(const char *s);
+uint32_t bt_stack_used(void);
+
+#ifndef BT_FW_WORKSPACE
+#define BT_FW_WORKSPACE 4096
+#endif
+static uint32_t workspace[BT_FW_WORKSPACE / 4];
+
+#define SYST_CSR (*(volatile uint32_t *)0xE000E010u)
+#define SYST_RVR (*(volatile uint32_t *)0xE000E014u)
+#define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
+
+static void put_u32(char tag, uint32_t v)
+{
+    char s[16];
+    int i = 15;
+    s[i] = 0;
+    s[--i] = '\n';
+    do {
+        s[--i] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v);
+    s[--i] = ' ';
+    s[--i] = tag;
+    bt_sh_puts(s + i);
+}
+
+int main(void)
+{
+    bt_model_t model;
+    bt_status_t st = bt_model_load(&model, bt_fw_model, bt_fw_model_bytes);
+    if (st == BT_OK && bt_workspace_bytes(&model) > sizeof workspace)
+        st = BT_ERR_WORKSPACE;
+    if (st != BT_OK) {
+        bt_sh_puts("E ");
+        bt_sh_puts(bt_error_name(st));
+        bt_sh_puts("\n");
+        return 1;
+    }
+    SYST_RVR = 0xFFFFFFu;
+    SYST_CVR = 0;
+    SYST_CSR = 5u; /* enable, processor clock */
+    uint32_t ticks = 0;
+    for (uint32_t n = 0; n < bt_fw_n_images; n++) {
+        uint32_t label = 0;
+        uint32_t t0 = SYST_CVR;
+        st = bt_run(&model, bt_fw_images + n * bt_fw_image_bytes, workspace, sizeof workspace,
+                    0, &label);
+        uint32_t t1 = SYST_CVR;
+        ticks += (t0 - t1) & 0xFFFFFFu; /* counts down */
+        if (st != BT_OK) {
+            bt_sh_puts("E ");
+            bt_sh_puts(bt_error_name(st));
+            bt_sh_puts("\n");
+            return 1;
+        }
+        put_u32('L', label);
+    }
+    put_u32('T', ticks);
+    put_u32('W', bt_workspace_bytes(&model));
+    put_u32('S', bt_stack_used());
+    return 0;
+}

@@ -1,0 +1,50 @@
+/* Minimal Cortex-M startup for the QEMU test firmware: vector table, .data/.bss setup, stack
+ * painting (so the firmware can report its stack high-water mark), main(), semihosting exit. */
+#include <stdint.h>
+
+extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
+int main(void);
+void bt_sh_exit(int code);
+
+#define STACK_PAINT 0xA5A5A5A5u
+
+void Reset_Handler(void);
+void Default_Handler(void);
+
+void Default_Handler(void)
+{
+    bt_sh_exit(3);  /* a fault: report failure instead of hanging */
+    for (;;) {
+    }
+}
+
+__attribute__((section(".isr_vector"), used))
+void (*const bt_vectors[16])(void) = {
+    (void (*)(void))(&_estack), Reset_Handler, Default_Handler, Default_Handler,
+    Default_Handler, Default_Handler, Default_Handler, 0, 0, 0, 0,
+    Default_Handler, Default_Handler, 0, Default_Handler, Default_Handler,
+};
+
+void Reset_Handler(void)
+{
+    uint32_t *src = &_sidata, *dst = &_sdata;
+    while (dst < &_edata)
+        *dst++ = *src++;
+    for (dst = &_sbss; dst < &_ebss; dst++)
+        *dst = 0;
+    /* paint the free RAM between .bss and (a little below) the current stack pointer */
+    uint32_t sp;
+    __asm volatile("mov %0, sp" : "=r"(sp));
+    for (dst = &_ebss; (uint32_t)dst < sp - 64u; dst++)
+        *dst = STACK_PAINT;
+    bt_sh_exit(main());
+}
+
+/* Bytes of stack ever used: painted words overwritten below _estack. */
+uint32_t bt_stack_used(void)
+{
+    uint32_t *p = &_ebss;
+    while (p < &_estack && *p == STACK_PAINT)
+        p++;
+    return (uint32_t)((uintptr_t)&_estack - (uintptr_t)p);
+}

