@@ -43,7 +43,7 @@ In Verilog, ``w``, ``a``, ``out_acc`` and ``out_fired`` are single flat ports: e
 ``rows``/``cols`` sits at bits ``[i*E, (i+1)*E)`` with ``E`` the element width.
 """
 
-from amaranth.hdl import Module, Signal, signed, unsigned
+from amaranth.hdl import Cat, Module, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -246,9 +246,10 @@ class SystolicArray(wiring.Component):
                 sig = d
             return sig
 
+        # first/last mean nothing without valid
         ctrl_in = Signal(3)
-        m.d.comb += ctrl_in.eq(self.in_valid & 1 | (self.in_first << 1) | (self.in_last << 2))
-        ctrl_in = ctrl_in & (0b111 * self.in_valid)   # first/last mean nothing without valid
+        m.d.comb += ctrl_in.eq(Cat(self.in_valid, self.in_first & self.in_valid,
+                                   self.in_last & self.in_valid))
         ctrl_r = Signal(3, name="ctrl_reg")
         m.d.sync += ctrl_r.eq(ctrl_in)
         w_edge = [delay(delay(self.w.as_value()[r * wbits:(r + 1) * wbits], 1, f"w{r}_in"),
