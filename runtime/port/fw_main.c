@@ -1,6 +1,7 @@
 /* Test firmware: run the embedded model on the embedded images, print one label per image,
  * then instruction-count ticks (SysTick), workspace and stack use. Output lines:
  *   L <label>            per image
+ *   C <ticks>            SysTick ticks of a 100000-instruction calibration loop
  *   T <systick ticks>    total over all images, SysTick on the processor clock
  *   W <workspace bytes> S <stack bytes>
  *   E <error name>       on a load/run error (exit code 1) */
@@ -20,6 +21,7 @@ uint32_t bt_stack_used(void);
 #endif
 static uint32_t workspace[BT_FW_WORKSPACE / 4];
 
+#define CALIB 50000u /* loop iterations */
 #define SYST_CSR (*(volatile uint32_t *)0xE000E010u)
 #define SYST_RVR (*(volatile uint32_t *)0xE000E014u)
 #define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
@@ -54,6 +56,11 @@ int main(void)
     SYST_RVR = 0xFFFFFFu;
     SYST_CVR = 0;
     SYST_CSR = 5u; /* enable, processor clock */
+    /* calibration: a loop of exactly 2 * CALIB instructions, to convert ticks to instructions */
+    uint32_t n = CALIB, c0 = SYST_CVR;
+    __asm volatile(".syntax unified\n1: subs %0, %0, #1\n\tbne 1b" : "+l"(n) : : "cc");
+    uint32_t c1 = SYST_CVR;
+    put_u32('C', (c0 - c1) & 0xFFFFFFu);
     uint32_t ticks = 0;
     for (uint32_t n = 0; n < bt_fw_n_images; n++) {
         uint32_t label = 0;

@@ -18,11 +18,13 @@ void Default_Handler(void)
     }
 }
 
+/* Words, not function pointers: the initial stack pointer is data (ISO C forbids mixing). */
 __attribute__((section(".isr_vector"), used))
-void (*const bt_vectors[16])(void) = {
-    (void (*)(void))(&_estack), Reset_Handler, Default_Handler, Default_Handler,
-    Default_Handler, Default_Handler, Default_Handler, 0, 0, 0, 0,
-    Default_Handler, Default_Handler, 0, Default_Handler, Default_Handler,
+const uintptr_t bt_vectors[16] = {
+    (uintptr_t)&_estack, (uintptr_t)Reset_Handler, (uintptr_t)Default_Handler,
+    (uintptr_t)Default_Handler, (uintptr_t)Default_Handler, (uintptr_t)Default_Handler,
+    (uintptr_t)Default_Handler, 0, 0, 0, 0, (uintptr_t)Default_Handler,
+    (uintptr_t)Default_Handler, 0, (uintptr_t)Default_Handler, (uintptr_t)Default_Handler,
 };
 
 void Reset_Handler(void)

@@ -1,0 +1,58 @@
+"""Build the C runtime for the host or a Cortex-M core, and firmware images for QEMU.
+
+Everything goes through ``runtime/Makefile`` so the Python flow and a user's ``make`` agree.
+Builds are cached per build directory; a model/images pair becomes a generated C file.
+"""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+__all__ = ["RUNTIME_DIR", "CPUS", "BuildError", "build_host", "build_firmware", "default_build_dir"]
+
+RUNTIME_DIR = Path(__file__).resolve().parent.parent
+CPUS = ("cortex-m0", "cortex-m3", "cortex-m4", "cortex-m7")
+
+
+class BuildError(RuntimeError):
+    """A compiler or make failure; the message carries the tool's output."""
+
+
+def default_build_dir():
+    return Path(os.environ.get("BITTERN_RUNTIME_BUILD", RUNTIME_DIR / "build"))
+
+
+def _make(args, build_dir):
+    cmd = ["make", "-s", "-C", str(RUNTIME_DIR), f"BUILD={Path(build_dir).resolve()}", *args]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode:
+        raise BuildError(f"{' '.join(cmd)} failed:\n{r.stdout}{r.stderr}")
+    return r
+
+
+def build_host(build_dir=None):
+    """Build libbittern.a/.so and the sanitized host_runner; returns the output folder."""
+    build_dir = Path(build_dir or default_build_dir())
+    _make(["CPU=host", "host"], build_dir)
+    return build_dir / "host"
+
+
+def build_firmware(cpu, c_source, *, workspace_bytes, build_dir=None, name="firmware", opt="-O3"):
+    """Link the QEMU test firmware for ``cpu`` with a generated model/images C file.
+
+    Returns the ELF path (``<build_dir>/<cpu>/<name>.elf``).
+    """
+    if cpu not in CPUS:
+        raise ValueError(f"cpu must be one of {', '.join(CPUS)}, not {cpu!r}")
+    if shutil.which("arm-none-eabi-gcc") is None:
+        raise BuildError("arm-none-eabi-gcc is not installed (apt install gcc-arm-none-eabi)")
+    build_dir = Path(build_dir or default_build_dir())
+    ws = max(4, (int(workspace_bytes) + 3) // 4 * 4)
+    _make([f"CPU={cpu}", f"OPT={opt}", f"FW_DATA={Path(c_source).resolve()}",
+           f"FW_WORKSPACE={ws}", "firmware"], build_dir)
+    out = build_dir / cpu / "firmware.elf"
+    final = build_dir / cpu / f"{name}.elf"
+    if final != out:
+        out.replace(final)
+    return final

@@ -1,0 +1,72 @@
+"""Run models through the sanitized host build (tests) and parse scores and layer traces."""
+
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .build import build_host
+from .codegen import model_bytes
+
+__all__ = ["HostResult", "run_host", "load_many"]
+
+
+@dataclass
+class HostResult:
+    labels: np.ndarray          # [N]
+    scores: np.ndarray          # [N, n_scores]
+    trace: list                 # per image: {layer: int64 values (HWC flat)}
+    workspace_bytes: int
+
+
+def _runner(build_dir):
+    return build_host(build_dir) / "host_runner"
+
+
+def run_host(model, images, *, trace=False, build_dir=None):
+    """Run uint8 images [N, ...] through the C runtime on the host (ASan + UBSan)."""
+    imgs = np.ascontiguousarray(np.asarray(images, dtype=np.uint8))
+    data = model_bytes(model)
+    with tempfile.TemporaryDirectory() as tmp:
+        mp, ip = Path(tmp) / "m.bittern", Path(tmp) / "x.bin"
+        mp.write_bytes(data)
+        ip.write_bytes(imgs.tobytes())
+        cmd = [str(_runner(build_dir)), "run", str(mp), str(ip), str(imgs.shape[0])]
+        if trace:
+            cmd.append("trace")
+        r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode:
+        raise RuntimeError(f"host_runner failed ({r.returncode}):\n{r.stdout[-2000:]}{r.stderr[-4000:]}")
+    labels, scores, traces, cur, ws = [], [], [], {}, 0
+    for line in r.stdout.splitlines():
+        parts = line.split()
+        if parts[0] == "T":
+            cur[int(parts[1])] = np.array(parts[2:], dtype=np.int64)
+        elif parts[0] == "L":
+            labels.append(int(parts[1]))
+            scores.append([int(v) for v in parts[2:]])
+            traces.append(cur)
+            cur = {}
+        elif parts[0] == "W":
+            ws = int(parts[1])
+    return HostResult(labels=np.array(labels), scores=np.array(scores, dtype=np.int64),
+                      trace=traces, workspace_bytes=ws)
+
+
+def load_many(blobs, *, build_dir=None):
+    """Load each byte string with the C loader; returns one status line per blob."""
+    with tempfile.TemporaryDirectory() as tmp:
+        p = Path(tmp) / "many.bin"
+        with open(p, "wb") as f:
+            for b in blobs:
+                f.write(len(b).to_bytes(4, "little") + bytes(b))
+        r = subprocess.run([str(_runner(build_dir)), "load-many", str(p)], capture_output=True,
+                           text=True)
+    if r.returncode:
+        raise RuntimeError(f"host_runner load-many crashed ({r.returncode}):\n{r.stderr[-4000:]}")
+    lines = r.stdout.splitlines()
+    if len(lines) != len(blobs):
+        raise RuntimeError(f"host_runner answered {len(lines)} of {len(blobs)} models")
+    return lines

@@ -1,0 +1,76 @@
+"""Run firmware ELFs under qemu-system-arm and parse labels, instruction counts and memory."""
+
+import subprocess
+from dataclasses import dataclass, field
+
+__all__ = ["MACHINES", "INSTR_PER_TICK", "QemuError", "QemuResult", "run_elf"]
+
+# cpu -> QEMU machine. SysTick runs on the processor clock: with -icount shift=0 one
+# instruction is 1 ns, so a tick is 40 instructions at 25 MHz (mps2) and 62.5 at 16 MHz
+# (micro:bit). The firmware also times a calibration loop of CALIB_INSTR instructions.
+MACHINES = {"cortex-m3": "mps2-an385", "cortex-m4": "mps2-an386", "cortex-m7": "mps2-an500",
+            "cortex-m0": "microbit"}
+CALIB_INSTR = 100000
+INSTR_PER_TICK = {"cortex-m3": 40.0, "cortex-m4": 40.0, "cortex-m7": 40.0, "cortex-m0": 62.5}
+
+
+class QemuError(RuntimeError):
+    """The firmware failed (load error, fault, timeout); the message has its output."""
+
+
+@dataclass
+class QemuResult:
+    cpu: str
+    labels: list
+    ticks: int
+    workspace_bytes: int
+    stack_bytes: int
+    calib_ticks: int = 0
+    output: str = field(repr=False, default="")
+
+    @property
+    def instructions(self):
+        """Instructions of all inferences together (SysTick resolution, see INSTR_PER_TICK)."""
+        return self.ticks * INSTR_PER_TICK[self.cpu]
+
+    @property
+    def measured_instr_per_tick(self):
+        """Instructions per tick from the calibration loop (checks INSTR_PER_TICK)."""
+        return CALIB_INSTR / self.calib_ticks if self.calib_ticks else float("nan")
+
+    @property
+    def instructions_per_image(self):
+        return self.instructions / max(len(self.labels), 1)
+
+
+def run_elf(cpu, elf, *, timeout=120):
+    if cpu not in MACHINES:
+        raise ValueError(f"cpu must be one of {', '.join(MACHINES)}, not {cpu!r}")
+    cmd = ["qemu-system-arm", "-M", MACHINES[cpu], "-nographic",
+           "-semihosting-config", "enable=on,target=native",
+           "-icount", "shift=0", "-kernel", str(elf)]
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                           stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as e:
+        raise QemuError(f"{cpu}: firmware did not finish within {timeout} s") from e
+    out = r.stdout + r.stderr  # semihosting console output lands on stderr
+    labels, ticks, ws, stack, calib = [], 0, 0, 0, 0
+    for line in out.splitlines():
+        tag, _, val = line.partition(" ")
+        if tag == "L":
+            labels.append(int(val))
+        elif tag == "T":
+            ticks = int(val)
+        elif tag == "C":
+            calib = int(val)
+        elif tag == "W":
+            ws = int(val)
+        elif tag == "S":
+            stack = int(val)
+        elif tag == "E":
+            raise QemuError(f"{cpu}: runtime error {val}")
+    if r.returncode:
+        raise QemuError(f"{cpu}: qemu exited {r.returncode}\n{out}{r.stderr}")
+    return QemuResult(cpu=cpu, labels=labels, ticks=ticks, workspace_bytes=ws,
+                      stack_bytes=stack, calib_ticks=calib, output=out)
