@@ -9,12 +9,12 @@ For each layer descriptor (see ``rtl/regmap.py``) the sequencer
    ``k = 0 .. ceil(N/32)-1``: every cycle it reads one weight word per row bank
    (``W_BASE + t*W + k``) and one activation word per column bank (``A_IN + k``) and hands them to
    the compute grid with ``first``/``last`` marks;
-3. drains each finished tile one row (output channel) per cycle from a shadow copy, while the
-   next tile is already computing (double-buffered results: a tile's drain of ``rows`` cycles is
-   hidden behind the next tile's ``W`` compute cycles whenever ``W >= rows``). Per column it turns
-   the mismatch count into the accumulator ``acc = N - 2*mismatches`` and either compares it with
-   the channel's threshold (binary output: bit ``m % 32`` of activation word ``A_OUT + m//32``,
-   pad bits 0) or writes it to the score buffer (``A_OUT + m``).
+3. takes each finished tile from the array one column (input vector) per cycle -- the array
+   drains a tile while it computes the next one, so tiles start at least ``cols`` cycles apart --
+   and, per row (output channel ``m = t*rows + r``), either compares the accumulator with the
+   channel's threshold (binary output: bit ``m % 32`` of activation word ``A_OUT + m//32`` of that
+   column's bank, pad bits 0) or writes it as a score (row bank ``r``, word ``A_OUT + t*cols + c``).
+   The thresholds of a tile are one word of each row bank (``T_BASE + t``), read once per tile.
 
 Layers run back to back; a layer starts only when the previous one is fully written back.
 """
@@ -33,21 +33,19 @@ def _bits(n):
 
 
 class Sequencer(wiring.Component):
-    """Runs ``n_layers`` descriptors over the buffers and the compute grid.
+    """Runs ``n_layers`` descriptors over the buffers and a :class:`~bittern.rtl.array.SystolicArray`.
 
     Parameters
     ----------
     rows, cols : int
         Array geometry (powers of two; ``rows`` <= 32 so a tile's outputs share one word).
+    acc_width : int
+        Signed width of the array's ``out_acc``.
     w_depth, a_depth, t_depth, s_depth : int
-        Buffer depths in words per bank (thresholds: entries).
-    grid_latency : int
-        Cycles from a word pair entering the grid to its ``o_valid`` (for the last word of a tile).
-    mism_width : int
-        Width of the grid's mismatch counts.
+        Words per bank of the weight, activation, threshold and score buffers.
     """
 
-    def __init__(self, *, rows, cols, w_depth, a_depth, t_depth, s_depth, grid_latency, mism_width):
+    def __init__(self, *, rows, cols, acc_width, w_depth, a_depth, t_depth, s_depth):
         for name, v in (("rows", rows), ("cols", cols)):
             if not isinstance(v, int) or v < 1 or v & (v - 1):
                 raise TypeError(f"{name} must be a power of two, not {v!r}")
@@ -57,10 +55,8 @@ class Sequencer(wiring.Component):
                         ("s_depth", s_depth)):
             if not isinstance(v, int) or not 2 <= v <= 65535:
                 raise TypeError(f"{name} must be an integer in 2..65535, not {v!r}")
-        self._rows, self._cols = rows, cols
+        self._rows, self._cols, self._acc_width = rows, cols, acc_width
         self._w_depth, self._a_depth, self._t_depth, self._s_depth = w_depth, a_depth, t_depth, s_depth
-        self._grid_latency = grid_latency
-        self._mism_width = mism_width
         super().__init__({
             "start": In(1), "n_layers": In(8),
             "busy": Out(1), "done": Out(1),          # done: one-cycle pulse at the end of a run
@@ -68,18 +64,21 @@ class Sequencer(wiring.Component):
             "active": Out(1), "tile_done": Out(1),   # perf strobes
             # descriptor memory read port (1-cycle latency)
             "d_addr": Out(_bits(MAX_LAYERS * DESC_WORDS - 1)), "d_en": Out(1), "d_data": In(32),
-            # weight / activation reads
+            # weight / activation reads (same word of every bank)
             "w_addr": Out(_bits(w_depth - 1)), "w_en": Out(1),
             "a_addr": Out(_bits(a_depth - 1)), "a_en": Out(1),
-            # activation write-back
-            "aw_addr": Out(_bits(a_depth - 1)), "aw_en": Out(1), "aw_data": Out(data.ArrayLayout(32, cols)),
-            # thresholds (1-cycle latency)
-            "t_addr": Out(_bits(t_depth - 1)), "t_en": Out(1), "t_data": In(signed(32)), "t_neg": In(1),
-            # scores
-            "s_addr": Out(_bits(s_depth - 1)), "s_en": Out(1), "s_data": Out(data.ArrayLayout(32, cols)),
-            # compute grid (inputs are the buffers' read data, marks delayed to match)
-            "g_valid": Out(1), "g_first": Out(1), "g_last": Out(1),
-            "g_o_valid": In(1), "g_o_mism": In(data.ArrayLayout(mism_width, rows * cols)),
+            # activation write-back: one column bank per cycle
+            "aw_addr": Out(_bits(a_depth - 1)), "aw_en": Out(cols), "aw_data": Out(32),
+            # thresholds: one entry per row bank (1-cycle latency)
+            "t_addr": Out(_bits(t_depth - 1)), "t_en": Out(1),
+            "t_data": In(data.ArrayLayout(signed(32), rows)), "t_neg": In(rows),
+            # scores: one per row bank
+            "s_addr": Out(_bits(s_depth - 1)), "s_en": Out(rows),
+            "s_data": Out(data.ArrayLayout(32, rows)),
+            # systolic array (inputs are the buffers' read data; marks are delayed to match)
+            "g_valid": Out(1), "g_first": Out(1), "g_last": Out(1), "g_n": Out(16),
+            "g_o_valid": In(1), "g_o_last": In(1), "g_o_first": In(1),
+            "g_o_acc": In(data.ArrayLayout(signed(acc_width), rows)),
         })
 
     @property
@@ -94,6 +93,7 @@ class Sequencer(wiring.Component):
         m = Module()
         rows, cols = self._rows, self._cols
         rb = (rows - 1).bit_length()
+        cb = (cols - 1).bit_length()
 
         # ---- descriptor fields -------------------------------------------------------------
         cfg = Signal(32)
@@ -110,54 +110,45 @@ class Sequencer(wiring.Component):
         words = Signal(12)          # W = ceil(N/32)
         tiles = Signal(12)
         wtotal = Signal(24)         # tiles * W
-
-        m.d.comb += [self.layer.eq(layer)]
         di = Signal(4)              # descriptor word being read
+        m.d.comb += [self.layer.eq(layer), self.g_n.eq(n_in)]
 
         # ---- fetch counters ------------------------------------------------------------------
         k = Signal(12)
         t = Signal(12)
-        wptr = Signal(_bits(self._w_depth - 1) + 1)
+        wptr = Signal(16)
         fetching = Signal()
+        gap = Signal(range(cols + 1))   # cycles since the last tile started (saturating)
+        d_tile = Signal(12)             # tiles written back
 
-        # ---- drain state -----------------------------------------------------------------------
-        shadow = [Signal(self._mism_width * cols, name=f"shadow{r}") for r in range(rows)]
-        d_left = Signal(range(rows + 1))    # rows of the current tile still to drain
-        d_m = Signal(16)                     # channel at drain stage 0
-        d_tile = Signal(12)                  # tiles drained so far (started)
-        d1_valid = Signal()
-        d1_m = Signal(16)
-        d1_row = Signal(self._mism_width * cols)
-        outw = [Signal(32, name=f"outw{c}") for c in range(cols)]
-
-        # Marks travel with the 1-cycle buffer read latency.
         f_valid, f_first, f_last = Signal(), Signal(), Signal()
+        # Marks travel with the 1-cycle buffer read latency.
         m.d.sync += [self.g_valid.eq(f_valid), self.g_first.eq(f_first), self.g_last.eq(f_last)]
         m.d.comb += self.active.eq(self.g_valid)
+        m.d.comb += [self.w_addr.eq(wptr), self.a_addr.eq(a_in + k),
+                     self.w_en.eq(f_valid), self.a_en.eq(f_valid)]
 
         err_cause = Signal(4)
-        m.d.comb += [self.err_cause.eq(err_cause)]
+        m.d.comb += self.err_cause.eq(err_cause)
+        m.d.sync += [self.err.eq(0), self.done.eq(0)]
+
+        x_valid = Signal()              # write-back stage
+        x_last = Signal()
 
         def fail(cause):
             m.d.sync += [self.err.eq(1), err_cause.eq(cause)]
             m.next = "FINISH"
 
-        m.d.sync += [self.err.eq(0), self.done.eq(0)]
-        m.d.comb += [self.w_addr.eq(wptr), self.a_addr.eq(a_in + k)]
-        m.d.comb += [self.w_en.eq(f_valid), self.a_en.eq(f_valid)]
-
         with m.FSM():
             with m.State("IDLE"):
                 with m.If(self.start):
-                    m.d.sync += [n_layers.eq(self.n_layers), layer.eq(0), di.eq(0)]
+                    m.d.sync += [n_layers.eq(self.n_layers), layer.eq(0), di.eq(0), self.busy.eq(1)]
                     with m.If((self.n_layers == 0) | (self.n_layers > MAX_LAYERS)):
-                        m.d.sync += [self.busy.eq(1)]
                         fail(Cause.BAD_LAYER_COUNT)
                     with m.Else():
-                        m.d.sync += self.busy.eq(1)
                         m.next = "DESC"
             with m.State("DESC"):
-                # Read words 0..6; word i arrives one cycle after its address.
+                # Words 0..6; word i arrives one cycle after its address.
                 m.d.comb += [self.d_addr.eq(Cat(di[:3], layer)), self.d_en.eq(1)]
                 m.d.sync += di.eq(di + 1)
                 for i, sig in enumerate([cfg, n_in, n_out, w_base, a_in, a_out, t_base]):
@@ -183,30 +174,36 @@ class Sequencer(wiring.Component):
                 m.d.sync += wtotal.eq(tiles * words)
                 m.next = "CHECK2"
             with m.State("CHECK2"):
-                out_words = Mux(scores, 0, (n_out + 31) >> 5)
+                out_words = (n_out + 31) >> 5
                 with m.If(high[3] | (w_base + wtotal > self._w_depth)):
                     fail(Cause.WBUF_OVERFLOW)
                 with m.Elif(high[4] | (a_in + words > self._a_depth) |
                             (~scores & (high[5] | (a_out + out_words > self._a_depth)))):
                     fail(Cause.ABUF_OVERFLOW)
-                with m.Elif(~scores & (high[6] | (t_base + n_out > self._t_depth))):
+                with m.Elif(~scores & (high[6] | (t_base + tiles > self._t_depth))):
                     fail(Cause.TBUF_OVERFLOW)
-                with m.Elif(scores & (high[5] | (a_out + n_out > self._s_depth))):
+                with m.Elif(scores & (high[5] | (a_out + (tiles << cb) > self._s_depth))):
                     fail(Cause.SBUF_OVERFLOW)
                 with m.Else():
-                    m.d.sync += [k.eq(0), t.eq(0), wptr.eq(w_base), d_tile.eq(0), fetching.eq(1)]
+                    m.d.sync += [k.eq(0), t.eq(0), wptr.eq(w_base), d_tile.eq(0), fetching.eq(1),
+                                 gap.eq(cols)]
                     m.next = "RUN"
             with m.State("RUN"):
-                # A new tile may start only if the drain of the previous one ends before its results.
-                can = fetching & ((k != 0) | (d_left <= words))
+                # The array drains a tile over `cols` cycles while computing the next one, so
+                # the last words of two tiles (and hence their starts) are >= cols cycles apart.
+                can = fetching & ((k != 0) | (gap == cols))
                 m.d.comb += [f_valid.eq(can), f_first.eq(k == 0), f_last.eq(k == words - 1)]
+                with m.If(can & (k == 0)):
+                    m.d.sync += gap.eq(1)
+                with m.Elif(gap != cols):
+                    m.d.sync += gap.eq(gap + 1)
                 with m.If(can):
                     m.d.sync += [wptr.eq(wptr + 1), k.eq(k + 1)]
                     with m.If(k == words - 1):
                         m.d.sync += [k.eq(0), t.eq(t + 1)]
                         with m.If(t == tiles - 1):
                             m.d.sync += fetching.eq(0)
-                with m.If(~fetching & (d_tile == tiles) & (d_left == 0) & ~d1_valid):
+                with m.If(~fetching & (d_tile == tiles) & ~x_valid):
                     with m.If(layer == n_layers - 1):
                         m.next = "FINISH"
                     with m.Else():
@@ -216,36 +213,49 @@ class Sequencer(wiring.Component):
                 m.d.sync += [self.busy.eq(0), self.done.eq(1), fetching.eq(0)]
                 m.next = "IDLE"
 
-        # ---- drain: stage 0 reads the threshold, stage 1 compares and writes ----------------
+        # ---- write-back: one column per cycle, thresholds read at the tile's first column ---
+        # (A tile's first column may arrive while the previous tile's last column is being written.)
+        m.d.comb += [self.t_addr.eq(t_base + d_tile + (x_valid & x_last)),
+                     self.t_en.eq(self.g_o_valid & self.g_o_first)]
+        x_acc = [Signal(signed(self._acc_width), name=f"x_acc{r}") for r in range(rows)]
+        x_col = Signal(max(1, cb))
+        m.d.sync += [x_valid.eq(self.g_o_valid), x_last.eq(self.g_o_last)]
+        m.d.sync += [x_acc[r].eq(self.g_o_acc[r]) for r in range(rows)]
         with m.If(self.g_o_valid):
-            # Results of a finished tile into the shadow (the schedule guarantees it is free).
-            for r in range(rows):
-                m.d.sync += shadow[r].eq(Cat(self.g_o_mism[r * cols + c] for c in range(cols)))
-            m.d.sync += [d_left.eq(Mux(n_out - (d_tile << rb) >= rows, rows, n_out - (d_tile << rb))),
-                         d_m.eq(d_tile << rb), d_tile.eq(d_tile + 1)]
-            m.d.comb += self.tile_done.eq(1)
-        with m.Elif(d_left != 0):
-            for r in range(rows - 1):
-                m.d.sync += shadow[r].eq(shadow[r + 1])
-            m.d.sync += [d_left.eq(d_left - 1), d_m.eq(d_m + 1)]
-        m.d.comb += [self.t_addr.eq(t_base + d_m), self.t_en.eq(d_left != 0)]
-        m.d.sync += [d1_valid.eq((d_left != 0) & ~self.g_o_valid), d1_m.eq(d_m), d1_row.eq(shadow[0])]
+            m.d.sync += x_col.eq(Mux(self.g_o_first, 0, x_col + 1))
+        with m.If(x_valid & x_last):
+            m.d.sync += d_tile.eq(d_tile + 1)
+        m.d.comb += self.tile_done.eq(x_valid & x_last)
 
-        mw = self._mism_width
-        accs = []
-        for c in range(cols):
-            acc = Signal(signed(mw + 2), name=f"acc{c}")
-            m.d.comb += acc.eq(n_in - (d1_row[c * mw:(c + 1) * mw] << 1))
-            accs.append(acc)
-        pos = d1_m[:5]
-        word_end = (pos == 31) | (d1_m == n_out - 1)
-        m.d.comb += [self.aw_addr.eq(a_out + d1_m[5:]), self.s_addr.eq(a_out + d1_m)]
-        with m.If(d1_valid):
-            for c in range(cols):
-                bit = Signal(name=f"bit{c}")
-                m.d.comb += bit.eq(Mux(self.t_neg, accs[c] <= self.t_data, accs[c] >= self.t_data))
-                word = outw[c] | (bit.as_unsigned() << pos)
-                m.d.comb += [self.aw_data[c].eq(word), self.s_data[c].eq(accs[c])]
-                m.d.sync += outw[c].eq(Mux(word_end, 0, word))
-            m.d.comb += [self.aw_en.eq(~scores & word_end), self.s_en.eq(scores)]
+        m0 = Signal(16)
+        m.d.comb += m0.eq(d_tile << rb)
+        left = Signal(17)
+        m.d.comb += left.eq(n_out - m0)                 # channels of this tile that exist
+        keep = Signal(rows)
+        for r in range(rows):
+            m.d.comb += keep[r].eq(left > r)
+        bits = Signal(rows)
+        for r in range(rows):
+            m.d.comb += bits[r].eq(keep[r] & Mux(self.t_neg[r], x_acc[r] <= self.t_data[r],
+                                                 x_acc[r] >= self.t_data[r]))
+        # Partial output words rotate through a ring, one entry per column.
+        ring = [Signal(32, name=f"ring{c}") for c in range(cols)]
+        pos = Signal(5)
+        m.d.comb += pos.eq(m0[:5])
+        word = Signal(32)
+        m.d.comb += word.eq(ring[0] | (bits << pos))
+        word_end = Signal()
+        m.d.comb += word_end.eq((pos + rows == 32) | (left <= rows))
+        m.d.comb += [self.aw_addr.eq(a_out + m0[5:]), self.aw_data.eq(word),
+                     self.s_addr.eq(a_out + Cat(x_col, d_tile) if cols > 1 else a_out + d_tile)]
+        for r in range(rows):
+            m.d.comb += self.s_data[r].eq(x_acc[r])
+        with m.If(x_valid):
+            for c in range(cols - 1):
+                m.d.sync += ring[c].eq(ring[c + 1])
+            m.d.sync += ring[cols - 1].eq(Mux(word_end, 0, word))
+            with m.If(scores):
+                m.d.comb += self.s_en.eq(keep)
+            with m.Elif(word_end):
+                m.d.comb += self.aw_en.eq(1 << x_col)
         return m

@@ -1,0 +1,283 @@
+"""The accelerator: Wishbone target, registers, buffers, sequencer, systolic array, counters.
+
+Everything a bus master sees is defined in :mod:`bittern.rtl.regmap`; this module only decodes
+it. The host owns the buffers while the accelerator is idle and the sequencer owns them while it
+is busy; any bus access that would disturb a run is dropped and flagged (``BUS_WHILE_BUSY``), as
+is any access to an unmapped address (``BAD_ADDRESS``). The first error since the last ``START``
+or ``CLEAR`` is kept in ``STATUS``.
+"""
+
+from amaranth import *
+from amaranth.lib import memory, wiring
+from amaranth.lib.wiring import In, Out
+
+from . import regmap as rm
+from .array import SystolicArray
+from .buffers import BankedBuffer
+from .sequencer import Sequencer
+from .wishbone import WishboneTarget, wishbone_signature
+
+__all__ = ["Accelerator", "ADDR_WIDTH"]
+
+ADDR_WIDTH = rm.ADDR_BITS - 2       # Wishbone word address bits
+
+
+def _pow2(name, v, hi):
+    if not isinstance(v, int) or isinstance(v, bool) or v < 1 or v > hi or v & (v - 1):
+        raise TypeError(f"{name} must be a power of two in 1..{hi}, not {v!r}")
+
+
+def _depth(name, v):
+    if not isinstance(v, int) or isinstance(v, bool) or not 2 <= v <= 32768:
+        raise TypeError(f"{name} must be an integer in 2..32768, not {v!r}")
+
+
+class Accelerator(wiring.Component):
+    """The whole accelerator behind a 32-bit Wishbone B4 classic target.
+
+    Parameters
+    ----------
+    rows, cols : int
+        Systolic array geometry: output channels per tile and input vectors per batch (powers of
+        two; rows <= 32, cols <= 64).
+    lanes : int
+        Bits per PE word; the buffers hold 32-bit words, so only 32 is supported.
+    w_depth : int
+        Weight words per row bank.
+    a_depth : int
+        Activation words per column bank (a layer's input and output both live here).
+    t_depth, s_depth : int
+        Threshold entries / score words per row bank.
+    stage_levels : int
+        Adder levels between PE pipeline registers (lower is faster and bigger).
+
+    Members
+    -------
+    bus : ``In(wishbone_signature(ADDR_WIDTH))``
+    irq : ``Out(1)``: ``STATUS.DONE``.
+    """
+
+    def __init__(self, *, rows, cols, lanes=32, w_depth=1024, a_depth=64, t_depth=64, s_depth=64,
+                 stage_levels=2):
+        _pow2("rows", rows, 32)
+        _pow2("cols", cols, 64)
+        if lanes != 32:
+            raise ValueError(f"lanes must be 32 (the buffers hold 32-bit words), not {lanes!r}")
+        for name, v in (("w_depth", w_depth), ("a_depth", a_depth), ("t_depth", t_depth),
+                        ("s_depth", s_depth)):
+            _depth(name, v)
+        if rows * w_depth > 0x10000 or cols * a_depth > 0x8000 or rows * t_depth > 0x4000 or \
+                rows * s_depth > 0x8000:
+            raise ValueError("a buffer is larger than its window in the register map")
+        self._rows, self._cols, self._lanes = rows, cols, lanes
+        self._w_depth, self._a_depth, self._t_depth, self._s_depth = w_depth, a_depth, t_depth, s_depth
+        self._stage_levels = stage_levels
+        super().__init__({"bus": In(wishbone_signature(ADDR_WIDTH)), "irq": Out(1)})
+
+    rows = property(lambda self: self._rows)
+    cols = property(lambda self: self._cols)
+    lanes = property(lambda self: self._lanes)
+    w_depth = property(lambda self: self._w_depth)
+    a_depth = property(lambda self: self._a_depth)
+    t_depth = property(lambda self: self._t_depth)
+    s_depth = property(lambda self: self._s_depth)
+
+    @property
+    def max_n(self):
+        """Longest dot product a layer may have (its input must fit one activation bank)."""
+        return min(32 * self._a_depth, 0xFFFF)
+
+    @property
+    def config_word(self):
+        return self._rows | (self._cols << 8) | (self._lanes << 16)
+
+    def make_array(self):
+        return SystolicArray(rows=self._rows, cols=self._cols, lanes=self._lanes, pe="xnor",
+                             max_n=self.max_n, stage_levels=self._stage_levels)
+
+    def elaborate(self, platform):
+        m = Module()
+        rows, cols = self._rows, self._cols
+        m.submodules.wb = wb = WishboneTarget(addr_width=ADDR_WIDTH)
+        wiring.connect(m, wiring.flipped(self.bus), wb.bus)
+        port = wb.port
+
+        m.submodules.array = arr = self.make_array()
+        m.submodules.seq = seq = Sequencer(rows=rows, cols=cols, acc_width=arr.acc_width,
+                                           w_depth=self._w_depth, a_depth=self._a_depth,
+                                           t_depth=self._t_depth, s_depth=self._s_depth)
+        m.submodules.wbuf = wbuf = BankedBuffer(banks=rows, depth=self._w_depth)
+        m.submodules.abuf = abuf = BankedBuffer(banks=cols, depth=self._a_depth)
+        m.submodules.tbuf = tbuf = BankedBuffer(banks=rows, depth=self._t_depth)
+        m.submodules.nbuf = nbuf = BankedBuffer(banks=rows, depth=self._t_depth, width=1)
+        m.submodules.sbuf = sbuf = BankedBuffer(banks=rows, depth=self._s_depth)
+        desc = memory.Memory(shape=32, depth=rm.MAX_LAYERS * rm.DESC_WORDS, init=[])
+        m.submodules.desc = desc
+        d_rp, d_wp = desc.read_port(), desc.write_port()
+
+        busy = seq.busy
+        for buf in (wbuf, abuf, tbuf, nbuf, sbuf):
+            m.d.comb += buf.host_sel.eq(~busy)
+
+        # ---- sequencer <-> buffers <-> array ----------------------------------------------
+        m.d.comb += [
+            wbuf.s_addr.eq(seq.w_addr), wbuf.s_r_en.eq(seq.w_en),
+            abuf.s_addr.eq(seq.a_addr), abuf.s_r_en.eq(seq.a_en),
+            abuf.s_w_addr.eq(seq.aw_addr), abuf.s_w_en.eq(seq.aw_en),
+            tbuf.s_addr.eq(seq.t_addr), tbuf.s_r_en.eq(seq.t_en),
+            nbuf.s_addr.eq(seq.t_addr), nbuf.s_r_en.eq(seq.t_en),
+            sbuf.s_w_addr.eq(seq.s_addr), sbuf.s_w_en.eq(seq.s_en),
+            arr.in_valid.eq(seq.g_valid), arr.in_first.eq(seq.g_first), arr.in_last.eq(seq.g_last),
+            arr.n.eq(seq.g_n),
+            seq.g_o_valid.eq(arr.out_valid), seq.g_o_first.eq(arr.out_first),
+            seq.g_o_last.eq(arr.out_last),
+        ]
+        for c in range(cols):
+            m.d.comb += [abuf.s_w_data[c].eq(seq.aw_data), arr.a[c].eq(abuf.s_r_data[c])]
+        for r in range(rows):
+            m.d.comb += [arr.w[r].eq(wbuf.s_r_data[r]), seq.g_o_acc[r].eq(arr.out_acc[r]),
+                         seq.t_data[r].eq(tbuf.s_r_data[r]), seq.t_neg[r].eq(nbuf.s_r_data[r]),
+                         sbuf.s_w_data[r].eq(seq.s_data[r])]
+
+        # ---- status, errors, counters ---------------------------------------------------------
+        done = Signal()
+        err = Signal()
+        cause = Signal(4)
+        err_layer = Signal(4)
+        n_layers = Signal(8)
+        perf_cycles, perf_active, perf_tiles = Signal(32), Signal(32), Signal(32)
+        m.d.comb += self.irq.eq(done)
+
+        bus_err = Signal()
+        bus_cause = Signal(4)
+        start = Signal()
+        clear = Signal()
+        m.d.comb += seq.start.eq(start & ~busy), seq.n_layers.eq(n_layers)
+
+        with m.If(busy):
+            m.d.sync += perf_cycles.eq(perf_cycles + 1)
+        with m.If(seq.active):
+            m.d.sync += perf_active.eq(perf_active + 1)
+        with m.If(seq.tile_done):
+            m.d.sync += perf_tiles.eq(perf_tiles + 1)
+        with m.If(seq.done):
+            m.d.sync += done.eq(1)
+        # The first error wins until START or CLEAR.
+        with m.If(seq.err & ~err):
+            m.d.sync += [err.eq(1), cause.eq(seq.err_cause), err_layer.eq(seq.layer)]
+        with m.Elif(bus_err & ~err):
+            m.d.sync += [err.eq(1), cause.eq(bus_cause), err_layer.eq(seq.layer)]
+        with m.If(clear | (start & ~busy)):
+            m.d.sync += [done.eq(0), err.eq(0), cause.eq(0), err_layer.eq(0)]
+        with m.If(start & ~busy):
+            m.d.sync += [perf_cycles.eq(0), perf_active.eq(0), perf_tiles.eq(0)]
+
+        # ---- address decode ---------------------------------------------------------------------
+        a = port.addr                       # word address
+        W = lambda byte: byte >> 2
+        is_reg = a < W(rm.DESC_BASE)
+        is_desc = (a >= W(rm.DESC_BASE)) & (a < W(rm.DESC_BASE + rm.MAX_LAYERS * rm.DESC_STRIDE))
+        win = {w.name: w for w in rm.WINDOWS}
+
+        def in_window(name, words):
+            base = W(win[name].base)
+            return (a >= base) & (a < base + words), (a - base)[:16]
+
+        is_w, j_w = in_window("WBUF", rows * self._w_depth)
+        is_a, j_a = in_window("ABUF", cols * self._a_depth)
+        is_t, j_t = in_window("TBUF", 2 * rows * self._t_depth)
+        is_s, j_s = in_window("SBUF", rows * self._s_depth)
+        is_buf = is_w | is_a | is_t | is_s
+
+        m.d.comb += [
+            wbuf.h_addr.eq(j_w), wbuf.h_w_data.eq(port.w_data),
+            abuf.h_addr.eq(j_a), abuf.h_w_data.eq(port.w_data),
+            tbuf.h_addr.eq(j_t[1:]), tbuf.h_w_data.eq(port.w_data),
+            nbuf.h_addr.eq(j_t[1:]), nbuf.h_w_data.eq(port.w_data[0]),
+            sbuf.h_addr.eq(j_s),
+            d_wp.addr.eq(a - W(rm.DESC_BASE)), d_wp.data.eq(port.w_data),
+            d_rp.addr.eq(Mux(busy, seq.d_addr, a - W(rm.DESC_BASE))),
+            d_rp.en.eq(Mux(busy, seq.d_en, port.r_stb & is_desc)),
+            seq.d_data.eq(d_rp.data),
+        ]
+        ok = ~busy
+        with m.If(port.w_stb):
+            with m.If(is_reg):
+                with m.Switch(a):
+                    with m.Case(W(rm.reg("CTRL").offset)):
+                        with m.If(port.w_data[0] & busy):
+                            m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.START_WHILE_BUSY)]
+                        m.d.comb += [start.eq(port.w_data[0]), clear.eq(port.w_data[1])]
+                    with m.Case(W(rm.reg("N_LAYERS").offset)):
+                        with m.If(busy):
+                            m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BUS_WHILE_BUSY)]
+                        with m.Else():
+                            m.d.sync += n_layers.eq(port.w_data)
+                    with m.Default():
+                        m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
+            with m.Elif((is_desc | is_w | is_a | is_t) & busy):
+                m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BUS_WHILE_BUSY)]
+            with m.Elif(is_desc):
+                m.d.comb += d_wp.en.eq(1)
+            with m.Elif(is_w):
+                m.d.comb += wbuf.h_w_en.eq(1)
+            with m.Elif(is_a):
+                m.d.comb += abuf.h_w_en.eq(1)
+            with m.Elif(is_t):
+                m.d.comb += [tbuf.h_w_en.eq(~j_t[0]), nbuf.h_w_en.eq(j_t[0])]
+            with m.Else():                  # unmapped, or the read-only score buffer
+                m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
+
+        # Reads: registers are sampled now, memories deliver next cycle; r_sel picks.
+        r_sel = Signal(3)                   # 0 reg/zero, 1 desc, 2 wbuf, 3 abuf, 4 tbuf, 5 nbuf, 6 sbuf
+        r_reg = Signal(32)
+        status = Cat(busy, done, err, C(0, 5), cause, C(0, 4), Mux(err, err_layer, seq.layer))
+        values = {
+            "ID": rm.ID_VALUE, "VERSION": rm.VERSION, "CONFIG": self.config_word,
+            "WBUF_DEPTH": self._w_depth, "ABUF_DEPTH": self._a_depth, "TBUF_DEPTH": self._t_depth,
+            "SBUF_DEPTH": self._s_depth, "CTRL": 0, "STATUS": status, "N_LAYERS": n_layers,
+            "PERF_CYCLES": perf_cycles, "PERF_ACTIVE": perf_active, "PERF_TILES": perf_tiles,
+        }
+        with m.If(port.r_stb):
+            m.d.sync += [r_sel.eq(0), r_reg.eq(0)]
+            with m.If(is_reg):
+                with m.Switch(a):
+                    for name, v in values.items():
+                        with m.Case(W(rm.reg(name).offset)):
+                            m.d.sync += r_reg.eq(v)
+                    with m.Default():
+                        m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
+            with m.Elif((is_desc | is_buf) & busy):
+                m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BUS_WHILE_BUSY)]
+            with m.Elif(is_desc):
+                m.d.sync += r_sel.eq(1)
+            with m.Elif(is_w):
+                m.d.comb += wbuf.h_r_en.eq(1)
+                m.d.sync += r_sel.eq(2)
+            with m.Elif(is_a):
+                m.d.comb += abuf.h_r_en.eq(1)
+                m.d.sync += r_sel.eq(3)
+            with m.Elif(is_t):
+                m.d.comb += [tbuf.h_r_en.eq(1), nbuf.h_r_en.eq(1)]
+                m.d.sync += r_sel.eq(Mux(j_t[0], 5, 4))
+            with m.Elif(is_s):
+                m.d.comb += sbuf.h_r_en.eq(1)
+                m.d.sync += r_sel.eq(6)
+            with m.Else():
+                m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
+        with m.Switch(r_sel):
+            with m.Case(0):
+                m.d.comb += port.r_data.eq(r_reg)
+            with m.Case(1):
+                m.d.comb += port.r_data.eq(d_rp.data)
+            with m.Case(2):
+                m.d.comb += port.r_data.eq(wbuf.h_r_data)
+            with m.Case(3):
+                m.d.comb += port.r_data.eq(abuf.h_r_data)
+            with m.Case(4):
+                m.d.comb += port.r_data.eq(tbuf.h_r_data)
+            with m.Case(5):
+                m.d.comb += port.r_data.eq(nbuf.h_r_data)
+            with m.Case(6):
+                m.d.comb += port.r_data.eq(sbuf.h_r_data)
+        return m

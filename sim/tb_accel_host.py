@@ -1,0 +1,97 @@
+"""Host side of the accelerator co-simulation: scripts, a cocotb run, and the results.
+
+:func:`run_on_accelerator` is the one call most users need: it loads a golden
+:class:`~bittern.model.spec.ModelSpec` into a simulated :class:`~bittern.rtl.accelerator.Accelerator`
+purely through Wishbone bus writes, runs every batch of ``cols`` images, reads the scores back
+and returns them with the cycle and PE-activity counters the hardware measured itself.
+"""
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bittern.rtl import loader
+from bittern.rtl import regmap as rm
+
+__all__ = ["AccelResult", "default_depths", "run_script", "run_on_accelerator"]
+
+
+@dataclass
+class AccelResult:
+    scores: np.ndarray          # int64 [n_images, n_classes]
+    labels: np.ndarray          # first argmax
+    cycles: int                 # PERF_CYCLES summed over batches
+    active: int                 # PERF_ACTIVE (array busy cycles) summed over batches
+    batches: int
+    runs: list                  # per-batch STATUS and counters
+
+    @property
+    def utilisation(self):
+        return self.active / self.cycles if self.cycles else 0.0
+
+
+def default_depths(spec, rows, cols):
+    """Smallest buffer depths (per bank) that hold ``spec`` for this array shape."""
+    wd = sum(-(-l.out_c // rows) * -(-l.in_c // 32) for l in spec.layers)
+    half = max(max(-(-l.in_c // 32) for l in spec.layers),
+               max([-(-l.out_c // 32) for l in spec.layers[:-1]] or [0]))
+    td = sum(-(-l.out_c // rows) for l in spec.layers[:-1])
+    sd = -(-spec.layers[-1].out_c // rows) * cols
+    return dict(w_depth=max(wd, 2), a_depth=max(2 * half, 2), t_depth=max(td, 2), s_depth=max(sd, 2))
+
+
+def run_script(accel, script, *, name, simulator="verilator", build_root=None):
+    """Run a bus script (see ``sim/tb_accel.py``) on ``accel``; returns ``{"reads", "runs"}``."""
+    from bittern.sim.runner import run_cocotb
+    with tempfile.TemporaryDirectory(prefix="bt_accel_") as tmp:
+        sp, rp = Path(tmp) / "script.json", Path(tmp) / "result.json"
+        sp.write_text(json.dumps(script))
+        run_cocotb(accel, name=name, test_module="tb_accel", simulator=simulator,
+                   build_root=build_root, extra_env={"BT_ACCEL_SCRIPT": sp, "BT_ACCEL_RESULT": rp})
+        return json.loads(rp.read_text())
+
+
+def accel_name(accel):
+    return (f"accel_r{accel.rows}c{accel.cols}_w{accel.w_depth}a{accel.a_depth}"
+            f"t{accel.t_depth}s{accel.s_depth}")
+
+
+def run_on_accelerator(spec, images, *, rows, cols, lanes=32, simulator="verilator",
+                       depths=None, build_root=None, max_cycles=2_000_000):
+    """Run ``spec`` on ``images`` (u8, [n, ...]) on the simulated accelerator.
+
+    Returns an :class:`AccelResult`; raises :class:`~bittern.rtl.loader.UnsupportedLayer` for a
+    model the hardware cannot run and ``RuntimeError`` when the hardware reports an error.
+    """
+    from bittern.rtl.accelerator import Accelerator
+    images = np.asarray(images)
+    depths = depths or default_depths(spec, rows, cols)
+    accel = Accelerator(rows=rows, cols=cols, lanes=lanes, **depths)
+    p = loader.plan(spec, loader.Geometry.of(accel))
+    script = [["w", a, v] for a, v in loader.program_writes(spec, p)]
+    n = len(images)
+    addrs_all = []
+    for b0 in range(0, n, cols):
+        batch = images[b0:b0 + cols]
+        script += [["w", a, v] for a, v in loader.batch_writes(spec, p, batch)]
+        script.append(["run", max_cycles])
+        addrs = loader.score_addresses(spec, p, len(batch))
+        addrs_all.append(addrs)
+        script += [["r", a] for row in addrs for a in row]
+    res = run_script(accel, script, name=accel_name(accel), simulator=simulator,
+                     build_root=build_root)
+    for i, r in enumerate(res["runs"]):
+        st = r["status"]
+        if r["timeout"]:
+            raise RuntimeError(f"batch {i}: the accelerator was still busy after {max_cycles} cycles")
+        if st & 4:
+            cause = rm.Cause((st >> 8) & 0xF)
+            raise RuntimeError(f"batch {i}: accelerator error {cause.name} at layer {(st >> 16) & 0xF}")
+    scores = loader.unpack_scores(res["reads"]).reshape(n, -1)
+    return AccelResult(scores=scores, labels=np.argmax(scores, axis=1),
+                       cycles=sum(r["cycles"] for r in res["runs"]),
+                       active=sum(r["active"] for r in res["runs"]),
+                       batches=len(res["runs"]), runs=res["runs"])
