@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from .layers import BitNet
+from .permute import apply_input_permutation, search_permutation
 from .sparsity import prune_packs
 
 __all__ = ["TrainResult", "train", "float_accuracy", "CHECKPOINT_VERSION", "save_checkpoint",
@@ -39,9 +40,24 @@ def float_accuracy(net, images, labels, *, batch=1000):
     return correct / max(len(images), 1)
 
 
-def train(config, dataset, *, epochs=20, batch=100, lr=0.01, seed=0, progress=True):
+def shift_images(xb, rng, max_shift):
+    """Random translation by up to ``max_shift`` pixels with zero fill (uint8 [B, H, W, C])."""
+    if max_shift <= 0 or xb.shape[1] < 4:
+        return xb
+    out = torch.zeros_like(xb)
+    h, w = xb.shape[1], xb.shape[2]
+    shifts = rng.integers(-max_shift, max_shift + 1, size=(len(xb), 2))
+    for i, (dy, dx) in enumerate(shifts):
+        ys, yd = (slice(0, h - dy), slice(dy, h)) if dy >= 0 else (slice(-dy, h), slice(0, h + dy))
+        xs, xd = (slice(0, w - dx), slice(dx, w)) if dx >= 0 else (slice(-dx, w), slice(0, w + dx))
+        out[i, yd, xd] = xb[i, ys, xs]
+    return out
+
+
+def train(config, dataset, *, epochs=20, batch=100, lr=0.01, seed=0, progress=True, augment=0):
     """Train a network from ``config`` on ``dataset.train_*``; the test split is never touched.
 
+    ``augment``: random shifts of up to that many pixels (0 = none).
     Sparse blocks train dense for the first third of the epochs, are then pruned to their pack
     budget (3PXNet), and retrain with the mask fixed.
     """
@@ -61,13 +77,12 @@ def train(config, dataset, *, epochs=20, batch=100, lr=0.01, seed=0, progress=Tr
                unit="step", leave=False)
     for epoch in range(epochs):
         if prune_at is not None and epoch == prune_at:
-            for blk in net.blocks:
-                if blk.w_enc == "sparse":
-                    prune_packs(blk)
+            _permute_and_prune(net, seed)
         net.train()
         total, correct, loss_sum = 0, 0, 0.0
         for idx in _batches(len(x_all), batch, rng):
             xb, yb = x_all[idx], y_all[idx]
+            xb = shift_images(xb, rng, augment)
             out = net(xb)
             loss = F.cross_entropy(out, yb)
             opt.zero_grad()
@@ -83,11 +98,21 @@ def train(config, dataset, *, epochs=20, batch=100, lr=0.01, seed=0, progress=Tr
         bar.set_postfix(loss=f"{loss_sum / total:.3f}", acc=f"{correct / total:.3f}")
     bar.close()
     if prune_at is not None and prune_at >= epochs:  # too few epochs to retrain: prune anyway
-        for blk in net.blocks:
-            if blk.w_enc == "sparse":
-                prune_packs(blk)
+        _permute_and_prune(net, seed)
     net.eval()
     return TrainResult(net, history, time.time() - start)
+
+
+def _permute_and_prune(net, seed):
+    """3PXNet: permute hidden inputs of sparse blocks (folded into the block before), then prune."""
+    for i, blk in enumerate(net.blocks):
+        if blk.w_enc != "sparse":
+            continue
+        prev = net.blocks[i - 1] if i else None
+        if blk.cfg.get("permute", True) and prev is not None and prev.kind == "dense":
+            perm = search_permutation(blk.weight.detach().abs().numpy(), blk.packs, seed=seed)
+            apply_input_permutation(net, i, perm)
+        prune_packs(blk)
 
 
 def save_checkpoint(path, net, *, meta):

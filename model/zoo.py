@@ -21,6 +21,9 @@ NETWORKS = {
     # 3PXNet: the same, with 2 of 24 packs kept per layer-1 neuron.
     "sparse": {"input": {**_MNIST, "threshold": 128, "crop": [8, 8]}, "blocks": [
         {"out": 256, "weights": "sparse", "packs": 2}, {"out": 10}]},
+    # 3PXNet on a hidden layer: 2 of 8 packs kept per neuron, inputs permuted before pruning.
+    "sparse-hidden": {"input": _MNIST, "blocks": [
+        {"out": 256}, {"out": 256, "weights": "sparse", "packs": 2}, {"out": 10}]},
     # eBNN-style small conv net: conv -> pool -> bn -> sign, fused per output pixel on the MCU.
     "cnn": {"input": _MNIST, "blocks": [
         {"kind": "conv", "out": 16, "kernel": 3, "pad": 1, "pool": 2},

@@ -135,3 +135,27 @@ def test_fold_trained_mlp_is_bit_exact_on_all_held_out_images(trained_mlp, train
     acc = float(np.mean(res.labels.numpy() == mnist.test_y))
     print(f"trained MLP golden held-out accuracy {acc:.4f}")
     assert acc > 0.85
+
+
+def test_fold_permutation_search_keeps_function_and_raises_kept_magnitude(mnist):
+    from bittern.model.permute import apply_input_permutation, kept_magnitude, search_permutation
+    cfg = {"input": {"shape": [28, 28, 1]}, "blocks": [
+        {"out": 64}, {"out": 32, "weights": "sparse", "packs": 1}, {"out": 10}]}
+    torch.manual_seed(3)
+    net = BitNet(cfg)
+    with torch.no_grad():   # non-trivial batch-norm so that the fold into block 0 matters
+        bn = net.blocks[0].bn
+        bn.running_mean.uniform_(-30, 30), bn.running_var.uniform_(10, 300)
+        bn.weight.uniform_(-1, 1), bn.bias.uniform_(-1, 1)
+    net.eval()
+    images = torch.from_numpy(mnist.test_x[:200])
+    with torch.no_grad():
+        before = net.double().scores(images)[0]
+    w_abs = net.blocks[1].weight.detach().abs().numpy()
+    perm = search_permutation(w_abs, 1, iters=3000, seed=0)
+    assert kept_magnitude(w_abs[:, perm], 1) > kept_magnitude(w_abs, 1)
+    apply_input_permutation(net, 1, perm)
+    with torch.no_grad():
+        after = net.scores(images)[0]
+    assert torch.equal(before, after)
+    assert not np.array_equal(perm, np.arange(64))
