@@ -99,10 +99,11 @@ REGISTERS = (
     )),
     Register("WBUF_DEPTH", 0x00C, "RO", 0, "Weight buffer depth in words per row bank."),
     Register("ABUF_DEPTH", 0x010, "RO", 0, "Activation buffer depth in words per column bank."),
-    Register("TBUF_DEPTH", 0x014, "RO", 0, "Threshold buffer depth in channel entries."),
-    Register("SBUF_DEPTH", 0x018, "RO", 0, "Score buffer depth in 32-bit words."),
+    Register("TBUF_DEPTH", 0x014, "RO", 0, "Threshold buffer depth in entries per row bank."),
+    Register("SBUF_DEPTH", 0x018, "RO", 0, "Score buffer depth in 32-bit words per row bank."),
     Register("CTRL", 0x020, "WO", 0, "Control strobes (write 1 to act; reads 0).", (
-        Field("START", 0, 1, "run layers 0..N_LAYERS-1 on the batch in the activation buffer"),
+        Field("START", 0, 1, "run layers 0..N_LAYERS-1 on the batch in the activation buffer; "
+              "clears DONE, ERROR, CAUSE and the PERF counters"),
         Field("CLEAR", 1, 1, "clear STATUS.DONE, STATUS.ERROR and STATUS.CAUSE"),
     )),
     Register("STATUS", 0x024, "RO", 0, "Run state and the first error since the last CLEAR.", (
@@ -131,9 +132,11 @@ DESCRIPTOR = (
     Register("D_OUT_FEATURES", 0x08, "RW", 0, "Output features M (>= 1)."),
     Register("D_W_BASE", 0x0C, "RW", 0, "First weight-bank word of the layer (same in every row bank)."),
     Register("D_A_IN", 0x10, "RW", 0, "First activation-bank word of the input vector."),
-    Register("D_A_OUT", 0x14, "RW", 0, "First activation-bank word of the output (binary), or first "
-             "score row (scores: class m of column c goes to score word (A_OUT+m)*COLS+c)."),
-    Register("D_T_BASE", 0x18, "RW", 0, "First threshold entry of the layer (binary output only)."),
+    Register("D_A_OUT", 0x14, "RW", 0, "First activation-bank word of the output (binary output: "
+             "channel m is bit m%32 of word A_OUT + m//32), or, for the scores layer, the first "
+             "score-bank word (class m of input c: row bank m%ROWS, word A_OUT + (m//ROWS)*COLS + c)."),
+    Register("D_T_BASE", 0x18, "RW", 0, "First threshold-bank word of the layer (binary output only): "
+             "channel m of the layer is threshold entry T_BASE*ROWS + m."),
 )
 
 WINDOWS = (
@@ -142,9 +145,13 @@ WINDOWS = (
            "W_BASE + t*ceil(N/32) + k."),
     Window("ABUF", 0x80000, 0x20000, "Activation buffer. Window word j is word j//COLS of column bank "
            "j%COLS: input vector c, word k goes to window word (A_IN+k)*COLS + c."),
-    Window("TBUF", 0xA0000, 0x20000, "Threshold buffer, two words per entry: word 2e is the threshold "
-           "T (int32), word 2e+1 bit 0 is 1 for direction d = -1. Channel m of a layer is entry T_BASE+m."),
-    Window("SBUF", 0xC0000, 0x20000, "Score buffer (read-only from the bus): int32 class scores."),
+    Window("TBUF", 0xA0000, 0x20000, "Threshold buffer, two words per entry e: word 2e is the threshold "
+           "T (int32), word 2e+1 bit 0 is 1 for direction d = -1 (output +1 when acc <= T, else when "
+           "acc >= T). Entry e is word e//ROWS of row bank e%ROWS; channel m of a layer is entry "
+           "T_BASE*ROWS + m."),
+    Window("SBUF", 0xC0000, 0x20000, "Score buffer (read-only from the bus): int32 class scores. Window "
+           "word j is word j//ROWS of row bank j%ROWS: class m of input c is window word "
+           "(A_OUT + (m//ROWS)*COLS + c)*ROWS + m%ROWS."),
 )
 
 _BY_NAME = {r.name: r for r in REGISTERS}
@@ -235,6 +242,13 @@ def generate_c_header():
     for w in WINDOWS:
         out.append(f"#define {p}{w.name}_BASE 0x{w.base:05X}u")
         out.append(f"#define {p}{w.name}_SIZE 0x{w.size:05X}u")
+    out += ["", "/* Window word indices (byte address = window base + 4 * index) */",
+            f"#define {p}WBUF_INDEX(rows, w_base, words, m, k) "
+            "(((w_base) + ((m) / (rows)) * (words) + (k)) * (rows) + (m) % (rows))",
+            f"#define {p}ABUF_INDEX(cols, a, k, c) (((a) + (k)) * (cols) + (c))",
+            f"#define {p}TBUF_ENTRY(rows, t_base, m) ((t_base) * (rows) + (m))",
+            f"#define {p}SBUF_INDEX(rows, cols, a_out, m, c) "
+            "(((a_out) + ((m) / (rows)) * (cols) + (c)) * (rows) + (m) % (rows))"]
     out += ["", "/* Error causes (STATUS.CAUSE) */"]
     for c in Cause:
         out.append(f"#define {p}CAUSE_{c.name} {int(c)}u")

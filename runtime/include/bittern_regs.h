@@ -72,6 +72,12 @@
 #define BT_ACC_SBUF_BASE 0xC0000u
 #define BT_ACC_SBUF_SIZE 0x20000u
 
+/* Window word indices (byte address = window base + 4 * index) */
+#define BT_ACC_WBUF_INDEX(rows, w_base, words, m, k) (((w_base) + ((m) / (rows)) * (words) + (k)) * (rows) + (m) % (rows))
+#define BT_ACC_ABUF_INDEX(cols, a, k, c) (((a) + (k)) * (cols) + (c))
+#define BT_ACC_TBUF_ENTRY(rows, t_base, m) ((t_base) * (rows) + (m))
+#define BT_ACC_SBUF_INDEX(rows, cols, a_out, m, c) (((a_out) + ((m) / (rows)) * (cols) + (c)) * (rows) + (m) % (rows))
+
 /* Error causes (STATUS.CAUSE) */
 #define BT_ACC_CAUSE_NONE 0u
 #define BT_ACC_CAUSE_START_WHILE_BUSY 1u
