@@ -1,6 +1,6 @@
 /* Test firmware: run the embedded model on the embedded images, print one label per image,
  * then instruction-count ticks (SysTick), workspace and stack use. Output lines:
- *   L <label>            per image
+ *   L <label> <scores>   per image
  *   C <ticks>            SysTick ticks of a 100000-instruction calibration loop
  *   T <systick ticks>    total over all images, SysTick on the processor clock
  *   W <workspace bytes> S <stack bytes>
@@ -15,6 +15,11 @@ extern const uint32_t bt_fw_n_images;
 extern const uint32_t bt_fw_image_bytes;
 void bt_sh_puts(const char *s);
 uint32_t bt_stack_used(void);
+
+#ifndef BT_FW_MAX_SCORES
+#define BT_FW_MAX_SCORES 16
+#endif
+static int32_t scores[BT_FW_MAX_SCORES];
 
 #ifndef BT_FW_WORKSPACE
 #define BT_FW_WORKSPACE 4096
@@ -41,12 +46,40 @@ static void put_u32(char tag, uint32_t v)
     bt_sh_puts(s + i);
 }
 
+/* "L label s0 s1 ...\n" in one semihosting call per image */
+static void put_scores(uint32_t label, const int32_t *s, uint32_t n)
+{
+    static char line[12 * (BT_FW_MAX_SCORES + 1) + 4];
+    char *p = line;
+    *p++ = 'L';
+    for (uint32_t j = 0; j <= n; j++) {
+        int32_t v = j == 0 ? (int32_t)label : s[j - 1];
+        uint32_t u = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
+        char tmp[11];
+        int k = 0;
+        do {
+            tmp[k++] = (char)('0' + u % 10u);
+            u /= 10u;
+        } while (u);
+        *p++ = ' ';
+        if (v < 0)
+            *p++ = '-';
+        while (k)
+            *p++ = tmp[--k];
+    }
+    *p++ = '\n';
+    *p = 0;
+    bt_sh_puts(line);
+}
+
 int main(void)
 {
     bt_model_t model;
     bt_status_t st = bt_model_load(&model, bt_fw_model, bt_fw_model_bytes);
     if (st == BT_OK && bt_workspace_bytes(&model) > sizeof workspace)
         st = BT_ERR_WORKSPACE;
+    if (st == BT_OK && model.n_scores > BT_FW_MAX_SCORES)
+        st = BT_ERR_ARG;
     if (st != BT_OK) {
         bt_sh_puts("E ");
         bt_sh_puts(bt_error_name(st));
@@ -66,7 +99,7 @@ int main(void)
         uint32_t label = 0;
         uint32_t t0 = SYST_CVR;
         st = bt_run(&model, bt_fw_images + n * bt_fw_image_bytes, workspace, sizeof workspace,
-                    0, &label);
+                    scores, &label);
         uint32_t t1 = SYST_CVR;
         ticks += (t0 - t1) & 0xFFFFFFu; /* counts down */
         if (st != BT_OK) {
@@ -75,7 +108,7 @@ int main(void)
             bt_sh_puts("\n");
             return 1;
         }
-        put_u32('L', label);
+        put_scores(label, scores, model.n_scores);
     }
     put_u32('T', ticks);
     put_u32('W', bt_workspace_bytes(&model));

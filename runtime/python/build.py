@@ -38,7 +38,8 @@ def build_host(build_dir=None):
     return build_dir / "host"
 
 
-def build_firmware(cpu, c_source, *, workspace_bytes, build_dir=None, name="firmware", opt="-O3"):
+def build_firmware(cpu, c_source, *, workspace_bytes, n_scores=16, build_dir=None, name="firmware",
+                   opt="-O3"):
     """Link the QEMU test firmware for ``cpu`` with a generated model/images C file.
 
     Returns the ELF path (``<build_dir>/<cpu>/<name>.elf``).
@@ -50,7 +51,7 @@ def build_firmware(cpu, c_source, *, workspace_bytes, build_dir=None, name="firm
     build_dir = Path(build_dir or default_build_dir())
     ws = max(4, (int(workspace_bytes) + 3) // 4 * 4)
     _make([f"CPU={cpu}", f"OPT={opt}", f"FW_DATA={Path(c_source).resolve()}",
-           f"FW_WORKSPACE={ws}", "firmware"], build_dir)
+           f"FW_WORKSPACE={ws}", f"FW_SCORES={max(1, int(n_scores))}", "firmware"], build_dir)
     out = build_dir / cpu / "firmware.elf"
     final = build_dir / cpu / f"{name}.elf"
     if final != out:

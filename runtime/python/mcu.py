@@ -24,6 +24,7 @@ def run_on_core(cpu, model, images, *, build_dir=None, opt="-O3", timeout=120):
         src = Path(tmp) / "fw_data.c"
         src.write_text(firmware_c_source(data, images))
         elf = build_firmware(cpu, src, workspace_bytes=rep["workspace_bytes"],
+                             n_scores=spec.layers[-1].out_features,
                              build_dir=build_dir, opt=opt)
         res = run_elf(cpu, elf, timeout=timeout)
         sizes = elf_sizes(elf)

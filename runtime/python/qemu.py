@@ -22,6 +22,7 @@ class QemuError(RuntimeError):
 class QemuResult:
     cpu: str
     labels: list
+    scores: list
     ticks: int
     workspace_bytes: int
     stack_bytes: int
@@ -55,11 +56,13 @@ def run_elf(cpu, elf, *, timeout=120):
     except subprocess.TimeoutExpired as e:
         raise QemuError(f"{cpu}: firmware did not finish within {timeout} s") from e
     out = r.stdout + r.stderr  # semihosting console output lands on stderr
-    labels, ticks, ws, stack, calib = [], 0, 0, 0, 0
+    labels, scores, ticks, ws, stack, calib = [], [], 0, 0, 0, 0
     for line in out.splitlines():
         tag, _, val = line.partition(" ")
         if tag == "L":
-            labels.append(int(val))
+            vals = [int(v) for v in val.split()]
+            labels.append(vals[0])
+            scores.append(vals[1:])
         elif tag == "T":
             ticks = int(val)
         elif tag == "C":
@@ -72,5 +75,5 @@ def run_elf(cpu, elf, *, timeout=120):
             raise QemuError(f"{cpu}: runtime error {val}")
     if r.returncode:
         raise QemuError(f"{cpu}: qemu exited {r.returncode}\n{out}{r.stderr}")
-    return QemuResult(cpu=cpu, labels=labels, ticks=ticks, workspace_bytes=ws,
+    return QemuResult(cpu=cpu, labels=labels, scores=scores, ticks=ticks, workspace_bytes=ws,
                       stack_bytes=stack, calib_ticks=calib, output=out)

@@ -1,0 +1,42 @@
+"""Whole trained models on real MNIST images: C runtime on the host (ASan + UBSan) and on
+four emulated Cortex-M cores under QEMU, bit-exact against the golden model."""
+
+import numpy as np
+import pytest
+
+from bittern.model import golden
+from bittern.runtime.host import run_host
+from bittern.runtime.mcu import run_on_core
+from bittern.runtime.memory import memory_report
+
+MICROBIT_RAM = 16 * 1024
+
+
+def test_trained_mlp_host_real_images(trained_mlp_spec, mnist, tmp_path):
+    x = mnist.test_x[:500]
+    g = golden.run(trained_mlp_spec, x)
+    h = run_host(trained_mlp_spec, x, build_dir=tmp_path)
+    np.testing.assert_array_equal(h.scores, g.scores.numpy())
+    np.testing.assert_array_equal(h.labels, g.labels.numpy())
+    assert h.workspace_bytes == memory_report(trained_mlp_spec)["workspace_bytes"]
+    print(f"accuracy on {len(x)} held-out images: {(h.labels == np.asarray(mnist.test_y)).mean():.4f}")
+
+
+@pytest.mark.parametrize("cpu", ["cortex-m0", "cortex-m3", "cortex-m4", "cortex-m7"])
+def test_trained_mlp_on_core(cpu, trained_mlp_spec, mnist, tmp_path):
+    # 150 images keep the micro:bit image (model + images) inside its 256 KiB of flash
+    x = mnist.test_x[:150]
+    g = golden.run(trained_mlp_spec, x)
+    res, info = run_on_core(cpu, trained_mlp_spec, x, build_dir=tmp_path)
+    assert res.labels == g.labels.tolist()
+    assert res.scores == g.scores.tolist()
+    assert res.calib_ticks and res.measured_instr_per_tick == pytest.approx(
+        {"cortex-m0": 62.5}.get(cpu, 40.0), rel=1e-3)
+    rep = info["memory"]
+    assert res.workspace_bytes == rep["workspace_bytes"]
+    ram = info["elf"]["ram_static"] + res.stack_bytes
+    print(f"{cpu}: {res.instructions_per_image:.0f} instructions/image, flash "
+          f"{info['elf']['flash']} B (model {rep['model_bytes']} B), RAM {ram} B "
+          f"(workspace {rep['workspace_bytes']} B, stack {res.stack_bytes} B)")
+    if cpu == "cortex-m0":
+        assert ram < MICROBIT_RAM
