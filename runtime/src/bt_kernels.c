@@ -23,37 +23,121 @@ const uint8_t bt_pop8[256] = {
 #define M2 0x33333333u
 #define M4 0x0F0F0F0Fu
 
+/* Carry-save adder: (h, l) = a + b + c bitwise, h the carries (weight 2), l the sums. */
+#define CSA(h, l, a, b, c)                        \
+    do {                                          \
+        uint32_t u_ = (a) ^ (b);                  \
+        (h) = ((a) & (b)) | (u_ & (c));           \
+        (l) = u_ ^ (c);                           \
+    } while (0)
+
+/* Nibble-level partial popcount: each 4-bit field holds the count of its bits (max 4). */
+static inline uint32_t pop_nib(uint32_t x)
+{
+    x = x - ((x >> 1) & M1);
+    return (x & M2) + ((x >> 2) & M2);
+}
+
+/* Sum of the nibble fields of x (each nibble max 15 so bytes stay below 256 after folding). */
+static inline uint32_t nib_total(uint32_t x)
+{
+    x = (x & M4) + ((x >> 4) & M4);
+    return (x * 0x01010101u) >> 24;
+}
+
+/* x0 = a[i] ^ b[i], x1 = a[i+1] ^ b[i+1]; with GCC on Cortex-M3/4/7 as 64-bit loads
+ * (LDRD needs only 4-byte alignment there: half the load instructions). */
+#if defined(__GNUC__) && (defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__))
+typedef uint64_t bt_u64_a4 __attribute__((may_alias, aligned(4)));
+#define LOAD_XOR2(x0, x1, a, b, i)                                    \
+    do {                                                              \
+        uint64_t pa_ = *(const bt_u64_a4 *)(const void *)((a) + (i)); \
+        uint64_t pb_ = *(const bt_u64_a4 *)(const void *)((b) + (i)); \
+        (x0) = (uint32_t)pa_ ^ (uint32_t)pb_;                         \
+        (x1) = (uint32_t)(pa_ >> 32) ^ (uint32_t)(pb_ >> 32);         \
+    } while (0)
+#else
+#define LOAD_XOR2(x0, x1, a, b, i)                                    \
+    do {                                                              \
+        (x0) = (a)[(i)] ^ (b)[(i)];                                   \
+        (x1) = (a)[(i) + 1] ^ (b)[(i) + 1];                           \
+    } while (0)
+#endif
+
+/* One Harley-Seal block of 8 words into the (ones, twos, fours) carry-save state;
+ * returns the nibble-level popcount of the block's "eights" word. */
+#define HS_BLOCK(a, b)                                                \
+    do {                                                              \
+        uint32_t twos_a, twos_b, fours_a, fours_b, eights;            \
+        uint32_t x0, x1, x2, x3, x4, x5, x6, x7;                      \
+        LOAD_XOR2(x0, x1, a, b, 0);                                   \
+        LOAD_XOR2(x2, x3, a, b, 2);                                   \
+        LOAD_XOR2(x4, x5, a, b, 4);                                   \
+        LOAD_XOR2(x6, x7, a, b, 6);                                   \
+        CSA(twos_a, ones, ones, x0, x1);                              \
+        CSA(twos_b, ones, ones, x2, x3);                              \
+        CSA(fours_a, twos, twos, twos_a, twos_b);                     \
+        CSA(twos_a, ones, ones, x4, x5);                              \
+        CSA(twos_b, ones, ones, x6, x7);                              \
+        CSA(fours_b, twos, twos, twos_a, twos_b);                     \
+        CSA(eights, fours, fours, fours_a, fours_b);                  \
+        eights_nib += pop_nib(eights);                                \
+        a += 8;                                                       \
+        b += 8;                                                       \
+    } while (0)
+
 uint32_t bt_pop_xor(const uint32_t *a, const uint32_t *b, uint32_t n)
 {
     uint32_t total = 0;
 #if BT_POPCOUNT == 0
-    /* Three words share one nibble-level sum (max 12 per nibble), up to 10 such triples
-     * share byte-level sums (max 240 per byte), folded into 16-bit halves at the end. */
-    while (n >= 3) {
-        uint32_t groups = n / 3u;
-        if (groups > 10u)
-            groups = 10u;
-        n -= groups * 3u;
-        uint32_t bytes = 0;
+    /* Harley-Seal: blocks of 8 words go through a carry-save adder tree (5 logic ops per
+     * word, no shifts); only the "eights" word of each block is (partly) popcounted, its
+     * nibble sums folded to a count every 3 blocks (nibbles hold at most 15). */
+    uint32_t blocks = n >> 3;
+    if (blocks) {
+        uint32_t ones = 0, twos = 0, fours = 0;
+        n &= 7u;
         do {
-            uint32_t x = a[0] ^ b[0], y = a[1] ^ b[1], z = a[2] ^ b[2];
-            a += 3;
-            b += 3;
-            x = x - ((x >> 1) & M1);
-            y = y - ((y >> 1) & M1);
-            z = z - ((z >> 1) & M1);
-            x = (x & M2) + ((x >> 2) & M2);
-            y = (y & M2) + ((y >> 2) & M2);
-            z = (z & M2) + ((z >> 2) & M2);
-            x = x + y + z;
-            bytes += (x & M4) + ((x >> 4) & M4);
-        } while (--groups);
-        bytes = (bytes & 0x00FF00FFu) + ((bytes >> 8) & 0x00FF00FFu);
-        total += (bytes + (bytes >> 16)) & 0xFFFFu;
+            uint32_t eights_nib = 0, g = blocks < 3u ? blocks : 3u;
+            blocks -= g;
+            do {
+                HS_BLOCK(a, b);
+            } while (--g);
+            total += 8u * nib_total(eights_nib);
+        } while (blocks);
+        total += 4u * nib_total(pop_nib(fours)) + nib_total(2u * pop_nib(twos) + pop_nib(ones));
+    }
+    /* remainder: up to three words share one nibble-level sum */
+    while (n >= 3u) {
+        total += nib_total(pop_nib(a[0] ^ b[0]) + pop_nib(a[1] ^ b[1]) + pop_nib(a[2] ^ b[2]));
+        a += 3;
+        b += 3;
+        n -= 3u;
     }
 #endif
     while (n--)
         total += bt_pop32(*a++ ^ *b++);
+    return total;
+}
+
+/* popcount(a[idx[j]] ^ w[j]) over the P kept packs of one sparse output. */
+static inline uint32_t pop_xor_idx(const uint32_t *a, const uint16_t *idx, const uint32_t *w,
+                                   uint32_t p)
+{
+    uint32_t total = 0;
+#if BT_POPCOUNT == 0
+    while (p >= 3u) {
+        total += nib_total(pop_nib(a[idx[0]] ^ w[0]) + pop_nib(a[idx[1]] ^ w[1]) +
+                           pop_nib(a[idx[2]] ^ w[2]));
+        idx += 3;
+        w += 3;
+        p -= 3u;
+    }
+    if (p == 2u)
+        return total + nib_total(pop_nib(a[idx[0]] ^ w[0]) + pop_nib(a[idx[1]] ^ w[1]));
+#endif
+    while (p--)
+        total += bt_pop32(a[*idx++] ^ *w++);
     return total;
 }
 
@@ -224,10 +308,7 @@ static int32_t acc_sparse(const kctx *k, uint32_t o, uint32_t cy, uint32_t cx)
     (void)cx;
     if (l->in_enc == BT_ENC_BINARY) {
         const uint32_t *a = in_words(k);
-        uint32_t pc = 0;
-        for (uint32_t j = 0; j < p; j++)
-            pc += bt_pop32(a[idx[j]] ^ w[j]);
-        acc = (int32_t)(32u * p) - 2 * (int32_t)pc;
+        acc = (int32_t)(32u * p) - 2 * (int32_t)pop_xor_idx(a, idx, w, p);
     } else if (l->in_enc == BT_ENC_TERNARY) {
         const uint32_t *a = in_words(k), *aneg = a + k->in_plane;
         for (uint32_t j = 0; j < p; j++) {
@@ -259,6 +340,14 @@ static inline uint32_t threshold_code(const int32_t *row, uint32_t n_thr, int32_
     return code;
 }
 
+/* d*(acc - T) >= 0 for a binary output with direction d = row[0], threshold T = row[1].
+ * Only for binary x binary/sparse layers, where |acc| < 2^28 and |T| <= 2^30 keep the
+ * difference inside int32. */
+static inline uint32_t bin_bit(const int32_t *row, int32_t acc)
+{
+    return (uint32_t)~((acc - row[1]) * row[0]) >> 31;
+}
+
 /* Dense binary x binary fast path (the MLP hot loop). */
 static void dense_bb(const kctx *k, const int32_t *thr, void *out)
 {
@@ -273,18 +362,12 @@ static void dense_bb(const kctx *k, const int32_t *thr, void *out)
         return;
     }
     uint32_t *bits = (uint32_t *)out;
-    uint32_t word = 0;
-    for (uint32_t o = 0; o < out_c; o++, w += nw, thr += 2) {
-        int32_t acc = n - 2 * (int32_t)bt_pop_xor(a, w, nw);
-        uint32_t set = thr[0] > 0 ? acc >= thr[1] : acc <= thr[1];
-        word |= set << (o & 31u);
-        if ((o & 31u) == 31u) {
-            *bits++ = word;
-            word = 0;
-        }
+    for (uint32_t o0 = 0; o0 < out_c; o0 += 32u) {
+        uint32_t cnt = out_c - o0 < 32u ? out_c - o0 : 32u, word = 0;
+        for (uint32_t b = 0; b < cnt; b++, w += nw, thr += 2)
+            word |= bin_bit(thr, n - 2 * (int32_t)bt_pop_xor(a, w, nw)) << b;
+        *bits++ = word;
     }
-    if (out_c & 31u)
-        *bits = word;
 }
 
 /* Sparse binary-input fast path with binary/scores output. */
@@ -295,30 +378,27 @@ static void dense_sparse_b(const kctx *k, const int32_t *thr, void *out)
     uint32_t p = l->packs, out_c = l->out_c;
     const uint16_t *idx = (const uint16_t *)(const void *)(k->w + out_c * p * 4u);
     int32_t n = (int32_t)(32u * p);
-    int scores = l->out_enc == BT_ENC_SCORES;
-    uint32_t *bits = (uint32_t *)out;
-    uint32_t word = 0;
-    for (uint32_t o = 0; o < out_c; o++) {
-        uint32_t pc = 0;
-        for (uint32_t j = 0; j < p; j++)
-            pc += bt_pop32(a[idx[j]] ^ w[j]);
-        idx += p;
-        w += p;
-        int32_t acc = n - 2 * (int32_t)pc;
-        if (scores) {
-            ((int32_t *)out)[o] = acc;
-            continue;
-        }
-        uint32_t set = thr[0] > 0 ? acc >= thr[1] : acc <= thr[1];
-        thr += 2;
-        word |= set << (o & 31u);
-        if ((o & 31u) == 31u) {
-            *bits++ = word;
-            word = 0;
-        }
+    if (l->out_enc == BT_ENC_SCORES) {
+        int32_t *s = (int32_t *)out;
+        for (uint32_t o = 0; o < out_c; o++, idx += p, w += p)
+            s[o] = n - 2 * (int32_t)pop_xor_idx(a, idx, w, p);
+        return;
     }
-    if (!scores && (out_c & 31u))
-        *bits = word;
+    uint32_t *bits = (uint32_t *)out;
+    for (uint32_t o0 = 0; o0 < out_c; o0 += 32u) {
+        uint32_t cnt = out_c - o0 < 32u ? out_c - o0 : 32u, word = 0;
+        if (p == 2u) {
+            /* the 3PXNet common case: two packs per output, fully inlined */
+            for (uint32_t b = 0; b < cnt; b++, idx += 2, w += 2, thr += 2) {
+                uint32_t pc = nib_total(pop_nib(a[idx[0]] ^ w[0]) + pop_nib(a[idx[1]] ^ w[1]));
+                word |= bin_bit(thr, n - 2 * (int32_t)pc) << b;
+            }
+        } else {
+            for (uint32_t b = 0; b < cnt; b++, idx += p, w += p, thr += 2)
+                word |= bin_bit(thr, n - 2 * (int32_t)pop_xor_idx(a, idx, w, p)) << b;
+        }
+        *bits++ = word;
+    }
 }
 
 void bt_layer_sw(const bt_model_t *m, const bt_layer_t *l, const void *in, uint32_t in_plane,

@@ -32,9 +32,15 @@ void bt_layer_decode(const bt_model_t *m, uint32_t index, bt_layer_t *l)
 {
     const uint8_t *r = m->data + BT_HEADER_BYTES + index * BT_LAYER_BYTES;
     uint32_t *f = &l->kind;
-    /* bt_layer_t is 24 consecutive uint32_t in file order. */
+    /* bt_layer_t is 24 consecutive uint32_t in file order; records are 4-byte aligned. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint32_t *src = (const uint32_t *)(const void *)r;
+    for (uint32_t i = 0; i < 24; i++)
+        f[i] = src[i];
+#else
     for (uint32_t i = 0; i < 24; i++)
         f[i] = bt_rd32(r + 4 * i);
+#endif
 }
 
 uint32_t bt_act_bytes(uint32_t enc, uint32_t h, uint32_t w, uint32_t c)
