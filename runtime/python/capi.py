@@ -1,0 +1,108 @@
+"""ctypes binding of the host shared library (libbittern.so): load, run, errors, and the
+accelerator transport, so Python (tests, a co-simulation against the RTL) can drive the C
+driver with its own read32/write32."""
+
+import ctypes as C
+
+import numpy as np
+
+from .build import build_host
+from .codegen import model_bytes
+
+__all__ = ["Model", "Transport", "Accel", "CApi", "STATUS_NAMES"]
+
+STATUS_NAMES = ["BT_OK", "BT_ERR_NULL", "BT_ERR_ALIGN", "BT_ERR_TRUNCATED", "BT_ERR_MAGIC",
+                "BT_ERR_VERSION", "BT_ERR_HEADER", "BT_ERR_TRAILING", "BT_ERR_CRC", "BT_ERR_ENUM",
+                "BT_ERR_SHAPE", "BT_ERR_BLOB", "BT_ERR_PAD_BITS", "BT_ERR_WEIGHTS",
+                "BT_ERR_SPARSE_INDEX", "BT_ERR_THRESHOLDS", "BT_ERR_ACC_BOUND", "BT_ERR_CHAIN",
+                "BT_ERR_WORKSPACE", "BT_ERR_ARG", "BT_ERR_NO_ACCEL", "BT_ERR_ACCEL"]
+
+
+class Model(C.Structure):
+    _fields_ = [("data", C.c_void_p), ("size", C.c_uint32), ("n_layers", C.c_uint32),
+                ("in_h", C.c_uint32), ("in_w", C.c_uint32), ("in_c", C.c_uint32),
+                ("input_threshold", C.c_uint32), ("crop_lo", C.c_uint32),
+                ("crop_hi", C.c_uint32), ("n_classes", C.c_uint32), ("n_scores", C.c_uint32),
+                ("buf_bytes", C.c_uint32 * 2), ("bad_layer", C.c_uint32)]
+
+
+READ32 = C.CFUNCTYPE(C.c_uint32, C.c_void_p, C.c_uint32)
+WRITE32 = C.CFUNCTYPE(None, C.c_void_p, C.c_uint32, C.c_uint32)
+BURST = C.CFUNCTYPE(None, C.c_void_p, C.c_uint32, C.POINTER(C.c_uint32), C.c_uint32)
+
+
+class Transport(C.Structure):
+    _fields_ = [("ctx", C.c_void_p), ("read32", READ32), ("write32", WRITE32),
+                ("write_burst", BURST)]
+
+
+class Accel(C.Structure):
+    _fields_ = [("transport", C.POINTER(Transport)), ("present", C.c_uint32),
+                ("id", C.c_uint32), ("version", C.c_uint32), ("layers_hw", C.c_uint32),
+                ("layers_sw", C.c_uint32)]
+
+
+class CApi:
+    """The shared library plus helpers; keep the object alive while models are in use."""
+
+    def __init__(self, build_dir=None):
+        self.lib = C.CDLL(str(build_host(build_dir) / "libbittern.so"))
+        L = self.lib
+        L.bt_error_name.restype = C.c_char_p
+        L.bt_error_name.argtypes = [C.c_int]
+        L.bt_model_load.argtypes = [C.POINTER(Model), C.c_void_p, C.c_size_t]
+        L.bt_workspace_bytes.restype = C.c_uint32
+        L.bt_workspace_bytes.argtypes = [C.POINTER(Model)]
+        run_args = [C.POINTER(Model), C.c_void_p, C.c_void_p, C.c_size_t,
+                    C.POINTER(C.c_int32), C.POINTER(C.c_uint32)]
+        L.bt_run.argtypes = run_args
+        L.bt_accel_probe.argtypes = [C.POINTER(Accel), C.POINTER(Transport)]
+        L.bt_run_accel.argtypes = [C.POINTER(Accel)] + run_args
+        self._keep = []
+
+    def error_name(self, code):
+        return self.lib.bt_error_name(int(code)).decode()
+
+    def load(self, model):
+        data = model_bytes(model)
+        buf = (C.c_uint32 * ((len(data) + 3) // 4))()
+        C.memmove(buf, data, len(data))
+        m = Model()
+        st = self.lib.bt_model_load(C.byref(m), buf, len(data))
+        self._keep.append(buf)
+        return st, m
+
+    def _run(self, fn, prefix, m, images):
+        imgs = np.ascontiguousarray(np.asarray(images, dtype=np.uint8))
+        ws_n = self.lib.bt_workspace_bytes(C.byref(m))
+        ws = (C.c_uint32 * max(1, (ws_n + 3) // 4))()
+        scores = (C.c_int32 * m.n_scores)()
+        labels, all_scores = [], []
+        for img in imgs:
+            lab = C.c_uint32()
+            st = fn(*prefix, C.byref(m), img.ctypes.data, ws, ws_n, scores, C.byref(lab))
+            if st:
+                raise RuntimeError(f"bt_run: {self.error_name(st)}")
+            labels.append(lab.value)
+            all_scores.append(list(scores))
+        return np.array(labels), np.array(all_scores, dtype=np.int64)
+
+    def run(self, m, images):
+        return self._run(self.lib.bt_run, (), m, images)
+
+    def transport(self, read32, write32):
+        """A bt_transport_t calling Python functions read32(addr) and write32(addr, value)."""
+        r = READ32(lambda ctx, addr: read32(addr) & 0xFFFFFFFF)
+        w = WRITE32(lambda ctx, addr, value: write32(addr, value))
+        t = Transport(None, r, w, BURST())
+        self._keep += [r, w, t]
+        return t
+
+    def probe(self, transport):
+        a = Accel()
+        st = self.lib.bt_accel_probe(C.byref(a), C.byref(transport) if transport else None)
+        self._keep.append(a)
+        return st, a
+
+    def run_accel(self, accel, m, images):
+        return self._run(self.lib.bt_run_accel, (C.byref(accel),), m, images)
