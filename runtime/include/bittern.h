@@ -125,17 +125,32 @@ typedef struct {
     const bt_transport_t *transport;  /* NULL: software only */
     uint32_t present;                 /* set by bt_accel_probe */
     uint32_t id, version;
-    uint32_t layers_hw, layers_sw;    /* counters of where layers ran */
+    uint32_t rows, cols;              /* array geometry (CONFIG) */
+    uint32_t w_depth, a_depth, t_depth, s_depth;
+    uint32_t poll_limit;              /* STATUS polls before giving up (default 10^7) */
+    /* the programmed model: layers first_hw..n_layers-1 run on the accelerator */
+    const bt_model_t *model;
+    uint32_t first_hw;                /* == n_layers: nothing offloaded */
+    uint32_t half;                    /* activation ping-pong half, in words */
+    uint32_t s_base;                  /* score row of the last layer (its A_OUT) */
+    /* counters and the last hardware error (STATUS.CAUSE), for diagnostics */
+    uint32_t layers_hw, layers_sw, runs_hw, errors, last_cause;
 } bt_accel_t;
 
 /* Probe the ID register; BT_OK when an accelerator answers, BT_ERR_NO_ACCEL otherwise. */
 bt_status_t bt_accel_probe(bt_accel_t *accel, const bt_transport_t *transport);
 
-/* Whether layer `index` can run on the probed accelerator. */
+/* Whether layer `index` can run on the probed accelerator: it and every later layer are dense
+ * binary x binary (binary or scores output) and they fit the accelerator's buffers. */
 int bt_accel_supports(const bt_accel_t *accel, const bt_model_t *model, uint32_t index);
 
+/* Write the offloadable layers' weights, thresholds and descriptors (bt_run_accel does this
+ * on first use of a model). BT_OK also when nothing can be offloaded. */
+bt_status_t bt_accel_program(bt_accel_t *accel, const bt_model_t *model);
+
 /* bt_run with layers offloaded to `accel` where supported, the rest (or all, when no
- * accelerator answered) in software, with identical results. */
+ * accelerator answered) in software, with identical results. A hardware error or timeout
+ * during a run is recorded (errors, last_cause) and that image is recomputed in software. */
 bt_status_t bt_run_accel(bt_accel_t *accel, const bt_model_t *model, const uint8_t *image,
                          void *workspace, size_t workspace_bytes, int32_t *scores,
                          uint32_t *label);

@@ -38,8 +38,12 @@ class Transport(C.Structure):
 
 class Accel(C.Structure):
     _fields_ = [("transport", C.POINTER(Transport)), ("present", C.c_uint32),
-                ("id", C.c_uint32), ("version", C.c_uint32), ("layers_hw", C.c_uint32),
-                ("layers_sw", C.c_uint32)]
+                ("id", C.c_uint32), ("version", C.c_uint32), ("rows", C.c_uint32),
+                ("cols", C.c_uint32), ("w_depth", C.c_uint32), ("a_depth", C.c_uint32),
+                ("t_depth", C.c_uint32), ("s_depth", C.c_uint32), ("poll_limit", C.c_uint32),
+                ("model", C.c_void_p), ("first_hw", C.c_uint32), ("half", C.c_uint32),
+                ("s_base", C.c_uint32), ("layers_hw", C.c_uint32), ("layers_sw", C.c_uint32),
+                ("runs_hw", C.c_uint32), ("errors", C.c_uint32), ("last_cause", C.c_uint32)]
 
 
 class CApi:
@@ -58,6 +62,8 @@ class CApi:
         L.bt_run.argtypes = run_args
         L.bt_accel_probe.argtypes = [C.POINTER(Accel), C.POINTER(Transport)]
         L.bt_run_accel.argtypes = [C.POINTER(Accel)] + run_args
+        L.bt_accel_supports.argtypes = [C.POINTER(Accel), C.POINTER(Model), C.c_uint32]
+        L.bt_accel_program.argtypes = [C.POINTER(Accel), C.POINTER(Model)]
         self._keep = []
 
     def error_name(self, code):
