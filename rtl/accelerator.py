@@ -91,7 +91,11 @@ class Accelerator(wiring.Component):
     def config_word(self):
         return self._rows | (self._cols << 8) | (self._lanes << 16)
 
-    def make_array(self):
+    @property
+    def acc_width(self):
+        return self._make_array().acc_width
+
+    def _make_array(self):
         return SystolicArray(rows=self._rows, cols=self._cols, lanes=self._lanes, pe="xnor",
                              max_n=self.max_n, stage_levels=self._stage_levels)
 
@@ -102,7 +106,7 @@ class Accelerator(wiring.Component):
         wiring.connect(m, wiring.flipped(self.bus), wb.bus)
         port = wb.port
 
-        m.submodules.array = arr = self.make_array()
+        m.submodules.array = arr = self._make_array()
         m.submodules.seq = seq = Sequencer(rows=rows, cols=cols, acc_width=arr.acc_width,
                                            w_depth=self._w_depth, a_depth=self._a_depth,
                                            t_depth=self._t_depth, s_depth=self._s_depth)

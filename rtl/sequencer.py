@@ -110,6 +110,9 @@ class Sequencer(wiring.Component):
         words = Signal(12)          # W = ceil(N/32)
         tiles = Signal(12)
         wtotal = Signal(24)         # tiles * W
+        mul_w = Signal(24)
+        tiles_sh = Signal(12)
+        last_keep = Signal(rows)    # rows of the layer's last tile that exist
         di = Signal(4)              # descriptor word being read
         m.d.comb += [self.layer.eq(layer), self.g_n.eq(n_in)]
 
@@ -134,6 +137,11 @@ class Sequencer(wiring.Component):
 
         x_valid = Signal()              # write-back stage
         x_last = Signal()
+        y_valid = Signal()
+        last_tile = Signal()            # the tile in X is the layer's last
+        pos = Signal(5)                 # bit of the output word where the tile in X starts
+        aw_ptr = Signal(16)             # output word of the tile in X
+        s_ptr = Signal(16)              # next score word
 
         def fail(cause):
             m.d.sync += [self.err.eq(1), err_cause.eq(cause)]
@@ -169,10 +177,16 @@ class Sequencer(wiring.Component):
                 with m.Elif(high[1] | high[2] | (n_in == 0) | (n_out == 0)):
                     fail(Cause.BAD_SHAPE)
                 with m.Else():
+                    m.d.sync += [wtotal.eq(0), mul_w.eq((n_in + 31) >> 5),
+                                 tiles_sh.eq((n_out + rows - 1) >> rb)]
                     m.next = "CHECK1"
             with m.State("CHECK1"):
-                m.d.sync += wtotal.eq(tiles * words)
-                m.next = "CHECK2"
+                # tiles * words by shift-and-add, one bit of `tiles` per cycle (no multiplier).
+                with m.If(tiles_sh[0]):
+                    m.d.sync += wtotal.eq(wtotal + mul_w)
+                m.d.sync += [tiles_sh.eq(tiles_sh >> 1), mul_w.eq(mul_w << 1)]
+                with m.If(tiles_sh == 0):
+                    m.next = "CHECK2"
             with m.State("CHECK2"):
                 out_words = (n_out + 31) >> 5
                 with m.If(high[3] | (w_base + wtotal > self._w_depth)):
@@ -186,7 +200,10 @@ class Sequencer(wiring.Component):
                     fail(Cause.SBUF_OVERFLOW)
                 with m.Else():
                     m.d.sync += [k.eq(0), t.eq(0), wptr.eq(w_base), d_tile.eq(0), fetching.eq(1),
-                                 gap.eq(cols)]
+                                 gap.eq(cols), last_tile.eq(tiles == 1), pos.eq(0),
+                                 aw_ptr.eq(a_out), s_ptr.eq(a_out)]
+                    rem = n_out[:rb] if rb else C(0, 1)
+                    m.d.sync += last_keep.eq(Mux(rem == 0, (1 << rows) - 1, (C(1, rows + 1) << rem) - 1))
                     m.next = "RUN"
             with m.State("RUN"):
                 # The array drains a tile over `cols` cycles while computing the next one, so
@@ -203,7 +220,7 @@ class Sequencer(wiring.Component):
                         m.d.sync += [k.eq(0), t.eq(t + 1)]
                         with m.If(t == tiles - 1):
                             m.d.sync += fetching.eq(0)
-                with m.If(~fetching & (d_tile == tiles) & ~x_valid):
+                with m.If(~fetching & (d_tile == tiles) & ~x_valid & ~y_valid):
                     with m.If(layer == n_layers - 1):
                         m.next = "FINISH"
                     with m.Else():
@@ -213,49 +230,57 @@ class Sequencer(wiring.Component):
                 m.d.sync += [self.busy.eq(0), self.done.eq(1), fetching.eq(0)]
                 m.next = "IDLE"
 
-        # ---- write-back: one column per cycle, thresholds read at the tile's first column ---
-        # (A tile's first column may arrive while the previous tile's last column is being written.)
+        # ---- write-back ---------------------------------------------------------------------
+        # X: the array's column, the tile's thresholds (read at the tile's first column),
+        # Y: the compare results, registered; the words are assembled and written.
+        # Per-tile facts (which rows exist, bit position, word address) are counters, not
+        # arithmetic on the tile index, to keep the path short.
+        # (A tile's first column may arrive while the previous tile's last column is in X.)
         m.d.comb += [self.t_addr.eq(t_base + d_tile + (x_valid & x_last)),
                      self.t_en.eq(self.g_o_valid & self.g_o_first)]
         x_acc = [Signal(signed(self._acc_width), name=f"x_acc{r}") for r in range(rows)]
-        x_col = Signal(max(1, cb))
         m.d.sync += [x_valid.eq(self.g_o_valid), x_last.eq(self.g_o_last)]
         m.d.sync += [x_acc[r].eq(self.g_o_acc[r]) for r in range(rows)]
-        with m.If(self.g_o_valid):
-            m.d.sync += x_col.eq(Mux(self.g_o_first, 0, x_col + 1))
         with m.If(x_valid & x_last):
-            m.d.sync += d_tile.eq(d_tile + 1)
+            m.d.sync += [d_tile.eq(d_tile + 1), last_tile.eq(d_tile + 2 == tiles),
+                         pos.eq(pos + rows)]
+            with m.If(pos + rows == 32):
+                m.d.sync += aw_ptr.eq(aw_ptr + 1)
         m.d.comb += self.tile_done.eq(x_valid & x_last)
-
-        m0 = Signal(16)
-        m.d.comb += m0.eq(d_tile << rb)
-        left = Signal(17)
-        m.d.comb += left.eq(n_out - m0)                 # channels of this tile that exist
         keep = Signal(rows)
+        m.d.comb += keep.eq(Mux(last_tile, last_keep, (1 << rows) - 1))
+
+        y_end = Signal()
+        y_bits = Signal(rows)
+        y_pos = Signal(5)
+        y_keep = Signal(rows)
+        y_addr = Signal(16)
+        y_col = Signal(cols)                 # one-hot column bank
+        y_acc = [Signal(32, name=f"y_acc{r}") for r in range(rows)]
+        col_oh = Signal(cols, init=1)
+        with m.If(x_valid):
+            m.d.sync += col_oh.eq(Mux(x_last, 1, col_oh.rotate_left(1)) if cols > 1 else 1)
+        m.d.sync += [y_valid.eq(x_valid), y_end.eq((pos == 32 - rows) | last_tile),
+                     y_pos.eq(pos), y_keep.eq(keep), y_addr.eq(aw_ptr), y_col.eq(col_oh)]
         for r in range(rows):
-            m.d.comb += keep[r].eq(left > r)
-        bits = Signal(rows)
-        for r in range(rows):
-            m.d.comb += bits[r].eq(keep[r] & Mux(self.t_neg[r], x_acc[r] <= self.t_data[r],
-                                                 x_acc[r] >= self.t_data[r]))
+            m.d.sync += [y_bits[r].eq(keep[r] & Mux(self.t_neg[r], x_acc[r] <= self.t_data[r],
+                                                    x_acc[r] >= self.t_data[r])),
+                         y_acc[r].eq(x_acc[r])]
+
         # Partial output words rotate through a ring, one entry per column.
         ring = [Signal(32, name=f"ring{c}") for c in range(cols)]
-        pos = Signal(5)
-        m.d.comb += pos.eq(m0[:5])
         word = Signal(32)
-        m.d.comb += word.eq(ring[0] | (bits << pos))
-        word_end = Signal()
-        m.d.comb += word_end.eq((pos + rows == 32) | (left <= rows))
-        m.d.comb += [self.aw_addr.eq(a_out + m0[5:]), self.aw_data.eq(word),
-                     self.s_addr.eq(a_out + Cat(x_col, d_tile) if cols > 1 else a_out + d_tile)]
+        m.d.comb += word.eq(ring[0] | (y_bits << y_pos))
+        m.d.comb += [self.aw_addr.eq(y_addr), self.aw_data.eq(word), self.s_addr.eq(s_ptr)]
         for r in range(rows):
-            m.d.comb += self.s_data[r].eq(x_acc[r])
-        with m.If(x_valid):
+            m.d.comb += self.s_data[r].eq(y_acc[r])
+        with m.If(y_valid):
             for c in range(cols - 1):
                 m.d.sync += ring[c].eq(ring[c + 1])
-            m.d.sync += ring[cols - 1].eq(Mux(word_end, 0, word))
+            m.d.sync += ring[cols - 1].eq(Mux(y_end, 0, word))
             with m.If(scores):
-                m.d.comb += self.s_en.eq(keep)
-            with m.Elif(word_end):
-                m.d.comb += self.aw_en.eq(1 << x_col)
+                m.d.comb += self.s_en.eq(y_keep)
+                m.d.sync += s_ptr.eq(s_ptr + 1)
+            with m.Elif(y_end):
+                m.d.comb += self.aw_en.eq(y_col)
         return m

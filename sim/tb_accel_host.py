@@ -69,8 +69,8 @@ def run_on_accelerator(spec, images, *, rows, cols, lanes=32, simulator="verilat
     from bittern.rtl.accelerator import Accelerator
     images = np.asarray(images)
     depths = depths or default_depths(spec, rows, cols)
+    p = loader.plan(spec, loader.Geometry(rows=rows, cols=cols, lanes=lanes, **depths))
     accel = Accelerator(rows=rows, cols=cols, lanes=lanes, **depths)
-    p = loader.plan(spec, loader.Geometry.of(accel))
     script = [["w", a, v] for a, v in loader.program_writes(spec, p)]
     n = len(images)
     addrs_all = []
