@@ -55,7 +55,7 @@ def firmware_c_source(model, images):
     n = imgs.shape[0]
     per = int(np.prod(imgs.shape[1:])) if n else 0
     src = model_c_source(model, "bt_fw_model").replace("bt_fw_model_bytes", "bt_fw_model_bytes")
-    src += c_array("bt_fw_images", imgs.tobytes(), section=".rodata.bt_images")
+    src += c_array("bt_fw_images", imgs.tobytes(), section=".bt_images")
     src += f"const uint32_t bt_fw_n_images = {n}u;\nconst uint32_t bt_fw_image_bytes = {per}u;\n"
     return src
 

@@ -4,7 +4,7 @@ import subprocess
 
 from bittern.model import fileformat
 from bittern.model.packing import n_words
-from bittern.model.spec import Enc, Kind, ModelSpec
+from bittern.model.spec import Enc, ModelSpec
 
 __all__ = ["act_bytes", "buffer_bytes", "memory_report", "elf_sizes"]
 
@@ -54,7 +54,8 @@ def _blob_sizes(layer):
 
 
 def elf_sizes(elf):
-    """(text, data, bss) of an ELF from arm-none-eabi-size: flash = text + data, RAM = data + bss."""
+    """Section sizes of an ELF (arm-none-eabi-size): flash = code + model + .data image (test
+    images in .bt_images are left out), static RAM = .data + .bss (add the stack)."""
     r = subprocess.run(["arm-none-eabi-size", "-A", str(elf)], capture_output=True, text=True,
                        check=True)
     sec = {}
@@ -64,4 +65,5 @@ def elf_sizes(elf):
             sec[parts[0]] = int(parts[1])
     flash = sum(v for k, v in sec.items() if k in (".text", ".bt_model", ".ARM.exidx", ".data"))
     ram = sec.get(".data", 0) + sec.get(".bss", 0)
-    return {"sections": sec, "flash": flash, "ram_static": ram}
+    return {"sections": sec, "flash": flash, "code": sec.get(".text", 0),
+            "model": sec.get(".bt_model", 0), "images": sec.get(".bt_images", 0), "ram_static": ram}

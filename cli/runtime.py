@@ -1,0 +1,93 @@
+"""``bittern runtime``: run a model on the C runtime (host or an emulated Cortex-M core), or
+export it as C sources with const arrays for an application."""
+
+import time
+
+import numpy as np
+
+from bittern.model import fileformat, golden
+
+CPUS = ("host", "cortex-m0", "cortex-m3", "cortex-m4", "cortex-m7")
+
+
+def register(sub):
+    p = sub.add_parser("runtime", help="run on the C runtime (host / QEMU Cortex-M), export C",
+                       description="The C runtime in runtime/: run a .bittern model on the host "
+                                   "or on an emulated Cortex-M core and check it bit-exactly "
+                                   "against the golden model, or export it as C sources.")
+    s = p.add_subparsers(dest="action", metavar="ACTION")
+    r = s.add_parser("run", help="run held-out images, compare with the golden model")
+    r.add_argument("--cpu", choices=CPUS, default="cortex-m4")
+    r.add_argument("--model", required=True, help=".bittern model file")
+    r.add_argument("--images", type=int, default=100, help="number of held-out images")
+    r.add_argument("--data", default="mnist5k", help="dataset (mnist5k, digits, idx:DIR)")
+    r.add_argument("--build-dir", default=None, help="build folder (default runtime/build)")
+    r.set_defaults(func=run)
+    e = s.add_parser("export-c", help="write <name>.c/.h with the model as const arrays")
+    e.add_argument("--model", required=True)
+    e.add_argument("--out", default=".", help="output folder")
+    e.add_argument("--name", default="bt_model_data", help="C array name")
+    e.set_defaults(func=export_c)
+    m = s.add_parser("mem", help="print the exact flash and RAM the model needs")
+    m.add_argument("--model", required=True)
+    m.set_defaults(func=mem)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def _report_line(rep):
+    return (f"model data {rep['model_bytes']} B in flash (weights+thresholds "
+            f"{rep['weight_bytes']} B); workspace {rep['workspace_bytes']} B of RAM "
+            f"(ping-pong buffers {rep['buffers'][0]} + {rep['buffers'][1]} B)")
+
+
+def run(args):
+    from bittern.model.data import load_dataset
+    from bittern.runtime.memory import memory_report
+
+    spec = fileformat.load(args.model)
+    ds = load_dataset(args.data)
+    n = min(args.images, len(ds.test_x))
+    if n < 1:
+        raise ValueError(f"--images must be at least 1, not {args.images}")
+    x, y = ds.test_x[:n], np.asarray(ds.test_y[:n])
+    t0 = time.time()
+    g = golden.run(spec, x)
+    if args.cpu == "host":
+        from bittern.runtime.host import run_host
+        h = run_host(args.model, x, build_dir=args.build_dir)
+        labels, scores, extra = h.labels, h.scores, ""
+    else:
+        from bittern.runtime.mcu import run_images
+        res, info = run_images(args.cpu, args.model, x, build_dir=args.build_dir)
+        labels, scores = np.array(res.labels), np.array(res.scores, dtype=np.int64)
+        ram = info["elf"]["ram_static"] + res.stack_bytes
+        extra = (f"\n{args.cpu}: {res.instructions_per_image:.0f} instructions per image "
+                 f"(QEMU -icount, SysTick); flash {info['elf']['flash']} B, RAM {ram} B "
+                 f"(static {info['elf']['ram_static']} + stack {res.stack_bytes})")
+    exact = bool(np.array_equal(scores, g.scores.numpy()))
+    acc = float((labels == y).mean())
+    print(f"{args.cpu}: {n} images, accuracy {acc:.4f}, bit-exact with golden: "
+          f"{'yes' if exact else 'NO'} ({time.time() - t0:.1f} s)")
+    print(_report_line(memory_report(spec)) + extra)
+    return 0 if exact else 1
+
+
+def export_c(args):
+    from bittern.runtime.codegen import write_export_c
+    from bittern.runtime.memory import memory_report
+
+    spec = fileformat.load(args.model)
+    c, h = write_export_c(args.model, args.out, args.name)
+    print(f"wrote {c} and {h}: {_report_line(memory_report(spec))}")
+    return 0
+
+
+def mem(args):
+    from bittern.runtime.memory import memory_report
+
+    spec = fileformat.load(args.model)
+    rep = memory_report(spec)
+    print(_report_line(rep))
+    for i, layer in enumerate(rep["layers"]):
+        print(f"  layer {i}: {layer}")
+    return 0
