@@ -39,10 +39,11 @@ def build_host(build_dir=None):
 
 
 def build_firmware(cpu, c_source, *, workspace_bytes, n_scores=16, build_dir=None, name="firmware",
-                   opt="-O3"):
+                   opt="-O3", popcount=None):
     """Link the QEMU test firmware for ``cpu`` with a generated model/images C file.
 
-    Returns the ELF path (``<build_dir>/<cpu>/<name>.elf``).
+    ``popcount`` picks the popcount form (0 SWAR/Harley-Seal, 1 byte table; None: the
+    Makefile default). Returns the ELF path (``<build_dir>/<cpu>/<name>.elf``).
     """
     if cpu not in CPUS:
         raise ValueError(f"cpu must be one of {', '.join(CPUS)}, not {cpu!r}")
@@ -50,7 +51,10 @@ def build_firmware(cpu, c_source, *, workspace_bytes, n_scores=16, build_dir=Non
         raise BuildError("arm-none-eabi-gcc is not installed (apt install gcc-arm-none-eabi)")
     build_dir = Path(build_dir or default_build_dir())
     ws = max(4, (int(workspace_bytes) + 3) // 4 * 4)
-    _make([f"CPU={cpu}", f"OPT={opt}", f"FW_DATA={Path(c_source).resolve()}",
+    extra = [] if popcount is None else [f"POP={int(popcount)}"]
+    if popcount is not None:
+        build_dir = build_dir / f"pop{int(popcount)}"  # objects differ: keep them apart
+    _make([*extra, f"CPU={cpu}", f"OPT={opt}", f"FW_DATA={Path(c_source).resolve()}",
            f"FW_WORKSPACE={ws}", f"FW_SCORES={max(1, int(n_scores))}", "firmware"], build_dir)
     out = build_dir / cpu / "firmware.elf"
     final = build_dir / cpu / f"{name}.elf"

@@ -18,7 +18,7 @@ __all__ = ["run_on_core", "run_images", "FLASH_FOR_IMAGES"]
 FLASH_FOR_IMAGES = {"cortex-m0": 200 * 1024}
 
 
-def run_on_core(cpu, model, images, *, build_dir=None, opt="-O3", timeout=120):
+def run_on_core(cpu, model, images, *, build_dir=None, opt="-O3", timeout=120, popcount=None):
     """Build firmware embedding ``model`` and ``images`` for ``cpu``, run it under QEMU.
 
     Returns ``(QemuResult, info)`` where info has the memory report and ELF section sizes.
@@ -30,7 +30,8 @@ def run_on_core(cpu, model, images, *, build_dir=None, opt="-O3", timeout=120):
         src = Path(tmp) / "fw_data.c"
         src.write_text(firmware_c_source(data, images))
         elf = build_firmware(cpu, src, workspace_bytes=rep["workspace_bytes"],
-                             n_scores=spec.layers[-1].out_features, build_dir=build_dir, opt=opt)
+                             n_scores=spec.layers[-1].out_features, build_dir=build_dir, opt=opt,
+                             popcount=popcount)
         res = run_elf(cpu, elf, timeout=timeout)
         sizes = elf_sizes(elf)
     return res, {"memory": rep, "elf": sizes}
