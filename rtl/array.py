@@ -43,10 +43,11 @@ In Verilog, ``w``, ``a``, ``out_acc`` and ``out_fired`` are single flat ports: e
 ``rows``/``cols`` sits at bits ``[i*E, (i+1)*E)`` with ``E`` the element width.
 """
 
-from amaranth.hdl import Cat, Module, Signal, signed, unsigned
+from amaranth.hdl import Cat, Module, Signal, Value, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from .popcount import tree_latency
 from .pe import DEFAULT_MAX_N, TernaryPE, TernaryWord, XnorPopcountPE, acc_width_for, count_width
 
 __all__ = ["SystolicArray"]
@@ -190,7 +191,7 @@ class SystolicArray(wiring.Component):
     @property
     def pe_latency(self):
         """Cycles from a word at a PE's inputs to its finished sum in the PE's shadow register."""
-        return self._make_pe().latency
+        return tree_latency(self._lanes, self._stage_levels) + 1
 
     def pe_delay(self, r, c):
         """Cycles from a word at the array's edge ports to PE ``(r, c)``'s inputs."""
@@ -268,8 +269,8 @@ class SystolicArray(wiring.Component):
                 c_at[r, c] = c_edge[r] if c == 0 else delay(c_at[r, c - 1], 1, f"c{r}_{c}")
                 a_at[r, c] = a_edge[c] if r == 0 else delay(a_at[r - 1, c], 1, f"a{r}_{c}")
                 m.d.comb += [
-                    pe.w.as_value().eq(w_at[r, c]),
-                    pe.a.as_value().eq(a_at[r, c]),
+                    Value.cast(pe.w).eq(w_at[r, c]),
+                    Value.cast(pe.a).eq(a_at[r, c]),
                     pe.valid.eq(c_at[r, c][0]),
                     pe.first.eq(c_at[r, c][1]),
                     pe.last.eq(c_at[r, c][2]),

@@ -1,0 +1,322 @@
+"""Host-side sequencing of matrix products on the :class:`~bittern.rtl.array.SystolicArray`.
+
+A *job* is ``acc[p, o] = sum_k W[o, k] * X[p, k]``: rows of the array take output channels ``o``,
+columns take input vectors ``p``. :func:`schedule` tiles it into per-cycle edge inputs (all rows'
+weight words and all columns' activation words of one cycle packed into the flat Verilog port
+integers), :func:`decode` turns the recorded ``out_*`` cycles back into the accumulator matrix.
+The same plain-integer stimulus drives Amaranth's simulator, Icarus and Verilator.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["ArrayConfig", "Schedule", "schedule", "decode", "run_amaranth"]
+
+
+@dataclass(frozen=True)
+class ArrayConfig:
+    """Parameters of one :class:`SystolicArray` build (hashable: one build per config)."""
+    rows: int
+    cols: int
+    lanes: int
+    pe: str = "xnor"
+    act_bits: int | None = None
+    max_n: int | None = None
+    stage_levels: int = 2
+
+    def make(self):
+        from bittern.rtl.array import SystolicArray
+        return SystolicArray(rows=self.rows, cols=self.cols, lanes=self.lanes, pe=self.pe,
+                             act_bits=self.act_bits, max_n=self.max_n,
+                             stage_levels=self.stage_levels)
+
+    def info(self):
+        """An un-elaborated array, only to read its derived properties (latency, widths)."""
+        dut = self.make()
+        dut._MustUse__silence = True
+        return dut
+
+    @property
+    def name(self):
+        act = "" if self.act_bits is None else f"_a{self.act_bits}"
+        n = "" if self.max_n is None else f"_n{self.max_n}"
+        return f"array_{self.pe}{act}_{self.rows}x{self.cols}_l{self.lanes}{n}_s{self.stage_levels}"
+
+
+@dataclass
+class Schedule:
+    """Per-cycle edge inputs of one job and what is needed to read its outputs back."""
+    config: ArrayConfig
+    valid: list
+    first: list
+    last: list
+    w: list                # flat `w` port value per cycle
+    a: list                # flat `a` port value per cycle
+    tiles: list            # (o0, p0) of each tile, in output order
+    last_cycles: list      # input cycle of each tile's `last` word
+    shape: tuple           # (P, O) of the result
+    n: int                 # value for the `n` port (xnor)
+    macs: int
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def cycles_in(self):
+        return len(self.valid)
+
+    def to_json(self):
+        return {"valid": self.valid, "first": self.first, "last": self.last,
+                "w": [str(v) for v in self.w], "a": [str(v) for v in self.a],
+                "n": self.n, "expect_outputs": len(self.tiles) * self.config.cols}
+
+
+def _pack_rows(bits):
+    """bits uint8 [..., B] (LSB first) -> list of Python ints, one per leading index (flattened)."""
+    b = np.ascontiguousarray(bits.reshape(-1, bits.shape[-1]).astype(np.uint8))
+    packed = np.packbits(b, axis=-1, bitorder="little")
+    return [int.from_bytes(row.tobytes(), "little") for row in packed]
+
+
+def _word_bits(values, kind, lanes, act_bits=None):
+    """Operand values [M, K] -> bits [M, Kw, word_bits] for the array's port encoding."""
+    m, k = values.shape
+    kw = max(1, -(-k // lanes))
+    v = np.zeros((m, kw * lanes), dtype=np.int64)
+    v[:, :k] = values
+    v = v.reshape(m, kw, lanes)
+    if kind == "xnor":
+        return (v > 0).astype(np.uint8)                     # pad lanes stay 0
+    if kind == "ternary":
+        return np.concatenate([(v != 0), (v < 0)], axis=-1).astype(np.uint8)
+    # k-bit codes, LSB first per lane
+    sh = np.arange(act_bits)
+    return ((v[..., None] >> sh) & 1).reshape(m, kw, lanes * act_bits).astype(np.uint8)
+
+
+def _check_values(name, values, kind):
+    if kind == "xnor" and not np.isin(values, (-1, 1)).all():
+        raise ValueError(f"{name}: the xnor array takes -1/+1 values only")
+    if kind == "ternary" and not np.isin(values, (-1, 0, 1)).all():
+        raise ValueError(f"{name}: ternary operands must be -1, 0 or +1")
+
+
+def schedule(config: ArrayConfig, W, X, *, n=None):
+    """Tile ``acc = X @ W.T`` onto the array.
+
+    ``W``: int [O, K] weight values; ``X``: int [P, K] activation values (-1/+1 for ``xnor``,
+    -1/0/+1 for ternary activations, codes 0..2^k-1 with ``act_bits = k``). ``n`` is the xnor
+    output stage's dot-product length (default ``K``).
+    """
+    W = np.asarray(W, dtype=np.int64)
+    X = np.asarray(X, dtype=np.int64)
+    if W.ndim != 2 or X.ndim != 2 or W.shape[1] != X.shape[1]:
+        raise ValueError(f"W [O, K] and X [P, K] must share K, not {W.shape} and {X.shape}")
+    R, C, L = config.rows, config.cols, config.lanes
+    O, K = W.shape
+    P = X.shape[0]
+    wkind = "xnor" if config.pe == "xnor" else "ternary"
+    akind = wkind if config.act_bits is None else "codes"
+    _check_values("W", W, wkind)
+    if akind != "codes":
+        _check_values("X", X, akind)
+    elif X.min(initial=0) < 0 or X.max(initial=0) >= 1 << config.act_bits:
+        raise ValueError(f"X: {config.act_bits}-bit codes must be 0..{(1 << config.act_bits) - 1}")
+    kw = max(1, -(-K // L))
+    ot, pt = -(-O // R), -(-P // C)
+    # Pad to whole tiles; padded rows/columns hold zero words and their results are dropped.
+    Wb = np.zeros((ot * R, kw, L * (1 if wkind == "xnor" else 2)), dtype=np.uint8)
+    Wb[:O] = _word_bits(W, wkind, L)
+    Xb = np.zeros((pt * C, kw, _abits(config)), dtype=np.uint8)
+    Xb[:P] = _word_bits(X, akind, L, config.act_bits)
+    # Per tile: one packed port value per word.
+    w_ports = [_pack_rows(Wb[i * R:(i + 1) * R].transpose(1, 0, 2).reshape(kw, -1))
+               for i in range(ot)]
+    a_ports = [_pack_rows(Xb[j * C:(j + 1) * C].transpose(1, 0, 2).reshape(kw, -1))
+               for j in range(pt)]
+    gap = max(0, C - kw)
+    s = Schedule(config=config, valid=[], first=[], last=[], w=[], a=[], tiles=[], last_cycles=[],
+                 shape=(P, O), n=K if n is None else n, macs=O * P * K)
+    for i in range(ot):
+        for j in range(pt):
+            for k in range(kw):
+                s.valid.append(1)
+                s.first.append(int(k == 0))
+                s.last.append(int(k == kw - 1))
+                if k == kw - 1:
+                    s.last_cycles.append(len(s.valid) - 1)
+                s.w.append(w_ports[i][k])
+                s.a.append(a_ports[j][k])
+            for _ in range(gap):
+                s.valid.append(0), s.first.append(0), s.last.append(0)
+                s.w.append(0), s.a.append(0)
+            s.tiles.append((i * R, j * C))
+    return s
+
+
+def _abits(config):
+    if config.pe == "xnor":
+        return config.lanes
+    return config.lanes * (2 if config.act_bits is None else config.act_bits)
+
+
+def _split(value, count, width, signed):
+    out = []
+    mask = (1 << width) - 1
+    for i in range(count):
+        v = (value >> (i * width)) & mask
+        if signed and v >> (width - 1):
+            v -= 1 << width
+        out.append(v)
+    return out
+
+
+def decode(sched: Schedule, outputs):
+    """Recorded outputs -> (acc int64 [P, O], fired int64 [P, O] or None, last output cycle).
+
+    ``outputs``: list of ``(cycle, col, acc_flat, fired_flat)`` for every cycle with
+    ``out_valid``, in order. Checks the count, that columns come in order and that each comes
+    exactly ``latency + col`` cycles after its tile's ``last`` word (the documented timing).
+    """
+    cfg = sched.config
+    dut = cfg.info()
+    acc_width = dut.acc_width
+    fired_width = dut.fired_width if cfg.pe == "ternary" else None
+    R, C = cfg.rows, cfg.cols
+    P, O = sched.shape
+    want = len(sched.tiles) * C
+    if len(outputs) != want:
+        raise AssertionError(f"{cfg.name}: expected {want} output cycles, got {len(outputs)}")
+    acc = np.zeros((P, O), dtype=np.int64)
+    fired = np.zeros((P, O), dtype=np.int64) if fired_width else None
+    for idx, (cycle, col, acc_flat, fired_flat) in enumerate(outputs):
+        t, c = divmod(idx, C)
+        if col != c:
+            raise AssertionError(f"{cfg.name}: output {idx} has out_col {col}, expected {c}")
+        if cycle != sched.last_cycles[t] + dut.latency + c:
+            raise AssertionError(f"{cfg.name}: tile {t} column {c} came out in cycle {cycle}, "
+                                 f"expected {sched.last_cycles[t]} + latency {dut.latency} + {c}")
+        o0, p0 = sched.tiles[t]
+        p = p0 + c
+        if p >= P:
+            continue
+        vals = _split(acc_flat, R, acc_width, True)
+        fv = _split(fired_flat, R, fired_width, False) if fired_width else None
+        for r in range(R):
+            if o0 + r < O:
+                acc[p, o0 + r] = vals[r]
+                if fv is not None:
+                    fired[p, o0 + r] = fv[r]
+    return acc, fired, outputs[-1][0] if outputs else 0
+
+
+def run_amaranth(sched: Schedule, *, vcd=None):
+    """Drive one schedule through Amaranth's simulator; returns (outputs, overrun)."""
+    from amaranth.sim import Simulator
+    dut = sched.config.make()
+    outputs = []
+    state = {}
+    total = sched.cycles_in + dut.latency + dut.drain_cycles + 4
+    want = len(sched.tiles) * dut.cols
+
+    async def bench(ctx):
+        if dut.pe == "xnor":
+            ctx.set(dut.n, sched.n)
+        for t in range(total):
+            if t < sched.cycles_in:
+                ctx.set(dut.in_valid, sched.valid[t])
+                ctx.set(dut.in_first, sched.first[t])
+                ctx.set(dut.in_last, sched.last[t])
+                ctx.set(dut.w.as_value(), sched.w[t])
+                ctx.set(dut.a.as_value(), sched.a[t])
+            else:
+                ctx.set(dut.in_valid, 0)
+            if ctx.get(dut.out_valid):
+                fired = ctx.get(dut.out_fired.as_value()) if dut.pe == "ternary" else 0
+                outputs.append((t, ctx.get(dut.out_col), ctx.get(dut.out_acc.as_value()), fired))
+                if len(outputs) == want:
+                    break
+            await ctx.tick()
+        state["overrun"] = ctx.get(dut.overrun)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    if vcd:
+        with sim.write_vcd(vcd):
+            sim.run()
+    else:
+        sim.run()
+    return outputs, state["overrun"]
+
+
+@dataclass
+class RunStats:
+    """What one schedule cost on one simulator."""
+    cycles: int            # cycles from the first input to the last output (inclusive)
+    ideal_cycles: float    # macs / (rows * cols * lanes)
+    sim_wall_s: float      # simulator wall time of the drive loop
+    overrun: int
+
+    @property
+    def utilisation(self):
+        return self.ideal_cycles / self.cycles if self.cycles else 0.0
+
+    @property
+    def cycles_per_s(self):
+        return self.cycles / self.sim_wall_s if self.sim_wall_s else float("inf")
+
+
+def run_schedules(schedules, *, simulator="verilator", build_root=None, waves=False, workdir=None):
+    """Run schedules of one array configuration on ``simulator`` ("amaranth", "icarus" or
+    "verilator"), one after the other; returns ``[(acc, fired, RunStats), ...]``.
+
+    Results are decoded and their timing checked against the documented ``latency`` (see
+    :func:`decode`); the caller compares them with the golden model.
+    """
+    import json
+    import tempfile
+    import time as _time
+    from pathlib import Path
+
+    if not schedules:
+        return []
+    cfg = schedules[0].config
+    if any(s.config != cfg for s in schedules):
+        raise ValueError("run_schedules: all schedules must use the same ArrayConfig")
+    dut = cfg.info()
+    runs = []
+    if simulator == "amaranth":
+        for s in schedules:
+            t0 = _time.perf_counter()
+            outs, overrun = run_amaranth(s, vcd=(Path(workdir or ".") / f"{cfg.name}.vcd") if waves else None)
+            runs.append((outs, overrun, _time.perf_counter() - t0))
+    elif simulator in ("icarus", "verilator"):
+        from .runner import run_cocotb
+        with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+            job = Path(tmp) / "job.json"
+            out = Path(tmp) / "out.json"
+            job.write_text(json.dumps({"pe": cfg.pe, "latency": dut.latency,
+                                       "drain": dut.drain_cycles,
+                                       "jobs": [s.to_json() for s in schedules]}))
+            res = run_cocotb(cfg.make(), name=cfg.name, test_module="tb_array",
+                             simulator=simulator, build_root=build_root, waves=waves,
+                             extra_env={"TB_JOB": job, "TB_OUT": out})
+            data = json.loads(out.read_text())
+            for j in data["jobs"]:
+                outs = [(o[0], o[1], int(o[2]), int(o[3])) for o in j["outputs"]]
+                runs.append((outs, j["overrun"], j["wall_s"]))
+            run_schedules.last_waves = res.waves
+    else:
+        raise ValueError(f"simulator must be 'amaranth', 'icarus' or 'verilator', not {simulator!r}")
+    results = []
+    for s, (outs, overrun, wall) in zip(schedules, runs):
+        if overrun:
+            raise AssertionError(f"{cfg.name}: the array flagged overrun")
+        acc, fired, last_cycle = decode(s, outs)
+        stats = RunStats(cycles=last_cycle + 1, ideal_cycles=dut.ideal_cycles(s.macs),
+                         sim_wall_s=wall, overrun=overrun)
+        results.append((acc, fired, stats))
+    return results
+
+
+run_schedules.last_waves = None
