@@ -53,7 +53,7 @@ def main(argv=None):
         elif spec is not None:
             accepted += 1
             zero = np.zeros((1, spec.input_features), dtype=np.uint8)
-            if parts[2] != "BT_OK" or int(parts[4]) != int(golden.run(spec, zero).labels[0]):
+            if parts[3] != "BT_OK" or int(parts[4]) != int(golden.run(spec, zero).labels[0]):
                 wrong += 1
     print(f"# fuzz_loader: commit {commit}, seed {args.seed}, {len(blobs)} mutants of "
           f"{len(names)} models, C loader {t_c:.1f} s ({len(blobs) / t_c:.0f} files/s)")
