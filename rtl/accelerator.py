@@ -14,6 +14,7 @@ from amaranth.lib.wiring import In, Out
 from . import regmap as rm
 from .array import SystolicArray
 from .buffers import BankedBuffer
+from .pe import acc_width_for
 from .sequencer import Sequencer
 from .wishbone import WishboneTarget, wishbone_signature
 
@@ -93,7 +94,7 @@ class Accelerator(wiring.Component):
 
     @property
     def acc_width(self):
-        return self._make_array().acc_width
+        return acc_width_for(self.max_n)
 
     def _make_array(self):
         return SystolicArray(rows=self._rows, cols=self._cols, lanes=self._lanes, pe="xnor",
@@ -235,7 +236,8 @@ class Accelerator(wiring.Component):
         # Reads: registers are sampled now, memories deliver next cycle; r_sel picks.
         r_sel = Signal(3)                   # 0 reg/zero, 1 desc, 2 wbuf, 3 abuf, 4 tbuf, 5 nbuf, 6 sbuf
         r_reg = Signal(32)
-        status = Cat(busy, done, err, C(0, 5), cause, C(0, 4), Mux(err, err_layer, seq.layer))
+        # seq.done and busy change together; the sticky bit follows a cycle later.
+        status = Cat(busy, done | seq.done, err, C(0, 5), cause, C(0, 4), Mux(err, err_layer, seq.layer))
         values = {
             "ID": rm.ID_VALUE, "VERSION": rm.VERSION, "CONFIG": self.config_word,
             "WBUF_DEPTH": self._w_depth, "ABUF_DEPTH": self._a_depth, "TBUF_DEPTH": self._t_depth,

@@ -3,7 +3,8 @@
 The pytest side (``sim/tb_accel_host.py``) writes a JSON script to ``$BT_ACCEL_SCRIPT``; each step
 is ``["w", byte_addr, value]``, ``["r", byte_addr]`` (the value is appended to the results),
 ``["run", max_cycles]`` (write ``CTRL.START``, poll ``STATUS`` until ``BUSY`` clears or the
-cycle limit passes, then record ``STATUS`` and the performance counters) or ``["reset"]``.
+cycle limit passes, then record ``STATUS`` and the performance counters), ``["wait", max_cycles]``
+(the same without the START) or ``["reset"]``.
 The results go to ``$BT_ACCEL_RESULT`` as JSON. The testbench has no knowledge of models: all
 golden comparisons are made in pytest.
 """
@@ -81,8 +82,9 @@ async def run_script(dut):
             reads.append(await bus.read(step[1]))
         elif op == "reset":
             await reset(dut)
-        elif op == "run":
-            await bus.write(CTRL, 1)
+        elif op in ("run", "wait"):
+            if op == "run":
+                await bus.write(CTRL, 1)
             polls = 0
             while True:
                 st = await bus.read(STATUS)

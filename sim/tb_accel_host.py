@@ -87,7 +87,7 @@ def run_on_accelerator(spec, images, *, rows, cols, lanes=32, simulator="verilat
         st = r["status"]
         if r["timeout"]:
             raise RuntimeError(f"batch {i}: the accelerator was still busy after {max_cycles} cycles")
-        if st & 4:
+        if st & 4 or not st & 2:
             cause = rm.Cause((st >> 8) & 0xF)
             raise RuntimeError(f"batch {i}: accelerator error {cause.name} at layer {(st >> 16) & 0xF}")
     scores = loader.unpack_scores(res["reads"]).reshape(n, -1)
