@@ -296,6 +296,43 @@ static int32_t acc_packed(const kctx *k, uint32_t o, uint32_t cy, uint32_t cx)
     return acc;
 }
 
+/* Valid kernel rows/columns [lo, hi) of conv output coordinate c (zero pad taps skipped). */
+static inline void tap_range(uint32_t c, uint32_t stride, uint32_t pad, uint32_t kernel,
+                             uint32_t size, uint32_t *lo, uint32_t *hi)
+{
+    int32_t start = (int32_t)(c * stride) - (int32_t)pad;
+    int32_t a = start < 0 ? -start : 0;
+    int32_t b = (int32_t)size - start;
+    *lo = (uint32_t)a;
+    *hi = b < (int32_t)kernel ? (uint32_t)(b < a ? a : b) : kernel;
+}
+
+/* Binary x binary conv: the valid taps form a rectangle, walked with plain pointer steps;
+ * acc = (valid taps) * C - 2 * popcount(a XOR w). */
+static int32_t acc_conv_bb(const kctx *k, uint32_t o, uint32_t cy, uint32_t cx)
+{
+    const bt_layer_t *l = k->l;
+    uint32_t nw = k->nw, K = l->kernel, ky0, ky1, kx0, kx1;
+    tap_range(cy, l->stride, l->pad, K, l->in_h, &ky0, &ky1);
+    tap_range(cx, l->stride, l->pad, K, l->in_w, &kx0, &kx1);
+    if (ky1 <= ky0 || kx1 <= kx0)
+        return 0;
+    uint32_t row = l->in_w * nw, run = (kx1 - kx0) * nw, pc = 0;
+    const uint32_t *a = in_words(k) + ((cy * l->stride + ky0 - l->pad) * l->in_w +
+                                       (cx * l->stride + kx0 - l->pad)) * nw;
+    const uint32_t *w = w_words(k) + ((o * K + ky0) * K + kx0) * nw;
+    for (uint32_t ky = ky0; ky < ky1; ky++, a += row, w += K * nw) {
+        if (nw == 1u) {
+            for (uint32_t j = 0; j < run; j++)
+                pc += bt_pop32(a[j] ^ w[j]);
+        } else {
+            /* taps of a kernel row are adjacent pixels: one contiguous run of words */
+            pc += bt_pop_xor(a, w, run);
+        }
+    }
+    return (int32_t)((ky1 - ky0) * (kx1 - kx0) * l->in_c) - 2 * (int32_t)pc;
+}
+
 /* 3PXNet sparse dense layer: P kept packs per output, each with its input word index. */
 static int32_t acc_sparse(const kctx *k, uint32_t o, uint32_t cy, uint32_t cx)
 {
@@ -428,6 +465,8 @@ void bt_layer_sw(const bt_model_t *m, const bt_layer_t *l, const void *in, uint3
     acc_fn fn;
     if (l->w_enc == BT_W_SPARSE)
         fn = acc_sparse;
+    else if (l->in_enc == BT_ENC_BINARY && l->w_enc == BT_W_BINARY)
+        fn = acc_conv_bb;
     else if (packed_in && l->w_enc != BT_W_INT)
         fn = acc_packed;
     else if (!packed_in && l->w_enc == BT_W_BINARY)
