@@ -17,14 +17,16 @@ from pathlib import Path
 
 from amaranth import *
 from amaranth.build import Resource
+from amaranth.lib import wiring
 from amaranth.lib.cdc import ResetSynchronizer
+from amaranth.lib.wiring import In, Out
 from amaranth_boards.resources import SPIResource
 
 from .accelerator import ADDR_WIDTH, Accelerator
 from .spi import SPIBridge
 
 __all__ = ["BOARDS", "CONSTRAINTS_DIR", "board_info", "ice40_pll", "ecp5_pll", "BoardTop",
-           "BuildSummary", "BuildError", "build_bitstream", "YOWASP_ENV"]
+           "BuildSummary", "BuildError", "build_bitstream", "YOWASP_ENV", "SPIAccelerator"]
 
 CONSTRAINTS_DIR = Path(__file__).resolve().parent.parent / "constraints"
 BOARDS = ("icebreaker", "ulx3s")
@@ -147,10 +149,7 @@ class BoardTop(Elaboratable):
             spi.cs_n.eq(~pins.cs.i), spi.sck.eq(pins.clk.i), spi.mosi.eq(pins.copi.i),
             pins.cipo.o.eq(spi.miso), pins.cipo.oe.eq(pins.cs.i),
         ]
-        for name in ("adr", "dat_w", "sel", "cyc", "stb", "we"):
-            m.d.comb += getattr(accel.bus, name).eq(getattr(spi.bus, name))
-        for name in ("dat_r", "ack", "err"):
-            m.d.comb += getattr(spi.bus, name).eq(getattr(accel.bus, name))
+        wiring.connect(m, spi.bus, accel.bus)
         return m
 
 
@@ -294,3 +293,21 @@ def build_bitstream(board, *, rows=2, cols=2, lanes=32, w_depth=256, a_depth=64,
         meets_timing=meets, wall_s=wall, out_dir=str(out),
         bitstream=str(bit) if bit.exists() and error is None else None, utilization=util,
         error=(error + ("\n" + log if log else "")) if error else None)
+
+
+class SPIAccelerator(wiring.Component):
+    """:class:`SPIBridge` + :class:`Accelerator`: the board tops' logic without pads and PLL
+    (what the SPI co-simulation runs). Members: ``sck``, ``cs_n``, ``mosi`` in, ``miso`` out."""
+
+    def __init__(self, **accel_params):
+        self.accel = Accelerator(**accel_params)
+        super().__init__({"sck": In(1), "cs_n": In(1, init=1), "mosi": In(1), "miso": Out(1)})
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.spi = spi = SPIBridge(addr_width=ADDR_WIDTH)
+        m.submodules.accel = self.accel
+        m.d.comb += [spi.sck.eq(self.sck), spi.cs_n.eq(self.cs_n), spi.mosi.eq(self.mosi),
+                     self.miso.eq(spi.miso)]
+        wiring.connect(m, spi.bus, self.accel.bus)
+        return m

@@ -1,8 +1,9 @@
 """SPI target to Wishbone master bridge: four wires from a microcontroller to the accelerator.
 
 SPI mode 0 (CPOL = 0, CPHA = 0), MSB first, ``cs_n`` active low. The SPI pins are oversampled in
-the system clock domain (two-flop synchronisers), so ``sck`` must be at most ``clk / 4``
-(``max_sck_ratio``). One transaction per ``cs_n`` low period:
+the system clock domain (two-flop synchronisers), so ``sck`` must be at most ``clk / 10``
+(``min_sck_period``): MISO changes about four system clocks after SCK falls, and the host
+samples it on the next rising edge. One transaction per ``cs_n`` low period:
 
 * ``0x02 A2 A1 A0  D3 D2 D1 D0  [D3 ...]`` -- write: 24-bit byte address, then 32-bit words
   (most significant byte first); each complete word is written, the address then advances by 4.
@@ -54,9 +55,9 @@ class SPIBridge(wiring.Component):
         return self._addr_width
 
     @property
-    def max_sck_ratio(self):
-        """``sck`` may toggle at most once every this many system clocks per half period."""
-        return 4
+    def min_sck_period(self):
+        """Least SCK period, in system clocks."""
+        return 10
 
     @property
     def read_dummy_bytes(self):
