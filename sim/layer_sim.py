@@ -121,6 +121,9 @@ def schedule(config: ArrayConfig, W, X, *, n=None):
         _check_values("X", X, akind)
     elif X.min(initial=0) < 0 or X.max(initial=0) >= 1 << config.act_bits:
         raise ValueError(f"X: {config.act_bits}-bit codes must be 0..{(1 << config.act_bits) - 1}")
+    max_n = config.info().max_n
+    if K > max_n:
+        raise ValueError(f"{config.name}: dot-product length {K} exceeds the array's max_n {max_n}")
     kw = max(1, -(-K // L))
     ot, pt = -(-O // R), -(-P // C)
     # Pad to whole tiles; padded rows/columns hold zero words and their results are dropped.

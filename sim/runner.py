@@ -223,6 +223,10 @@ def run_cocotb(component, *, name, test_module, simulator="icarus", build_root=N
                                   testcase=testcase, seed=seed,
                                   build_dir=build_dir)
         except SystemExit as e:
+            # A failing cocotb test ends the runner with SystemExit: report the test's message.
+            xml = test_dir / "results.xml"
+            if xml.exists():
+                _check_results(xml, f"{name} on {simulator}")
             raise SimulationError(f"{name}: {simulator} run failed ({e})") from None
     tests = _check_results(results, f"{name} on {simulator}")
     wave = None
