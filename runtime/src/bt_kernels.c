@@ -159,6 +159,7 @@ struct kctx {
     uint32_t nw;             /* words per input pixel (packed encodings) */
     const uint8_t *w;        /* weight blob */
     uint32_t w_half;         /* ternary weights: words from nz to neg plane */
+    int32_t xsum;            /* dense byte input: sum of all input codes */
 };
 
 static inline const uint32_t *in_words(const kctx *k) { return (const uint32_t *)(const void *)k->in; }
@@ -257,6 +258,58 @@ static int32_t acc_bytes_binary(const kctx *k, uint32_t o, uint32_t cy, uint32_t
             acc += 2 * pos - all;
         }
     return acc;
+}
+
+/* Byte masks for 4 weight bits: bit i set -> byte i = 0xFF. */
+static const uint32_t nib_mask[16] = {
+    0x00000000u, 0x000000FFu, 0x0000FF00u, 0x0000FFFFu, 0x00FF0000u, 0x00FF00FFu, 0x00FFFF00u,
+    0x00FFFFFFu, 0xFF000000u, 0xFF0000FFu, 0xFF00FF00u, 0xFF00FFFFu, 0xFFFF0000u, 0xFFFF00FFu,
+    0xFFFFFF00u, 0xFFFFFFFFu,
+};
+
+static inline uint32_t ld32u(const uint8_t *p)
+{
+#if defined(__GNUC__) && (defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__) || defined(__x86_64__))
+    uint32_t v; /* unaligned LDR where the core allows it */
+    __builtin_memcpy(&v, p, 4);
+    return v;
+#else
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+#endif
+}
+
+/* Dense byte input (u8 pixels / uint codes) x binary weights, the binary-weight first layer:
+ * acc = 2 * sum(x where w = +1) - sum(x). Four bytes at a time: a 4-bit slice of the weight
+ * word selects bytes through a mask table, and the selected bytes add up in two 16-bit lane
+ * pairs (flushed before they could overflow). */
+static int32_t acc_dense_bytes_binary(const kctx *k, uint32_t o, uint32_t cy, uint32_t cx)
+{
+    const bt_layer_t *l = k->l;
+    const uint8_t *x = k->in;
+    const uint32_t *w = w_words(k) + o * k->nw;
+    uint32_t n = l->in_c, c = 0, pos = 0, lanes = 0, groups = 0;
+    (void)cy;
+    (void)cx;
+    for (; c + 32u <= n; c += 32u, x += 32) {
+        uint32_t bits = *w++;
+        for (uint32_t b = 0; b < 32u; b += 4u) {
+            uint32_t sel = ld32u(x + b) & nib_mask[(bits >> b) & 0xFu];
+            lanes += (sel & 0x00FF00FFu) + ((sel >> 8) & 0x00FF00FFu);
+        }
+        /* each group of 8 adds at most 8 * 2 * 255 = 4080 per 16-bit lane */
+        if (++groups == 16u) {
+            pos += (lanes & 0xFFFFu) + (lanes >> 16);
+            lanes = 0;
+            groups = 0;
+        }
+    }
+    pos += (lanes & 0xFFFFu) + (lanes >> 16);
+    if (c < n) {
+        uint32_t bits = *w;
+        for (; c < n; c++, bits >>= 1)
+            pos += (bits & 1u) ? *x++ : (x++, 0u);
+    }
+    return 2 * (int32_t)pos - k->xsum;
 }
 
 /* Packed binary/ternary activations x binary/ternary weights, word by word. */
@@ -448,8 +501,12 @@ void bt_layer_sw(const bt_model_t *m, const bt_layer_t *l, const void *in, uint3
     k.nw = bt_nwords(l->in_c);
     k.w = m->data + l->w_offset;
     k.w_half = l->out_c * l->kernel * l->kernel * k.nw;
-    const int32_t *thr = l->n_thr ? (const int32_t *)(const void *)(m->data + l->t_offset) : 0;
     int packed_in = l->in_enc == BT_ENC_BINARY || l->in_enc == BT_ENC_TERNARY;
+    k.xsum = 0;
+    if (l->kind == BT_KIND_DENSE && !packed_in)
+        for (uint32_t c = 0; c < l->in_c; c++)
+            k.xsum += k.in[c];
+    const int32_t *thr = l->n_thr ? (const int32_t *)(const void *)(m->data + l->t_offset) : 0;
     int bin_out = l->out_enc == BT_ENC_BINARY || l->out_enc == BT_ENC_SCORES;
 
     if (l->kind == BT_KIND_DENSE && l->in_enc == BT_ENC_BINARY && bin_out) {
@@ -469,6 +526,8 @@ void bt_layer_sw(const bt_model_t *m, const bt_layer_t *l, const void *in, uint3
         fn = acc_conv_bb;
     else if (packed_in && l->w_enc != BT_W_INT)
         fn = acc_packed;
+    else if (!packed_in && l->w_enc == BT_W_BINARY && l->kind == BT_KIND_DENSE)
+        fn = acc_dense_bytes_binary;
     else if (!packed_in && l->w_enc == BT_W_BINARY)
         fn = acc_bytes_binary;
     else
