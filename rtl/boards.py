@@ -135,7 +135,7 @@ class BoardTop(Elaboratable):
         self.pll_mhz = fout
         m.domains.sync = ClockDomain("sync")
         m.d.comb += ClockSignal("sync").eq(clk)
-        platform.add_clock_constraint(clk, fout * 1e6)
+        # nextpnr derives the PLL output clock from the PLL's parameters.
         m.submodules.rst = ResetSynchronizer(~lock, domain="sync")
 
         s = info["spi"]

@@ -113,6 +113,15 @@ class Sequencer(wiring.Component):
         mul_w = Signal(24)
         tiles_sh = Signal(12)
         last_keep = Signal(rows)    # rows of the layer's last tile that exist
+        out_words = Signal(12)
+        is_last = Signal()
+        a_in_end, a_out_end, t_end, s_end = (Signal(18, name=n) for n in
+                                             ("a_in_end", "a_out_end", "t_end", "s_end"))
+        w_end = Signal(25)
+        d_q = Signal(32)            # descriptor word, registered after the memory
+        d_q_high = Signal()
+        m.d.sync += [d_q.eq(self.d_data), d_q_high.eq(self.d_data[16:] != 0)]
+        t_ptr = Signal(16)          # threshold word of the next tile to leave the array
         di = Signal(4)              # descriptor word being read
         m.d.comb += [self.layer.eq(layer), self.g_n.eq(n_in)]
 
@@ -135,6 +144,7 @@ class Sequencer(wiring.Component):
         m.d.comb += self.err_cause.eq(err_cause)
         m.d.sync += [self.err.eq(0), self.done.eq(0)]
 
+        x_valid0, x_last0 = Signal(), Signal()
         x_valid = Signal()              # write-back stage
         x_last = Signal()
         y_valid = Signal()
@@ -156,31 +166,39 @@ class Sequencer(wiring.Component):
                     with m.Else():
                         m.next = "DESC"
             with m.State("DESC"):
-                # Words 0..6; word i arrives one cycle after its address.
+                # Words 0..6; the memory answers a cycle after the address and its output is
+                # registered once more (block RAM outputs are slow), so word i lands at di = i+2.
                 m.d.comb += [self.d_addr.eq(Cat(di[:3], layer)), self.d_en.eq(1)]
                 m.d.sync += di.eq(di + 1)
                 for i, sig in enumerate([cfg, n_in, n_out, w_base, a_in, a_out, t_base]):
-                    with m.If(di == i + 1):
-                        m.d.sync += sig.eq(self.d_data)
+                    with m.If(di == i + 2):
+                        m.d.sync += sig.eq(d_q[:16] if i else d_q)
                         if i:
-                            m.d.sync += high[i].eq(self.d_data[16:] != 0)
-                with m.If(di == 7):
+                            m.d.sync += high[i].eq(d_q_high)
+                with m.If(di == 8):
                     m.next = "CHECK0"
             with m.State("CHECK0"):
                 last = layer == n_layers - 1
                 m.d.sync += [words.eq((n_in + 31) >> 5), tiles.eq((n_out + rows - 1) >> rb),
-                             scores.eq(cfg[12:16] == 0)]
+                             out_words.eq((n_out + 31) >> 5), scores.eq(cfg[12:16] == 0),
+                             is_last.eq(last)]
+                rem = n_out[:rb] if rb else C(0, 1)
+                m.d.sync += last_keep.eq(Mux(rem == 0, (1 << rows) - 1, (C(1, rows + 1) << rem) - 1))
                 with m.If((cfg[0:4] != 1) | (cfg[4:8] != 1) | (cfg[8:12] != 1) | (cfg[12:16] > 1)):
                     fail(Cause.UNSUPPORTED_LAYER)
-                with m.Elif(last != (cfg[12:16] == 0)):
-                    fail(Cause.SCORES_NOT_LAST)
                 with m.Elif(high[1] | high[2] | (n_in == 0) | (n_out == 0)):
                     fail(Cause.BAD_SHAPE)
                 with m.Else():
-                    m.d.sync += [wtotal.eq(0), mul_w.eq((n_in + 31) >> 5),
-                                 tiles_sh.eq((n_out + rows - 1) >> rb)]
                     m.next = "CHECK1"
             with m.State("CHECK1"):
+                m.d.sync += [wtotal.eq(0), mul_w.eq(words), tiles_sh.eq(tiles),
+                             a_in_end.eq(a_in + words), a_out_end.eq(a_out + out_words),
+                             t_end.eq(t_base + tiles), s_end.eq(a_out + (tiles << cb))]
+                with m.If(is_last != scores):
+                    fail(Cause.SCORES_NOT_LAST)
+                with m.Else():
+                    m.next = "MUL"
+            with m.State("MUL"):
                 # tiles * words by shift-and-add, one bit of `tiles` per cycle (no multiplier).
                 with m.If(tiles_sh[0]):
                     m.d.sync += wtotal.eq(wtotal + mul_w)
@@ -188,22 +206,23 @@ class Sequencer(wiring.Component):
                 with m.If(tiles_sh == 0):
                     m.next = "CHECK2"
             with m.State("CHECK2"):
-                out_words = (n_out + 31) >> 5
-                with m.If(high[3] | (w_base + wtotal > self._w_depth)):
+                m.d.sync += w_end.eq(w_base + wtotal)
+                m.next = "CHECK3"
+            with m.State("CHECK3"):
+                # Every bound was computed into a register above: only compares here.
+                with m.If(high[3] | (w_end > self._w_depth)):
                     fail(Cause.WBUF_OVERFLOW)
-                with m.Elif(high[4] | (a_in + words > self._a_depth) |
-                            (~scores & (high[5] | (a_out + out_words > self._a_depth)))):
+                with m.Elif(high[4] | (a_in_end > self._a_depth) |
+                            (~scores & (high[5] | (a_out_end > self._a_depth)))):
                     fail(Cause.ABUF_OVERFLOW)
-                with m.Elif(~scores & (high[6] | (t_base + tiles > self._t_depth))):
+                with m.Elif(~scores & (high[6] | (t_end > self._t_depth))):
                     fail(Cause.TBUF_OVERFLOW)
-                with m.Elif(scores & (high[5] | (a_out + (tiles << cb) > self._s_depth))):
+                with m.Elif(scores & (high[5] | (s_end > self._s_depth))):
                     fail(Cause.SBUF_OVERFLOW)
                 with m.Else():
                     m.d.sync += [k.eq(0), t.eq(0), wptr.eq(w_base), d_tile.eq(0), fetching.eq(1),
                                  gap.eq(cols), last_tile.eq(tiles == 1), pos.eq(0),
-                                 aw_ptr.eq(a_out), s_ptr.eq(a_out)]
-                    rem = n_out[:rb] if rb else C(0, 1)
-                    m.d.sync += last_keep.eq(Mux(rem == 0, (1 << rows) - 1, (C(1, rows + 1) << rem) - 1))
+                                 aw_ptr.eq(a_out), s_ptr.eq(a_out), t_ptr.eq(t_base)]
                     m.next = "RUN"
             with m.State("RUN"):
                 # The array drains a tile over `cols` cycles while computing the next one, so
@@ -220,7 +239,7 @@ class Sequencer(wiring.Component):
                         m.d.sync += [k.eq(0), t.eq(t + 1)]
                         with m.If(t == tiles - 1):
                             m.d.sync += fetching.eq(0)
-                with m.If(~fetching & (d_tile == tiles) & ~x_valid & ~y_valid):
+                with m.If(~fetching & (d_tile == tiles) & ~x_valid0 & ~x_valid & ~y_valid):
                     with m.If(layer == n_layers - 1):
                         m.next = "FINISH"
                     with m.Else():
@@ -236,11 +255,24 @@ class Sequencer(wiring.Component):
         # Per-tile facts (which rows exist, bit position, word address) are counters, not
         # arithmetic on the tile index, to keep the path short.
         # (A tile's first column may arrive while the previous tile's last column is in X.)
-        m.d.comb += [self.t_addr.eq(t_base + d_tile + (x_valid & x_last)),
-                     self.t_en.eq(self.g_o_valid & self.g_o_first)]
+        m.d.comb += [self.t_addr.eq(t_ptr), self.t_en.eq(self.g_o_valid & self.g_o_first)]
+        with m.If(self.g_o_valid & self.g_o_first):
+            m.d.sync += t_ptr.eq(t_ptr + 1)
+        # X: the array's column, registered; the tile's thresholds come out of the memory and
+        # are registered too (t_reg), so stage X2 compares registers with registers.
+        x_first = Signal()
+        x_acc0 = [Signal(signed(self._acc_width), name=f"x0_acc{r}") for r in range(rows)]
+        m.d.sync += [x_valid0.eq(self.g_o_valid), x_last0.eq(self.g_o_last),
+                     x_first.eq(self.g_o_valid & self.g_o_first)]
+        m.d.sync += [x_acc0[r].eq(self.g_o_acc[r]) for r in range(rows)]
+        t_reg = [Signal(signed(32), name=f"t_reg{r}") for r in range(rows)]
+        t_neg = Signal(rows)
+        with m.If(x_first):
+            m.d.sync += [t_reg[r].eq(self.t_data[r]) for r in range(rows)]
+            m.d.sync += t_neg.eq(self.t_neg)
         x_acc = [Signal(signed(self._acc_width), name=f"x_acc{r}") for r in range(rows)]
-        m.d.sync += [x_valid.eq(self.g_o_valid), x_last.eq(self.g_o_last)]
-        m.d.sync += [x_acc[r].eq(self.g_o_acc[r]) for r in range(rows)]
+        m.d.sync += [x_valid.eq(x_valid0), x_last.eq(x_last0)]
+        m.d.sync += [x_acc[r].eq(x_acc0[r]) for r in range(rows)]
         with m.If(x_valid & x_last):
             m.d.sync += [d_tile.eq(d_tile + 1), last_tile.eq(d_tile + 2 == tiles),
                          pos.eq(pos + rows)]
@@ -263,8 +295,8 @@ class Sequencer(wiring.Component):
         m.d.sync += [y_valid.eq(x_valid), y_end.eq((pos == 32 - rows) | last_tile),
                      y_pos.eq(pos), y_keep.eq(keep), y_addr.eq(aw_ptr), y_col.eq(col_oh)]
         for r in range(rows):
-            m.d.sync += [y_bits[r].eq(keep[r] & Mux(self.t_neg[r], x_acc[r] <= self.t_data[r],
-                                                    x_acc[r] >= self.t_data[r])),
+            m.d.sync += [y_bits[r].eq(keep[r] & Mux(t_neg[r], x_acc[r] <= t_reg[r],
+                                                    x_acc[r] >= t_reg[r])),
                          y_acc[r].eq(x_acc[r])]
 
         # Partial output words rotate through a ring, one entry per column.
