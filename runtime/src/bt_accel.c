@@ -233,11 +233,6 @@ bt_status_t bt_accel_program(bt_accel_t *accel, const bt_model_t *model)
 }
 
 /* ---- run ---- */
-typedef int (*layer_hook)(void *ctx, const bt_model_t *m, uint32_t index, const bt_layer_t *l,
-                          const void *in, uint32_t in_plane, void *out);
-bt_status_t bt_run_internal(const bt_model_t *model, const uint8_t *image, void *workspace,
-                            size_t workspace_bytes, int32_t *scores, uint32_t *label,
-                            bt_trace_fn trace, void *trace_ctx, layer_hook hook, void *hook_ctx);
 
 /* Layers index..n-1 on the accelerator; scores into `out` (the last layer's buffer).
  * Returns 0 on success, 1 on a hardware error or timeout (recorded in accel). */

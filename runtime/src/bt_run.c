@@ -94,13 +94,6 @@ int32_t bt_act_value(const bt_model_t *model, uint32_t index, const void *act, u
     }
 }
 
-typedef int (*layer_hook)(void *ctx, const bt_model_t *m, uint32_t index, const bt_layer_t *l,
-                          const void *in, uint32_t in_plane, void *out);
-
-bt_status_t bt_run_internal(const bt_model_t *model, const uint8_t *image, void *workspace,
-                            size_t workspace_bytes, int32_t *scores, uint32_t *label,
-                            bt_trace_fn trace, void *trace_ctx, layer_hook hook, void *hook_ctx);
-
 bt_status_t bt_run_internal(const bt_model_t *model, const uint8_t *image, void *workspace,
                             size_t workspace_bytes, int32_t *scores, uint32_t *label,
                             bt_trace_fn trace, void *trace_ctx, layer_hook hook, void *hook_ctx)
