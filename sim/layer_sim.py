@@ -323,3 +323,173 @@ def run_schedules(schedules, *, simulator="verilator", build_root=None, waves=Fa
 
 
 run_schedules.last_waves = None
+
+
+# ---- whole layers and models -------------------------------------------------------------
+
+@dataclass
+class LayerRun:
+    """One layer through the simulated array."""
+    index: int
+    path: str              # "xnor", "gxnor", "wrpn" or "decompose(xnor|gxnor) x passes"
+    acc: "torch.Tensor"    # int64 [B, out_h, out_w, out_c], after max-pool
+    values: "torch.Tensor" # the layer's output values (thresholds applied host-side)
+    cycles: int
+    ideal_cycles: float
+    fired: int | None
+    sim_wall_s: float
+
+    @property
+    def utilisation(self):
+        return self.ideal_cycles / self.cycles if self.cycles else 0.0
+
+
+@dataclass
+class ModelRun:
+    scores: "torch.Tensor"
+    labels: "torch.Tensor"
+    layers: list
+
+    @property
+    def cycles(self):
+        return sum(l.cycles for l in self.layers)
+
+    @property
+    def ideal_cycles(self):
+        return sum(l.ideal_cycles for l in self.layers)
+
+    @property
+    def utilisation(self):
+        return self.ideal_cycles / self.cycles if self.cycles else 0.0
+
+
+def _im2col(x, layer):
+    """Input values [B, h, w, c] -> (X [B*oh*ow, k*k*c], valid [B*oh*ow, k*k*c] bool) in the
+    weights' (ky, kx, c) order."""
+    import torch
+    from bittern.model.golden import _taps
+    from bittern.model.spec import Kind
+    b = x.shape[0]
+    if layer.kind == Kind.DENSE:
+        X = x.reshape(b, -1)
+        return X.numpy(), np.ones(X.shape, dtype=bool)
+    taps = _taps(x, layer)
+    patches = torch.stack([p for _, _, p, _ in taps], dim=3)          # [B, oh, ow, kk, C]
+    valid = torch.stack([v for _, _, _, v in taps], dim=2)             # [oh, ow, kk]
+    valid = valid[None, :, :, :, None].expand_as(patches)
+    k = patches.shape[3] * patches.shape[4]
+    return patches.reshape(-1, k).numpy(), valid.reshape(-1, k).numpy()
+
+
+def _path(layer):
+    from bittern.model.spec import U8, Enc, WEnc
+    if layer.w_enc == WEnc.INT:
+        return "decompose"
+    if layer.in_enc in (U8, Enc.UINT):
+        return "wrpn"
+    if layer.in_enc == Enc.BINARY and layer.w_enc == WEnc.BINARY and layer.pad == 0:
+        return "xnor"
+    return "gxnor"
+
+
+def simulate_layer(x, layer, *, rows, cols, lanes, simulator="verilator", index=0,
+                   method="auto", build_root=None, waves=False, stage_levels=2):
+    """Run one golden :class:`LayerSpec` on input values ``x`` [B, h, w, c] through the array.
+
+    Output channels tile the rows, output pixels (x batch) tile the columns, the ``k*k*c`` taps
+    are the reduction (host-side im2col and sequencing). Binary layers without padding run on
+    the XNOR array; padding, ternary operands and sparse weights on the GXNOR array (padding and
+    pruned taps are ``nz = 0``); k-bit / u8 activations with binary or ternary weights on the
+    WRPN array; multi-bit ``int`` weights (or any layer with ``method="decompose"``) as the
+    {-1,+1} decomposition's binary passes on the XNOR (GXNOR when padded) array. Max-pool and the
+    thresholds are then applied host-side with the golden functions.
+    """
+    import torch
+    from bittern.model import golden
+    from bittern.model.decompose import binary_passes
+    from bittern.model.spec import U8, Enc, Kind
+    x = torch.as_tensor(x).to(torch.int64)
+    if layer.kind == Kind.DENSE:
+        x = x.reshape(x.shape[0], 1, 1, -1)
+    path = "decompose" if method == "decompose" else _path(layer)
+    O = layer.out_c
+    W = layer.weights.reshape(O, -1).astype(np.int64)
+    K = W.shape[1]
+    max_n = None if K <= (1 << 14) else K
+
+    def cfg(pe, act_bits=None):
+        return ArrayConfig(rows, cols, lanes, pe=pe, act_bits=act_bits, max_n=max_n,
+                           stage_levels=stage_levels)
+
+    fired_total = None
+    if path == "decompose":
+        passes = binary_passes(x, layer)
+        pe = "xnor" if layer.pad == 0 else "ternary"
+        c = cfg(pe)
+        jobs = []
+        for coef, plane, bl in passes:
+            Xp, valid = _im2col(plane, layer)
+            Wp = bl.weights.reshape(O, -1).astype(np.int64)
+            if pe == "ternary":
+                Xp = np.where(valid, Xp, 0)
+            jobs.append((coef, schedule(c, Wp, Xp)))
+        res = run_schedules([s for _, s in jobs], simulator=simulator, build_root=build_root,
+                            waves=waves)
+        acc4 = sum(coef * r[0] for (coef, _), r in zip(jobs, res))
+        if (acc4 % 4).any():
+            raise AssertionError(f"layer {index}: decomposed sum not a multiple of 4")
+        acc = acc4 // 4
+        stats = [r[2] for r in res]
+        path = f"decompose({'xnor' if pe == 'xnor' else 'gxnor'}) x {len(jobs)} passes"
+    else:
+        X, valid = _im2col(x, layer)
+        if path == "xnor":
+            c = cfg("xnor")
+        elif path == "gxnor":
+            c = cfg("ternary")
+            X = np.where(valid, X, 0)
+        else:
+            c = cfg("ternary", 8 if layer.in_enc == U8 else layer.in_bits)
+            X = np.where(valid, X, 0)
+        (acc, fired, st), = run_schedules([schedule(c, W, X)], simulator=simulator,
+                                          build_root=build_root, waves=waves)
+        stats = [st]
+        if fired is not None:
+            fired_total = int(fired.sum())
+    b = x.shape[0]
+    acc = torch.from_numpy(acc).reshape(b, layer.conv_h, layer.conv_w, O)
+    acc = golden.pool_max(acc, layer.pool)
+    if layer.out_enc == Enc.SCORES:
+        values = acc
+    else:
+        values = golden.codes_to_values(
+            golden.apply_thresholds(acc, layer.thresholds, layer.directions), layer.out_enc)
+    ideal = layer.macs * b / (rows * cols * lanes)
+    return LayerRun(index=index, path=path, acc=acc, values=values,
+                    cycles=sum(s.cycles for s in stats), ideal_cycles=ideal, fired=fired_total,
+                    sim_wall_s=sum(s.sim_wall_s for s in stats))
+
+
+def simulate_model(spec, images, *, rows, cols, lanes, simulator="verilator", layers=None,
+                   build_root=None, waves=False):
+    """Run a whole :class:`ModelSpec` on uint8 ``images`` through the simulated array.
+
+    Returns a :class:`ModelRun`: per-image ``scores`` (int64 [B, classes]) and ``labels``, and
+    per layer a :class:`LayerRun` with cycles, ideal cycles (work / (rows*cols*lanes)) and their
+    ratio. ``layers`` (list of indices) limits which layers run on the array; the others run on
+    the golden model (so one layer can be simulated alone).
+    """
+    import torch
+    from bittern.model import golden
+    x = golden.prepare_input(spec, torch.as_tensor(images))
+    runs = []
+    for i, layer in enumerate(spec.layers):
+        if layers is None or i in layers:
+            r = simulate_layer(x, layer, rows=rows, cols=cols, lanes=lanes, simulator=simulator,
+                               index=i, build_root=build_root, waves=waves)
+            runs.append(r)
+            x = r.values
+        else:
+            x = golden.run_layer(x, layer).values
+    scores = x.reshape(x.shape[0], -1)
+    return ModelRun(scores=scores, labels=golden.argmax_first(scores), layers=runs)
