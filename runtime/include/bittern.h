@@ -96,7 +96,8 @@ bt_status_t bt_run_traced(const bt_model_t *model, const uint8_t *image, void *w
                           size_t workspace_bytes, int32_t *scores, uint32_t *label,
                           bt_trace_fn trace, void *trace_ctx);
 
-/* Value of flattened (HWC) element `i` of layer `index`'s output tensor `act`. */
+/* Value of flattened (HWC) element `i` of layer `index`'s output tensor `act` (0 for an
+ * index or element out of range). */
 int32_t bt_act_value(const bt_model_t *model, uint32_t index, const void *act, uint32_t i);
 
 /* ---- accelerator driver ------------------------------------------------------------

@@ -75,6 +75,8 @@ int32_t bt_act_value(const bt_model_t *model, uint32_t index, const void *act, u
     if (!model || !act || index >= model->n_layers)
         return 0;
     bt_layer_decode(model, index, &l);
+    if (i >= l.out_h * l.out_w * l.out_c)
+        return 0;
     uint32_t c = l.out_c, px = i / c, ch = i % c, nw = bt_nwords(c);
     const uint32_t *w = (const uint32_t *)act;
     uint32_t wi = px * nw + (ch >> 5), sh = ch & 31u;
