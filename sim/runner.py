@@ -190,7 +190,7 @@ def run_cocotb(component, *, name, test_module, simulator="icarus", build_root=N
     test_dir.mkdir(parents=True, exist_ok=True)
     if str(SIM_DIR) not in sys.path:
         sys.path.insert(0, str(SIM_DIR))
-    env = {"COCOTB_REWRITE_ASSERTION_FILES": "tb_*.py"}
+    env = {"COCOTB_REWRITE_ASSERTION_FILES": "tb_*.py", "COCOTB_LOG_LEVEL": "WARNING"}
     env.update({k: str(v) for k, v in (extra_env or {}).items()})
     proc_env = {}
     build_args = []
