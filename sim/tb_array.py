@@ -24,7 +24,8 @@ def _int(handle):
 
 @cocotb.test()
 async def replay(dut):
-    spec = json.loads(open(os.environ["TB_JOB"]).read())
+    with open(os.environ["TB_JOB"]) as f:
+        spec = json.load(f)
     ternary = spec["pe"] == "ternary"
     latency = spec["latency"]
     drain = spec["drain"]

@@ -16,7 +16,8 @@ from cocotb.triggers import FallingEdge, RisingEdge
 
 @cocotb.test()
 async def replay(dut):
-    spec = json.loads(open(os.environ["TB_JOB"]).read())
+    with open(os.environ["TB_JOB"]) as f:
+        spec = json.load(f)
     vectors = spec["vectors"]
     Clock(dut.clk, 10, unit="ns").start(start_high=False)
     dut.rst.value = 1
