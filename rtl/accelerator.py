@@ -185,8 +185,12 @@ class Accelerator(wiring.Component):
         win = {w.name: w for w in rm.WINDOWS}
 
         def in_window(name, words):
-            base = W(win[name].base)
-            return (a >= base) & (a < base + words), (a - base)[:16]
+            # Windows sit on power-of-two boundaries: match the high bits, compare the offset.
+            w = win[name]
+            span = (w.size >> 2).bit_length() - 1
+            assert w.size == 1 << (span + 2) and (w.base >> 2) % (1 << span) == 0
+            j = a[:span]
+            return (a[span:] == (w.base >> 2) >> span) & (j < words), j[:16]
 
         is_w, j_w = in_window("WBUF", rows * self._w_depth)
         is_a, j_a = in_window("ABUF", cols * self._a_depth)

@@ -119,8 +119,8 @@ class Sequencer(wiring.Component):
                                              ("a_in_end", "a_out_end", "t_end", "s_end"))
         w_end = Signal(25)
         d_q = Signal(32)            # descriptor word, registered after the memory
-        d_q_high = Signal()
-        m.d.sync += [d_q.eq(self.d_data), d_q_high.eq(self.d_data[16:] != 0)]
+        m.d.sync += d_q.eq(self.d_data)
+        d_q_high = d_q[16:] != 0
         t_ptr = Signal(16)          # threshold word of the next tile to leave the array
         di = Signal(4)              # descriptor word being read
         m.d.comb += [self.layer.eq(layer), self.g_n.eq(n_in)]

@@ -2,8 +2,8 @@
 
 The register port (``RegPort``) is what the accelerator decodes: one-cycle ``w_stb``/``r_stb``
 strobes with a word address, and read data valid the cycle after ``r_stb``. ``WishboneTarget``
-adapts a Wishbone B4 *classic* (non-pipelined) 32-bit bus to it with a fixed latency of one wait
-state: ``ack`` rises exactly two cycles after ``cyc & stb`` (``latency`` property), for reads and
+adapts a Wishbone B4 *classic* (non-pipelined) 32-bit bus to it with a fixed latency of two wait
+states: ``ack`` rises exactly three cycles after ``cyc & stb`` (``latency`` property), for reads and
 writes alike, so a bus never hangs. Byte selects are not supported: every access is a full word
 (``sel`` is ignored; the register map has no byte fields).
 """
@@ -65,25 +65,32 @@ class WishboneTarget(wiring.Component):
     @property
     def latency(self):
         """Cycles from ``cyc & stb`` to ``ack``."""
-        return 2
+        return 3
 
     def elaborate(self, platform):
         m = Module()
         bus, port = self.bus, self.port
-        issued = Signal()   # strobe sent, waiting one cycle for read data
+        # The request is registered before it reaches the register port, so the accelerator's
+        # address decode starts from flip-flops, not from the bus master's logic.
+        inflight = Signal()
+        stb_q = Signal()
+        we_q = Signal()
+        read_q = Signal()   # strobe sent, read data arrives this cycle
         ack = Signal()
         rdata = Signal(32)  # held for the ack cycle
-        m.d.comb += [
-            port.addr.eq(bus.adr),
-            port.w_data.eq(bus.dat_w),
-            bus.ack.eq(ack),
-            bus.err.eq(0),
-            bus.dat_r.eq(rdata),
-        ]
-        # One strobe per cycle: strobe, then ack the cycle after (read data is valid then).
-        start = bus.cyc & bus.stb & ~issued & ~ack
-        m.d.comb += [port.w_stb.eq(start & bus.we), port.r_stb.eq(start & ~bus.we)]
-        m.d.sync += [issued.eq(start), ack.eq(issued)]
-        with m.If(issued):
+        addr = Signal.like(port.addr)
+        wdata = Signal(32)
+        start = bus.cyc & bus.stb & ~inflight
+        with m.If(start):
+            m.d.sync += [addr.eq(bus.adr), wdata.eq(bus.dat_w), we_q.eq(bus.we), inflight.eq(1)]
+        m.d.sync += [stb_q.eq(start), read_q.eq(stb_q), ack.eq(read_q)]
+        with m.If(read_q):
             m.d.sync += rdata.eq(port.r_data)
+        with m.If(ack):
+            m.d.sync += inflight.eq(0)
+        m.d.comb += [
+            port.addr.eq(addr), port.w_data.eq(wdata),
+            port.w_stb.eq(stb_q & we_q), port.r_stb.eq(stb_q & ~we_q),
+            bus.ack.eq(ack), bus.err.eq(0), bus.dat_r.eq(rdata),
+        ]
         return m
