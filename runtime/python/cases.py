@@ -80,6 +80,8 @@ KERNEL_CASES = {
                             out_enc=EU, out_bits=2),
     "sparse_u8_in": dict(in_enc=U8, w_enc=S, in_c=64, out_c=12, packs=1),
     "conv_bin_bin_pool": dict(kind=C, in_h=7, in_w=6, in_c=40, out_c=33, kernel=3, pad=1, pool=2),
+    "conv_bin_bin_pool3": dict(kind=C, in_h=9, in_w=10, in_c=33, out_c=7, kernel=2, pad=1,
+                               pool=3),
     "conv_bin_bin_l0": dict(kind=C, in_h=9, in_w=9, in_c=3, out_c=8, kernel=3, adapter=False),
     "conv_bin_ter_stride": dict(kind=C, w_enc=T, in_h=8, in_w=7, in_c=32, out_c=5, kernel=2,
                                 stride=2, out_enc=ET, out_bits=2),

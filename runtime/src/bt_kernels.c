@@ -375,7 +375,12 @@ static int32_t acc_conv_bb(const kctx *k, uint32_t o, uint32_t cy, uint32_t cx)
                                        (cx * l->stride + kx0 - l->pad)) * nw;
     const uint32_t *w = w_words(k) + ((o * K + ky0) * K + kx0) * nw;
     for (uint32_t ky = ky0; ky < ky1; ky++, a += row, w += K * nw) {
-        if (nw == 1u) {
+        if (l->in_c == 1u) {
+            /* one channel (a binarized grayscale image): a word holds one bit, its own
+             * popcount */
+            for (uint32_t j = 0; j < run; j++)
+                pc += a[j] ^ w[j];
+        } else if (nw == 1u) {
             for (uint32_t j = 0; j < run; j++)
                 pc += bt_pop32(a[j] ^ w[j]);
         } else {
@@ -384,6 +389,55 @@ static int32_t acc_conv_bb(const kctx *k, uint32_t o, uint32_t cy, uint32_t cx)
         }
     }
     return (int32_t)((ky1 - ky0) * (kx1 - kx0) * l->in_c) - 2 * (int32_t)pc;
+}
+
+/* The valid-tap rectangle of one conv output position, found once per output pixel and
+ * reused for every output channel. */
+typedef struct {
+    const uint32_t *a;   /* first input word of the rectangle */
+    uint32_t w_off;      /* its word offset inside one output channel's weights */
+    uint32_t rows, run;  /* kernel rows, words per row */
+    int32_t n;           /* valid taps * C */
+} tap_win;
+
+static void win_make(const kctx *k, uint32_t cy, uint32_t cx, tap_win *t)
+{
+    const bt_layer_t *l = k->l;
+    uint32_t nw = k->nw, K = l->kernel, ky0, ky1, kx0, kx1;
+    tap_range(cy, l->stride, l->pad, K, l->in_h, &ky0, &ky1);
+    tap_range(cx, l->stride, l->pad, K, l->in_w, &kx0, &kx1);
+    if (ky1 <= ky0 || kx1 <= kx0) {
+        t->rows = t->run = 0;
+        t->n = 0;
+        t->a = in_words(k);
+        t->w_off = 0;
+        return;
+    }
+    t->a = in_words(k) + ((cy * l->stride + ky0 - l->pad) * l->in_w +
+                          (cx * l->stride + kx0 - l->pad)) * nw;
+    t->w_off = (ky0 * K + kx0) * nw;
+    t->rows = ky1 - ky0;
+    t->run = (kx1 - kx0) * nw;
+    t->n = (int32_t)(t->rows * (kx1 - kx0) * l->in_c);
+}
+
+static inline int32_t win_acc(const kctx *k, const tap_win *t, const uint32_t *w_o)
+{
+    const bt_layer_t *l = k->l;
+    const uint32_t *a = t->a, *w = w_o + t->w_off;
+    uint32_t row = l->in_w * k->nw, wrow = l->kernel * k->nw, pc = 0;
+    for (uint32_t r = 0; r < t->rows; r++, a += row, w += wrow) {
+        if (l->in_c == 1u) {
+            for (uint32_t j = 0; j < t->run; j++)
+                pc += a[j] ^ w[j];
+        } else if (k->nw == 1u) {
+            for (uint32_t j = 0; j < t->run; j++)
+                pc += bt_pop32(a[j] ^ w[j]);
+        } else {
+            pc += bt_pop_xor(a, w, t->run);
+        }
+    }
+    return t->n - 2 * (int32_t)pc;
 }
 
 /* 3PXNet sparse dense layer: P kept packs per output, each with its input word index. */
@@ -542,19 +596,37 @@ void bt_layer_sw(const bt_model_t *m, const bt_layer_t *l, const void *in, uint3
             ow[j] = 0;
     }
     uint32_t pool = l->pool, L = l->n_thr;
+    /* binary conv with pool <= 2: tap rectangles once per output pixel (eBNN fused loop) */
+    tap_win win[4];
+    int by_win = fn == acc_conv_bb && pool <= 2u;
+    uint32_t w_stride = l->kernel * l->kernel * k.nw;
     for (uint32_t py = 0; py < l->out_h; py++)
         for (uint32_t px = 0; px < l->out_w; px++) {
             uint32_t pix = py * l->out_w + px;
+            if (by_win)
+                for (uint32_t j = 0; j < pool * pool; j++)
+                    win_make(&k, py * pool + j / pool, px * pool + j % pool, &win[j]);
             for (uint32_t o = 0; o < l->out_c; o++) {
-                int32_t acc = fn(&k, o, py * pool, px * pool);
-                for (uint32_t dy = 0; dy < pool; dy++)
-                    for (uint32_t dx = 0; dx < pool; dx++) {
-                        if (dy == 0 && dx == 0)
-                            continue;
-                        int32_t v = fn(&k, o, py * pool + dy, px * pool + dx);
+                int32_t acc;
+                if (by_win) {
+                    const uint32_t *w_o = w_words(&k) + o * w_stride;
+                    acc = win_acc(&k, &win[0], w_o);
+                    for (uint32_t j = 1; j < pool * pool; j++) {
+                        int32_t v = win_acc(&k, &win[j], w_o);
                         if (v > acc)
                             acc = v;
                     }
+                } else {
+                    acc = fn(&k, o, py * pool, px * pool);
+                    for (uint32_t dy = 0; dy < pool; dy++)
+                        for (uint32_t dx = 0; dx < pool; dx++) {
+                            if (dy == 0 && dx == 0)
+                                continue;
+                            int32_t v = fn(&k, o, py * pool + dy, px * pool + dx);
+                            if (v > acc)
+                                acc = v;
+                        }
+                }
                 if (l->out_enc == BT_ENC_SCORES) {
                     ((int32_t *)out)[pix * l->out_c + o] = acc;
                     continue;
