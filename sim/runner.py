@@ -44,7 +44,8 @@ __all__ = ["SIMULATORS", "DEFAULT_BUILD_ROOT", "SimulationError", "RunResult", "
 
 SIMULATORS = ("icarus", "verilator")
 SIM_DIR = Path(__file__).resolve().parent
-DEFAULT_BUILD_ROOT = SIM_DIR.parent / "build" / "sim"
+# BITTERN_SIM_BUILD overrides the build root (e.g. a fresh directory for a cold-build timing).
+DEFAULT_BUILD_ROOT = Path(os.environ.get("BITTERN_SIM_BUILD", SIM_DIR.parent / "build" / "sim"))
 
 
 class SimulationError(RuntimeError):
@@ -152,7 +153,7 @@ def run_cocotb(component, *, name, test_module, simulator="icarus", build_root=N
     test_module : str
         The cocotb test module (a ``tb_*.py`` importable from ``sim/`` or ``sys.path``).
     simulator : "icarus" or "verilator"
-    build_root : path, default ``build/sim`` in the checkout
+    build_root : path, default ``$BITTERN_SIM_BUILD`` or ``build/sim`` in the checkout
     extra_env : dict of str, passed to the testbench (``os.environ`` there)
     waves : bool
         Record a waveform (FST on Icarus, VCD on Verilator).
