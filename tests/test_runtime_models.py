@@ -59,3 +59,16 @@ def test_fused_conv_model_on_m0_and_m4(rng, mnist, tmp_path):
         res, info = run_on_core(cpu, spec, x, build_dir=tmp_path)
         assert res.scores == g.scores.tolist(), cpu
         assert info["elf"]["ram_static"] + res.stack_bytes < MICROBIT_RAM
+
+
+@pytest.mark.parametrize("packs,target", [(0, 86000), (2, 17700)])
+def test_mlp768_instruction_target_m4(packs, target, mnist, tmp_path):
+    """The issue's targets: 768-256-10 binary MLP (input binarized and cropped, argmax) on
+    Cortex-M4 at -O3, counted under QEMU -icount; dense <= 86,000, 2-of-24 packs <= 17,700."""
+    from bittern.runtime.cases import mlp768
+    spec = mlp768(np.random.default_rng(0), packs=packs)
+    x = mnist.test_x[:10]
+    res, _ = run_on_core("cortex-m4", spec, x, build_dir=tmp_path)
+    assert res.scores == golden.run(spec, x).scores.tolist()
+    print(f"packs={packs}: {res.instructions_per_image:.0f} instructions per image (target {target})")
+    assert res.instructions_per_image <= target
