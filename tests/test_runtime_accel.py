@@ -104,3 +104,32 @@ def test_partial_offload_plan(rng, capi):
     st, acc2 = capi.probe(capi.transport(small.read32, small.write32))
     assert not capi.lib.bt_accel_supports(acc2, mb, 0)
     assert capi.lib.bt_accel_supports(acc2, mb, 1)
+
+
+def test_spi_transport_frames(rng, capi):
+    """bt_transport_spi speaks rtl/spi.py's frames: 0x02 A2 A1 A0 D3..D0 writes, 0x03 A2 A1 A0
+    <dummy> D3..D0 reads (big-endian); the driver's traffic over SPI equals the loader's."""
+    from bittern.rtl import spi as rtl_spi
+    spec = randspec.random_model(rng, hidden=(33,), in_features=50)
+    x = rng.integers(0, 256, size=(1, spec.input_features), dtype=np.uint8)
+    st, m = capi.load(spec)
+    bus = Bus(status=0x206)
+    frames = []
+
+    def xfer(tx):
+        frames.append(tx)
+        addr = int.from_bytes(tx[1:4], "big")
+        if tx[0] == rtl_spi.CMD_WRITE:
+            assert len(tx) == 8
+            bus.write32(addr, int.from_bytes(tx[4:8], "big"))
+            return bytes(len(tx))
+        assert tx[0] == rtl_spi.CMD_READ and len(tx) == 9
+        return bytes(5) + bus.read32(addr).to_bytes(4, "big")
+
+    st, acc = capi.probe(capi.spi_transport(xfer))
+    assert st == 0 and acc.id == rm.ID_VALUE and acc.rows == GEOM.rows
+    capi.run_accel(acc, m, x)
+    p = loader.plan(spec, GEOM)
+    want = loader.program_writes(spec, p)
+    assert sorted(bus.writes[:len(want)]) == sorted(want)
+    assert all(f[0] in (rtl_spi.CMD_WRITE, rtl_spi.CMD_READ) for f in frames)

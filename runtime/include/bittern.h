@@ -114,8 +114,10 @@ typedef struct {
 /* Memory-mapped registers at `base` (ctx must point to a uintptr_t holding the base). */
 void bt_transport_mmio(bt_transport_t *t, uintptr_t *base);
 
-/* SPI frames: 1 command byte (0x01 read, 0x02 write), 4 address bytes, 4 data bytes, all
- * little-endian; `xfer` exchanges `n` bytes full-duplex (tx, rx) on the user's bus. */
+/* SPI frames for rtl/spi.py's bridge (mode 0, MSB first, one frame per chip select):
+ * write 0x02 A2 A1 A0 D3 D2 D1 D0, read 0x03 A2 A1 A0 <dummy> D3 D2 D1 D0 (24-bit byte
+ * addresses and data big-endian on the wire); `xfer` exchanges `n` bytes full-duplex
+ * (tx, rx) with chip select held low for the whole frame, on the user's SPI bus. */
 typedef struct {
     void (*xfer)(void *bus, const uint8_t *tx, uint8_t *rx, uint32_t n);
     void *bus;

@@ -36,6 +36,13 @@ class Transport(C.Structure):
                 ("write_burst", BURST)]
 
 
+XFER = C.CFUNCTYPE(None, C.c_void_p, C.POINTER(C.c_uint8), C.POINTER(C.c_uint8), C.c_uint32)
+
+
+class Spi(C.Structure):
+    _fields_ = [("xfer", XFER), ("bus", C.c_void_p)]
+
+
 class Accel(C.Structure):
     _fields_ = [("transport", C.POINTER(Transport)), ("present", C.c_uint32),
                 ("id", C.c_uint32), ("version", C.c_uint32), ("rows", C.c_uint32),
@@ -60,6 +67,7 @@ class CApi:
         run_args = [C.POINTER(Model), C.c_void_p, C.c_void_p, C.c_size_t,
                     C.POINTER(C.c_int32), C.POINTER(C.c_uint32)]
         L.bt_run.argtypes = run_args
+        L.bt_transport_spi.argtypes = [C.POINTER(Transport), C.POINTER(Spi)]
         L.bt_accel_probe.argtypes = [C.POINTER(Accel), C.POINTER(Transport)]
         L.bt_run_accel.argtypes = [C.POINTER(Accel)] + run_args
         L.bt_accel_supports.argtypes = [C.POINTER(Accel), C.POINTER(Model), C.c_uint32]
@@ -102,6 +110,19 @@ class CApi:
         w = WRITE32(lambda ctx, addr, value: write32(addr, value))
         t = Transport(None, r, w, BURST())
         self._keep += [r, w, t]
+        return t
+
+    def spi_transport(self, xfer):
+        """A bt_transport_spi over a Python ``xfer(tx: bytes) -> rx: bytes`` (one frame)."""
+        def cb(bus, tx, rx, n):
+            out = xfer(bytes(tx[:n]))
+            for i in range(n):
+                rx[i] = out[i]
+        f = XFER(cb)
+        spi = Spi(f, None)
+        t = Transport()
+        self.lib.bt_transport_spi(C.byref(t), C.byref(spi))
+        self._keep += [f, spi, t]
         return t
 
     def probe(self, transport):

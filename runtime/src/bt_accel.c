@@ -33,31 +33,31 @@ void bt_transport_mmio(bt_transport_t *t, uintptr_t *base)
     t->write_burst = 0;
 }
 
-/* ---- SPI frames: cmd, addr[4], data[4], little-endian ---- */
-static void put32(uint8_t *p, uint32_t v)
+/* ---- SPI frames, as rtl/spi.py's bridge takes them (mode 0, MSB first, one frame per
+ * chip-select period): write 0x02 A2 A1 A0 D3 D2 D1 D0; read 0x03 A2 A1 A0 <dummy> then
+ * the target shifts out D3 D2 D1 D0. Addresses are 24-bit byte addresses, big-endian. ---- */
+static void put_be(uint8_t *p, uint32_t v, int n)
 {
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
+    for (int i = n - 1; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
 }
 
 static uint32_t spi_read32(void *ctx, uint32_t addr)
 {
     bt_spi_t *spi = (bt_spi_t *)ctx;
-    uint8_t tx[9] = {0x01}, rx[9] = {0};
-    put32(tx + 1, addr);
+    uint8_t tx[9] = {0x03}, rx[9] = {0};
+    put_be(tx + 1, addr, 3);
     spi->xfer(spi->bus, tx, rx, 9);
-    return bt_rd32(rx + 5);
+    return ((uint32_t)rx[5] << 24) | ((uint32_t)rx[6] << 16) | ((uint32_t)rx[7] << 8) | rx[8];
 }
 
 static void spi_write32(void *ctx, uint32_t addr, uint32_t value)
 {
     bt_spi_t *spi = (bt_spi_t *)ctx;
-    uint8_t tx[9] = {0x02}, rx[9];
-    put32(tx + 1, addr);
-    put32(tx + 5, value);
-    spi->xfer(spi->bus, tx, rx, 9);
+    uint8_t tx[8] = {0x02}, rx[8];
+    put_be(tx + 1, addr, 3);
+    put_be(tx + 4, value, 4);
+    spi->xfer(spi->bus, tx, rx, 8);
 }
 
 void bt_transport_spi(bt_transport_t *t, bt_spi_t *spi)
