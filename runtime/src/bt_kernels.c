@@ -402,10 +402,12 @@ static int32_t acc_conv_bb(const kctx *k, uint32_t o, uint32_t cy, uint32_t cx)
 /* The valid-tap rectangle of one conv output position, found once per output pixel and
  * reused for every output channel. */
 typedef struct {
-    const uint32_t *a;   /* first input word of the rectangle */
+    const uint32_t *a;   /* first input word of the rectangle (packed input) */
+    const uint8_t *ab;   /* first input byte of the rectangle (byte input) */
     uint32_t w_off;      /* its word offset inside one output channel's weights */
-    uint32_t rows, run;  /* kernel rows, words per row */
-    int32_t n;           /* valid taps * C */
+    uint32_t rows, run;  /* kernel rows, words per row (packed) */
+    uint32_t taps;       /* taps per kernel row */
+    int32_t n;           /* valid taps * C (packed); sum of the input codes (bytes) */
 } tap_win;
 
 static void win_make(const kctx *k, uint32_t cy, uint32_t cx, tap_win *t)
@@ -415,18 +417,55 @@ static void win_make(const kctx *k, uint32_t cy, uint32_t cx, tap_win *t)
     tap_range(cy, l->stride, l->pad, K, l->in_h, &ky0, &ky1);
     tap_range(cx, l->stride, l->pad, K, l->in_w, &kx0, &kx1);
     if (ky1 <= ky0 || kx1 <= kx0) {
-        t->rows = t->run = 0;
+        t->rows = t->run = t->taps = 0;
         t->n = 0;
         t->a = in_words(k);
+        t->ab = k->in;
         t->w_off = 0;
         return;
     }
-    t->a = in_words(k) + ((cy * l->stride + ky0 - l->pad) * l->in_w +
-                          (cx * l->stride + kx0 - l->pad)) * nw;
+    uint32_t first = (cy * l->stride + ky0 - l->pad) * l->in_w + (cx * l->stride + kx0 - l->pad);
     t->w_off = (ky0 * K + kx0) * nw;
     t->rows = ky1 - ky0;
-    t->run = (kx1 - kx0) * nw;
-    t->n = (int32_t)(t->rows * (kx1 - kx0) * l->in_c);
+    t->taps = kx1 - kx0;
+    t->run = t->taps * nw;
+    if (l->in_enc == BT_ENC_BINARY) {
+        t->a = in_words(k) + first * nw;
+        t->ab = k->in;
+        t->n = (int32_t)(t->rows * t->taps * l->in_c);
+        return;
+    }
+    /* byte codes: the window's code sum is the same for every output channel */
+    t->a = in_words(k);
+    t->ab = k->in + first * l->in_c;
+    int32_t sum = 0;
+    const uint8_t *x = t->ab;
+    for (uint32_t r = 0; r < t->rows; r++, x += l->in_w * l->in_c)
+        for (uint32_t j = 0; j < t->taps * l->in_c; j++)
+            sum += x[j];
+    t->n = sum;
+}
+
+/* Byte codes x binary weights over one window: 2 * sum(x where w = +1) - sum(x). */
+static inline int32_t win_acc_bytes(const kctx *k, const tap_win *t, const uint32_t *w_o)
+{
+    const bt_layer_t *l = k->l;
+    uint32_t C = l->in_c, nw = k->nw, pos = 0;
+    const uint8_t *x = t->ab;
+    const uint32_t *w = w_o + t->w_off;
+    for (uint32_t r = 0; r < t->rows; r++, x += l->in_w * C, w += l->kernel * nw) {
+        const uint8_t *xt = x;
+        const uint32_t *wt = w;
+        for (uint32_t j = 0; j < t->taps; j++, xt += C, wt += nw) {
+            if (C == 1u) {
+                pos += xt[0] & (0u - (wt[0] & 1u));
+                continue;
+            }
+            for (uint32_t c = 0; c < C; c++)
+                pos += xt[c] & (0u - ((wt[c >> 5] >> (c & 31u)) & 1u));
+        }
+    }
+    return 2 * (int32_t)pos - t->n;
 }
 
 static inline int32_t win_acc(const kctx *k, const tap_win *t, const uint32_t *w_o)
@@ -617,7 +656,8 @@ static void layer_generic(const kctx *kp, const int32_t *thr, void *out)
     uint32_t pool = l->pool, L = l->n_thr;
     /* binary conv with pool <= 2: tap rectangles once per output pixel (eBNN fused loop) */
     tap_win win[4];
-    int by_win = fn == acc_conv_bb && pool <= 2u;
+    int by_win = (fn == acc_conv_bb || fn == acc_bytes_binary) && pool <= 2u;
+    int bytes_win = fn == acc_bytes_binary;
     uint32_t w_stride = l->kernel * l->kernel * k.nw;
     for (uint32_t py = 0; py < l->out_h; py++)
         for (uint32_t px = 0; px < l->out_w; px++) {
@@ -629,11 +669,20 @@ static void layer_generic(const kctx *kp, const int32_t *thr, void *out)
                 int32_t acc;
                 if (by_win) {
                     const uint32_t *w_o = w_words(&k) + o * w_stride;
-                    acc = win_acc(&k, &win[0], w_o);
-                    for (uint32_t j = 1; j < pool * pool; j++) {
-                        int32_t v = win_acc(&k, &win[j], w_o);
-                        if (v > acc)
-                            acc = v;
+                    if (bytes_win) {
+                        acc = win_acc_bytes(&k, &win[0], w_o);
+                        for (uint32_t j = 1; j < pool * pool; j++) {
+                            int32_t v = win_acc_bytes(&k, &win[j], w_o);
+                            if (v > acc)
+                                acc = v;
+                        }
+                    } else {
+                        acc = win_acc(&k, &win[0], w_o);
+                        for (uint32_t j = 1; j < pool * pool; j++) {
+                            int32_t v = win_acc(&k, &win[j], w_o);
+                            if (v > acc)
+                                acc = v;
+                        }
                     }
                 } else {
                     acc = fn(&k, o, py * pool, px * pool);
