@@ -103,7 +103,8 @@ class Accelerator(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         rows, cols = self._rows, self._cols
-        m.submodules.wb = wb = WishboneTarget(addr_width=ADDR_WIDTH)
+        # Read data is registered after the buffer mux (block RAM outputs are slow).
+        m.submodules.wb = wb = WishboneTarget(addr_width=ADDR_WIDTH, read_latency=2)
         wiring.connect(m, wiring.flipped(self.bus), wb.bus)
         port = wb.port
 
@@ -275,19 +276,21 @@ class Accelerator(wiring.Component):
                 m.d.sync += r_sel.eq(6)
             with m.Else():
                 m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
+        r_mux = Signal(32)
         with m.Switch(r_sel):
             with m.Case(0):
-                m.d.comb += port.r_data.eq(r_reg)
+                m.d.comb += r_mux.eq(r_reg)
             with m.Case(1):
-                m.d.comb += port.r_data.eq(d_rp.data)
+                m.d.comb += r_mux.eq(d_rp.data)
             with m.Case(2):
-                m.d.comb += port.r_data.eq(wbuf.h_r_data)
+                m.d.comb += r_mux.eq(wbuf.h_r_data)
             with m.Case(3):
-                m.d.comb += port.r_data.eq(abuf.h_r_data)
+                m.d.comb += r_mux.eq(abuf.h_r_data)
             with m.Case(4):
-                m.d.comb += port.r_data.eq(tbuf.h_r_data)
+                m.d.comb += r_mux.eq(tbuf.h_r_data)
             with m.Case(5):
-                m.d.comb += port.r_data.eq(nbuf.h_r_data)
+                m.d.comb += r_mux.eq(nbuf.h_r_data)
             with m.Case(6):
-                m.d.comb += port.r_data.eq(sbuf.h_r_data)
+                m.d.comb += r_mux.eq(sbuf.h_r_data)
+        m.d.sync += port.r_data.eq(r_mux)
         return m

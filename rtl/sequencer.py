@@ -118,6 +118,9 @@ class Sequencer(wiring.Component):
         a_in_end, a_out_end, t_end, s_end = (Signal(18, name=n) for n in
                                              ("a_in_end", "a_out_end", "t_end", "s_end"))
         w_end = Signal(25)
+        ovf_w, ovf_a, ovf_t, ovf_s = Signal(), Signal(), Signal(), Signal()
+        f_kind, f_shape, f_last = Signal(), Signal(), Signal()
+        words_m1, tiles_m1 = Signal(12), Signal(12)
         d_q = Signal(32)            # descriptor word, registered after the memory
         m.d.sync += d_q.eq(self.d_data)
         d_q_high = d_q[16:] != 0
@@ -133,9 +136,9 @@ class Sequencer(wiring.Component):
         gap = Signal(range(cols + 1))   # cycles since the last tile started (saturating)
         d_tile = Signal(12)             # tiles written back
 
-        f_valid, f_first, f_last = Signal(), Signal(), Signal()
+        f_valid, f_first, f_last_word = Signal(), Signal(), Signal()
         # Marks travel with the 1-cycle buffer read latency.
-        m.d.sync += [self.g_valid.eq(f_valid), self.g_first.eq(f_first), self.g_last.eq(f_last)]
+        m.d.sync += [self.g_valid.eq(f_valid), self.g_first.eq(f_first), self.g_last.eq(f_last_word)]
         m.d.comb += self.active.eq(self.g_valid)
         m.d.comb += [self.w_addr.eq(wptr), self.a_addr.eq(a_in + k),
                      self.w_en.eq(f_valid), self.a_en.eq(f_valid)]
@@ -178,24 +181,27 @@ class Sequencer(wiring.Component):
                 with m.If(di == 8):
                     m.next = "CHECK0"
             with m.State("CHECK0"):
-                last = layer == n_layers - 1
+                # Check states either compute registered values/flags or choose on registered
+                # flags, never both: the FSM's enables stay shallow.
                 m.d.sync += [words.eq((n_in + 31) >> 5), tiles.eq((n_out + rows - 1) >> rb),
                              out_words.eq((n_out + 31) >> 5), scores.eq(cfg[12:16] == 0),
-                             is_last.eq(last)]
+                             is_last.eq(layer == n_layers - 1),
+                             f_kind.eq((cfg[0:4] != 1) | (cfg[4:8] != 1) | (cfg[8:12] != 1) |
+                                       (cfg[12:16] > 1)),
+                             f_shape.eq(high[1] | high[2] | (n_in == 0) | (n_out == 0))]
                 rem = n_out[:rb] if rb else C(0, 1)
                 m.d.sync += last_keep.eq(Mux(rem == 0, (1 << rows) - 1, (C(1, rows + 1) << rem) - 1))
-                with m.If((cfg[0:4] != 1) | (cfg[4:8] != 1) | (cfg[8:12] != 1) | (cfg[12:16] > 1)):
-                    fail(Cause.UNSUPPORTED_LAYER)
-                with m.Elif(high[1] | high[2] | (n_in == 0) | (n_out == 0)):
-                    fail(Cause.BAD_SHAPE)
-                with m.Else():
-                    m.next = "CHECK1"
+                m.next = "CHECK1"
             with m.State("CHECK1"):
                 m.d.sync += [wtotal.eq(0), mul_w.eq(words), tiles_sh.eq(tiles),
+                             words_m1.eq(words - 1), tiles_m1.eq(tiles - 1),
                              a_in_end.eq(a_in + words), a_out_end.eq(a_out + out_words),
-                             t_end.eq(t_base + tiles), s_end.eq(a_out + (tiles << cb))]
-                with m.If(is_last != scores):
-                    fail(Cause.SCORES_NOT_LAST)
+                             t_end.eq(t_base + tiles), s_end.eq(a_out + (tiles << cb)),
+                             f_last.eq(is_last != scores)]
+                with m.If(f_kind):
+                    fail(Cause.UNSUPPORTED_LAYER)
+                with m.Elif(f_shape):
+                    fail(Cause.BAD_SHAPE)
                 with m.Else():
                     m.next = "MUL"
             with m.State("MUL"):
@@ -206,18 +212,26 @@ class Sequencer(wiring.Component):
                 with m.If(tiles_sh == 0):
                     m.next = "CHECK2"
             with m.State("CHECK2"):
-                m.d.sync += w_end.eq(w_base + wtotal)
+                m.d.sync += [w_end.eq(w_base + wtotal),
+                             ovf_a.eq(high[4] | (a_in_end > self._a_depth) |
+                                      (~scores & (high[5] | (a_out_end > self._a_depth)))),
+                             ovf_t.eq(~scores & (high[6] | (t_end > self._t_depth))),
+                             ovf_s.eq(scores & (high[5] | (s_end > self._s_depth)))]
                 m.next = "CHECK3"
             with m.State("CHECK3"):
-                # Every bound was computed into a register above: only compares here.
-                with m.If(high[3] | (w_end > self._w_depth)):
+                m.d.sync += ovf_w.eq(high[3] | (w_end > self._w_depth))
+                m.next = "CHECK4"
+            with m.State("CHECK4"):
+                # Every bound was compared into a flag above: only a choice here.
+                with m.If(f_last):
+                    fail(Cause.SCORES_NOT_LAST)
+                with m.Elif(ovf_w):
                     fail(Cause.WBUF_OVERFLOW)
-                with m.Elif(high[4] | (a_in_end > self._a_depth) |
-                            (~scores & (high[5] | (a_out_end > self._a_depth)))):
+                with m.Elif(ovf_a):
                     fail(Cause.ABUF_OVERFLOW)
-                with m.Elif(~scores & (high[6] | (t_end > self._t_depth))):
+                with m.Elif(ovf_t):
                     fail(Cause.TBUF_OVERFLOW)
-                with m.Elif(scores & (high[5] | (s_end > self._s_depth))):
+                with m.Elif(ovf_s):
                     fail(Cause.SBUF_OVERFLOW)
                 with m.Else():
                     m.d.sync += [k.eq(0), t.eq(0), wptr.eq(w_base), d_tile.eq(0), fetching.eq(1),
@@ -228,16 +242,16 @@ class Sequencer(wiring.Component):
                 # The array drains a tile over `cols` cycles while computing the next one, so
                 # the last words of two tiles (and hence their starts) are >= cols cycles apart.
                 can = fetching & ((k != 0) | (gap == cols))
-                m.d.comb += [f_valid.eq(can), f_first.eq(k == 0), f_last.eq(k == words - 1)]
+                m.d.comb += [f_valid.eq(can), f_first.eq(k == 0), f_last_word.eq(k == words_m1)]
                 with m.If(can & (k == 0)):
                     m.d.sync += gap.eq(1)
                 with m.Elif(gap != cols):
                     m.d.sync += gap.eq(gap + 1)
                 with m.If(can):
                     m.d.sync += [wptr.eq(wptr + 1), k.eq(k + 1)]
-                    with m.If(k == words - 1):
+                    with m.If(k == words_m1):
                         m.d.sync += [k.eq(0), t.eq(t + 1)]
-                        with m.If(t == tiles - 1):
+                        with m.If(t == tiles_m1):
                             m.d.sync += fetching.eq(0)
                 with m.If(~fetching & (d_tile == tiles) & ~x_valid0 & ~x_valid & ~y_valid):
                     with m.If(layer == n_layers - 1):

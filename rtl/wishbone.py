@@ -1,9 +1,9 @@
 """Wishbone B4 classic target, turned into the accelerator's simple register port.
 
 The register port (``RegPort``) is what the accelerator decodes: one-cycle ``w_stb``/``r_stb``
-strobes with a word address, and read data valid the cycle after ``r_stb``. ``WishboneTarget``
+strobes with a word address, and read data valid ``read_latency`` cycles after ``r_stb``. ``WishboneTarget``
 adapts a Wishbone B4 *classic* (non-pipelined) 32-bit bus to it with a fixed latency of two wait
-states: ``ack`` rises exactly three cycles after ``cyc & stb`` (``latency`` property), for reads and
+states: ``ack`` rises exactly ``2 + read_latency`` cycles after ``cyc & stb`` (``latency``), for reads and
 writes alike, so a bus never hangs. Byte selects are not supported: every access is a full word
 (``sel`` is ignored; the register map has no byte fields).
 """
@@ -49,10 +49,13 @@ class WishboneTarget(wiring.Component):
     port : ``Out(regport_signature(addr_width))``
     """
 
-    def __init__(self, *, addr_width):
+    def __init__(self, *, addr_width, read_latency=1):
         if not isinstance(addr_width, int) or not 1 <= addr_width <= 30:
             raise TypeError(f"Address width must be an integer in 1..30, not {addr_width!r}")
+        if read_latency not in (1, 2):
+            raise ValueError(f"Read latency must be 1 or 2, not {read_latency!r}")
         self._addr_width = addr_width
+        self._read_latency = read_latency
         super().__init__({
             "bus": In(wishbone_signature(addr_width)),
             "port": Out(regport_signature(addr_width)),
@@ -63,9 +66,14 @@ class WishboneTarget(wiring.Component):
         return self._addr_width
 
     @property
+    def read_latency(self):
+        """Cycles from a port strobe to valid ``r_data``."""
+        return self._read_latency
+
+    @property
     def latency(self):
-        """Cycles from ``cyc & stb`` to ``ack``."""
-        return 3
+        """Cycles from ``cyc & stb`` to ``ack`` (reads and writes alike)."""
+        return 2 + self._read_latency
 
     def elaborate(self, platform):
         m = Module()
@@ -83,7 +91,13 @@ class WishboneTarget(wiring.Component):
         start = bus.cyc & bus.stb & ~inflight
         with m.If(start):
             m.d.sync += [addr.eq(bus.adr), wdata.eq(bus.dat_w), we_q.eq(bus.we), inflight.eq(1)]
-        m.d.sync += [stb_q.eq(start), read_q.eq(stb_q), ack.eq(read_q)]
+        m.d.sync += [stb_q.eq(start)]
+        if self._read_latency == 2:
+            read_q0 = Signal()
+            m.d.sync += [read_q0.eq(stb_q), read_q.eq(read_q0)]
+        else:
+            m.d.sync += read_q.eq(stb_q)
+        m.d.sync += ack.eq(read_q)
         with m.If(read_q):
             m.d.sync += rdata.eq(port.r_data)
         with m.If(ack):

@@ -55,3 +55,12 @@ def test_accel_ternary_layer_is_unsupported():
     spec.layers[1] = randspec.random_layer(rng, in_c=40, out_c=24, w_enc=2)
     with pytest.raises(UnsupportedLayer, match=r"layer 1 \(dense 40->24\): only binary weights"):
         run_on_accelerator(spec, np.zeros((1, 70), np.uint8), rows=2, cols=2)
+
+
+def test_accel_trained_mnist_mlp_bit_exact(small_trained_mlp_spec, test_images):
+    """A trained MNIST MLP (784-64-32-10) on real MNIST digits, from bus writes to score reads."""
+    images, labels = test_images
+    images = np.asarray(images)[:8].reshape(8, -1).astype(np.uint8)
+    res = check_model_on_accel(small_trained_mlp_spec, images, rows=4, cols=4)
+    print("accelerator labels", res.labels, "true", np.asarray(labels)[:8],
+          "utilisation", round(res.utilisation, 3), "cycles/batch", res.cycles / res.batches)
