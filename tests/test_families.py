@@ -1,0 +1,83 @@
+"""Every network family of the seed papers, trained on real MNIST, on all three paths bit-exactly:
+golden model, simulated systolic array (Verilator through cocotb), C runtime (host and Cortex-M4)."""
+
+import numpy as np
+import pytest
+import torch
+
+from bittern.model import golden
+from bittern.model.fold import export_spec
+from bittern.model.train import train
+
+IMAGES = 3
+MNIST_IN = {"shape": [28, 28, 1]}
+BINARIZED_IN = {"shape": [28, 28, 1], "threshold": 128}
+
+FAMILIES = {
+    # BNN / XNOR-Net, binary-weight first layer on 8-bit pixels
+    "binary": {"input": MNIST_IN, "blocks": [{"out": 48}, {"out": 32}, {"out": 10}]},
+    # 3PXNet: hidden sparse layer, 1 of 2 packs kept, inputs permuted before pruning
+    "sparse": {"input": BINARIZED_IN, "blocks": [
+        {"out": 64}, {"out": 32, "weights": "sparse", "packs": 1}, {"out": 10}]},
+    # WRPN: ternary weights, 2-bit activations (adder-only PEs)
+    "wrpn": {"input": MNIST_IN, "blocks": [
+        {"out": 40, "weights": "ternary", "act": "uint2"}, {"out": 10, "weights": "ternary"}]},
+    # GXNOR: ternary weights and activations (gated PEs)
+    "gxnor": {"input": BINARIZED_IN, "blocks": [
+        {"out": 40, "weights": "ternary", "act": "ternary"},
+        {"out": 24, "weights": "ternary", "act": "ternary"}, {"out": 10, "weights": "ternary"}]},
+    # {-1,+1} decomposition: 3-bit weights on 2-bit activations as binary passes
+    "decompose": {"input": BINARIZED_IN, "blocks": [
+        {"out": 32, "act": "uint2"}, {"out": 16, "weights": "int3", "act": "uint2"}, {"out": 10}]},
+    # eBNN-style conv net: conv -> pool -> bn -> sign
+    "cnn": {"input": MNIST_IN, "blocks": [
+        {"kind": "conv", "out": 8, "kernel": 3, "pad": 1, "pool": 2},
+        {"kind": "conv", "out": 8, "kernel": 3, "pad": 1, "pool": 2}, {"out": 10}]},
+}
+
+
+@pytest.fixture(scope="module")
+def family_specs(mnist):
+    specs = {}
+    for name, cfg in FAMILIES.items():
+        net = train(cfg, mnist, epochs=2, seed=0, progress=False).net
+        specs[name] = export_spec(net)
+    return specs
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_families_golden_accuracy_is_far_above_chance(family, family_specs, mnist):
+    res = golden.run(family_specs[family], mnist.test_x)
+    acc = float(np.mean(res.labels.numpy() == mnist.test_y))
+    print(f"{family}: golden held-out accuracy after 2 epochs {acc:.3f}")
+    assert acc > 0.3  # three times chance: the net learned, the export kept it
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_families_array_simulation_matches_golden(family, family_specs, mnist, tmp_path_factory):
+    from bittern.sim.layer_sim import simulate_model
+    spec = family_specs[family]
+    x = mnist.test_x[:1]   # RTL simulation is the slow path: one image, every layer
+    want = golden.run(spec, x)
+    run = simulate_model(spec, x, rows=4, cols=4, lanes=32, simulator="verilator")
+    assert torch.equal(torch.as_tensor(run.scores), want.scores)
+    for i, lr in enumerate(run.layers):
+        assert lr.cycles >= lr.ideal_cycles > 0, f"layer {i}"
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_families_c_runtime_on_host_matches_golden(family, family_specs, mnist):
+    from bittern.runtime.host import run_host
+    spec = family_specs[family]
+    x = mnist.test_x[:50]
+    r = run_host(spec, x)
+    assert np.array_equal(r.scores, golden.run(spec, x).scores.numpy())
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_families_cortex_m4_under_qemu_matches_golden(family, family_specs, mnist):
+    from bittern.runtime.mcu import run_on_core
+    spec = family_specs[family]
+    x = mnist.test_x[:IMAGES]
+    res, _ = run_on_core("cortex-m4", spec, x)
+    assert np.array_equal(np.asarray(res.scores), golden.run(spec, x).scores.numpy())
