@@ -8,7 +8,8 @@ import numpy as np
 
 from .spec import THRESHOLD_LIMIT, U8, Enc, Kind, LayerSpec, ModelSpec, WEnc, n_thresholds
 
-__all__ = ["random_weights", "random_thresholds", "random_layer", "random_model", "random_input"]
+__all__ = ["random_weights", "random_thresholds", "random_layer", "random_model", "random_input",
+           "FAMILY_NAMES", "random_family_model"]
 
 
 def random_weights(rng, w_enc, shape, *, w_bits=1, packs=0):
@@ -91,3 +92,41 @@ def random_input(rng, layer, batch):
     if layer.in_enc == Enc.TERNARY:
         return rng.choice([-1, 0, 1], size=shape)
     return rng.integers(0, 1 << layer.in_bits, size=shape)
+
+
+FAMILY_NAMES = ("binary", "sparse", "wrpn", "gxnor", "decompose", "cnn")
+
+
+def random_family_model(rng, family, *, features=64):
+    """A small random model of one network family (regression matrices, fast simulation)."""
+    B, T, U = Enc.BINARY, Enc.TERNARY, Enc.UINT
+    if family not in FAMILY_NAMES:
+        raise ValueError(f"unknown family {family!r}; choose one of {', '.join(FAMILY_NAMES)}")
+    if family == "cnn":
+        l0 = random_layer(rng, kind=Kind.CONV, in_enc=U8, in_bits=8, in_h=8, in_w=8, in_c=1,
+                          out_c=6, kernel=3, pad=1, pool=2)
+        l1 = random_layer(rng, kind=Kind.CONV, in_h=4, in_w=4, in_c=6, out_c=8, kernel=3)
+        l2 = random_layer(rng, in_c=32, out_c=10, out_enc=Enc.SCORES, out_bits=0)
+        return ModelSpec(layers=[l0, l1, l2], in_h=8, in_w=8, in_c=1).validate()
+    hidden = {
+        "binary": [dict(), dict()],
+        "sparse": [dict(), dict(w_enc=WEnc.SPARSE, packs=1)],
+        "wrpn": [dict(w_enc=WEnc.TERNARY, w_bits=2, out_enc=U, out_bits=2),
+                 dict(in_enc=U, in_bits=2, w_enc=WEnc.TERNARY, w_bits=2, out_enc=U, out_bits=2)],
+        "gxnor": [dict(w_enc=WEnc.TERNARY, w_bits=2, out_enc=T, out_bits=2),
+                  dict(in_enc=T, in_bits=2, w_enc=WEnc.TERNARY, w_bits=2, out_enc=T, out_bits=2)],
+        "decompose": [dict(out_enc=U, out_bits=2),
+                      dict(in_enc=U, in_bits=2, w_enc=WEnc.INT, w_bits=3, out_enc=U, out_bits=2)],
+    }[family]
+    layers, n = [], features
+    last_enc, last_bits = B, 1
+    for i, kw in enumerate(hidden):
+        kw = {"in_enc": B, "in_bits": 1, **kw}
+        layers.append(random_layer(rng, in_c=n, out_c=64 if i == 0 else 32, **kw))
+        n = layers[-1].out_c
+        last_enc, last_bits = layers[-1].out_enc, layers[-1].out_bits
+    w_last = WEnc.TERNARY if family in ("wrpn", "gxnor") else WEnc.BINARY
+    layers.append(random_layer(rng, in_enc=last_enc, in_bits=last_bits, w_enc=w_last,
+                               w_bits=2 if w_last == WEnc.TERNARY else 1, in_c=n, out_c=10,
+                               out_enc=Enc.SCORES, out_bits=0))
+    return ModelSpec(layers=layers, in_h=1, in_w=1, in_c=features, input_threshold=128).validate()
