@@ -104,7 +104,7 @@ class Accelerator(wiring.Component):
         m = Module()
         rows, cols = self._rows, self._cols
         # Read data is registered after the buffer mux (block RAM outputs are slow).
-        m.submodules.wb = wb = WishboneTarget(addr_width=ADDR_WIDTH, read_latency=2)
+        m.submodules.wb = wb = WishboneTarget(addr_width=ADDR_WIDTH, read_latency=4)
         wiring.connect(m, wiring.flipped(self.bus), wb.bus)
         port = wb.port
 
@@ -179,10 +179,21 @@ class Accelerator(wiring.Component):
             m.d.sync += [perf_cycles.eq(0), perf_active.eq(0), perf_tiles.eq(0)]
 
         # ---- address decode ---------------------------------------------------------------------
-        a = port.addr                       # word address
+        # The decode is registered: strobes act one cycle after the port's, on registered flags.
+        # Port read latency: 1 (decode) + 1 (memory) + 1 (bank mux register) + 1 (read mux register).
+        a_raw = port.addr
+        a = Signal.like(a_raw)
+        w_stb, r_stb = Signal(), Signal()
+        w_data = Signal(32)
+        m.d.sync += [a.eq(a_raw), w_stb.eq(port.w_stb), r_stb.eq(port.r_stb), w_data.eq(port.w_data)]
         W = lambda byte: byte >> 2
-        is_reg = a < W(rm.DESC_BASE)
-        is_desc = (a >= W(rm.DESC_BASE)) & (a < W(rm.DESC_BASE + rm.MAX_LAYERS * rm.DESC_STRIDE))
+        def reg_flag(value, name):
+            q = Signal(len(value), name=name)
+            m.d.sync += q.eq(value)
+            return q
+        is_reg = reg_flag(a_raw < W(rm.DESC_BASE), "is_reg")
+        is_desc = reg_flag((a_raw >= W(rm.DESC_BASE)) &
+                           (a_raw < W(rm.DESC_BASE + rm.MAX_LAYERS * rm.DESC_STRIDE)), "is_desc")
         win = {w.name: w for w in rm.WINDOWS}
 
         def in_window(name, words):
@@ -190,8 +201,9 @@ class Accelerator(wiring.Component):
             w = win[name]
             span = (w.size >> 2).bit_length() - 1
             assert w.size == 1 << (span + 2) and (w.base >> 2) % (1 << span) == 0
-            j = a[:span]
-            return (a[span:] == (w.base >> 2) >> span) & (j < words), j[:16]
+            j = a_raw[:span]
+            return (reg_flag((a_raw[span:] == (w.base >> 2) >> span) & (j < words), f"is_{name}"),
+                    reg_flag(j[:16], f"j_{name}"))
 
         is_w, j_w = in_window("WBUF", rows * self._w_depth)
         is_a, j_a = in_window("ABUF", cols * self._a_depth)
@@ -200,29 +212,29 @@ class Accelerator(wiring.Component):
         is_buf = is_w | is_a | is_t | is_s
 
         m.d.comb += [
-            wbuf.h_addr.eq(j_w), wbuf.h_w_data.eq(port.w_data),
-            abuf.h_addr.eq(j_a), abuf.h_w_data.eq(port.w_data),
-            tbuf.h_addr.eq(j_t[1:]), tbuf.h_w_data.eq(port.w_data),
-            nbuf.h_addr.eq(j_t[1:]), nbuf.h_w_data.eq(port.w_data[0]),
+            wbuf.h_addr.eq(j_w), wbuf.h_w_data.eq(w_data),
+            abuf.h_addr.eq(j_a), abuf.h_w_data.eq(w_data),
+            tbuf.h_addr.eq(j_t[1:]), tbuf.h_w_data.eq(w_data),
+            nbuf.h_addr.eq(j_t[1:]), nbuf.h_w_data.eq(w_data[0]),
             sbuf.h_addr.eq(j_s),
-            d_wp.addr.eq(a - W(rm.DESC_BASE)), d_wp.data.eq(port.w_data),
+            d_wp.addr.eq(a - W(rm.DESC_BASE)), d_wp.data.eq(w_data),
             d_rp.addr.eq(Mux(busy, seq.d_addr, a - W(rm.DESC_BASE))),
-            d_rp.en.eq(Mux(busy, seq.d_en, port.r_stb & is_desc)),
+            d_rp.en.eq(Mux(busy, seq.d_en, r_stb & is_desc)),
             seq.d_data.eq(d_rp.data),
         ]
         ok = ~busy
-        with m.If(port.w_stb):
+        with m.If(w_stb):
             with m.If(is_reg):
                 with m.Switch(a):
                     with m.Case(W(rm.reg("CTRL").offset)):
-                        with m.If(port.w_data[0] & busy):
+                        with m.If(w_data[0] & busy):
                             m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.START_WHILE_BUSY)]
-                        m.d.comb += [start.eq(port.w_data[0]), clear.eq(port.w_data[1])]
+                        m.d.comb += [start.eq(w_data[0]), clear.eq(w_data[1])]
                     with m.Case(W(rm.reg("N_LAYERS").offset)):
                         with m.If(busy):
                             m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BUS_WHILE_BUSY)]
                         with m.Else():
-                            m.d.sync += n_layers.eq(port.w_data)
+                            m.d.sync += n_layers.eq(w_data)
                     with m.Default():
                         m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
             with m.Elif((is_desc | is_w | is_a | is_t) & busy):
@@ -249,7 +261,7 @@ class Accelerator(wiring.Component):
             "SBUF_DEPTH": self._s_depth, "CTRL": 0, "STATUS": status, "N_LAYERS": n_layers,
             "PERF_CYCLES": perf_cycles, "PERF_ACTIVE": perf_active, "PERF_TILES": perf_tiles,
         }
-        with m.If(port.r_stb):
+        with m.If(r_stb):
             m.d.sync += [r_sel.eq(0), r_reg.eq(0)]
             with m.If(is_reg):
                 with m.Switch(a):
@@ -276,12 +288,18 @@ class Accelerator(wiring.Component):
                 m.d.sync += r_sel.eq(6)
             with m.Else():
                 m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
+        # Memory data comes a cycle later than r_sel (the buffers register their bank mux):
+        # delay the selection and the register value to match.
+        r_sel2, r_reg2 = Signal(3), Signal(32)
+        m.d.sync += [r_sel2.eq(r_sel), r_reg2.eq(r_reg)]
+        d_data_q = Signal(32)
+        m.d.sync += d_data_q.eq(d_rp.data)
         r_mux = Signal(32)
-        with m.Switch(r_sel):
+        with m.Switch(r_sel2):
             with m.Case(0):
-                m.d.comb += r_mux.eq(r_reg)
+                m.d.comb += r_mux.eq(r_reg2)
             with m.Case(1):
-                m.d.comb += r_mux.eq(d_rp.data)
+                m.d.comb += r_mux.eq(d_data_q)
             with m.Case(2):
                 m.d.comb += r_mux.eq(wbuf.h_r_data)
             with m.Case(3):

@@ -30,7 +30,8 @@ class BankedBuffer(wiring.Component):
     Members
     -------
     host_sel : ``In(1)``: the host ports drive the memories (else the sequencer ports do).
-    h_addr, h_w_data, h_w_en, h_r_en : ``In``; h_r_data : ``Out(width)``, valid the cycle after ``h_r_en``.
+    h_addr, h_w_data, h_w_en, h_r_en : ``In``; h_r_data : ``Out(width)``, valid ``host_read_latency``
+    (2) cycles after ``h_r_en``: the bank mux output is registered (block RAM outputs are slow).
     s_addr, s_r_en : ``In``; s_r_data : ``Out(ArrayLayout(width, banks))``, one cycle after ``s_r_en``.
     s_w_addr, s_w_en (one bit per bank), s_w_data : ``In``.
     """
@@ -67,7 +68,12 @@ class BankedBuffer(wiring.Component):
 
     @property
     def read_latency(self):
+        """Sequencer-side read latency."""
         return 1
+
+    @property
+    def host_read_latency(self):
+        return 2
 
     @property
     def bank_bits(self):
@@ -96,5 +102,5 @@ class BankedBuffer(wiring.Component):
                              wp.addr.eq(self.s_w_addr), wp.data.eq(self.s_w_data[i]),
                              wp.en.eq(self.s_w_en[i])]
             m.d.comb += [self.s_r_data[i].eq(rp.data), h_rdata[i].eq(rp.data)]
-        m.d.comb += self.h_r_data.eq(h_rdata[r_bank])
+        m.d.sync += self.h_r_data.eq(h_rdata[r_bank])
         return m

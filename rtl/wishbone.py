@@ -52,8 +52,8 @@ class WishboneTarget(wiring.Component):
     def __init__(self, *, addr_width, read_latency=1):
         if not isinstance(addr_width, int) or not 1 <= addr_width <= 30:
             raise TypeError(f"Address width must be an integer in 1..30, not {addr_width!r}")
-        if read_latency not in (1, 2):
-            raise ValueError(f"Read latency must be 1 or 2, not {read_latency!r}")
+        if not isinstance(read_latency, int) or not 1 <= read_latency <= 8:
+            raise ValueError(f"Read latency must be an integer in 1..8, not {read_latency!r}")
         self._addr_width = addr_width
         self._read_latency = read_latency
         super().__init__({
@@ -92,11 +92,12 @@ class WishboneTarget(wiring.Component):
         with m.If(start):
             m.d.sync += [addr.eq(bus.adr), wdata.eq(bus.dat_w), we_q.eq(bus.we), inflight.eq(1)]
         m.d.sync += [stb_q.eq(start)]
-        if self._read_latency == 2:
-            read_q0 = Signal()
-            m.d.sync += [read_q0.eq(stb_q), read_q.eq(read_q0)]
-        else:
-            m.d.sync += read_q.eq(stb_q)
+        prev = stb_q
+        for i in range(self._read_latency - 1):
+            nxt = Signal(name=f"read_d{i}")
+            m.d.sync += nxt.eq(prev)
+            prev = nxt
+        m.d.sync += read_q.eq(prev)
         m.d.sync += ack.eq(read_q)
         with m.If(read_q):
             m.d.sync += rdata.eq(port.r_data)
