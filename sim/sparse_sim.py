@@ -1,0 +1,344 @@
+"""Host-side sequencing of 3PXNet sparse layers on the :class:`~bittern.rtl.sparse_array.SparseSystolicArray`.
+
+A sparse dense layer ``acc[b, o] = sum over kept packs q of 32 - 2*popcount(x_word[b, idx[o, q]]
+XOR w_word[o, q])`` is tiled with output channels on the rows and batch elements on the columns.
+Per column tile the input vectors are loaded into the column word stores (``in_words`` cycles,
+overlapping the previous tile's compute through the second bank), then each output tile takes
+only its ``P`` kept packs (``max(P, cols)`` cycles: the drain spacing). The dense array needs
+``max(in_words, cols)`` cycles per tile instead: :func:`simulate_sparse_layer` reports both.
+
+:func:`schedule` builds the per-cycle port values (flat Verilog integers), :func:`decode` reads
+the recorded outputs back and checks the documented timing; the same stimulus drives Amaranth's
+simulator, Icarus and Verilator (``sim/tb_sparse_array.py``).
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .layer_sim import LayerRun
+
+__all__ = ["SparseConfig", "SparseSchedule", "schedule", "decode", "run_schedule",
+           "dense_equivalent_cycles", "SparseLayerRun", "simulate_sparse_layer"]
+
+LANES = 32
+DRIVE_PORTS = ("ld_valid", "ld_bank", "ld_addr", "ld_a", "in_valid", "in_first", "in_last",
+               "in_bank", "w", "idx")
+
+
+@dataclass(frozen=True)
+class SparseConfig:
+    """Parameters of one :class:`SparseSystolicArray` build (hashable: one build per config)."""
+    rows: int
+    cols: int
+    words: int
+    max_n: int | None = None
+    stage_levels: int = 2
+
+    def make(self):
+        from bittern.rtl.sparse_array import SparseSystolicArray
+        return SparseSystolicArray(rows=self.rows, cols=self.cols, words=self.words,
+                                   max_n=self.max_n, stage_levels=self.stage_levels)
+
+    def info(self):
+        """An un-elaborated array, only to read its derived properties."""
+        dut = self.make()
+        dut._MustUse__silence = True
+        return dut
+
+    @property
+    def name(self):
+        n = "" if self.max_n is None else f"_n{self.max_n}"
+        return f"sparse_{self.rows}x{self.cols}_w{self.words}{n}_s{self.stage_levels}"
+
+
+@dataclass
+class SparseSchedule:
+    """Per-cycle port values of one job and what is needed to read its outputs back."""
+    config: SparseConfig
+    ports: dict            # port name -> list of ints, one per cycle
+    tiles: list            # (o0, b0) of each output tile, in output order
+    last_cycles: list      # input cycle of each tile's `last` word
+    shape: tuple           # (B, O) of the result
+    n: int                 # value of the `n` port: 32 * P
+    macs: int              # kept multiply-accumulates: B * O * 32 * P
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def cycles_in(self):
+        return len(self.ports["in_valid"])
+
+    def to_json(self):
+        return {"ports": {k: [str(v) for v in vals] for k, vals in self.ports.items()},
+                "n": self.n, "expect_outputs": len(self.tiles) * self.config.cols}
+
+
+def _words(bits):
+    """bits uint8 [..., 32] -> int array [...] of 32-bit words (bit i = lane i)."""
+    return (bits.astype(np.uint64) << np.arange(LANES, dtype=np.uint64)).sum(-1)
+
+
+def _flat(values, width):
+    """Element i at bits [i*width, (i+1)*width) of one Python int."""
+    out = 0
+    for i, v in enumerate(values):
+        out |= int(v) << (i * width)
+    return out
+
+
+def schedule(config: SparseConfig, W, pack_index, X):
+    """Tile a sparse layer ``acc = X @ W.T`` onto the array.
+
+    ``W``: int [O, K] weights (-1/+1 in kept packs, 0 in pruned ones), ``pack_index``: int
+    [O, P] kept word indices (strictly increasing per row), ``X``: int [B, K] activations -1/+1.
+    """
+    W = np.asarray(W, dtype=np.int64)
+    X = np.asarray(X, dtype=np.int64)
+    idx = np.asarray(pack_index, dtype=np.int64)
+    if W.ndim != 2 or X.ndim != 2 or W.shape[1] != X.shape[1]:
+        raise ValueError(f"W [O, K] and X [B, K] must share K, not {W.shape} and {X.shape}")
+    O, K = W.shape
+    B = X.shape[0]
+    if K % LANES:
+        raise ValueError(f"sparse layers need K % 32 == 0, not K = {K}")
+    kw = K // LANES
+    if idx.ndim != 2 or idx.shape[0] != O or idx.shape[1] < 1:
+        raise ValueError(f"pack_index must have shape [O={O}, P >= 1], not {idx.shape}")
+    P = idx.shape[1]
+    if idx.min() < 0 or idx.max() >= kw:
+        raise ValueError(f"pack_index out of range 0..{kw - 1}")
+    if not np.isin(X, (-1, 1)).all():
+        raise ValueError("X: the sparse array takes -1/+1 activations only")
+    Wp = W.reshape(O, kw, LANES)
+    kept = np.zeros((O, kw), dtype=bool)
+    np.put_along_axis(kept, idx, True, axis=1)
+    if (Wp[~kept] != 0).any() or not np.isin(Wp[kept], (-1, 1)).all():
+        raise ValueError("W: kept packs must be -1/+1 and pruned packs 0")
+    dut = config.info()
+    if kw > dut.words:
+        raise ValueError(f"{config.name}: {kw} input words exceed the store's {dut.words} words")
+    if LANES * P > dut.max_n:
+        raise ValueError(f"{config.name}: {P} packs exceed the array's max_n {dut.max_n}")
+    R, C, iw = config.rows, config.cols, dut.idx_width
+    ot, pt = -(-O // R), -(-B // C)
+    # Kept weight words [O, P] and activation words [B, kw]; padded rows/columns are zero.
+    wk = np.take_along_axis(_words((Wp > 0).astype(np.uint8)), idx, axis=1)
+    xw = np.zeros((pt * C, kw), dtype=np.uint64)
+    xw[:B] = _words((X.reshape(B, kw, LANES) > 0).astype(np.uint8))
+    wpad = np.zeros((ot * R, P), dtype=np.uint64)
+    wpad[:O] = wk
+    ipad = np.zeros((ot * R, P), dtype=np.int64)
+    ipad[:O] = idx
+
+    ports = {k: [] for k in DRIVE_PORTS}
+
+    def put(t, **vals):
+        while len(ports["in_valid"]) <= t:
+            for k in DRIVE_PORTS:
+                ports[k].append(0)
+        for k, v in vals.items():
+            ports[k][t] = v
+
+    s = SparseSchedule(config=config, ports=ports, tiles=[], last_cycles=[], shape=(B, O),
+                       n=LANES * P, macs=B * O * LANES * P, meta={"in_words": kw, "packs": P})
+    comp_t = ld_t = 0
+    bank_free = [0, 0]
+    for j in range(pt):
+        b = j % 2
+        start = max(ld_t, bank_free[b])
+        cols_words = xw[j * C:(j + 1) * C]                  # [C, kw]
+        for k in range(kw):
+            put(start + k, ld_valid=1, ld_bank=b, ld_addr=k, ld_a=_flat(cols_words[:, k], LANES))
+        ld_t = start + kw
+        comp_t = max(comp_t, ld_t)      # a load is visible to compute words of the next cycle
+        for i in range(ot):
+            rows_w, rows_i = wpad[i * R:(i + 1) * R], ipad[i * R:(i + 1) * R]
+            for q in range(P):
+                put(comp_t + q, in_valid=1, in_first=int(q == 0), in_last=int(q == P - 1),
+                    in_bank=b, w=_flat(rows_w[:, q], LANES), idx=_flat(rows_i[:, q], iw))
+            s.last_cycles.append(comp_t + P - 1)
+            s.tiles.append((i * R, j * C))
+            comp_t += max(P, C)         # `last` words at least cols apart (drain)
+        bank_free[b] = s.last_cycles[-1] + dut.bank_release
+    return s
+
+
+def _split(value, count, width):
+    out = []
+    mask = (1 << width) - 1
+    for i in range(count):
+        v = (value >> (i * width)) & mask
+        if v >> (width - 1):
+            v -= 1 << width
+        out.append(v)
+    return out
+
+
+def decode(sched: SparseSchedule, outputs):
+    """Recorded ``(cycle, col, acc_flat)`` outputs -> (acc int64 [B, O], last output cycle).
+
+    Checks the count, the column order and that each column comes exactly ``latency + col``
+    cycles after its tile's ``last`` word (the documented timing)."""
+    cfg = sched.config
+    dut = cfg.info()
+    R, C = cfg.rows, cfg.cols
+    B, O = sched.shape
+    want = len(sched.tiles) * C
+    if len(outputs) != want:
+        raise AssertionError(f"{cfg.name}: expected {want} output cycles, got {len(outputs)}")
+    acc = np.zeros((B, O), dtype=np.int64)
+    for k, (cycle, col, acc_flat) in enumerate(outputs):
+        t, c = divmod(k, C)
+        if col != c:
+            raise AssertionError(f"{cfg.name}: output {k} has out_col {col}, expected {c}")
+        if cycle != sched.last_cycles[t] + dut.latency + c:
+            raise AssertionError(f"{cfg.name}: tile {t} column {c} came out in cycle {cycle}, "
+                                 f"expected {sched.last_cycles[t]} + latency {dut.latency} + {c}")
+        o0, b0 = sched.tiles[t]
+        if b0 + c >= B:
+            continue
+        vals = _split(acc_flat, R, dut.acc_width)
+        for r in range(R):
+            if o0 + r < O:
+                acc[b0 + c, o0 + r] = vals[r]
+    return acc, outputs[-1][0] if outputs else 0
+
+
+def run_amaranth(sched: SparseSchedule):
+    """Drive one schedule through Amaranth's simulator; returns (outputs, overrun, index_error)."""
+    from amaranth.sim import Simulator
+    dut = sched.config.make()
+    outputs, state = [], {}
+    total = sched.cycles_in + dut.latency + dut.drain_cycles + 4
+    want = len(sched.tiles) * dut.cols
+    sigs = {k: getattr(dut, k) for k in DRIVE_PORTS}
+
+    async def bench(ctx):
+        ctx.set(dut.n, sched.n)
+        for t in range(total):
+            for k, sig in sigs.items():
+                v = sched.ports[k][t] if t < sched.cycles_in else 0
+                ctx.set(sig.as_value() if hasattr(sig, "as_value") else sig, v)
+            if ctx.get(dut.out_valid):
+                outputs.append((t, ctx.get(dut.out_col), ctx.get(dut.out_acc.as_value())))
+                if len(outputs) == want:
+                    break
+            await ctx.tick()
+        state["overrun"] = ctx.get(dut.overrun)
+        state["index_error"] = ctx.get(dut.index_error)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    return outputs, state["overrun"], state["index_error"]
+
+
+@dataclass
+class SparseRunStats:
+    cycles: int            # first input cycle (a store load) to the last output, inclusive
+    ideal_cycles: float    # kept macs / (rows * cols * 32)
+    sim_wall_s: float
+
+
+def run_schedule(sched: SparseSchedule, *, simulator="verilator", build_root=None, waves=False,
+                 workdir=None):
+    """Run one schedule on ``simulator`` ("amaranth", "icarus" or "verilator"); returns
+    ``(acc [B, O], SparseRunStats)``. Raises ``AssertionError`` on an error bit or wrong timing."""
+    import json
+    import tempfile
+    import time
+    from pathlib import Path
+
+    cfg = sched.config
+    dut = cfg.info()
+    if simulator == "amaranth":
+        t0 = time.perf_counter()
+        outs, overrun, ierr = run_amaranth(sched)
+        wall = time.perf_counter() - t0
+    elif simulator in ("icarus", "verilator"):
+        from .runner import run_cocotb
+        with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+            job, out = Path(tmp) / "job.json", Path(tmp) / "out.json"
+            job.write_text(json.dumps({"latency": dut.latency, "drain": dut.drain_cycles,
+                                       "jobs": [sched.to_json()]}))
+            run_cocotb(cfg.make(), name=cfg.name, test_module="tb_sparse_array",
+                       simulator=simulator, build_root=build_root, waves=waves,
+                       extra_env={"TB_JOB": job, "TB_OUT": out})
+            j, = json.loads(out.read_text())["jobs"]
+        outs = [(o[0], o[1], int(o[2])) for o in j["outputs"]]
+        overrun, ierr, wall = j["overrun"], j["index_error"], j["wall_s"]
+    else:
+        raise ValueError(f"simulator must be 'amaranth', 'icarus' or 'verilator', not {simulator!r}")
+    if overrun:
+        raise AssertionError(f"{cfg.name}: the array flagged overrun")
+    if ierr:
+        raise AssertionError(f"{cfg.name}: the array flagged index_error")
+    acc, last = decode(sched, outs)
+    return acc, SparseRunStats(cycles=last + 1, ideal_cycles=dut.ideal_cycles(sched.macs),
+                               sim_wall_s=wall)
+
+
+def dense_equivalent_cycles(*, rows, cols, batch, out_c, in_words, stage_levels=2):
+    """Cycles the dense :class:`SystolicArray` (``bittern.sim.layer_sim.schedule``, 32 lanes)
+    takes for the same layer: every tile streams all ``in_words`` words, pruned or not."""
+    from .layer_sim import ArrayConfig
+    dense = ArrayConfig(rows, cols, LANES, pe="ternary", stage_levels=stage_levels).info()
+    tiles = -(-out_c // rows) * -(-batch // cols)
+    per_tile = max(in_words, cols)
+    last = (tiles - 1) * per_tile + in_words - 1
+    return last + dense.latency + cols
+
+
+@dataclass
+class SparseLayerRun(LayerRun):
+    """A :class:`LayerRun` of the sparse array, with the dense array's cycles for comparison."""
+    dense_cycles: int              # the dense array on the same layer (pruned packs streamed)
+    dense_ideal_cycles: float      # all in_features MACs / (rows * cols * 32)
+    packs: int
+    in_words: int
+
+    @property
+    def saving(self):
+        """Dense cycles / sparse cycles."""
+        return self.dense_cycles / self.cycles if self.cycles else 0.0
+
+
+def simulate_sparse_layer(x, layer, *, rows, cols, simulator="verilator", index=0, words=None,
+                          build_root=None, waves=False, stage_levels=2):
+    """Run one sparse (3PXNet) dense :class:`LayerSpec` on binary input values ``x`` [B, ...]
+    through the sparse array; returns a :class:`SparseLayerRun` (accumulators and output values
+    as :func:`bittern.sim.layer_sim.simulate_layer`, plus cycles, ideal cycles and the dense
+    array's cycles). ``words`` (store depth) defaults to the layer's ``in_features / 32``."""
+    import torch
+    from bittern.model import golden
+    from bittern.model.spec import Enc, Kind, WEnc
+    if layer.w_enc != WEnc.SPARSE or layer.kind != Kind.DENSE:
+        raise ValueError(f"layer {index}: simulate_sparse_layer takes sparse dense layers, not "
+                         f"{layer.kind.name.lower()} {layer.w_enc.name.lower()}")
+    if layer.in_enc != Enc.BINARY:
+        raise ValueError(f"layer {index}: the sparse array takes binary inputs, not "
+                         f"{getattr(layer.in_enc, 'name', layer.in_enc)!s}")
+    x = torch.as_tensor(x).to(torch.int64)
+    b = x.shape[0]
+    X = x.reshape(b, -1).numpy()
+    O = layer.out_c
+    W = layer.weights.reshape(O, -1).astype(np.int64)
+    kw = W.shape[1] // LANES
+    cfg = SparseConfig(rows, cols, kw if words is None else words, stage_levels=stage_levels)
+    sched = schedule(cfg, W, layer.pack_index, X)
+    acc, st = run_schedule(sched, simulator=simulator, build_root=build_root, waves=waves)
+    acc = torch.from_numpy(acc).reshape(b, 1, 1, O)
+    acc = golden.pool_max(acc, layer.pool)
+    if layer.out_enc == Enc.SCORES:
+        values = acc
+    else:
+        values = golden.codes_to_values(
+            golden.apply_thresholds(acc, layer.thresholds, layer.directions), layer.out_enc)
+    P = layer.packs
+    return SparseLayerRun(
+        index=index, path="sparse", acc=acc, values=values, cycles=st.cycles,
+        ideal_cycles=st.ideal_cycles, fired=None, sim_wall_s=st.sim_wall_s,
+        dense_cycles=dense_equivalent_cycles(rows=rows, cols=cols, batch=b, out_c=O,
+                                             in_words=kw, stage_levels=stage_levels),
+        dense_ideal_cycles=b * O * W.shape[1] / (rows * cols * LANES), packs=P, in_words=kw)
