@@ -208,7 +208,10 @@ def run_cocotb(component, *, name, test_module, simulator="icarus", build_root=N
     if simulator == "verilator":
         vbin = verilator_bin()
         proc_env["PATH"] = f"{vbin}{os.pathsep}{os.environ.get('PATH', '')}"
-        proc_env["MAKEFLAGS"] = "CFG_CXXFLAGS_PCH_I=-include"
+        # -O0: the builds (6-300 s at -Os here) dominate; the short test runs barely notice.
+        proc_env["MAKEFLAGS"] = os.environ.get(
+            "BITTERN_VERILATOR_MAKEFLAGS",
+            "CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0")
         build_args = ["-Wno-fatal"]
     with _locked(build_dir), _environ(**proc_env):
         runner = get_runner(simulator)

@@ -30,10 +30,9 @@ def vectors(rng, n_thr, acc_width, count):
     return t, d, ch, acc
 
 
-# Verilator builds cost ~10-40 s each: the ternary case runs on Icarus only.
+# Verilator builds cost ~10-60 s each here: one configuration on Verilator, all on Icarus.
 @pytest.mark.parametrize("n_thr,acc_width,simulator", [
-    (1, 12, "icarus"), (1, 12, "verilator"), (2, 10, "icarus"),
-    (15, 16, "icarus"), (15, 16, "verilator")])
+    (1, 12, "icarus"), (2, 10, "icarus"), (15, 16, "icarus"), (15, 16, "verilator")])
 def test_threshold_unit_matches_golden(n_thr, acc_width, simulator, tmp_path):
     print(f"seed {SEED}")
     rng = np.random.default_rng([SEED, n_thr])
