@@ -46,6 +46,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sweep", action="store_true", help="1x1..8x8 x lanes 8..64 (slow)")
     ap.add_argument("--simulators", default="icarus,verilator")
+    ap.add_argument("--configs", default=None,
+                    help="comma-separated RxCxL list, e.g. 1x1x8,8x8x64 (overrides --sweep)")
     ap.add_argument("--words", type=int, default=16, help="words per reduction (K = words*lanes)")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args(argv)
@@ -54,6 +56,8 @@ def main(argv=None):
             [(1, 1), (1, 4), (2, 2), (2, 3), (4, 4), (4, 8), (8, 4), (8, 8)], [8, 16, 32, 64])]
     else:
         configs = DEFAULT
+    if args.configs:
+        configs = [tuple(int(v) for v in c.split("x")) for c in args.configs.split(",")]
     sims = args.simulators.split(",")
     rng = np.random.default_rng(args.seed)
     print(f"bench_array  commit {git_commit()}  seed {args.seed}  words/reduction {args.words}")
