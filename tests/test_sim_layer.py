@@ -20,16 +20,24 @@ from bittern.sim.layer_sim import simulate_layer, simulate_model
 SEED = 1234
 
 
-def mlp(rng):
-    return random_model(rng, hidden=(64, 32), in_features=784)
+def mlp(request, rng):
+    """The trained MNIST MLP when the suite provides a ``trained_mlp`` fixture (a ModelSpec),
+    else a seeded random MLP of the same input size."""
+    try:
+        spec = request.getfixturevalue("trained_mlp")
+        from bittern.model.data import load_dataset
+        images = load_dataset("mnist5k").test_x[:6].reshape(6, -1)
+        return spec, images
+    except pytest.FixtureLookupError:
+        spec = random_model(rng, hidden=(64, 32), in_features=784)
+        return spec, rng.integers(0, 256, size=(6, 784), dtype=np.uint8)
 
 
 @pytest.mark.parametrize("simulator", ["icarus", "verilator"])
-def test_mlp_through_array(simulator):
+def test_mlp_through_array(simulator, request):
     print(f"seed {SEED}")
     rng = np.random.default_rng(SEED)
-    spec = mlp(rng)
-    images = rng.integers(0, 256, size=(6, 784), dtype=np.uint8)
+    spec, images = mlp(request, rng)
     run = simulate_model(spec, images, rows=4, cols=4, lanes=32, simulator=simulator)
     gold = golden.run(spec, torch.from_numpy(images))
     assert torch.equal(run.scores, gold.scores)
