@@ -18,7 +18,7 @@ import numpy as np
 
 from .layer_sim import LayerRun
 
-__all__ = ["SparseConfig", "SparseSchedule", "schedule", "decode", "run_schedule",
+__all__ = ["SparseConfig", "SparseSchedule", "schedule", "decode", "run_schedules", "run_schedule",
            "dense_equivalent_cycles", "SparseLayerRun", "simulate_sparse_layer"]
 
 LANES = 32
@@ -241,42 +241,59 @@ class SparseRunStats:
     sim_wall_s: float
 
 
-def run_schedule(sched: SparseSchedule, *, simulator="verilator", build_root=None, waves=False,
-                 workdir=None):
-    """Run one schedule on ``simulator`` ("amaranth", "icarus" or "verilator"); returns
-    ``(acc [B, O], SparseRunStats)``. Raises ``AssertionError`` on an error bit or wrong timing."""
+def run_schedules(schedules, *, simulator="verilator", build_root=None, waves=False,
+                  workdir=None):
+    """Run schedules of one :class:`SparseConfig` on ``simulator`` ("amaranth", "icarus" or
+    "verilator"), one after the other on the same array (one build, one simulator run); returns
+    ``[(acc [B, O], SparseRunStats), ...]``. Raises ``AssertionError`` on an error bit or a
+    result that breaks the documented timing."""
     import json
     import tempfile
     import time
     from pathlib import Path
 
-    cfg = sched.config
+    if not schedules:
+        return []
+    cfg = schedules[0].config
+    if any(s.config != cfg for s in schedules):
+        raise ValueError("run_schedules: all schedules must use the same SparseConfig")
     dut = cfg.info()
+    runs = []
     if simulator == "amaranth":
-        t0 = time.perf_counter()
-        outs, overrun, ierr = run_amaranth(sched)
-        wall = time.perf_counter() - t0
+        for s in schedules:
+            t0 = time.perf_counter()
+            outs, overrun, ierr = run_amaranth(s)
+            runs.append((outs, overrun, ierr, time.perf_counter() - t0))
     elif simulator in ("icarus", "verilator"):
         from .runner import run_cocotb
         with tempfile.TemporaryDirectory(dir=workdir) as tmp:
             job, out = Path(tmp) / "job.json", Path(tmp) / "out.json"
             job.write_text(json.dumps({"latency": dut.latency, "drain": dut.drain_cycles,
-                                       "jobs": [sched.to_json()]}))
+                                       "jobs": [s.to_json() for s in schedules]}))
             run_cocotb(cfg.make(), name=cfg.name, test_module="tb_sparse_array",
                        simulator=simulator, build_root=build_root, waves=waves,
                        extra_env={"TB_JOB": job, "TB_OUT": out})
-            j, = json.loads(out.read_text())["jobs"]
-        outs = [(o[0], o[1], int(o[2])) for o in j["outputs"]]
-        overrun, ierr, wall = j["overrun"], j["index_error"], j["wall_s"]
+            for j in json.loads(out.read_text())["jobs"]:
+                runs.append(([(o[0], o[1], int(o[2])) for o in j["outputs"]], j["overrun"],
+                             j["index_error"], j["wall_s"]))
     else:
         raise ValueError(f"simulator must be 'amaranth', 'icarus' or 'verilator', not {simulator!r}")
-    if overrun:
-        raise AssertionError(f"{cfg.name}: the array flagged overrun")
-    if ierr:
-        raise AssertionError(f"{cfg.name}: the array flagged index_error")
-    acc, last = decode(sched, outs)
-    return acc, SparseRunStats(cycles=last + 1, ideal_cycles=dut.ideal_cycles(sched.macs),
-                               sim_wall_s=wall)
+    results = []
+    for s, (outs, overrun, ierr, wall) in zip(schedules, runs):
+        if overrun:
+            raise AssertionError(f"{cfg.name}: the array flagged overrun")
+        if ierr:
+            raise AssertionError(f"{cfg.name}: the array flagged index_error")
+        acc, last = decode(s, outs)
+        results.append((acc, SparseRunStats(cycles=last + 1,
+                                            ideal_cycles=dut.ideal_cycles(s.macs),
+                                            sim_wall_s=wall)))
+    return results
+
+
+def run_schedule(sched, **kwargs):
+    """:func:`run_schedules` of one schedule; returns ``(acc, SparseRunStats)``."""
+    return run_schedules([sched], **kwargs)[0]
 
 
 def dense_equivalent_cycles(*, rows, cols, batch, out_c, in_words, stage_levels=2):
