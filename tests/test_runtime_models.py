@@ -12,34 +12,34 @@ from bittern.runtime.memory import memory_report
 MICROBIT_RAM = 16 * 1024
 
 
-def test_trained_mlp_host_real_images(trained_mlp_spec, mnist, tmp_path):
-    x = mnist.test_x[:500]
-    g = golden.run(trained_mlp_spec, x)
-    h = run_host(trained_mlp_spec, x, build_dir=tmp_path)
+def test_trained_mlp_host_and_four_cores(trained_mlp_spec, mnist, tmp_path):
+    """One test on purpose: the trained-model fixture is then built on one xdist worker only."""
+    spec = trained_mlp_spec
+    x = mnist.test_x[:300]
+    g = golden.run(spec, x)
+    h = run_host(spec, x, build_dir=tmp_path)
     np.testing.assert_array_equal(h.scores, g.scores.numpy())
     np.testing.assert_array_equal(h.labels, g.labels.numpy())
-    assert h.workspace_bytes == memory_report(trained_mlp_spec)["workspace_bytes"]
-    print(f"accuracy on {len(x)} held-out images: {(h.labels == np.asarray(mnist.test_y[:len(x)])).mean():.4f}")
-
-
-@pytest.mark.parametrize("cpu", ["cortex-m0", "cortex-m3", "cortex-m4", "cortex-m7"])
-def test_trained_mlp_on_core(cpu, trained_mlp_spec, mnist, tmp_path):
+    assert h.workspace_bytes == memory_report(spec)["workspace_bytes"]
+    print(f"host: accuracy on {len(x)} held-out images "
+          f"{(h.labels == np.asarray(mnist.test_y[:len(x)])).mean():.4f}")
     # 150 images keep the micro:bit image (model + images) inside its 256 KiB of flash
-    x = mnist.test_x[:150]
-    g = golden.run(trained_mlp_spec, x)
-    res, info = run_on_core(cpu, trained_mlp_spec, x, build_dir=tmp_path)
-    assert res.labels == g.labels.tolist()
-    assert res.scores == g.scores.tolist()
-    assert res.calib_ticks and res.measured_instr_per_tick == pytest.approx(
-        {"cortex-m0": 62.5}.get(cpu, 40.0), rel=1e-3)
-    rep = info["memory"]
-    assert res.workspace_bytes == rep["workspace_bytes"]
-    ram = info["elf"]["ram_static"] + res.stack_bytes
-    print(f"{cpu}: {res.instructions_per_image:.0f} instructions/image, flash "
-          f"{info['elf']['flash']} B (model {rep['model_bytes']} B), RAM {ram} B "
-          f"(workspace {rep['workspace_bytes']} B, stack {res.stack_bytes} B)")
-    if cpu == "cortex-m0":
-        assert ram < MICROBIT_RAM
+    x = x[:150]
+    g = golden.run(spec, x)
+    for cpu in ("cortex-m0", "cortex-m3", "cortex-m4", "cortex-m7"):
+        res, info = run_on_core(cpu, spec, x, build_dir=tmp_path)
+        assert res.labels == g.labels.tolist(), cpu
+        assert res.scores == g.scores.tolist(), cpu
+        assert res.calib_ticks and res.measured_instr_per_tick == pytest.approx(
+            {"cortex-m0": 62.5}.get(cpu, 40.0), rel=1e-3)
+        rep = info["memory"]
+        assert res.workspace_bytes == rep["workspace_bytes"]
+        ram = info["elf"]["ram_static"] + res.stack_bytes
+        print(f"{cpu}: {res.instructions_per_image:.0f} instructions/image, flash "
+              f"{info['elf']['flash']} B (model {rep['model_bytes']} B), RAM {ram} B "
+              f"(workspace {rep['workspace_bytes']} B, stack {res.stack_bytes} B)")
+        if cpu == "cortex-m0":
+            assert ram < MICROBIT_RAM
 
 
 def test_fused_conv_model_on_m0_and_m4(rng, mnist, tmp_path):
