@@ -151,7 +151,9 @@ def test_sparse_array_amaranth_two_banks():
 # ---- Icarus and Verilator -----------------------------------------------------------------------
 
 # (rows, cols, words): several shapes; every case of one shape runs in one simulator invocation.
-SHAPES = {"icarus": [(3, 2, 6), (1, 4, 4), (4, 1, 3)], "verilator": [(3, 2, 6)]}
+# Verilator (slow builds) gets one shape, shared with the trained-layer test; cols = 1 there
+# because that layer has only 2 input words and `last` words must be cols cycles apart.
+SHAPES = {"icarus": [(3, 2, 6), (1, 4, 4), (4, 1, 3)], "verilator": [(3, 1, 6)]}
 
 
 def cases(rows, cols, words, rng):
@@ -220,7 +222,10 @@ def test_sparse_layer_of_a_trained_3pxnet_on_verilator(mnist):
     layer = spec.layers[i]
     gold = golden.run(spec, mnist.test_x[:8])
     x = gold.trace[i - 1].values
-    run = simulate_sparse_layer(x, layer, rows=3, cols=2, words=6, simulator="verilator", index=i)
+    run = simulate_sparse_layer(x, layer, rows=3, cols=1, words=6, simulator="verilator", index=i)
     assert torch.equal(run.acc, gold.trace[i].acc)
     assert torch.equal(run.values, gold.trace[i].values)
-    assert run.cycles < run.dense_cycles or layer.packs == run.in_words
+    print(f"trained layer {i}: {run.packs} of {run.in_words} packs, dense {run.dense_cycles} "
+          f"cycles, sparse {run.cycles} cycles, x{run.saving:.2f}")
+    assert (run.packs, run.in_words) == (1, 2)
+    assert run.saving > 1.5
