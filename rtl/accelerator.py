@@ -51,6 +51,9 @@ class Accelerator(wiring.Component):
         Threshold entries / score words per row bank.
     stage_levels : int
         Adder levels between PE pipeline registers (lower is faster and bigger).
+    bank_regs : bool
+        Register each buffer bank's host read data (ECP5 block RAM outputs are slow); bus
+        reads then take one more cycle.
 
     Members
     -------
@@ -59,7 +62,7 @@ class Accelerator(wiring.Component):
     """
 
     def __init__(self, *, rows, cols, lanes=32, w_depth=1024, a_depth=64, t_depth=64, s_depth=64,
-                 stage_levels=2):
+                 stage_levels=2, bank_regs=False):
         _pow2("rows", rows, 32)
         _pow2("cols", cols, 64)
         if lanes != 32:
@@ -73,6 +76,7 @@ class Accelerator(wiring.Component):
         self._rows, self._cols, self._lanes = rows, cols, lanes
         self._w_depth, self._a_depth, self._t_depth, self._s_depth = w_depth, a_depth, t_depth, s_depth
         self._stage_levels = stage_levels
+        self._bank_regs = bool(bank_regs)
         super().__init__({"bus": In(wishbone_signature(ADDR_WIDTH)), "irq": Out(1)})
 
     rows = property(lambda self: self._rows)
@@ -104,7 +108,7 @@ class Accelerator(wiring.Component):
         m = Module()
         rows, cols = self._rows, self._cols
         # Read data is registered after the buffer mux (block RAM outputs are slow).
-        m.submodules.wb = wb = WishboneTarget(addr_width=ADDR_WIDTH, read_latency=4)
+        m.submodules.wb = wb = WishboneTarget(addr_width=ADDR_WIDTH, read_latency=4 + self._bank_regs)
         wiring.connect(m, wiring.flipped(self.bus), wb.bus)
         port = wb.port
 
@@ -112,11 +116,11 @@ class Accelerator(wiring.Component):
         m.submodules.seq = seq = Sequencer(rows=rows, cols=cols, acc_width=arr.acc_width,
                                            w_depth=self._w_depth, a_depth=self._a_depth,
                                            t_depth=self._t_depth, s_depth=self._s_depth)
-        m.submodules.wbuf = wbuf = BankedBuffer(banks=rows, depth=self._w_depth)
-        m.submodules.abuf = abuf = BankedBuffer(banks=cols, depth=self._a_depth)
-        m.submodules.tbuf = tbuf = BankedBuffer(banks=rows, depth=self._t_depth)
-        m.submodules.nbuf = nbuf = BankedBuffer(banks=rows, depth=self._t_depth, width=1)
-        m.submodules.sbuf = sbuf = BankedBuffer(banks=rows, depth=self._s_depth)
+        m.submodules.wbuf = wbuf = BankedBuffer(banks=rows, depth=self._w_depth, bank_regs=self._bank_regs)
+        m.submodules.abuf = abuf = BankedBuffer(banks=cols, depth=self._a_depth, bank_regs=self._bank_regs)
+        m.submodules.tbuf = tbuf = BankedBuffer(banks=rows, depth=self._t_depth, bank_regs=self._bank_regs)
+        m.submodules.nbuf = nbuf = BankedBuffer(banks=rows, depth=self._t_depth, width=1, bank_regs=self._bank_regs)
+        m.submodules.sbuf = sbuf = BankedBuffer(banks=rows, depth=self._s_depth, bank_regs=self._bank_regs)
         desc = memory.Memory(shape=32, depth=rm.MAX_LAYERS * rm.DESC_WORDS, init=[])
         m.submodules.desc = desc
         d_rp, d_wp = desc.read_port(), desc.write_port()
@@ -156,6 +160,8 @@ class Accelerator(wiring.Component):
 
         bus_err = Signal()
         bus_cause = Signal(4)
+        bus_err_q, bus_cause_q = Signal(), Signal(4)     # recorded a cycle later (timing)
+        m.d.sync += [bus_err_q.eq(bus_err), bus_cause_q.eq(bus_cause)]
         start = Signal()
         clear = Signal()
         m.d.comb += seq.start.eq(start & ~busy), seq.n_layers.eq(n_layers)
@@ -171,8 +177,8 @@ class Accelerator(wiring.Component):
         # The first error wins until START or CLEAR.
         with m.If(seq.err & ~err):
             m.d.sync += [err.eq(1), cause.eq(seq.err_cause), err_layer.eq(seq.layer)]
-        with m.Elif(bus_err & ~err):
-            m.d.sync += [err.eq(1), cause.eq(bus_cause), err_layer.eq(seq.layer)]
+        with m.Elif(bus_err_q & ~err):
+            m.d.sync += [err.eq(1), cause.eq(bus_cause_q), err_layer.eq(seq.layer)]
         with m.If(clear | (start & ~busy)):
             m.d.sync += [done.eq(0), err.eq(0), cause.eq(0), err_layer.eq(0)]
         with m.If(start & ~busy):
@@ -291,9 +297,15 @@ class Accelerator(wiring.Component):
         # Memory data comes a cycle later than r_sel (the buffers register their bank mux):
         # delay the selection and the register value to match.
         r_sel2, r_reg2 = Signal(3), Signal(32)
-        m.d.sync += [r_sel2.eq(r_sel), r_reg2.eq(r_reg)]
         d_data_q = Signal(32)
         m.d.sync += d_data_q.eq(d_rp.data)
+        if self._bank_regs:
+            r_sel1, r_reg1, d_data_q1 = Signal(3), Signal(32), Signal(32)
+            m.d.sync += [r_sel1.eq(r_sel), r_reg1.eq(r_reg), d_data_q1.eq(d_data_q),
+                         r_sel2.eq(r_sel1), r_reg2.eq(r_reg1)]
+            d_data_q = d_data_q1
+        else:
+            m.d.sync += [r_sel2.eq(r_sel), r_reg2.eq(r_reg)]
         r_mux = Signal(32)
         with m.Switch(r_sel2):
             with m.Case(0):

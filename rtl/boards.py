@@ -102,6 +102,8 @@ class BoardTop(Elaboratable):
         self.info = board_info(board)
         self.board = board
         self.target_mhz = float(target_mhz or self.info["clock"]["target_mhz"])
+        if self.info["family"] == "ecp5":
+            accel_params.setdefault("bank_regs", True)
         self.accel = Accelerator(**accel_params)
 
     def elaborate(self, platform):

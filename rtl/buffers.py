@@ -26,6 +26,8 @@ class BankedBuffer(wiring.Component):
         Words per bank, >= 2.
     width : int
         Bits per word, 1..64.
+    bank_regs : bool
+        Register every bank's host read data before the bank mux (one more cycle of latency).
 
     Members
     -------
@@ -36,7 +38,7 @@ class BankedBuffer(wiring.Component):
     s_w_addr, s_w_en (one bit per bank), s_w_data : ``In``.
     """
 
-    def __init__(self, *, banks, depth, width=32):
+    def __init__(self, *, banks, depth, width=32, bank_regs=False):
         if not isinstance(banks, int) or banks < 1 or banks > 256 or banks & (banks - 1):
             raise TypeError(f"Bank count must be a power of two in 1..256, not {banks!r}")
         if not isinstance(depth, int) or depth < 2:
@@ -44,6 +46,7 @@ class BankedBuffer(wiring.Component):
         if not isinstance(width, int) or not 1 <= width <= 64:
             raise TypeError(f"Width must be an integer in 1..64, not {width!r}")
         self._banks, self._depth, self._width = banks, depth, width
+        self._bank_regs = bool(bank_regs)
         aw = max(1, (depth - 1).bit_length())
         hw = aw + (banks - 1).bit_length()
         super().__init__({
@@ -73,7 +76,9 @@ class BankedBuffer(wiring.Component):
 
     @property
     def host_read_latency(self):
-        return 2
+        """2, or 3 with ``bank_regs`` (every bank's output registered before the bank mux, so
+        a block RAM output drives a flip-flop directly: ECP5's DP16KD is slow to its outputs)."""
+        return 3 if self._bank_regs else 2
 
     @property
     def bank_bits(self):
@@ -102,5 +107,11 @@ class BankedBuffer(wiring.Component):
                              wp.addr.eq(self.s_w_addr), wp.data.eq(self.s_w_data[i]),
                              wp.en.eq(self.s_w_en[i])]
             m.d.comb += [self.s_r_data[i].eq(rp.data), h_rdata[i].eq(rp.data)]
-        m.d.sync += self.h_r_data.eq(h_rdata[r_bank])
+        if self._bank_regs:
+            q = Array(Signal(self._width, name=f"h_rq{i}") for i in range(self._banks))
+            r_bank_q = Signal.like(r_bank)
+            m.d.sync += [q[i].eq(h_rdata[i]) for i in range(self._banks)]
+            m.d.sync += [r_bank_q.eq(r_bank), self.h_r_data.eq(q[r_bank_q])]
+        else:
+            m.d.sync += self.h_r_data.eq(h_rdata[r_bank])
         return m

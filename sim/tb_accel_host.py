@@ -56,6 +56,7 @@ def run_script(accel, script, *, name, simulator="verilator", build_root=None):
 
 def accel_name(accel):
     return (f"accel_r{accel.rows}c{accel.cols}_w{accel.w_depth}a{accel.a_depth}"
+            + ("_br" if accel._bank_regs else "") +
             f"t{accel.t_depth}s{accel.s_depth}")
 
 
