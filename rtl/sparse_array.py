@@ -11,7 +11,7 @@ output tiles (two banks: the next column tile loads while the current one comput
 
 Interface contract
 ------------------
-``SparseSystolicArray(*, rows, cols, words, max_n=None, stage_levels=2)`` is a
+``SparseSystolicArray(*, rows, cols, words, out_slots=1, max_n=None, stage_levels=2)`` is a
 ``wiring.Component``; ``lanes`` is fixed at 32 (the 3PXNet pack size).
 
 * Row ``r`` holds **output channel** ``r`` of a tile, column ``c`` holds **input vector** ``c``.
@@ -29,10 +29,14 @@ Interface contract
 * PE ``(r, c)`` accumulates mismatches ``popcount(a XOR w)`` in place; the output stage forms
   ``out_acc = n - 2 * mismatches`` with ``n`` (input port, ``32 * P``) held while results drain.
   Pruned packs are simply not sent: acc = sum over kept packs of ``32 - 2*popcount(a XOR w)``.
-* When a reduction whose ``in_last`` word entered in cycle ``t`` is finished, its results come out
-  in cycles ``t + latency + c`` (``c = 0 .. cols-1``) with ``out_valid``, ``out_col = c``,
-  ``out_first``/``out_last`` and ``out_acc[r]``. ``in_last`` words must be at least
-  ``min_last_spacing`` (= ``cols``) cycles apart, else the sticky ``overrun`` bit is set.
+* Results leave each column as soon as it is finished (no shadow read-out pass): the ``j``-th
+  reduction since reset uses output slot ``k = j mod out_slots``; when its ``in_last`` word
+  entered in cycle ``t``, its column ``c`` comes out in cycle ``t + latency + c`` with
+  ``out_valid[k] = 1``, ``out_col[k] = c`` and ``out_acc[k*rows + r]`` = row ``r``.
+  ``in_last`` words must be at least ``min_last_spacing = ceil(cols / out_slots)`` cycles apart,
+  else the sticky ``overrun`` bit is set. Why slots: one tile makes ``rows*cols`` results and a
+  sparse tile may take only ``P < cols`` cycles; with one slot the output port, not the PEs,
+  would bound the layer (``cols`` cycles a tile).
 * A bank may be reloaded once the last compute word that reads it has passed PE
   ``(rows-1, cols-1)``: from ``bank_release`` cycles after that word entered.
 
@@ -40,7 +44,7 @@ In Verilog ``w``, ``idx``, ``ld_a`` and ``out_acc`` are flat ports, element ``i`
 ``[i*E, (i+1)*E)``.
 """
 
-from amaranth.hdl import Cat, Module, Signal, unsigned, signed
+from amaranth.hdl import Cat, Module, Mux, Signal, unsigned, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -60,6 +64,14 @@ def _check_int(name, value, lo, hi=None):
         raise TypeError(f"{name} must be an integer {rng}, not {value!r}")
 
 
+def _or(values):
+    """Balanced OR tree (at most one operand is non-zero: a one-hot select)."""
+    while len(values) > 1:
+        values = [values[i] | values[i + 1] if i + 1 < len(values) else values[i]
+                  for i in range(0, len(values), 2)]
+    return values[0]
+
+
 class SparseSystolicArray(wiring.Component):
     """Output-stationary XNOR-popcount array whose rows carry pack indices into per-column word
     stores; see the module docstring for the full contract.
@@ -70,6 +82,8 @@ class SparseSystolicArray(wiring.Component):
         PEs per column (output channels of a tile) and per row (input vectors of a tile), 1..64.
     words : int
         32-bit words per store bank of one column (the largest ``in_features / 32``), 1..4096.
+    out_slots : int
+        Output slots (tiles draining at the same time), 1..cols.
     max_n : None or int
         Largest dot-product length of one reduction; default ``32 * words`` (all packs kept).
     stage_levels : int
@@ -84,9 +98,9 @@ class SparseSystolicArray(wiring.Component):
     w : In(ArrayLayout(32, rows))
     idx : In(ArrayLayout(idx_width, rows))
     n : In(count_width)
-    out_valid, out_first, out_last : Out(1)
-    out_col : Out(col_width)
-    out_acc : Out(ArrayLayout(signed(acc_width), rows))
+    out_valid : Out(out_slots)
+    out_col : Out(ArrayLayout(col_width, out_slots))
+    out_acc : Out(ArrayLayout(signed(acc_width), rows * out_slots))
     overrun, index_error : Out(1)
 
     Raises
@@ -95,10 +109,11 @@ class SparseSystolicArray(wiring.Component):
         On a parameter of the wrong type, range or combination; the message names it.
     """
 
-    def __init__(self, *, rows, cols, words, max_n=None, stage_levels=2):
+    def __init__(self, *, rows, cols, words, out_slots=1, max_n=None, stage_levels=2):
         _check_int("rows", rows, 1, 64)
         _check_int("cols", cols, 1, 64)
         _check_int("words", words, 1, 4096)
+        _check_int("out_slots", out_slots, 1, cols)
         _check_int("stage_levels", stage_levels, 1)
         if max_n is None:
             max_n = LANES * words
@@ -106,6 +121,7 @@ class SparseSystolicArray(wiring.Component):
         if max_n > LANES * words:
             raise ValueError(f"max_n {max_n} exceeds the {LANES * words} taps {words} words hold")
         self._rows, self._cols, self._words = rows, cols, words
+        self._out_slots = out_slots
         self._max_n, self._stage_levels = max_n, stage_levels
         super().__init__({
             "ld_valid": In(1), "ld_bank": In(1), "ld_addr": In(self.idx_width),
@@ -114,9 +130,9 @@ class SparseSystolicArray(wiring.Component):
             "w": In(data.ArrayLayout(unsigned(LANES), rows)),
             "idx": In(data.ArrayLayout(unsigned(self.idx_width), rows)),
             "n": In(count_width(max_n)),
-            "out_valid": Out(1), "out_first": Out(1), "out_last": Out(1),
-            "out_col": Out(self.col_width),
-            "out_acc": Out(data.ArrayLayout(signed(self.acc_width), rows)),
+            "out_valid": Out(out_slots),
+            "out_col": Out(data.ArrayLayout(unsigned(self.col_width), out_slots)),
+            "out_acc": Out(data.ArrayLayout(signed(self.acc_width), rows * out_slots)),
             "overrun": Out(1), "index_error": Out(1),
         })
 
@@ -124,6 +140,7 @@ class SparseSystolicArray(wiring.Component):
     rows = property(lambda self: self._rows)
     cols = property(lambda self: self._cols)
     words = property(lambda self: self._words)
+    out_slots = property(lambda self: self._out_slots)
     max_n = property(lambda self: self._max_n)
     stage_levels = property(lambda self: self._stage_levels)
     lanes = property(lambda self: LANES)
@@ -159,17 +176,21 @@ class SparseSystolicArray(wiring.Component):
 
     @property
     def latency(self):
-        """Cycles from the ``in_last`` word at the ports to column 0 of its results at ``out_*``:
-        one more than the dense array (the registered store read)."""
-        return self._rows + self._cols + self.pe_latency + 2
+        """Cycles from the ``in_last`` word at the ports to column 0 of its results at ``out_*``.
+
+        ``pe_delay(0, 0)`` (2) + ``pe_latency`` + 1 (slot select) + rows - 1 (row skew, removed
+        by the output deskew) + 1 (output stage)."""
+        return self._rows + self.pe_latency + 3
 
     @property
     def drain_cycles(self):
+        """Cycles the results of one tile take at ``out_*`` (one column a cycle)."""
         return self._cols
 
     @property
     def min_last_spacing(self):
-        return self._cols
+        """Least number of cycles between two ``in_last`` words (else ``overrun``)."""
+        return -(-self._cols // self._out_slots)
 
     @property
     def bank_release(self):
@@ -252,52 +273,47 @@ class SparseSystolicArray(wiring.Component):
                     pe.valid.eq(c_pe[0]), pe.first.eq(c_pe[1]), pe.last.eq(c_pe[2]),
                 ]
 
-        # Drain (as the dense array): row 0 reads its shadows when its last PE's result is ready,
-        # one column per cycle; each lower row follows one cycle later (its skew).
-        cw = self.col_width
-        active = Signal()
-        cnt = Signal(cw)
-        sel_v = [Signal(name=f"sel_v{r}") for r in range(R)]
-        sel_c = [Signal(cw, name=f"sel_c{r}") for r in range(R)]
-        trig = pes[0, C - 1].result_stb
-        m.d.comb += [sel_v[0].eq(trig | active), sel_c[0].eq(cnt)]
-        with m.If(trig):
-            m.d.comb += sel_c[0].eq(0)
-            m.d.sync += [active.eq(C > 1), cnt.eq(1 % (1 << cw))]
-        with m.Elif(active):
-            m.d.sync += cnt.eq(cnt + 1)
-            with m.If(cnt == C - 1):
-                m.d.sync += active.eq(0)
-        for r in range(1, R):
-            m.d.sync += [sel_v[r].eq(sel_v[r - 1]), sel_c[r].eq(sel_c[r - 1])]
-
+        # Read-out: each PE's finished sum leaves in the cycle it is ready (result_stb), on the
+        # slot of its tile; every PE counts its own finished tiles, so all agree on the slot.
+        K, M = self._out_slots, self.min_last_spacing
         cwid = count_width(self._max_n)
-        rdv = [Signal(cwid, name=f"res{r}") for r in range(R)]
+        sw = max(1, (K - 1).bit_length())
+        hit = {}
         for r in range(R):
-            with m.Switch(sel_c[r]):
-                for c in range(C):
-                    with m.Case(c):
-                        m.d.sync += rdv[r].eq(pes[r, c].result)
-        rd_v = Signal()
-        rd_c = Signal(cw)
-        m.d.sync += [rd_v.eq(sel_v[R - 1]), rd_c.eq(sel_c[R - 1])]
-        # Output deskew: row r waits rows-1-r more cycles, so a column comes out all at once.
-        al = [delay(rdv[r], R - 1 - r, f"res{r}_dsk") for r in range(R)]
-        for r in range(R):
-            m.d.sync += self.out_acc[r].eq(self.n - (al[r] << 1))
-        m.d.sync += [
-            self.out_valid.eq(rd_v),
-            self.out_col.eq(rd_c),
-            self.out_first.eq(rd_v & (rd_c == 0)),
-            self.out_last.eq(rd_v & (rd_c == C - 1)),
-        ]
+            for c in range(C):
+                pe = pes[r, c]
+                if K == 1:
+                    hit[r, c, 0] = pe.result_stb
+                    continue
+                cnt = Signal(sw, name=f"slot{r}_{c}")
+                with m.If(pe.result_stb):
+                    m.d.sync += cnt.eq(Mux(cnt == K - 1, 0, cnt + 1))
+                for k in range(K):
+                    h = Signal(name=f"hit{r}_{c}_{k}")
+                    m.d.comb += h.eq(pe.result_stb & (cnt == k))
+                    hit[r, c, k] = h
+        for k in range(K):
+            # Row 0 gives the slot's valid bit and column; rows below follow one cycle per row.
+            v0 = Signal(name=f"v0_{k}")
+            c0 = Signal(self.col_width, name=f"c0_{k}")
+            m.d.sync += [v0.eq(Cat(*[hit[0, c, k] for c in range(C)]).any()),
+                         c0.eq(_or([Mux(hit[0, c, k], c, 0) for c in range(C)]))]
+            vo = delay(v0, R - 1, f"v{k}_dsk")
+            co = delay(c0, R - 1, f"c{k}_dsk")
+            m.d.sync += [self.out_valid[k].eq(vo), self.out_col[k].eq(co)]
+            for r in range(R):
+                sel = Signal(cwid, name=f"res{r}_{k}")
+                m.d.sync += sel.eq(_or([Mux(hit[r, c, k], pes[r, c].result, 0)
+                                        for c in range(C)]))
+                al = delay(sel, R - 1 - r, f"res{r}_{k}_dsk")
+                m.d.sync += self.out_acc[k * R + r].eq(self.n - (al << 1))
 
-        # Overrun: two `last` words closer than drain_cycles would overwrite undrained shadows.
-        since = Signal(range(C + 1), init=C)
+        # Overrun: `last` words closer than min_last_spacing would put two results in one slot.
+        since = Signal(range(M + 1), init=M)
         with m.If(self.in_valid & self.in_last):
-            m.d.sync += since.eq(1 if C > 1 else C)
-            with m.If(since < C):
+            m.d.sync += since.eq(1 if M > 1 else M)
+            with m.If(since < M):
                 m.d.sync += self.overrun.eq(1)
-        with m.Elif(since < C):
+        with m.Elif(since < M):
             m.d.sync += since.eq(since + 1)
         return m

@@ -4,8 +4,9 @@ A sparse dense layer ``acc[b, o] = sum over kept packs q of 32 - 2*popcount(x_wo
 XOR w_word[o, q])`` is tiled with output channels on the rows and batch elements on the columns.
 Per column tile the input vectors are loaded into the column word stores (``in_words`` cycles,
 overlapping the previous tile's compute through the second bank), then each output tile takes
-only its ``P`` kept packs (``max(P, cols)`` cycles: the drain spacing). The dense array needs
-``max(in_words, cols)`` cycles per tile instead: :func:`simulate_sparse_layer` reports both.
+only its ``P`` kept packs (``max(P, ceil(cols / out_slots))`` cycles: the output spacing). The
+dense array needs ``max(in_words, cols)`` cycles per tile instead: :func:`simulate_sparse_layer`
+reports both.
 
 :func:`schedule` builds the per-cycle port values (flat Verilog integers), :func:`decode` reads
 the recorded outputs back and checks the documented timing; the same stimulus drives Amaranth's
@@ -18,7 +19,7 @@ import numpy as np
 
 from .layer_sim import LayerRun
 
-__all__ = ["SparseConfig", "SparseSchedule", "schedule", "decode", "run_schedules", "run_schedule",
+__all__ = ["SparseConfig", "SparseSchedule", "schedule", "decode", "split_slots", "run_schedules", "run_schedule",
            "dense_equivalent_cycles", "SparseLayerRun", "simulate_sparse_layer"]
 
 LANES = 32
@@ -32,13 +33,15 @@ class SparseConfig:
     rows: int
     cols: int
     words: int
+    out_slots: int = 1
     max_n: int | None = None
     stage_levels: int = 2
 
     def make(self):
         from bittern.rtl.sparse_array import SparseSystolicArray
         return SparseSystolicArray(rows=self.rows, cols=self.cols, words=self.words,
-                                   max_n=self.max_n, stage_levels=self.stage_levels)
+                                   out_slots=self.out_slots, max_n=self.max_n,
+                                   stage_levels=self.stage_levels)
 
     def info(self):
         """An un-elaborated array, only to read its derived properties."""
@@ -49,7 +52,8 @@ class SparseConfig:
     @property
     def name(self):
         n = "" if self.max_n is None else f"_n{self.max_n}"
-        return f"sparse_{self.rows}x{self.cols}_w{self.words}{n}_s{self.stage_levels}"
+        return (f"sparse_{self.rows}x{self.cols}_w{self.words}_o{self.out_slots}{n}"
+                f"_s{self.stage_levels}")
 
 
 @dataclass
@@ -158,7 +162,7 @@ def schedule(config: SparseConfig, W, pack_index, X):
                     in_bank=b, w=_flat(rows_w[:, q], LANES), idx=_flat(rows_i[:, q], iw))
             s.last_cycles.append(comp_t + P - 1)
             s.tiles.append((i * R, j * C))
-            comp_t += max(P, C)         # `last` words at least cols apart (drain)
+            comp_t += max(P, dut.min_last_spacing)     # output slots free again
         bank_free[b] = s.last_cycles[-1] + dut.bank_release
     return s
 
@@ -174,23 +178,30 @@ def _split(value, count, width):
     return out
 
 
-def decode(sched: SparseSchedule, outputs):
-    """Recorded ``(cycle, col, acc_flat)`` outputs -> (acc int64 [B, O], last output cycle).
+def decode(sched: SparseSchedule, outputs, *, first_slot=0):
+    """Recorded ``(cycle, slot, col, acc_flat)`` outputs (one per valid slot and cycle, in cycle
+    order) -> (acc int64 [B, O], last output cycle). ``first_slot``: the slot of the job's first
+    tile (the array counts tiles since reset, across jobs).
 
-    Checks the count, the column order and that each column comes exactly ``latency + col``
-    cycles after its tile's ``last`` word (the documented timing)."""
+    Checks the count, the slot and column order and that each column comes exactly
+    ``latency + col`` cycles after its tile's ``last`` word (the documented timing)."""
     cfg = sched.config
     dut = cfg.info()
-    R, C = cfg.rows, cfg.cols
+    R, C, K = cfg.rows, cfg.cols, cfg.out_slots
     B, O = sched.shape
     want = len(sched.tiles) * C
     if len(outputs) != want:
-        raise AssertionError(f"{cfg.name}: expected {want} output cycles, got {len(outputs)}")
+        raise AssertionError(f"{cfg.name}: expected {want} output columns, got {len(outputs)}")
     acc = np.zeros((B, O), dtype=np.int64)
-    for k, (cycle, col, acc_flat) in enumerate(outputs):
-        t, c = divmod(k, C)
-        if col != c:
-            raise AssertionError(f"{cfg.name}: output {k} has out_col {col}, expected {c}")
+    seen = [0] * K
+    in_slot = [[t for t in range(len(sched.tiles)) if (first_slot + t) % K == k] for k in range(K)]
+    for cycle, slot, col, acc_flat in outputs:
+        j, c = divmod(seen[slot], C)
+        seen[slot] += 1
+        t = in_slot[slot][j] if j < len(in_slot[slot]) else len(sched.tiles)
+        if col != c or t >= len(sched.tiles):
+            raise AssertionError(f"{cfg.name}: slot {slot} output {seen[slot] - 1} has out_col "
+                                 f"{col}, expected tile {t} column {c}")
         if cycle != sched.last_cycles[t] + dut.latency + c:
             raise AssertionError(f"{cfg.name}: tile {t} column {c} came out in cycle {cycle}, "
                                  f"expected {sched.last_cycles[t]} + latency {dut.latency} + {c}")
@@ -201,26 +212,41 @@ def decode(sched: SparseSchedule, outputs):
         for r in range(R):
             if o0 + r < O:
                 acc[b0 + c, o0 + r] = vals[r]
-    return acc, outputs[-1][0] if outputs else 0
+    return acc, max(o[0] for o in outputs) if outputs else 0
+
+
+def split_slots(cycle, valid, cols_flat, acc_flat, *, rows, out_slots, col_width, acc_width):
+    """One cycle's flat ``out_valid``/``out_col``/``out_acc`` -> ``[(cycle, slot, col, acc)]``."""
+    out = []
+    w = rows * acc_width
+    for k in range(out_slots):
+        if valid >> k & 1:
+            out.append((cycle, k, cols_flat >> (k * col_width) & ((1 << col_width) - 1),
+                        acc_flat >> (k * w) & ((1 << w) - 1)))
+    return out
 
 
 def run_amaranth(sched: SparseSchedule):
     """Drive one schedule through Amaranth's simulator; returns (outputs, overrun, index_error)."""
+    from amaranth.hdl import Value
     from amaranth.sim import Simulator
     dut = sched.config.make()
     outputs, state = [], {}
     total = sched.cycles_in + dut.latency + dut.drain_cycles + 4
     want = len(sched.tiles) * dut.cols
-    sigs = {k: getattr(dut, k) for k in DRIVE_PORTS}
+    sigs = {k: Value.cast(getattr(dut, k)) for k in DRIVE_PORTS}
 
     async def bench(ctx):
         ctx.set(dut.n, sched.n)
         for t in range(total):
             for k, sig in sigs.items():
-                v = sched.ports[k][t] if t < sched.cycles_in else 0
-                ctx.set(sig.as_value() if hasattr(sig, "as_value") else sig, v)
-            if ctx.get(dut.out_valid):
-                outputs.append((t, ctx.get(dut.out_col), ctx.get(dut.out_acc.as_value())))
+                ctx.set(sig, sched.ports[k][t] if t < sched.cycles_in else 0)
+            v = ctx.get(dut.out_valid)
+            if v:
+                outputs.extend(split_slots(
+                    t, v, ctx.get(Value.cast(dut.out_col)), ctx.get(Value.cast(dut.out_acc)),
+                    rows=dut.rows, out_slots=dut.out_slots, col_width=dut.col_width,
+                    acc_width=dut.acc_width))
                 if len(outputs) == want:
                     break
             await ctx.tick()
@@ -269,22 +295,26 @@ def run_schedules(schedules, *, simulator="verilator", build_root=None, waves=Fa
         with tempfile.TemporaryDirectory(dir=workdir) as tmp:
             job, out = Path(tmp) / "job.json", Path(tmp) / "out.json"
             job.write_text(json.dumps({"latency": dut.latency, "drain": dut.drain_cycles,
+                                       "rows": dut.rows, "out_slots": dut.out_slots,
+                                       "col_width": dut.col_width, "acc_width": dut.acc_width,
                                        "jobs": [s.to_json() for s in schedules]}))
             run_cocotb(cfg.make(), name=cfg.name, test_module="tb_sparse_array",
                        simulator=simulator, build_root=build_root, waves=waves,
                        extra_env={"TB_JOB": job, "TB_OUT": out})
             for j in json.loads(out.read_text())["jobs"]:
-                runs.append(([(o[0], o[1], int(o[2])) for o in j["outputs"]], j["overrun"],
+                runs.append(([(o[0], o[1], o[2], int(o[3])) for o in j["outputs"]], j["overrun"],
                              j["index_error"], j["wall_s"]))
     else:
         raise ValueError(f"simulator must be 'amaranth', 'icarus' or 'verilator', not {simulator!r}")
     results = []
+    first = 0
     for s, (outs, overrun, ierr, wall) in zip(schedules, runs):
         if overrun:
             raise AssertionError(f"{cfg.name}: the array flagged overrun")
         if ierr:
             raise AssertionError(f"{cfg.name}: the array flagged index_error")
-        acc, last = decode(s, outs)
+        acc, last = decode(s, outs, first_slot=first if simulator != "amaranth" else 0)
+        first = (first + len(s.tiles)) % cfg.out_slots
         results.append((acc, SparseRunStats(cycles=last + 1,
                                             ideal_cycles=dut.ideal_cycles(s.macs),
                                             sim_wall_s=wall)))
@@ -322,11 +352,13 @@ class SparseLayerRun(LayerRun):
 
 
 def simulate_sparse_layer(x, layer, *, rows, cols, simulator="verilator", index=0, words=None,
-                          build_root=None, waves=False, stage_levels=2):
+                          out_slots=1, build_root=None, waves=False, stage_levels=2):
     """Run one sparse (3PXNet) dense :class:`LayerSpec` on binary input values ``x`` [B, ...]
     through the sparse array; returns a :class:`SparseLayerRun` (accumulators and output values
     as :func:`bittern.sim.layer_sim.simulate_layer`, plus cycles, ideal cycles and the dense
-    array's cycles). ``words`` (store depth) defaults to the layer's ``in_features / 32``."""
+    array's cycles). ``words`` (store depth) defaults to the layer's ``in_features / 32``;
+    ``out_slots`` (see :class:`SparseSystolicArray`) lets tiles of ``P < cols`` words drain
+    without waiting ``cols`` cycles each."""
     import torch
     from bittern.model import golden
     from bittern.model.spec import Enc, Kind, WEnc
@@ -342,7 +374,8 @@ def simulate_sparse_layer(x, layer, *, rows, cols, simulator="verilator", index=
     O = layer.out_c
     W = layer.weights.reshape(O, -1).astype(np.int64)
     kw = W.shape[1] // LANES
-    cfg = SparseConfig(rows, cols, kw if words is None else words, stage_levels=stage_levels)
+    cfg = SparseConfig(rows, cols, kw if words is None else words, out_slots=out_slots,
+                       stage_levels=stage_levels)
     sched = schedule(cfg, W, layer.pack_index, X)
     acc, st = run_schedule(sched, simulator=simulator, build_root=build_root, waves=waves)
     acc = torch.from_numpy(acc).reshape(b, 1, 1, O)

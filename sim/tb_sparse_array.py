@@ -3,8 +3,8 @@ schedules from :mod:`bittern.sim.sparse_sim`.
 
 ``TB_JOB`` names a JSON file ``{"latency", "drain", "jobs": [schedule.to_json(), ...]}``; each
 job drives its per-cycle port values (``ports``: name -> list of decimal strings) on consecutive
-cycles and records every ``out_valid`` cycle as ``[cycle, out_col, out_acc]`` (cycle counted from
-the job's first input cycle). It never hangs: a job stops ``latency + drain + 8`` cycles after its
+cycles and records every valid output slot as ``[cycle, slot, out_col, out_acc]`` (cycle counted
+from the job's first input cycle; ``bittern.sim.sparse_sim.split_slots`` splits the flat ports). It never hangs: a job stops ``latency + drain + 8`` cycles after its
 last input. Results (outputs, the ``overrun`` and ``index_error`` bits, cycles/s) go to
 ``TB_OUT``; the golden comparison is done by the caller.
 """
@@ -14,6 +14,7 @@ import os
 import time
 
 import cocotb
+from bittern.sim.sparse_sim import split_slots
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge
 
@@ -26,6 +27,7 @@ async def replay(dut):
     with open(os.environ["TB_JOB"]) as f:
         spec = json.load(f)
     latency, drain = spec["latency"], spec["drain"]
+    geom = {k: spec[k] for k in ("rows", "out_slots", "col_width", "acc_width")}
     handles = {k: getattr(dut, k) for k in DRIVE}
     Clock(dut.clk, 10, unit="ns").start(start_high=False)
     dut.rst.value = 1
@@ -49,8 +51,11 @@ async def replay(dut):
         while t < limit and len(outputs) < want:
             await FallingEdge(dut.clk)
             # Outputs change on rising edges: at the falling edge they hold cycle t's values.
-            if int(dut.out_valid.value):
-                outputs.append([t, int(dut.out_col.value), str(int(dut.out_acc.value))])
+            v = int(dut.out_valid.value)
+            if v:
+                for o in split_slots(t, v, int(dut.out_col.value), int(dut.out_acc.value),
+                                     **geom):
+                    outputs.append([o[0], o[1], o[2], str(o[3])])
             for k, h in handles.items():
                 h.value = ports[k][t] if t < n_in else 0
             t += 1

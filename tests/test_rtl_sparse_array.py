@@ -39,6 +39,8 @@ def silent(**kw):
     (dict(rows=0, cols=1, words=1), TypeError, "rows must be an integer in 1..64, not 0"),
     (dict(rows=1, cols=65, words=1), TypeError, "cols must be an integer in 1..64, not 65"),
     (dict(rows=1, cols=1, words=True), TypeError, "words must be an integer in 1..4096, not True"),
+    (dict(rows=1, cols=3, words=2, out_slots=4), TypeError,
+     "out_slots must be an integer in 1..3, not 4"),
     (dict(rows=1, cols=1, words=2, stage_levels=0), TypeError,
      "stage_levels must be an integer >= 1, not 0"),
     (dict(rows=1, cols=1, words=2, max_n=65), ValueError,
@@ -54,12 +56,14 @@ def test_sparse_array_parameter_errors(kwargs, exc, msg):
 
 def test_sparse_array_derived_properties():
     dut = silent(rows=3, cols=5, words=6)
-    assert (dut.rows, dut.cols, dut.words, dut.lanes, dut.banks) == (3, 5, 6, 32, 2)
+    assert (dut.rows, dut.cols, dut.words, dut.lanes, dut.banks, dut.out_slots) == (3, 5, 6, 32, 2, 1)
     assert dut.max_n == 192 and dut.acc_width == 9 and dut.idx_width == 3
     assert dut.pe_delay(0, 0) == 2 and dut.pe_delay(2, 4) == 8
     assert dut.skew == 6
-    assert dut.latency == 3 + 5 + dut.pe_latency + 2
+    assert dut.latency == 3 + dut.pe_latency + 3
     assert dut.drain_cycles == dut.min_last_spacing == 5
+    assert silent(rows=3, cols=5, words=6, out_slots=2).min_last_spacing == 3
+    assert silent(rows=3, cols=5, words=6, out_slots=5).min_last_spacing == 1
     assert dut.bank_release == dut.pe_delay(2, 4)
     assert dut.ideal_cycles(3 * 5 * 32 * 4) == 4
     assert silent(rows=1, cols=1, words=1).idx_width == 1
@@ -127,6 +131,17 @@ def test_sparse_array_error_bits_and_latency():
     # Two `last` words one cycle apart with cols = 2: overrun.
     _, ovr, ierr = _drive(mk(), {**load, 1: word, 2: word})
     assert (ovr, ierr) == (1, 0)
+    # With two output slots they may: tile 0 on slot 0, tile 1 (all mismatches) on slot 1.
+    dut = SparseSystolicArray(rows=1, cols=2, words=3, out_slots=2)
+    w2 = dict(word, w=0xFFFF_FFFF, idx=2)
+    out, ovr, ierr = _drive(dut, {**load, 1: word, 2: w2})
+    assert (ovr, ierr) == (0, 0)
+    m = (1 << dut.acc_width) - 1
+    L = dut.latency
+    # (a slot that is not valid shows n - 0 = 32)
+    assert out == [(1 + L, (32 << dut.acc_width) | 16),
+                   (2 + L, ((-32 & m) << dut.acc_width) | (-16 & m)),
+                   (3 + L, (32 << dut.acc_width) | 32)]
     # Index 3 of a 3-word store, on the compute port and on the load port: index_error.
     _, ovr, ierr = _drive(mk(), {**load, 1: dict(word, idx=3)})
     assert (ovr, ierr) == (0, 1)
@@ -150,10 +165,11 @@ def test_sparse_array_amaranth_two_banks():
 
 # ---- Icarus and Verilator -----------------------------------------------------------------------
 
-# (rows, cols, words): several shapes; every case of one shape runs in one simulator invocation.
-# Verilator (slow builds) gets one shape, shared with the trained-layer test; cols = 1 there
-# because that layer has only 2 input words and `last` words must be cols cycles apart.
-SHAPES = {"icarus": [(3, 2, 6), (1, 4, 4), (4, 1, 3)], "verilator": [(3, 1, 6)]}
+# (rows, cols, words, out_slots). Verilator (slow builds) gets one shape, shared with the
+# trained-layer test; two slots there because that layer has only 2 input words and `last`
+# words must be ceil(cols / out_slots) cycles apart.
+SHAPES = {"icarus": [(3, 2, 6, 1), (1, 4, 4, 4), (4, 1, 3, 1), (2, 4, 4, 2)],
+          "verilator": [(3, 2, 6, 2)]}
 
 
 def cases(rows, cols, words, rng):
@@ -173,11 +189,11 @@ def cases(rows, cols, words, rng):
 @pytest.mark.parametrize("simulator, shape",
                          [(s, sh) for s, shapes in SHAPES.items() for sh in shapes])
 def test_sparse_array_random_layers(simulator, shape):
-    rows, cols, words = shape
-    seed = [SEED, rows, cols, words]
+    rows, cols, words, slots = shape
+    seed = [SEED, rows, cols, words, slots]
     print(f"seed {seed}")
     rng = np.random.default_rng(seed)
-    cfg = SparseConfig(rows, cols, words)
+    cfg = SparseConfig(rows, cols, words, out_slots=slots)
     cs = cases(rows, cols, words, rng)
     res = run_schedules([schedule(cfg, l.weights, l.pack_index, x) for _, l, x, _ in cs],
                         simulator=simulator)
@@ -222,7 +238,8 @@ def test_sparse_layer_of_a_trained_3pxnet_on_verilator(mnist):
     layer = spec.layers[i]
     gold = golden.run(spec, mnist.test_x[:8])
     x = gold.trace[i - 1].values
-    run = simulate_sparse_layer(x, layer, rows=3, cols=1, words=6, simulator="verilator", index=i)
+    run = simulate_sparse_layer(x, layer, rows=3, cols=2, words=6, out_slots=2,
+                                simulator="verilator", index=i)
     assert torch.equal(run.acc, gold.trace[i].acc)
     assert torch.equal(run.values, gold.trace[i].values)
     print(f"trained layer {i}: {run.packs} of {run.in_words} packs, dense {run.dense_cycles} "
