@@ -164,7 +164,10 @@ class Accelerator(wiring.Component):
         m.d.sync += [bus_err_q.eq(bus_err), bus_cause_q.eq(bus_cause)]
         start = Signal()
         clear = Signal()
-        m.d.comb += seq.start.eq(start & ~busy), seq.n_layers.eq(n_layers)
+        # START reaches the sequencer a cycle later, from a flip-flop (timing).
+        start_q = Signal()
+        m.d.sync += start_q.eq(start & ~busy)
+        m.d.comb += seq.start.eq(start_q), seq.n_layers.eq(n_layers)
 
         with m.If(busy):
             m.d.sync += perf_cycles.eq(perf_cycles + 1)
@@ -231,7 +234,7 @@ class Accelerator(wiring.Component):
         ok = ~busy
         with m.If(w_stb):
             with m.If(is_reg):
-                with m.Switch(a):
+                with m.Switch(a[:6]):                # is_reg: a < 0x40
                     with m.Case(W(rm.reg("CTRL").offset)):
                         with m.If(w_data[0] & busy):
                             m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.START_WHILE_BUSY)]
@@ -270,7 +273,7 @@ class Accelerator(wiring.Component):
         with m.If(r_stb):
             m.d.sync += [r_sel.eq(0), r_reg.eq(0)]
             with m.If(is_reg):
-                with m.Switch(a):
+                with m.Switch(a[:6]):
                     for name, v in values.items():
                         with m.Case(W(rm.reg(name).offset)):
                             m.d.sync += r_reg.eq(v)

@@ -160,11 +160,13 @@ class Sequencer(wiring.Component):
             m.d.sync += [self.err.eq(1), err_cause.eq(cause)]
             m.next = "FINISH"
 
+        nl_bad = Signal()           # N_LAYERS is a stable register: judge it ahead of START
+        m.d.sync += nl_bad.eq((self.n_layers == 0) | (self.n_layers > MAX_LAYERS))
         with m.FSM():
             with m.State("IDLE"):
                 with m.If(self.start):
                     m.d.sync += [n_layers.eq(self.n_layers), layer.eq(0), di.eq(0), self.busy.eq(1)]
-                    with m.If((self.n_layers == 0) | (self.n_layers > MAX_LAYERS)):
+                    with m.If(nl_bad):
                         fail(Cause.BAD_LAYER_COUNT)
                     with m.Else():
                         m.next = "DESC"
