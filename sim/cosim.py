@@ -15,6 +15,7 @@ to equal the golden model's. :func:`cosim_run` is the one call most users need; 
 is ``sim/tb_cosim.py``. See ``docs/cosim.md``.
 """
 
+import fcntl
 import json
 import tempfile
 import time
@@ -26,6 +27,7 @@ import numpy as np
 __all__ = ["BUSES", "CosimResult", "WishboneMaster", "SPIMaster", "CosimError", "cosim_run"]
 
 BUSES = ("wishbone", "spi")
+DEFAULT_RUNTIME_BUILD = Path(__file__).resolve().parent.parent / "build" / "cosim" / "runtime"
 
 # register offsets used outside the driver (the driver has its own, from bittern_regs.h)
 REG_CTRL, REG_STATUS = 0x020, 0x024
@@ -132,6 +134,7 @@ class CosimResult:
     bus: dict                   # transport calls: reads, writes (and SPI frames)
     sim_ns: float               # simulated time of the whole run
     wall_s: float               # wall time of the simulator run (build included)
+    tb_wall_s: float            # wall time inside the testbench (driver + simulation)
     misuse: dict = field(default_factory=dict)   # results of the misuse phase, when asked
     waves: Path | None = None
 
@@ -155,7 +158,8 @@ def cosim_run(spec, images, *, simulator="verilator", bus="wishbone", rows=8, co
     rows, cols, depths : the accelerator build (depths default to the smallest that hold the
         model's offloadable layers, see :func:`bittern.sim.tb_accel_host.default_depths`)
     build_root : simulator build root (default ``build/sim``)
-    runtime_build : build folder of the host C runtime (default: the runtime's own)
+    runtime_build : build folder of the host C runtime (default ``build/cosim/runtime`` in
+        the checkout, kept between runs so that make has nothing to do)
     misuse : run the last three images in the misuse phase (see ``tb_cosim.py``) instead and
         return its record in ``result.misuse`` (``scores``/``labels`` cover the others)
     waves : record a waveform (path in ``result.waves``)
@@ -174,7 +178,7 @@ def cosim_run(spec, images, *, simulator="verilator", bus="wishbone", rows=8, co
     from bittern.model.fileformat import from_bytes
     from bittern.rtl.accelerator import Accelerator
     from bittern.rtl.boards import SPIAccelerator
-    from bittern.runtime.build import build_host, default_build_dir
+    from bittern.runtime.build import build_host
     from bittern.runtime.codegen import model_bytes
     from bittern.sim.runner import SIMULATORS, run_cocotb
     from bittern.sim.tb_accel_host import default_depths
@@ -199,8 +203,13 @@ def cosim_run(spec, images, *, simulator="verilator", bus="wishbone", rows=8, co
     name = (f"cosim_{bus}_r{rows}c{cols}_w{depths['w_depth']}a{depths['a_depth']}"
             f"t{depths['t_depth']}s{depths['s_depth']}")
     top = Accelerator(**params) if bus == "wishbone" else SPIAccelerator(**params)
-    rt = Path(runtime_build) if runtime_build else default_build_dir()
-    build_host(rt)          # fail here, with the compiler's message, not inside the simulator
+    rt = Path(runtime_build) if runtime_build else DEFAULT_RUNTIME_BUILD
+    # Build here, with the compiler's message on failure, not inside the simulator; the lock
+    # keeps parallel workers from running make in one folder at once.
+    rt.mkdir(parents=True, exist_ok=True)
+    with open(rt / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        build_host(rt)
     with tempfile.TemporaryDirectory(prefix="bt_cosim_") as tmp:
         tmp = Path(tmp)
         (tmp / "model.bittern").write_bytes(data)
@@ -223,5 +232,5 @@ def cosim_run(spec, images, *, simulator="verilator", bus="wishbone", rows=8, co
                        labels=np.array(res["labels"], dtype=np.int64),
                        cycles=res["cycles"], active=res["active"], tiles=res["tiles"],
                        driver=res["driver"], probe=res["probe"], bus=res["bus"],
-                       sim_ns=res["sim_ns"], wall_s=wall, misuse=res.get("misuse", {}),
+                       sim_ns=res["sim_ns"], wall_s=wall, tb_wall_s=res["tb_wall_s"], misuse=res.get("misuse", {}),
                        waves=run.waves)

@@ -21,23 +21,19 @@ def cause(status):
     return rm.Cause((status >> 8) & 0xF)
 
 
-@pytest.fixture(scope="module")
-def runtime_build(tmp_path_factory):
-    return tmp_path_factory.mktemp("cosim_runtime")
-
-
 def ideal_words(spec, rows):
     return sum(-(-l.out_c // rows) * -(-l.in_c // 32) for l in spec.layers)
 
 
-def test_cosim_trained_mlp_wishbone(small_trained_mlp_spec, mnist, runtime_build):
+def test_cosim_trained_mlp_wishbone(small_trained_mlp_spec, mnist):
     """Trained 784-64-32-10 MLP: all layers offloaded, exact scores, then the misuse phase."""
     spec = small_trained_mlp_spec
     rows, cols, n_run = 4, 2, 4
     images = mnist.test_x[:n_run + 3]
     print("images: mnist5k test_x[0:7] (no randomness)")
-    res = cosim_run(spec, images, simulator="verilator", rows=rows, cols=cols,
-                    runtime_build=runtime_build, misuse=True)
+    res = cosim_run(spec, images, simulator="verilator", rows=rows, cols=cols, misuse=True)
+    print(f"wall {res.wall_s:.1f} s (testbench {res.tb_wall_s:.1f} s), bus {res.bus}, "
+          f"cycles {res.cycles}, active {res.active}")
     ref = golden.run(spec, torch.as_tensor(images))
     gs, gl = ref.scores.numpy(), ref.labels.numpy()
     np.testing.assert_array_equal(res.scores, gs[:n_run])
@@ -79,14 +75,16 @@ def test_cosim_trained_mlp_wishbone(small_trained_mlp_spec, mnist, runtime_build
     assert m["recovered_perf"]["active"] == ideal
 
 
-def test_cosim_spi_transport(runtime_build):
+def test_cosim_spi_transport():
     """The driver's own SPI transport (bt_transport_spi) over four wires into SPIBridge."""
     seed = 7
     print("seed", seed)
     rng = np.random.default_rng(seed)
     spec = randspec.random_model(rng, hidden=(20,), in_features=40, classes=5)
     images = rng.integers(0, 256, size=(2, 40)).astype(np.uint8)
-    res = cosim_run(spec, images, bus="spi", rows=2, cols=2, runtime_build=runtime_build)
+    res = cosim_run(spec, images, bus="spi", rows=2, cols=2)
+    print(f"wall {res.wall_s:.1f} s (testbench {res.tb_wall_s:.1f} s), bus {res.bus}, "
+          f"simulated {res.sim_ns / 1e3:.0f} us")
     ref = golden.run(spec, torch.as_tensor(images))
     np.testing.assert_array_equal(res.scores, ref.scores.numpy())
     np.testing.assert_array_equal(res.labels, ref.labels.numpy())
