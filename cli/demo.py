@@ -25,7 +25,8 @@ def register(sub):
     p = sub.add_parser("demo", help="the main job: train, export, simulate, run on Cortex-M, report",
                        description=__doc__)
     p.add_argument("--out", default="out/demo", help="output folder (default out/demo)")
-    p.add_argument("--net", default="mlp", help="reference network (default mlp: 784-256-256-10)")
+    p.add_argument("--net", default="mlp-bin",
+                   help="reference network (default mlp-bin: 784-256-256-10, binarized input)")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--images", type=int, default=8,
@@ -33,8 +34,17 @@ def register(sub):
     p.add_argument("--simulator", choices=["verilator", "icarus"], default="verilator")
     p.add_argument("--cpus", default="cortex-m0,cortex-m3,cortex-m4,cortex-m7")
     p.add_argument("--board", default="icebreaker", help="bitstream target (default icebreaker)")
+    p.add_argument("--array", default="2x2x32", type=_array_shape,
+                   help="accelerator array ROWSxCOLSxLANES for simulation and bitstream (default 2x2x32)")
     p.add_argument("--skip", default="", help="comma-separated stages to skip: accel,mcu,bitstream")
     p.set_defaults(func=run)
+
+
+def _array_shape(text):
+    parts = text.lower().split("x")
+    if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise ValueError(f"--array: {text!r} is not ROWSxCOLSxLANES (e.g. 2x2x32)")
+    return tuple(int(p) for p in parts)
 
 
 class Report:
@@ -143,35 +153,58 @@ def run(args):
 
 
 def _stage_accel(args, spec, x, gold, rep, out):
-    from bittern.sim.accel_run import run_on_accelerator
-    r = run_on_accelerator(spec, x, simulator=args.simulator)
+    from bittern.sim.tb_accel_host import run_on_accelerator
+    rows, cols, lanes = args.array
+    r = run_on_accelerator(spec, x, rows=rows, cols=cols, lanes=lanes, simulator=args.simulator)
     same = bool(np.array_equal(np.asarray(r.scores), gold.scores.numpy()))
-    lines = [f"{len(x)} images on {args.simulator}: scores {'identical to' if same else 'DIFFER from'} "
-             f"the golden model", f"{r.cycles_per_image:.0f} cycles per image "
-             f"(ideal {r.ideal_cycles_per_image:.0f}, utilisation {r.utilisation:.1%})"]
-    rep.add("Accelerator (simulated RTL)", lines, accel_identical=same,
-            accel_cycles_per_image=r.cycles_per_image, accel_utilisation=r.utilisation)
+    per_image = r.cycles / len(x)
+    ideal = sum(layer.macs for layer in spec.layers) / (rows * cols * lanes)
+    rep.numbers.update(accel_identical=same, accel_cycles_per_image=per_image,
+                       accel_ideal_cycles_per_image=ideal, accel_busy_fraction=r.utilisation)
+    rep.add("Accelerator (simulated RTL, bus writes to score reads)", [
+        f"{len(x)} held-out images on {args.simulator}, array {rows}x{cols} PEs x {lanes} lanes: "
+        f"scores {'identical to' if same else 'DIFFER from'} the golden model",
+        f"{per_image:,.0f} cycles per image (ideal {ideal:,.0f} = MACs / (rows*cols*lanes); "
+        f"ideal/actual {ideal / per_image:.1%}; array busy {r.utilisation:.1%} of the run)"])
     return [] if same else ["accelerator scores differ from the golden model"]
 
 
 def _stage_mcu(args, spec, x, gold, rep, out):
-    from bittern.runtime.qemu import run_on_cpu
+    from bittern.runtime.mcu import run_images
+    from bittern.runtime.memory import memory_report
     rows, failures = [], []
+    mem = memory_report(spec)
     for cpu in [c for c in args.cpus.split(",") if c]:
-        r = run_on_cpu(spec, x, cpu=cpu)
-        same = bool(np.array_equal(np.asarray(r.scores), gold.scores.numpy()))
+        res, info = run_images(cpu, spec, x)
+        same = bool(np.array_equal(np.asarray(res.scores), gold.scores.numpy()))
         if not same:
             failures.append(f"{cpu} scores differ from the golden model")
-        rows.append([cpu, "identical" if same else "DIFFERENT", r.instructions_per_image,
-                     r.flash_bytes, r.ram_bytes])
-        rep.numbers[f"mcu_{cpu}_instructions"] = r.instructions_per_image
-    rep.add("Cortex-M (C runtime under QEMU)",
-            _table(rows, ["core", "scores vs golden", "instructions / image", "flash B", "RAM B"]))
+        ram = info["elf"]["ram_static"] + res.stack_bytes
+        rows.append([cpu, "identical" if same else "DIFFERENT", f"{res.instructions_per_image:,.0f}",
+                     info["elf"]["flash"], info["elf"]["model"], ram])
+        rep.numbers[f"mcu_{cpu}"] = {"instructions_per_image": res.instructions_per_image,
+                                     "flash": info["elf"]["flash"], "ram": ram, "exact": same}
+    rep.add("Cortex-M (C runtime under QEMU, -O3)",
+            _table(rows, ["core", f"scores vs golden ({len(x)} images)", "instructions / image",
+                          "flash B (code+model)", "model B", "RAM B (static+stack)"])
+            + ["", f"model workspace (ping-pong activation buffers): {mem['workspace_bytes']} B; "
+                   f"instructions counted with QEMU -icount (repeatable)"])
     return failures
 
 
 def _stage_bitstream(args, spec, x, gold, rep, out):
     from bittern.rtl.boards import build_bitstream
-    s = build_bitstream(args.board, out_dir=out / "bitstream")
-    rep.add(f"Bitstream ({args.board})", [str(s)], bitstream=str(s))
-    return []
+    from bittern.sim.tb_accel_host import default_depths
+    rows, cols, lanes = args.array
+    # The same buffers as the simulated accelerator: the whole model is held on chip.
+    s = build_bitstream(args.board, rows=rows, cols=cols, lanes=lanes, out_dir=out / "bitstream",
+                        **default_depths(spec, rows, cols))
+    rep.numbers["bitstream"] = s.as_dict()
+    lines = ["```", s.table(), "```"] + ([f"error: {s.error[:2000]}"] if s.error else [])
+    if rep.numbers.get("accel_cycles_per_image") and s.fmax_mhz:
+        ips = s.fmax_mhz * 1e6 / rep.numbers["accel_cycles_per_image"]
+        rep.numbers["inferences_per_second_at_fmax"] = ips
+        lines.append(f"projected {ips:,.0f} inferences/s at the post-route Fmax "
+                     f"{s.fmax_mhz:.1f} MHz (from the simulated cycles above)")
+    rep.add(f"FPGA bitstream ({args.board}, Yosys + nextpnr from YoWASP)", lines)
+    return [] if s.ok else [f"bitstream for {args.board} does not fit or misses its clock"]

