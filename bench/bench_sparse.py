@@ -8,7 +8,7 @@ runs on :class:`~bittern.rtl.sparse_array.SparseSystolicArray` through cocotb an
 bit-exactly against ``golden.run_layer``. The table gives the dense array's cycles for the same
 layer (every pruned pack streamed; ``--check-dense`` runs the dense array too and checks the
 number), the sparse array's cycles (first store load to last output: fill, loads and drain
-included), their ratio (the saving), the ideal ratio ``in_words / P``, and the utilisation of
+included; ``--out-slots`` output slots, default ``cols``), their ratio (the saving), the ideal ratio ``in_words / P``, and the utilisation of
 the sparse array (kept MACs / (rows*cols*32) / cycles). ``--trained`` adds the sparse layer of
 the zoo's ``sparse-hidden`` MLP trained for one epoch on MNIST, on its real inputs.
 """
@@ -65,6 +65,8 @@ def main(argv=None):
     ap.add_argument("--rows", type=int, default=4)
     ap.add_argument("--cols", type=int, default=4)
     ap.add_argument("--batch", type=int, default=None, help="input vectors (default 2*cols)")
+    ap.add_argument("--out-slots", type=int, default=None,
+                    help="output slots of the sparse array (default cols: one tile a cycle)")
     ap.add_argument("--simulator", default="verilator", choices=["icarus", "verilator", "amaranth"])
     ap.add_argument("--seed", type=int, default=6)
     ap.add_argument("--check-dense", action="store_true",
@@ -85,7 +87,8 @@ def main(argv=None):
         cases.append((f"trained sparse-hidden {layer.in_c}->{layer.out_c} P={layer.packs}",
                       layer, x))
     words = max(l.in_c // LANES for _, l, _ in cases)
-    cfg = SparseConfig(R, C, words)       # one build for every layer
+    K = args.out_slots or C
+    cfg = SparseConfig(R, C, words, out_slots=K)       # one build for every layer
     scheds = [schedule(cfg, l.weights, l.pack_index, x.numpy()) for _, l, x in cases]
     t0 = time.monotonic()
     res = run_schedules(scheds, simulator=args.simulator)
@@ -112,7 +115,7 @@ def main(argv=None):
         rows.append((name, kw, P, dense, st.cycles, dense / st.cycles, kw / P,
                      st.ideal_cycles / st.cycles, "yes" if ok else "NO"))
     print(f"bench_sparse  commit {git_commit()}  array {R}x{C} x 32 lanes, store {words} words x 2 "
-          f"banks  batch {B}  seed {args.seed}  {args.simulator} {wall:.1f} s"
+          f"banks  {K} output slots  batch {B}  seed {args.seed}  {args.simulator} {wall:.1f} s"
           f"{'  dense cycles checked on the dense array' if args.check_dense else ''}")
     hdr = ("layer", "in_words", "P", "dense cyc", "sparse cyc", "saving", "in_words/P",
            "util", "bit-exact")
