@@ -36,7 +36,10 @@ Interface contract
   ``in_last`` words must be at least ``min_last_spacing = ceil(cols / out_slots)`` cycles apart,
   else the sticky ``overrun`` bit is set. Why slots: one tile makes ``rows*cols`` results and a
   sparse tile may take only ``P < cols`` cycles; with one slot the output port, not the PEs,
-  would bound the layer (``cols`` cycles a tile).
+  would bound the layer (``cols`` cycles a tile). ``out_col``/``out_acc`` of a slot whose
+  ``out_valid`` bit is 0 are meaningless.
+* Cost: each PE adds an index register and a ``2*words``-to-1 read mux of its column's store
+  (3PXNet's "small index per pack"); each column holds ``2*words`` 32-bit words.
 * A bank may be reloaded once the last compute word that reads it has passed PE
   ``(rows-1, cols-1)``: from ``bank_release`` cycles after that word entered.
 
