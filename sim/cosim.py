@@ -34,6 +34,7 @@ REG_CTRL, REG_STATUS = 0x020, 0x024
 REG_PERF = {"cycles": 0x030, "active": 0x034, "tiles": 0x038}
 CTRL_START, CTRL_CLEAR = 1, 2
 ACK_TIMEOUT = 64
+DEFAULT_POLL_LIMIT = 20_000     # STATUS polls (~6 cycles each on Wishbone) before the driver gives up
 
 
 class CosimError(RuntimeError):
@@ -145,7 +146,7 @@ class CosimResult:
 
 def cosim_run(spec, images, *, simulator="verilator", bus="wishbone", rows=8, cols=2,
               depths=None, build_root=None, runtime_build=None, misuse=False, waves=False,
-              spi_half_ns=None):
+              spi_half_ns=None, poll_limit=DEFAULT_POLL_LIMIT):
     """Run ``spec`` on ``images`` through the C driver (``bt_run_accel``) against the RTL.
 
     Parameters
@@ -164,6 +165,8 @@ def cosim_run(spec, images, *, simulator="verilator", bus="wishbone", rows=8, co
         return its record in ``result.misuse`` (``scores``/``labels`` cover the others)
     waves : record a waveform (path in ``result.waves``)
     spi_half_ns : SCK half period (default: the bridge's fastest, ``min_sck_period`` clocks)
+    poll_limit : the driver's ``bt_accel_t.poll_limit`` (STATUS polls before it gives up and
+        falls back to software); the C default, 10^7, would make a hung run take hours here
 
     Returns
     -------
@@ -196,6 +199,9 @@ def cosim_run(spec, images, *, simulator="verilator", bus="wishbone", rows=8, co
     if images.ndim < 2 or int(np.prod(images.shape[1:])) != n_in:
         raise ValueError(f"images must be [n, ...] with {n_in} bytes per image, "
                          f"not shape {tuple(images.shape)}")
+    if not isinstance(poll_limit, int) or isinstance(poll_limit, bool) or \
+            not 1 <= poll_limit <= 0xFFFFFFFF:
+        raise ValueError(f"poll_limit must be an integer in 1..2**32-1, not {poll_limit!r}")
     if misuse and len(images) < 3:
         raise ValueError(f"the misuse phase needs at least 3 images, not {len(images)}")
     depths = depths or default_depths(mspec, rows, cols)
@@ -216,7 +222,7 @@ def cosim_run(spec, images, *, simulator="verilator", bus="wishbone", rows=8, co
         np.save(tmp / "images.npy", np.ascontiguousarray(images.reshape(len(images), -1)))
         job = {"bus": bus, "runtime_build": str(rt), "misuse": bool(misuse),
                "model": str(tmp / "model.bittern"), "images": str(tmp / "images.npy"),
-               "result": str(tmp / "result.json"),
+               "result": str(tmp / "result.json"), "poll_limit": poll_limit,
                "spi_half_ns": spi_half_ns or 5 * 10 * 1}   # 10 ns clock, 10 clocks per SCK
         (tmp / "job.json").write_text(json.dumps(job))
         t0 = time.monotonic()

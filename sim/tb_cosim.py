@@ -171,6 +171,7 @@ async def cosim(dut):
     st, acc = await host.call(host.capi.probe, host.transport)
     if st:
         raise CosimError(f"bt_accel_probe: {host.capi.error_name(st)} (ID read 0x{acc.id:08X})")
+    acc.poll_limit = int(job["poll_limit"])
     probe = {k: getattr(acc, k) for k in ("id", "version", "rows", "cols", "w_depth", "a_depth",
                                           "t_depth", "s_depth")}
     images = np.load(job["images"])

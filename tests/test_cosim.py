@@ -108,3 +108,5 @@ def test_cosim_bad_arguments():
         cosim_run(spec, x[:, :15])
     with pytest.raises(ValueError, match=r"^the misuse phase needs at least 3 images, not 2$"):
         cosim_run(spec, x, misuse=True)
+    with pytest.raises(ValueError, match=r"^poll_limit must be an integer in 1\.\.2\*\*32-1, not 0$"):
+        cosim_run(spec, x, poll_limit=0)
