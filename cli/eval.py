@@ -16,7 +16,24 @@ def register(sub):
                                    "side by side and must agree on every label.")
     p.add_argument("model", help="checkpoint (.pt) or model file (.bittern)")
     p.add_argument("--data", default=None, help="dataset (default: the one it was trained on)")
+    p.add_argument("--array", default="8x8x32",
+                   help="systolic array ROWSxCOLSxLANES for the cycle count (default 8x8x32)")
+    p.add_argument("--no-cycles", action="store_true",
+                   help="skip simulating the array (Verilator) for the accelerator's cycles")
     p.set_defaults(func=run)
+
+
+def array_cycles(spec, images, array):
+    """Cycles per image on the simulated systolic array (Verilator), checked against golden."""
+    from bittern.cli.regress import parse_shapes
+    from bittern.sim.layer_sim import simulate_model
+    (rows, cols, lanes), = parse_shapes(array)
+    x = images[:cols]
+    run = simulate_model(spec, x, rows=rows, cols=cols, lanes=lanes, simulator="verilator")
+    if not torch.equal(torch.as_tensor(run.scores), golden.run(spec, x).scores):
+        raise RuntimeError("simulated array scores differ from the golden model")
+    return (sum(lr.cycles for lr in run.layers) / len(x),
+            sum(lr.ideal_cycles for lr in run.layers) / len(x))
 
 
 def evaluate(net_or_spec, data):
@@ -51,6 +68,11 @@ def run(args):
     if "float_accuracy" in r:
         print(f"  float fake-quant accuracy : {r['float_accuracy']:.4f}")
     print(f"  golden integer accuracy   : {r['golden_accuracy']:.4f}")
+    if not args.no_cycles:
+        spec_ = spec if args.model.endswith(".bittern") else export_spec(net)
+        cyc, ideal = array_cycles(spec_, load_dataset(r["data"]).test_x, args.array)
+        print(f"  accelerator cycles/image  : {cyc:,.0f} on a {args.array} array "
+              f"(ideal {ideal:,.0f}, {ideal / cyc:.1%}; bit-exact with golden)")
     if "scores_identical" in r:
         same = "identical" if r["scores_identical"] else "DIFFERENT (contract broken)"
         print(f"  class scores float vs int : {same}")

@@ -11,11 +11,12 @@ def test_cli_train_export_eval_on_digits(tmp_path, capsys):
     ckpt, model = tmp_path / "d.pt", tmp_path / "d.bittern"
     assert main(["train", "--data", "digits", "--epochs", "3", "--quiet", "-o", str(ckpt)]) == 0
     assert main(["export", str(ckpt), "-o", str(model)]) == 0
-    assert main(["eval", str(ckpt)]) == 0
+    assert main(["eval", str(ckpt), "--array", "2x2x16"]) == 0
     out = capsys.readouterr().out
+    assert "accelerator cycles/image" in out
     assert "class scores float vs int : identical" in out
     assert "x smaller" in out
-    assert main(["eval", str(model), "--data", "digits"]) == 0
+    assert main(["eval", str(model), "--data", "digits", "--no-cycles"]) == 0
 
 
 def test_cli_eval_reports_model_from_another_version(tmp_path, capsys, trained_mlp_file):
@@ -23,7 +24,7 @@ def test_cli_eval_reports_model_from_another_version(tmp_path, capsys, trained_m
     struct.pack_into("<I", data, 4, 7)
     bad = tmp_path / "future.bittern"
     bad.write_bytes(bytes(data))
-    assert main(["eval", str(bad)]) == 1
+    assert main(["eval", str(bad), "--no-cycles"]) == 1
     err = capsys.readouterr().err
     assert "model file version 7, this bittern reads version 1" in err
 
