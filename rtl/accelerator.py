@@ -131,8 +131,9 @@ class Accelerator(wiring.Component):
 
         # ---- sequencer <-> buffers <-> array ----------------------------------------------
         m.d.comb += [
-            wbuf.s_addr.eq(seq.w_addr), wbuf.s_r_en.eq(seq.w_en),
-            abuf.s_addr.eq(seq.a_addr), abuf.s_r_en.eq(seq.a_en),
+            # Weight and activation banks read every cycle: only g_valid words are used.
+            wbuf.s_addr.eq(seq.w_addr), wbuf.s_r_en.eq(1),
+            abuf.s_addr.eq(seq.a_addr), abuf.s_r_en.eq(1),
             abuf.s_w_addr.eq(seq.aw_addr), abuf.s_w_en.eq(seq.aw_en),
             tbuf.s_addr.eq(seq.t_addr), tbuf.s_r_en.eq(seq.t_en),
             nbuf.s_addr.eq(seq.t_addr), nbuf.s_r_en.eq(seq.t_en),

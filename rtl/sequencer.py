@@ -133,6 +133,7 @@ class Sequencer(wiring.Component):
         t = Signal(12)
         wptr = Signal(16)
         fetching = Signal()
+        k_zero, k_last, gap_full = Signal(), Signal(), Signal()
         gap = Signal(range(cols + 1))   # cycles since the last tile started (saturating)
         d_tile = Signal(12)             # tiles written back
 
@@ -237,22 +238,26 @@ class Sequencer(wiring.Component):
                     fail(Cause.SBUF_OVERFLOW)
                 with m.Else():
                     m.d.sync += [k.eq(0), t.eq(0), wptr.eq(w_base), d_tile.eq(0), fetching.eq(1),
-                                 gap.eq(cols), last_tile.eq(tiles == 1), pos.eq(0),
+                                 gap.eq(cols), gap_full.eq(1), k_zero.eq(1),
+                                 k_last.eq(words_m1 == 0), last_tile.eq(tiles == 1), pos.eq(0),
                                  aw_ptr.eq(a_out), s_ptr.eq(a_out), t_ptr.eq(t_base)]
                     m.next = "RUN"
             with m.State("RUN"):
                 # The array drains a tile over `cols` cycles while computing the next one, so
                 # the last words of two tiles (and hence their starts) are >= cols cycles apart.
-                can = fetching & ((k != 0) | (gap == cols))
-                m.d.comb += [f_valid.eq(can), f_first.eq(k == 0), f_last_word.eq(k == words_m1)]
-                with m.If(can & (k == 0)):
-                    m.d.sync += gap.eq(1)
-                with m.Elif(gap != cols):
-                    m.d.sync += gap.eq(gap + 1)
+                # k == 0 and k == W-1 are kept as flags (registered), not compared here.
+                can = fetching & (~k_zero | gap_full)
+                m.d.comb += [f_valid.eq(can), f_first.eq(k_zero), f_last_word.eq(k_last)]
+                with m.If(can & k_zero):
+                    m.d.sync += [gap.eq(1), gap_full.eq(cols == 1)]
+                with m.Elif(~gap_full):
+                    m.d.sync += [gap.eq(gap + 1), gap_full.eq(gap + 1 == cols)]
                 with m.If(can):
-                    m.d.sync += [wptr.eq(wptr + 1), k.eq(k + 1)]
-                    with m.If(k == words_m1):
-                        m.d.sync += [k.eq(0), t.eq(t + 1)]
+                    m.d.sync += [wptr.eq(wptr + 1), k.eq(k + 1), k_zero.eq(0),
+                                 k_last.eq(k + 1 == words_m1)]
+                    with m.If(k_last):
+                        m.d.sync += [k.eq(0), k_zero.eq(1), k_last.eq(words_m1 == 0),
+                                     t.eq(t + 1)]
                         with m.If(t == tiles_m1):
                             m.d.sync += fetching.eq(0)
                 with m.If(~fetching & (d_tile == tiles) & ~x_valid0 & ~x_valid & ~y_valid):
