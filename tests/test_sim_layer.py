@@ -1,7 +1,6 @@
 """Whole layers and models through the simulated array (cocotb), bit-exact with the golden model.
 
-The model is a seeded ``random_model`` MLP standing in for the trained MNIST MLP (the lead wires
-the trained model in through a fixture). Other layer kinds (conv with padding and pooling,
+The model is the suite's trained MNIST MLP (``trained_mlp_spec`` fixture) on real digits. Other layer kinds (conv with padding and pooling,
 ternary, u8/k-bit activations, multi-bit weights by decomposition, sparse) run on Icarus,
 whose builds take about a second.
 """
@@ -20,24 +19,14 @@ from bittern.sim.layer_sim import simulate_layer, simulate_model
 SEED = 1234
 
 
-def mlp(request, rng):
-    """The trained MNIST MLP when the suite provides a ``trained_mlp`` fixture (a ModelSpec),
-    else a seeded random MLP of the same input size."""
-    try:
-        spec = request.getfixturevalue("trained_mlp")
-        from bittern.model.data import load_dataset
-        images = load_dataset("mnist5k").test_x[:6].reshape(6, -1)
-        return spec, images
-    except pytest.FixtureLookupError:
-        spec = random_model(rng, hidden=(64, 32), in_features=784)
-        return spec, rng.integers(0, 256, size=(6, 784), dtype=np.uint8)
-
-
-@pytest.mark.parametrize("simulator", ["icarus", "verilator"])
-def test_mlp_through_array(simulator, request):
-    print(f"seed {SEED}")
-    rng = np.random.default_rng(SEED)
-    spec, images = mlp(request, rng)
+# Verilator runs the full trained 784-256-256-10 MLP; Icarus (~10x slower per cycle on wide
+# arrays) the suite's smaller trained 784-64-32-10 MLP.
+@pytest.mark.parametrize("simulator,model", [("verilator", "trained_mlp_spec"),
+                                             ("icarus", "small_trained_mlp_spec")])
+def test_mlp_through_array(simulator, model, request, test_images):
+    """A trained MNIST MLP (the suite's fixtures) on real held-out digits."""
+    spec = request.getfixturevalue(model)
+    images = np.asarray(test_images[0][:6]).reshape(6, -1)
     run = simulate_model(spec, images, rows=4, cols=4, lanes=32, simulator=simulator)
     gold = golden.run(spec, torch.from_numpy(images))
     assert torch.equal(run.scores, gold.scores)
