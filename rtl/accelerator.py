@@ -247,17 +247,13 @@ class Accelerator(wiring.Component):
                             m.d.sync += n_layers.eq(w_data)
                     with m.Default():
                         m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
-            with m.Elif((is_desc | is_w | is_a | is_t) & busy):
+            # The windows exclude each other: flat enables, no priority chain (timing).
+            m.d.comb += [d_wp.en.eq(is_desc & ~busy), wbuf.h_w_en.eq(is_w & ~busy),
+                         abuf.h_w_en.eq(is_a & ~busy),
+                         tbuf.h_w_en.eq(is_t & ~busy & ~j_t[0]), nbuf.h_w_en.eq(is_t & ~busy & j_t[0])]
+            with m.If((is_desc | is_w | is_a | is_t) & busy):
                 m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BUS_WHILE_BUSY)]
-            with m.Elif(is_desc):
-                m.d.comb += d_wp.en.eq(1)
-            with m.Elif(is_w):
-                m.d.comb += wbuf.h_w_en.eq(1)
-            with m.Elif(is_a):
-                m.d.comb += abuf.h_w_en.eq(1)
-            with m.Elif(is_t):
-                m.d.comb += [tbuf.h_w_en.eq(~j_t[0]), nbuf.h_w_en.eq(j_t[0])]
-            with m.Else():                  # unmapped, or the read-only score buffer
+            with m.Elif(~(is_reg | is_desc | is_w | is_a | is_t)):   # unmapped, or the score buffer
                 m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
 
         # Reads: registers are sampled now, memories deliver next cycle; r_sel picks.
@@ -280,23 +276,15 @@ class Accelerator(wiring.Component):
                             m.d.sync += r_reg.eq(v)
                     with m.Default():
                         m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
-            with m.Elif((is_desc | is_buf) & busy):
+            m.d.comb += [wbuf.h_r_en.eq(is_w & ~busy), abuf.h_r_en.eq(is_a & ~busy),
+                         tbuf.h_r_en.eq(is_t & ~busy), nbuf.h_r_en.eq(is_t & ~busy),
+                         sbuf.h_r_en.eq(is_s & ~busy)]
+            with m.If(~busy):
+                m.d.sync += r_sel.eq(Mux(is_desc, 1, 0) | Mux(is_w, 2, 0) | Mux(is_a, 3, 0) |
+                                     Mux(is_t, Mux(j_t[0], 5, 4), 0) | Mux(is_s, 6, 0))
+            with m.If((is_desc | is_buf) & busy):
                 m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BUS_WHILE_BUSY)]
-            with m.Elif(is_desc):
-                m.d.sync += r_sel.eq(1)
-            with m.Elif(is_w):
-                m.d.comb += wbuf.h_r_en.eq(1)
-                m.d.sync += r_sel.eq(2)
-            with m.Elif(is_a):
-                m.d.comb += abuf.h_r_en.eq(1)
-                m.d.sync += r_sel.eq(3)
-            with m.Elif(is_t):
-                m.d.comb += [tbuf.h_r_en.eq(1), nbuf.h_r_en.eq(1)]
-                m.d.sync += r_sel.eq(Mux(j_t[0], 5, 4))
-            with m.Elif(is_s):
-                m.d.comb += sbuf.h_r_en.eq(1)
-                m.d.sync += r_sel.eq(6)
-            with m.Else():
+            with m.Elif(~(is_reg | is_desc | is_buf)):
                 m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
         # Memory data comes a cycle later than r_sel (the buffers register their bank mux):
         # delay the selection and the register value to match.
