@@ -97,7 +97,8 @@ def main(argv=None):
             rows_out.append(row)
             print(f"{board:10s} {rows:2d}x{cols:<2d} {s.luts:6d}/{s.luts_available:<6d} FF {s.ffs:6d} "
                   f"RAM {s.ram_blocks:3d} DSP {s.dsps:2d} Fmax {s.fmax_mhz:7.2f} "
-                  f"fits={s.fits} meets={s.meets_timing}", flush=True)
+                  f"fits={s.fits} meets={s.meets_timing} cyc/batch {cyc:.0f} util {util:.3f} "
+                  f"inf/s {row['inf_per_s']:.0f}", flush=True)
     commit = git_commit()
     print(f"\nbench_synth, git {commit}; MNIST MLP 784-256-256-10, binarized input, batch = cols")
     hdr = (f"{'board':10s} {'RxC':>5s} {'LUT/LC':>13s} {'FF':>6s} {'RAM':>4s} {'DSP':>4s} "
