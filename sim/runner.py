@@ -75,13 +75,25 @@ def _write_if_changed(path, text):
         os.replace(tmp, path)
 
 
+_converted = {}   # (directory, name) -> path, per process: `name` is one per configuration
+
+
 def write_verilog(component, *, name, directory):
-    """Write ``<directory>/<name>.v`` only if its text changed; returns the path."""
+    """Write ``<directory>/<name>.v`` only if its text changed; returns the path.
+
+    Within one process a ``(directory, name)`` pair is converted once (Yosys takes seconds on
+    big arrays), which is why ``name`` must identify the configuration."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    key = (str(directory), name)
     path = directory / f"{name}.v"
+    if _converted.get(key) == path and path.exists():
+        if hasattr(component, "_MustUse__silence"):
+            component._MustUse__silence = True
+        return path
+    directory.mkdir(parents=True, exist_ok=True)
     text = verilog_text(component, name=name)
     _write_if_changed(path, text)
+    _converted[key] = path
     return path
 
 
