@@ -398,8 +398,9 @@ def simulate_layer(x, layer, *, rows, cols, lanes, simulator="verilator", index=
 
     Output channels tile the rows, output pixels (x batch) tile the columns, the ``k*k*c`` taps
     are the reduction (host-side im2col and sequencing). Binary layers without padding run on
-    the XNOR array; padding, ternary operands and sparse weights on the GXNOR array (padding and
-    pruned taps are ``nz = 0``); k-bit / u8 activations with binary or ternary weights on the
+    the XNOR array; sparse (3PXNet) layers on binary input on the sparse array, which spends no
+    cycles on pruned packs (``sim/sparse_sim.py``); padding and ternary operands on the GXNOR
+    array (padding taps are ``nz = 0``); k-bit / u8 activations with binary or ternary weights on the
     WRPN array; multi-bit ``int`` weights (or any layer with ``method="decompose"``) as the
     {-1,+1} decomposition's binary passes on the XNOR (GXNOR when padded) array. Max-pool and the
     thresholds are then applied host-side with the golden functions.
@@ -407,10 +408,16 @@ def simulate_layer(x, layer, *, rows, cols, lanes, simulator="verilator", index=
     import torch
     from bittern.model import golden
     from bittern.model.decompose import binary_passes
-    from bittern.model.spec import U8, Enc, Kind
+    from bittern.model.spec import U8, Enc, Kind, WEnc
     x = torch.as_tensor(x).to(torch.int64)
     if layer.kind == Kind.DENSE:
         x = x.reshape(x.shape[0], 1, 1, -1)
+    if layer.w_enc == WEnc.SPARSE and layer.in_enc == Enc.BINARY and method == "auto":
+        # 3PXNet: pruned packs cost no cycles on the sparse array (indices travel with weights).
+        from .sparse_sim import simulate_sparse_layer
+        return simulate_sparse_layer(x, layer, rows=rows, cols=cols, simulator=simulator,
+                                     index=index, build_root=build_root, waves=waves,
+                                     stage_levels=stage_levels, out_slots=cols)
     path = "decompose" if method == "decompose" else _path(layer)
     O = layer.out_c
     W = layer.weights.reshape(O, -1).astype(np.int64)
