@@ -13,7 +13,7 @@ __all__ = ["register", "main"]
 
 def register(subparsers):
     p = subparsers.add_parser("build", help="build an FPGA bitstream of the accelerator",
-                              description=__doc__.splitlines()[0])
+                              description="Build an FPGA bitstream of the accelerator and print its resources and Fmax.")
     p.add_argument("--board", required=True, choices=("icebreaker", "ulx3s"))
     p.add_argument("--rows", type=int, default=2, help="array rows (output channels per tile)")
     p.add_argument("--cols", type=int, default=2, help="array columns (images per batch)")
