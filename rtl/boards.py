@@ -278,12 +278,17 @@ def build_bitstream(board, *, rows=2, cols=2, lanes=32, w_depth=256, a_depth=64,
     def used(kind):
         return sum(util.get(c, {}).get("used", 0) for c in _CELLS[fam][kind])
 
+    if error and not util:          # placement failed before the report: take the count from the log
+        hit = re.search(r"of (\d+) ICESTORM_LCs", log) or re.search(r"(\d+) TRELLIS_COMB", log)
+        if hit:
+            util = {_CELLS[fam]["luts"][0]: {"used": int(hit.group(1)), "available": res["luts"]}}
     rpt = out / "top.rpt"
     ffs = _count_ffs(rpt.read_text(), fam) if rpt.exists() else 0
     fits = error is None or ("Unable to place" not in log and "not enough" not in log.lower()
                              and "failed to" not in log.lower() and util != {} and
                              all(v.get("used", 0) <= v.get("available", 1 << 30) for v in util.values()))
-    if error and not util:
+    if error and ("Failed to expand region" in log or "Unable to place" in log
+                  or not report_path.exists()):
         fits = False
     pll = getattr(top, "pll_mhz", top.target_mhz)
     meets = fits and error is None and fmax >= pll
