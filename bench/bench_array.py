@@ -22,16 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from bittern.sim.layer_sim import ArrayConfig, run_schedules, schedule
+from bittern.bench.common import git_commit
 
 DEFAULT = [(2, 2, 16), (4, 4, 32), (8, 8, 64)]
 
-
-def git_commit():
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, cwd=Path(__file__).resolve().parent).stdout.strip()
-    except OSError:
-        return "unknown"
 
 
 def workload(rows, cols, lanes, rng, *, words=16, o_tiles=8, p_tiles=8):
@@ -75,7 +69,6 @@ def fmax_top(cfg):
 def fmax(cfg, family, workdir):
     """Synthesise and place-and-route ``fmax_top(cfg)`` with YoWASP; returns (MHz, cells)."""
     import json
-    import os
     from amaranth.back import verilog
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)

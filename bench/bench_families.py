@@ -11,12 +11,12 @@ Prints a Markdown table with the git commit and writes a PNG plot.
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from bittern.bench.common import git_commit
 
 FAMILIES = {
     "binary": ("mlp", 1.0),
@@ -30,13 +30,6 @@ FAMILIES = {
     "float": ("float", 1.0),
 }
 
-
-def commit():
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def measure(name, epochs, seed, *, rows, cols, lanes, sim_images, mcu_images, ds):
@@ -144,7 +137,7 @@ def main(argv=None):
         rows.append(measure(name, args.epochs, args.seed, rows=rows_, cols=cols_, lanes=lanes_,
                             sim_images=args.sim_images, mcu_images=args.mcu_images, ds=ds))
     text = [f"Families on MNIST, {args.epochs} epochs, seed {args.seed}, array {args.array}, "
-            f"commit {commit()}", ""] + table(rows)
+            f"commit {git_commit()}", ""] + table(rows)
     print("\n".join(text))
     (out / "bench_families.json").write_text(json.dumps(rows, indent=1))
     plot(rows, out / "bench_families.png")

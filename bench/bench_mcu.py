@@ -11,7 +11,6 @@ clock, checked against a calibration loop of known length) over real MNIST test 
 """
 
 import argparse
-import subprocess
 import sys
 import tempfile
 
@@ -22,16 +21,11 @@ from bittern.model.data import load_dataset
 from bittern.runtime.build import CPUS
 from bittern.runtime.cases import mlp768
 from bittern.runtime.mcu import run_images
+from bittern.bench.common import git_commit
 
 # instruction-count targets per image on Cortex-M4 at -O3, and the best open kernels we know
 TARGETS = {"mlp768 dense": (86000, 128000), "mlp768 sparse 2/24": (17700, 26500)}
 
-
-def git_commit():
-    r = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "runtime"], capture_output=True,
-                           text=True).stdout.strip()
-    return r.stdout.strip() + ("+dirty" if dirty else "")
 
 
 def main(argv=None):

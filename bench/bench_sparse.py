@@ -14,10 +14,8 @@ the zoo's ``sparse-hidden`` MLP trained for one epoch on MNIST, on its real inpu
 """
 
 import argparse
-import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -27,6 +25,7 @@ from bittern.model.randspec import random_layer
 from bittern.model.spec import WEnc
 from bittern.sim.sparse_sim import LANES, SparseConfig, run_schedules, schedule
 from bittern.sim.sparse_sim import dense_equivalent_cycles
+from bittern.bench.common import git_commit
 
 # (name, in_features, out_features, packs)
 LAYERS = [
@@ -37,13 +36,6 @@ LAYERS = [
     ("768->256 P=24 (all kept)", 768, 256, 24),
 ]
 
-
-def git_commit():
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, cwd=Path(__file__).resolve().parent).stdout.strip()
-    except OSError:
-        return "unknown"
 
 
 def trained_layer(batch):

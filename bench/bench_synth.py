@@ -15,25 +15,18 @@ Peak binary ops/s = rows * cols * lanes * 2 * Fmax (an XNOR and a popcount add p
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from bittern.bench.common import git_commit
 
 DEFAULT_SHAPES = {
     "icebreaker": [(1, 1), (2, 1), (1, 2), (2, 2), (4, 2), (2, 4)],
     "ulx3s": [(2, 2), (4, 4), (8, 4), (8, 8), (16, 8), (16, 16)],
 }
 
-
-def git_commit():
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def mnist_spec(seed=0):

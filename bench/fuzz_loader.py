@@ -7,7 +7,6 @@ both accept must give the golden label on a zero image.
 
 import argparse
 import collections
-import subprocess
 import sys
 import tempfile
 import time
@@ -18,6 +17,7 @@ from bittern.model import fileformat, golden
 from bittern.runtime.cases import KERNEL_CASES, layer_case
 from bittern.runtime.fuzz import mutations, python_verdict
 from bittern.runtime.host import load_many
+from bittern.bench.common import git_commit
 
 
 def main(argv=None):
@@ -26,8 +26,7 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args(argv)
     rng = np.random.default_rng(args.seed)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
+    commit = git_commit()
     names = sorted(KERNEL_CASES)
     per = max(1, args.mutants // len(names))
     blobs, kinds = [], []

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from bittern.bench.common import git_commit
 
 # name -> (title, module, full arguments, quick arguments); OUT is replaced by the output folder
 BENCHES = {
@@ -29,13 +30,6 @@ BENCHES = {
              "fuzz_loader", ["--mutants", "20000"], ["--mutants", "1000"]),
 }
 
-
-def commit():
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def run_all(out, *, quick=False, only=None):
@@ -62,7 +56,7 @@ def run_all(out, *, quick=False, only=None):
             failed.append(key)
         sections.append((title, cmd, rc, secs, text))
         print(text[-4000:], flush=True)
-    lines = [f"# bittern benchmarks", "", f"commit `{commit()}`, {time.strftime('%Y-%m-%d %H:%M')} UTC"
+    lines = ["# bittern benchmarks", "", f"commit `{git_commit()}`, {time.strftime('%Y-%m-%d %H:%M')} UTC"
              f"{', quick mode' if quick else ''}", ""]
     for title, cmd, rc, secs, text in sections:
         lines += [f"## {title}", "", f"`{' '.join(cmd[1:])}` -> exit {rc}, {secs:.0f} s", "",

@@ -18,7 +18,7 @@ from bittern.model.train import float_accuracy, save_checkpoint, train
 from bittern.model.zoo import network_config
 
 from .export import model_bytes_report
-from .train import git_commit
+from bittern.bench.common import git_commit
 
 
 def register(sub):
@@ -64,7 +64,7 @@ class Report:
             print("  " + line)
 
     def write(self, header):
-        text = [f"# bittern demo report", "", header, ""]
+        text = ["# bittern demo report", "", header, ""]
         for title, lines in self.sections:
             text += [f"## {title}", ""] + list(lines) + [""]
         (self.out / "report.md").write_text("\n".join(text))
@@ -131,7 +131,7 @@ def run(args):
                f"model file: {model_bytes_report(spec, size)}"],
             golden_accuracy=gacc, model_bytes=size, float_int_identical=identical)
 
-    sample_x, sample_y = ds.test_x[: args.images], ds.test_y[: args.images]
+    sample_x = ds.test_x[: args.images]
     sample_gold = golden.run(spec, sample_x)
     stages = [("accel", "3/6 simulated accelerator", _stage_accel),
               ("mcu", "4/6 Cortex-M under QEMU", _stage_mcu),

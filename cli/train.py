@@ -1,22 +1,15 @@
 """``bittern train``: train a reference network and save a checkpoint."""
 
 import json
-import subprocess
 
 from bittern.model.data import load_dataset
 from bittern.model.train import float_accuracy, save_checkpoint, train
 from bittern.model.zoo import NETWORKS, network_config
+from bittern.bench.common import git_commit
 
 FAMILIES = {"binary": "mlp", "sparse": "sparse", "wrpn": "wrpn", "gxnor": "gxnor",
             "cnn": "cnn", "float": "float"}
 
-
-def git_commit():
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def register(sub):

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from .packing import n_words, pack_bits, unpack_bits
-from .spec import U8, Enc, Kind, LayerSpec, ModelSpec, SpecError, WEnc
+from .spec import Enc, Kind, LayerSpec, ModelSpec, SpecError, WEnc
 
 __all__ = ["MAGIC", "VERSION", "HEADER_BYTES", "LAYER_BYTES", "ModelFileError",
            "to_bytes", "from_bytes", "save", "load"]

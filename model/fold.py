@@ -4,7 +4,6 @@ Batch-norm and the activation quantizer of each hidden block become per-channel 
 thresholds and a direction (``docs/numerics.md`` section 4). Computed in float64.
 """
 
-import math
 
 import numpy as np
 import torch

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from .packing import pack_bits, popcount
-from .spec import U8, Enc, Kind, ModelSpec, SpecError, WEnc
+from .spec import Enc, Kind, ModelSpec, SpecError, WEnc
 
 __all__ = ["LayerTrace", "GoldenResult", "prepare_input", "layer_accumulators", "pool_max",
            "apply_thresholds", "codes_to_values", "run_layer", "run", "argmax_first"]

@@ -6,7 +6,7 @@ A ripple ``sum()`` of ``lanes`` values is both slow in silicon and slow to simul
 its clock target (>= 40 MHz on iCE40 UP5K, >= 150 MHz on ECP5).
 """
 
-from amaranth.hdl import Shape, Signal, Module, signed, unsigned
+from amaranth.hdl import Shape, Signal, Module, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 

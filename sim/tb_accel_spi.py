@@ -11,7 +11,7 @@ import os
 
 import cocotb
 from cocotb.clock import Clock
-from cocotb.triggers import ReadOnly, RisingEdge, Timer
+from cocotb.triggers import RisingEdge, Timer
 
 CMD_WRITE, CMD_READ = 0x02, 0x03
 
