@@ -23,6 +23,8 @@ BENCHES = {
               ["--out", "OUT/synth", "--shapes", "2x2", "4x4"]),
     "mcu": ("Cortex-M: instructions, flash and RAM per model and core",
             "bench_mcu", ["--images", "20"], ["--images", "3"]),
+    "m0": ("Cortex-M0: MNIST accuracy within 15 KB of weights + RAM (eBNN's bar)",
+           "bench_m0_budget", [], ["--epochs", "5", "--images", "5"]),
     "families": ("Accuracy, size and cycles per network family",
                  "bench_families", ["--out", "OUT", "--epochs", "30"],
                  ["--out", "OUT", "--epochs", "3", "--families", "binary,sparse,wrpn,gxnor,cnn,float"]),

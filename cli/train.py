@@ -28,6 +28,8 @@ def register(sub):
     p.add_argument("--batch", type=int, default=100)
     p.add_argument("--lr", type=float, default=0.01)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--augment", type=int, default=1,
+                   help="random shifts of up to this many pixels while training (0 = none)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("-o", "--out", default="model.pt", help="checkpoint path (default model.pt)")
     p.set_defaults(func=run)
@@ -52,9 +54,10 @@ def run(args):
     print(f"training {cfg.get('name', 'custom')} on {ds.name}: {len(ds.train_x)} train / "
           f"{len(ds.test_x)} held-out images, {args.epochs} epochs, seed {args.seed}")
     result = train(cfg, ds, epochs=args.epochs, batch=args.batch, lr=args.lr, seed=args.seed,
-                   progress=not args.quiet)
+                   progress=not args.quiet, augment=args.augment)
     acc = float_accuracy(result.net, ds.test_x, ds.test_y)
     meta = {"data": args.data, "seed": args.seed, "epochs": args.epochs, "lr": args.lr,
+            "augment": args.augment,
             "train_seconds": round(result.seconds, 2), "float_test_accuracy": acc,
             "commit": git_commit(), "history": result.history}
     save_checkpoint(args.out, result.net, meta=meta)
