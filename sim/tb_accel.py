@@ -14,45 +14,12 @@ import os
 
 import cocotb
 from cocotb.clock import Clock
-from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+from cocotb.triggers import FallingEdge, RisingEdge
+
+from bittern.sim.cosim import WishboneMaster
 
 STATUS, CTRL = 0x024, 0x020
 PERF = {"cycles": 0x030, "active": 0x034, "tiles": 0x038}
-
-
-class WishboneMaster:
-    def __init__(self, dut):
-        self.dut = dut
-        self.clk = dut.clk
-
-    async def access(self, addr, value=None):
-        d = self.dut
-        await FallingEdge(self.clk)
-        d.bus__adr.value = addr >> 2
-        d.bus__cyc.value = 1
-        d.bus__stb.value = 1
-        d.bus__sel.value = 0xF
-        d.bus__we.value = 0 if value is None else 1
-        d.bus__dat_w.value = 0 if value is None else value
-        for _ in range(16):
-            await RisingEdge(self.clk)
-            await ReadOnly()
-            if int(d.bus__ack.value):
-                data = int(d.bus__dat_r.value)
-                break
-        else:
-            raise AssertionError(f"no Wishbone ack for address 0x{addr:05X} within 16 cycles")
-        await FallingEdge(self.clk)
-        d.bus__cyc.value = 0
-        d.bus__stb.value = 0
-        d.bus__we.value = 0
-        return data
-
-    async def write(self, addr, value):
-        await self.access(addr, value & 0xFFFFFFFF)
-
-    async def read(self, addr):
-        return await self.access(addr)
 
 
 async def reset(dut):
@@ -77,23 +44,23 @@ async def run_script(dut):
     for step in script:
         op = step[0]
         if op == "w":
-            await bus.write(step[1], step[2])
+            await bus.write32(step[1], step[2])
         elif op == "r":
-            reads.append(await bus.read(step[1]))
+            reads.append(await bus.read32(step[1]))
         elif op == "reset":
             await reset(dut)
         elif op in ("run", "wait"):
             if op == "run":
-                await bus.write(CTRL, 1)
+                await bus.write32(CTRL, 1)
             polls = 0
             while True:
-                st = await bus.read(STATUS)
+                st = await bus.read32(STATUS)
                 polls += 1
                 if not st & 1 or polls * 4 > step[1]:
                     break
             info = {"status": st, "timeout": bool(st & 1)}
             for k, a in PERF.items():
-                info[k] = await bus.read(a)
+                info[k] = await bus.read32(a)
             runs.append(info)
         else:
             raise AssertionError(f"unknown script step {step!r}")
