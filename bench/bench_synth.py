@@ -24,7 +24,7 @@ from bittern.bench.common import git_commit
 
 DEFAULT_SHAPES = {
     "icebreaker": [(1, 1), (2, 1), (1, 2), (2, 2), (4, 2), (2, 4)],
-    "ulx3s": [(2, 2), (4, 4), (8, 4), (8, 8), (16, 8), (16, 16)],
+    "ulx3s": [(2, 2), (4, 4), (8, 4), (8, 8), (16, 8)],
 }
 
 
@@ -58,8 +58,9 @@ def main(argv=None):
     ap.add_argument("--shapes", nargs="*", default=None, help="rowsxcols, e.g. 2x2 4x4")
     ap.add_argument("--out", default="build/bench")
     ap.add_argument("--no-sim", action="store_true", help="skip the MLP cycle simulation")
-    ap.add_argument("--mlp-weights-on-chip", action="store_true",
-                    help="size the weight buffer for the whole MLP (else a small buffer)")
+    ap.add_argument("--small-buffers", action="store_true",
+                    help="a 256-word weight buffer instead of one sized for the whole MLP "
+                         "(logic and clock only: the MLP then does not fit on chip)")
     args = ap.parse_args(argv)
     from bittern.rtl.boards import build_bitstream
 
@@ -71,7 +72,7 @@ def main(argv=None):
         shapes = DEFAULT_SHAPES[board] if not args.shapes else \
             [tuple(int(x) for x in s.split("x")) for s in args.shapes]
         for rows, cols in shapes:
-            d = depths_for(spec, rows, cols) if args.mlp_weights_on_chip else \
+            d = depths_for(spec, rows, cols) if not args.small_buffers else \
                 dict(w_depth=256, a_depth=64, t_depth=16, s_depth=16)
             t0 = time.monotonic()
             s = build_bitstream(board, rows=rows, cols=cols, out_dir=out / f"{board}_r{rows}c{cols}",
@@ -81,7 +82,8 @@ def main(argv=None):
             cyc, util = cycles_cache.get((rows, cols), (float("nan"), float("nan")))
             fmax = s.fmax_mhz * 1e6
             row = dict(board=board, rows=rows, cols=cols, luts=s.luts, luts_available=s.luts_available,
-                       ffs=s.ffs, ram=s.ram_blocks, dsps=s.dsps, fmax_mhz=s.fmax_mhz,
+                       ffs=s.ffs, ram=s.ram_blocks, sprams=s.sprams, ram_kind=s.ram, dsps=s.dsps,
+                       fmax_mhz=s.fmax_mhz, depths=d,
                        target_mhz=s.target_mhz, fits=s.fits, meets=s.meets_timing,
                        peak_gops=rows * cols * 32 * 2 * fmax / 1e9,
                        cycles_per_batch=cyc, utilisation=util,
@@ -89,19 +91,21 @@ def main(argv=None):
                        wall_s=time.monotonic() - t0)
             rows_out.append(row)
             print(f"{board:10s} {rows:2d}x{cols:<2d} {s.luts:6d}/{s.luts_available:<6d} FF {s.ffs:6d} "
-                  f"RAM {s.ram_blocks:3d} DSP {s.dsps:2d} Fmax {s.fmax_mhz:7.2f} "
+                  f"RAM {s.ram_blocks:3d}+{s.sprams} DSP {s.dsps:2d} Fmax {s.fmax_mhz:7.2f} "
                   f"fits={s.fits} meets={s.meets_timing} cyc/batch {cyc:.0f} util {util:.3f} "
                   f"inf/s {row['inf_per_s']:.0f}", flush=True)
     commit = git_commit()
-    print(f"\nbench_synth, git {commit}; MNIST MLP 784-256-256-10, binarized input, batch = cols")
-    hdr = (f"{'board':10s} {'RxC':>5s} {'LUT/LC':>13s} {'FF':>6s} {'RAM':>4s} {'DSP':>4s} "
+    print(f"\nbench_synth, git {commit}; MNIST MLP 784-256-256-10, binarized input, batch = cols; "
+          f"weights {'in a 256-word buffer' if args.small_buffers else 'all on chip'}")
+    print("util = ideal cycles / measured cycles (1.0 is the ideal); SPR = iCE40 SPRAMs")
+    hdr = (f"{'board':10s} {'RxC':>5s} {'LUT/LC':>13s} {'FF':>6s} {'RAM':>4s} {'SPR':>3s} {'DSP':>4s} "
            f"{'Fmax':>7s} {'target':>7s} {'fit':>4s} {'met':>4s} {'GOPS':>7s} {'cyc/batch':>10s} "
            f"{'util':>6s} {'inf/s':>9s}")
     print(hdr)
     print("-" * len(hdr))
     for r in rows_out:
         print(f"{r['board']:10s} {r['rows']:2d}x{r['cols']:<2d} {r['luts']:6d}/{r['luts_available']:<6d} "
-              f"{r['ffs']:6d} {r['ram']:4d} {r['dsps']:4d} {r['fmax_mhz']:7.2f} {r['target_mhz']:7.2f} "
+              f"{r['ffs']:6d} {r['ram']:4d} {r['sprams']:3d} {r['dsps']:4d} {r['fmax_mhz']:7.2f} {r['target_mhz']:7.2f} "
               f"{'yes' if r['fits'] else 'NO':>4s} {'yes' if r['meets'] else 'no':>4s} "
               f"{r['peak_gops']:7.2f} {r['cycles_per_batch']:10.0f} {r['utilisation']:6.3f} "
               f"{r['inf_per_s']:9.0f}")

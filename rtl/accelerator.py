@@ -8,17 +8,20 @@ or ``CLEAR`` is kept in ``STATUS``.
 """
 
 from amaranth import *
-from amaranth.lib import memory, wiring
+from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from . import regmap as rm
 from .array import SystolicArray
+from .bram import BlockRAM
 from .buffers import BankedBuffer
 from .pe import acc_width_for
 from .sequencer import Sequencer
 from .wishbone import WishboneTarget, wishbone_signature
 
-__all__ = ["Accelerator", "ADDR_WIDTH"]
+__all__ = ["Accelerator", "ADDR_WIDTH", "RAMS"]
+
+RAMS = ("inferred", "dp16kd", "spram")
 
 ADDR_WIDTH = rm.ADDR_BITS - 2       # Wishbone word address bits
 
@@ -51,9 +54,11 @@ class Accelerator(wiring.Component):
         Threshold entries / score words per row bank.
     stage_levels : int
         Adder levels between PE pipeline registers (lower is faster and bigger).
-    bank_regs : bool
-        Register each buffer bank's host read data (ECP5 block RAM outputs are slow); bus
-        reads then take one more cycle.
+    ram : str
+        How the buffers are built (every one reads in two cycles, see :mod:`bittern.rtl.bram`):
+        ``"inferred"`` (simulation; Yosys picks, iCE40 EBR), ``"dp16kd"`` (ECP5 block RAM with
+        its output register) or ``"spram"`` (the weight buffer in the iCE40 UP5K's single-port
+        RAMs, the others inferred).
 
     Members
     -------
@@ -62,7 +67,7 @@ class Accelerator(wiring.Component):
     """
 
     def __init__(self, *, rows, cols, lanes=32, w_depth=1024, a_depth=64, t_depth=64, s_depth=64,
-                 stage_levels=2, bank_regs=False):
+                 stage_levels=2, ram="inferred"):
         _pow2("rows", rows, 32)
         _pow2("cols", cols, 64)
         if lanes != 32:
@@ -76,7 +81,12 @@ class Accelerator(wiring.Component):
         self._rows, self._cols, self._lanes = rows, cols, lanes
         self._w_depth, self._a_depth, self._t_depth, self._s_depth = w_depth, a_depth, t_depth, s_depth
         self._stage_levels = stage_levels
-        self._bank_regs = bool(bank_regs)
+        if ram not in RAMS:
+            raise ValueError(f"ram must be one of {', '.join(RAMS)}, not {ram!r}")
+        if ram == "spram" and rows * w_depth > 4 * 16384:
+            raise ValueError(f"rows * w_depth = {rows * w_depth} words do not fit the four SPRAMs "
+                             f"(65536 words)")
+        self._ram = ram
         super().__init__({"bus": In(wishbone_signature(ADDR_WIDTH)), "irq": Out(1)})
 
     rows = property(lambda self: self._rows)
@@ -86,6 +96,7 @@ class Accelerator(wiring.Component):
     a_depth = property(lambda self: self._a_depth)
     t_depth = property(lambda self: self._t_depth)
     s_depth = property(lambda self: self._s_depth)
+    ram = property(lambda self: self._ram)
 
     @property
     def max_n(self):
@@ -107,8 +118,9 @@ class Accelerator(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         rows, cols = self._rows, self._cols
-        # Read data is registered after the buffer mux (block RAM outputs are slow).
-        m.submodules.wb = wb = WishboneTarget(addr_width=ADDR_WIDTH, read_latency=4 + self._bank_regs)
+        # Reads: decode, the memory's two stages, the bank mux register, the read mux register.
+        m.submodules.wb = wb = WishboneTarget(addr_width=ADDR_WIDTH,
+                                              read_latency=2 + BankedBuffer.host_read_latency)
         wiring.connect(m, wiring.flipped(self.bus), wb.bus)
         port = wb.port
 
@@ -116,14 +128,15 @@ class Accelerator(wiring.Component):
         m.submodules.seq = seq = Sequencer(rows=rows, cols=cols, acc_width=arr.acc_width,
                                            w_depth=self._w_depth, a_depth=self._a_depth,
                                            t_depth=self._t_depth, s_depth=self._s_depth)
-        m.submodules.wbuf = wbuf = BankedBuffer(banks=rows, depth=self._w_depth, bank_regs=self._bank_regs)
-        m.submodules.abuf = abuf = BankedBuffer(banks=cols, depth=self._a_depth, bank_regs=self._bank_regs)
-        m.submodules.tbuf = tbuf = BankedBuffer(banks=rows, depth=self._t_depth, bank_regs=self._bank_regs)
-        m.submodules.nbuf = nbuf = BankedBuffer(banks=rows, depth=self._t_depth, width=1, bank_regs=self._bank_regs)
-        m.submodules.sbuf = sbuf = BankedBuffer(banks=rows, depth=self._s_depth, bank_regs=self._bank_regs)
-        desc = memory.Memory(shape=32, depth=rm.MAX_LAYERS * rm.DESC_WORDS, init=[])
-        m.submodules.desc = desc
-        d_rp, d_wp = desc.read_port(), desc.write_port()
+        other = "dp16kd" if self._ram == "dp16kd" else "inferred"
+        m.submodules.wbuf = wbuf = BankedBuffer(banks=rows, depth=self._w_depth, primitive=self._ram)
+        m.submodules.abuf = abuf = BankedBuffer(banks=cols, depth=self._a_depth, primitive=other)
+        m.submodules.tbuf = tbuf = BankedBuffer(banks=rows, depth=self._t_depth, primitive=other)
+        m.submodules.nbuf = nbuf = BankedBuffer(banks=rows, depth=self._t_depth, width=1,
+                                                primitive=other)
+        m.submodules.sbuf = sbuf = BankedBuffer(banks=rows, depth=self._s_depth, primitive=other)
+        m.submodules.desc = desc = BlockRAM(depth=rm.MAX_LAYERS * rm.DESC_WORDS, width=32,
+                                            primitive=other)
 
         busy = seq.busy
         for buf in (wbuf, abuf, tbuf, nbuf, sbuf):
@@ -165,9 +178,10 @@ class Accelerator(wiring.Component):
         m.d.sync += [bus_err_q.eq(bus_err), bus_cause_q.eq(bus_cause)]
         start = Signal()
         clear = Signal()
-        # START reaches the sequencer a cycle later, from a flip-flop (timing).
-        start_q = Signal()
-        m.d.sync += start_q.eq(start & ~busy)
+        # START and CLEAR act a cycle later, from flip-flops (timing): the bus decode stays
+        # apart from the status and counter enables.
+        start_q, clear_q = Signal(), Signal()
+        m.d.sync += [start_q.eq(start & ~busy), clear_q.eq(clear)]
         m.d.comb += seq.start.eq(start_q), seq.n_layers.eq(n_layers)
 
         with m.If(busy):
@@ -183,9 +197,9 @@ class Accelerator(wiring.Component):
             m.d.sync += [err.eq(1), cause.eq(seq.err_cause), err_layer.eq(seq.layer)]
         with m.Elif(bus_err_q & ~err):
             m.d.sync += [err.eq(1), cause.eq(bus_cause_q), err_layer.eq(seq.layer)]
-        with m.If(clear | (start & ~busy)):
+        with m.If(clear_q | start_q):
             m.d.sync += [done.eq(0), err.eq(0), cause.eq(0), err_layer.eq(0)]
-        with m.If(start & ~busy):
+        with m.If(start_q):
             m.d.sync += [perf_cycles.eq(0), perf_active.eq(0), perf_tiles.eq(0)]
 
         # ---- address decode ---------------------------------------------------------------------
@@ -227,10 +241,10 @@ class Accelerator(wiring.Component):
             tbuf.h_addr.eq(j_t[1:]), tbuf.h_w_data.eq(w_data),
             nbuf.h_addr.eq(j_t[1:]), nbuf.h_w_data.eq(w_data[0]),
             sbuf.h_addr.eq(j_s),
-            d_wp.addr.eq(a - W(rm.DESC_BASE)), d_wp.data.eq(w_data),
-            d_rp.addr.eq(Mux(busy, seq.d_addr, a - W(rm.DESC_BASE))),
-            d_rp.en.eq(Mux(busy, seq.d_en, r_stb & is_desc)),
-            seq.d_data.eq(d_rp.data),
+            desc.w_addr.eq(a - W(rm.DESC_BASE)), desc.w_data.eq(w_data),
+            desc.r_addr.eq(Mux(busy, seq.d_addr, a - W(rm.DESC_BASE))),
+            desc.r_en.eq(Mux(busy, seq.d_en, r_stb & is_desc)),
+            seq.d_data.eq(desc.r_data),
         ]
         ok = ~busy
         with m.If(w_stb):
@@ -248,7 +262,7 @@ class Accelerator(wiring.Component):
                     with m.Default():
                         m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
             # The windows exclude each other: flat enables, no priority chain (timing).
-            m.d.comb += [d_wp.en.eq(is_desc & ~busy), wbuf.h_w_en.eq(is_w & ~busy),
+            m.d.comb += [desc.w_en.eq(is_desc & ~busy), wbuf.h_w_en.eq(is_w & ~busy),
                          abuf.h_w_en.eq(is_a & ~busy),
                          tbuf.h_w_en.eq(is_t & ~busy & ~j_t[0]), nbuf.h_w_en.eq(is_t & ~busy & j_t[0])]
             with m.If((is_desc | is_w | is_a | is_t) & busy):
@@ -286,18 +300,13 @@ class Accelerator(wiring.Component):
                 m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BUS_WHILE_BUSY)]
             with m.Elif(~(is_reg | is_desc | is_buf)):
                 m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
-        # Memory data comes a cycle later than r_sel (the buffers register their bank mux):
-        # delay the selection and the register value to match.
-        r_sel2, r_reg2 = Signal(3), Signal(32)
+        # Buffer data comes two cycles later than r_sel (the memory's output register, then the
+        # bank mux register): delay the selection and the register value to match. The
+        # descriptor memory has no bank mux; its data is registered once here instead.
+        r_sel1, r_reg1, r_sel2, r_reg2 = Signal(3), Signal(32), Signal(3), Signal(32)
         d_data_q = Signal(32)
-        m.d.sync += d_data_q.eq(d_rp.data)
-        if self._bank_regs:
-            r_sel1, r_reg1, d_data_q1 = Signal(3), Signal(32), Signal(32)
-            m.d.sync += [r_sel1.eq(r_sel), r_reg1.eq(r_reg), d_data_q1.eq(d_data_q),
-                         r_sel2.eq(r_sel1), r_reg2.eq(r_reg1)]
-            d_data_q = d_data_q1
-        else:
-            m.d.sync += [r_sel2.eq(r_sel), r_reg2.eq(r_reg)]
+        m.d.sync += [d_data_q.eq(desc.r_data), r_sel1.eq(r_sel), r_reg1.eq(r_reg),
+                     r_sel2.eq(r_sel1), r_reg2.eq(r_reg1)]
         r_mux = Signal(32)
         with m.Switch(r_sel2):
             with m.Case(0):

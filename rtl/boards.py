@@ -25,7 +25,7 @@ from amaranth_boards.resources import SPIResource
 from .accelerator import ADDR_WIDTH, Accelerator
 from .spi import SPIBridge
 
-__all__ = ["BOARDS", "CONSTRAINTS_DIR", "board_info", "ice40_pll", "ecp5_pll", "BoardTop",
+__all__ = ["BOARDS", "CONSTRAINTS_DIR", "board_info", "default_ram", "ice40_pll", "ecp5_pll", "BoardTop",
            "BuildSummary", "BuildError", "build_bitstream", "YOWASP_ENV", "SPIAccelerator"]
 
 CONSTRAINTS_DIR = Path(__file__).resolve().parent.parent / "constraints"
@@ -95,6 +95,15 @@ def ecp5_pll(f_in, f_target):
     return best
 
 
+def default_ram(board, rows):
+    """The buffers' primitive on ``board``: ECP5 block RAM with its output register; on the
+    UP5K the weight buffer in SPRAM when its banks fit the four SPRAMs (two 16-bit SPRAMs per
+    32-bit row bank, so ``rows`` <= 2), else block RAM (EBR)."""
+    if board_info(board)["family"] == "ecp5":
+        return "dp16kd"
+    return "spram" if rows <= 2 else "inferred"
+
+
 class BoardTop(Elaboratable):
     """SPI target pins -> :class:`SPIBridge` -> :class:`Accelerator`, clocked from a PLL."""
 
@@ -102,8 +111,7 @@ class BoardTop(Elaboratable):
         self.info = board_info(board)
         self.board = board
         self.target_mhz = float(target_mhz or self.info["clock"]["target_mhz"])
-        if self.info["family"] == "ecp5":
-            accel_params.setdefault("bank_regs", True)
+        accel_params.setdefault("ram", default_ram(board, accel_params.get("rows", 1)))
         self.accel = Accelerator(**accel_params)
 
     def elaborate(self, platform):
@@ -178,6 +186,8 @@ class BuildSummary:
     bitstream: str | None = None
     utilization: dict = field(default_factory=dict)
     error: str | None = None
+    sprams: int = 0
+    ram: str = "inferred"
 
     @property
     def ok(self):
@@ -193,7 +203,8 @@ class BuildSummary:
             f"array        {self.rows} x {self.cols} PEs x {self.lanes} lanes",
             f"{lut:<12} {self.luts} / {self.luts_available} ({100 * self.luts / max(self.luts_available, 1):.1f}%)",
             f"FFs          {self.ffs}",
-            f"RAM blocks   {self.ram_blocks} / {self.ram_available}",
+            f"RAM blocks   {self.ram_blocks} / {self.ram_available}"
+            + (f" (+ {self.sprams} / 4 SPRAM)" if self.board == "icebreaker" else ""),
             f"DSPs         {self.dsps}",
             f"Fmax         {self.fmax_mhz:.2f} MHz (target {self.target_mhz:.2f} MHz: "
             f"{'met' if self.meets_timing else 'MISSED'})",
@@ -203,8 +214,9 @@ class BuildSummary:
 
 
 _CELLS = {
-    "ice40": {"luts": ("ICESTORM_LC",), "ram": ("ICESTORM_RAM",), "dsp": ("ICESTORM_DSP",)},
-    "ecp5": {"luts": ("TRELLIS_COMB",), "ram": ("DP16KD",), "dsp": ("MULT18X18D",)},
+    "ice40": {"luts": ("ICESTORM_LC",), "ram": ("ICESTORM_RAM",), "dsp": ("ICESTORM_DSP",),
+              "spram": ("ICESTORM_SPRAM",)},
+    "ecp5": {"luts": ("TRELLIS_COMB",), "ram": ("DP16KD",), "dsp": ("MULT18X18D",), "spram": ()},
 }
 
 
@@ -219,7 +231,7 @@ def _count_ffs(rpt_text, family):
 
 
 def build_bitstream(board, *, rows=2, cols=2, lanes=32, w_depth=256, a_depth=64, t_depth=16,
-                    s_depth=16, stage_levels=2, out_dir=None, target_mhz=None,
+                    s_depth=16, stage_levels=2, ram=None, out_dir=None, target_mhz=None,
                     timing_allow_fail=False, seed=1):
     """Build a bitstream for ``board`` and return its :class:`BuildSummary`.
 
@@ -228,8 +240,9 @@ def build_bitstream(board, *, rows=2, cols=2, lanes=32, w_depth=256, a_depth=64,
     """
     info = board_info(board)
     depths = dict(w_depth=w_depth, a_depth=a_depth, t_depth=t_depth, s_depth=s_depth)
+    ram = ram or default_ram(board, rows)
     top = BoardTop(board, target_mhz=target_mhz, rows=rows, cols=cols, lanes=lanes,
-                   stage_levels=stage_levels, **depths)
+                   stage_levels=stage_levels, ram=ram, **depths)
     out = Path(out_dir or f"build/{board}_r{rows}c{cols}").resolve()
     out.mkdir(parents=True, exist_ok=True)
     platform = _platform(info)
@@ -297,7 +310,7 @@ def build_bitstream(board, *, rows=2, cols=2, lanes=32, w_depth=256, a_depth=64,
         board=board, device=info["device"], rows=rows, cols=cols, lanes=lanes, depths=depths,
         target_mhz=pll, fmax_mhz=fmax, luts=used("luts"), luts_available=res["luts"], ffs=ffs,
         ram_blocks=used("ram"), ram_available=res["ram_blocks"], dsps=used("dsp"), fits=fits,
-        meets_timing=meets, wall_s=wall, out_dir=str(out),
+        meets_timing=meets, wall_s=wall, out_dir=str(out), sprams=used("spram"), ram=ram,
         bitstream=str(bit) if bit.exists() and error is None else None, utilization=util,
         error=(error + ("\n" + log if log else "")) if error else None)
 

@@ -62,14 +62,14 @@ class Sequencer(wiring.Component):
             "busy": Out(1), "done": Out(1),          # done: one-cycle pulse at the end of a run
             "err": Out(1), "err_cause": Out(4), "layer": Out(4),
             "active": Out(1), "tile_done": Out(1),   # perf strobes
-            # descriptor memory read port (1-cycle latency)
+            # descriptor memory read port (2-cycle latency: registered output)
             "d_addr": Out(_bits(MAX_LAYERS * DESC_WORDS - 1)), "d_en": Out(1), "d_data": In(32),
             # weight / activation reads (same word of every bank)
             "w_addr": Out(_bits(w_depth - 1)), "w_en": Out(1),
             "a_addr": Out(_bits(a_depth - 1)), "a_en": Out(1),
             # activation write-back: one column bank per cycle
             "aw_addr": Out(_bits(a_depth - 1)), "aw_en": Out(cols), "aw_data": Out(32),
-            # thresholds: one entry per row bank (1-cycle latency)
+            # thresholds: one entry per row bank (2-cycle latency)
             "t_addr": Out(_bits(t_depth - 1)), "t_en": Out(1),
             "t_data": In(data.ArrayLayout(signed(32), rows)), "t_neg": In(rows),
             # scores: one per row bank
@@ -120,9 +120,9 @@ class Sequencer(wiring.Component):
         w_end = Signal(25)
         ovf_w, ovf_a, ovf_t, ovf_s = Signal(), Signal(), Signal(), Signal()
         f_kind, f_shape, f_last = Signal(), Signal(), Signal()
-        words_m1, tiles_m1 = Signal(12), Signal(12)
-        d_q = Signal(32)            # descriptor word, registered after the memory
-        m.d.sync += d_q.eq(self.d_data)
+        words_m1, tiles_m1, tiles_m2 = Signal(12), Signal(12), Signal(12)
+        d_q = Signal(32)            # descriptor word (the memory's output is registered)
+        m.d.comb += d_q.eq(self.d_data)
         d_q_high = d_q[16:] != 0
         t_ptr = Signal(16)          # threshold word of the next tile to leave the array
         di = Signal(4)              # descriptor word being read
@@ -132,16 +132,20 @@ class Sequencer(wiring.Component):
         k = Signal(12)
         t = Signal(12)
         wptr = Signal(16)
+        aptr = Signal(16)           # A_IN + k, kept as a register: it drives block RAM addresses
         fetching = Signal()
         k_zero, k_last, gap_full = Signal(), Signal(), Signal()
         gap = Signal(range(cols + 1))   # cycles since the last tile started (saturating)
         d_tile = Signal(12)             # tiles written back
 
         f_valid, f_first, f_last_word = Signal(), Signal(), Signal()
-        # Marks travel with the 1-cycle buffer read latency.
-        m.d.sync += [self.g_valid.eq(f_valid), self.g_first.eq(f_first), self.g_last.eq(f_last_word)]
+        # Marks travel with the buffers' 2-cycle read latency.
+        f_marks = Cat(f_valid, f_first, f_last_word)
+        f_marks1 = Signal.like(f_marks)
+        m.d.sync += [f_marks1.eq(f_marks),
+                     Cat(self.g_valid, self.g_first, self.g_last).eq(f_marks1)]
         m.d.comb += self.active.eq(self.g_valid)
-        m.d.comb += [self.w_addr.eq(wptr), self.a_addr.eq(a_in + k),
+        m.d.comb += [self.w_addr.eq(wptr), self.a_addr.eq(aptr),
                      self.w_en.eq(f_valid), self.a_en.eq(f_valid)]
 
         err_cause = Signal(4)
@@ -149,6 +153,8 @@ class Sequencer(wiring.Component):
         m.d.sync += [self.err.eq(0), self.done.eq(0)]
 
         x_valid0, x_last0 = Signal(), Signal()
+        x_valid1, x_last1 = Signal(), Signal()
+        z_valid = Signal()              # a buffer write is leaving
         x_valid = Signal()              # write-back stage
         x_last = Signal()
         y_valid = Signal()
@@ -163,6 +169,11 @@ class Sequencer(wiring.Component):
 
         nl_bad = Signal()           # N_LAYERS is a stable register: judge it ahead of START
         m.d.sync += nl_bad.eq((self.n_layers == 0) | (self.n_layers > MAX_LAYERS))
+        # The layer is fully written back: judged from registers a cycle ahead of its use (timing);
+        # cleared when a layer's run starts, so a stale value never ends a fresh layer.
+        all_back = Signal()
+        m.d.sync += all_back.eq(~fetching & (d_tile == tiles) & ~x_valid0 & ~x_valid1 & ~x_valid &
+                                ~y_valid & ~z_valid)
         with m.FSM():
             with m.State("IDLE"):
                 with m.If(self.start):
@@ -172,8 +183,8 @@ class Sequencer(wiring.Component):
                     with m.Else():
                         m.next = "DESC"
             with m.State("DESC"):
-                # Words 0..6; the memory answers a cycle after the address and its output is
-                # registered once more (block RAM outputs are slow), so word i lands at di = i+2.
+                # Words 0..6; the memory's output is registered (block RAM outputs are slow),
+                # so word i lands two cycles after its address, at di = i+2.
                 m.d.comb += [self.d_addr.eq(Cat(di[:3], layer)), self.d_en.eq(1)]
                 m.d.sync += di.eq(di + 1)
                 for i, sig in enumerate([cfg, n_in, n_out, w_base, a_in, a_out, t_base]):
@@ -197,7 +208,7 @@ class Sequencer(wiring.Component):
                 m.next = "CHECK1"
             with m.State("CHECK1"):
                 m.d.sync += [wtotal.eq(0), mul_w.eq(words), tiles_sh.eq(tiles),
-                             words_m1.eq(words - 1), tiles_m1.eq(tiles - 1),
+                             words_m1.eq(words - 1), tiles_m1.eq(tiles - 1), tiles_m2.eq(tiles - 2),
                              a_in_end.eq(a_in + words), a_out_end.eq(a_out + out_words),
                              t_end.eq(t_base + tiles), s_end.eq(a_out + (tiles << cb)),
                              f_last.eq(is_last != scores)]
@@ -237,7 +248,9 @@ class Sequencer(wiring.Component):
                 with m.Elif(ovf_s):
                     fail(Cause.SBUF_OVERFLOW)
                 with m.Else():
-                    m.d.sync += [k.eq(0), t.eq(0), wptr.eq(w_base), d_tile.eq(0), fetching.eq(1),
+                    m.d.sync += [k.eq(0), t.eq(0), wptr.eq(w_base), aptr.eq(a_in), d_tile.eq(0),
+                                 fetching.eq(1),
+                                 all_back.eq(0),
                                  gap.eq(cols), gap_full.eq(1), k_zero.eq(1),
                                  k_last.eq(words_m1 == 0), last_tile.eq(tiles == 1), pos.eq(0),
                                  aw_ptr.eq(a_out), s_ptr.eq(a_out), t_ptr.eq(t_base)]
@@ -253,15 +266,16 @@ class Sequencer(wiring.Component):
                 with m.Elif(~gap_full):
                     m.d.sync += [gap.eq(gap + 1), gap_full.eq(gap + 1 == cols)]
                 with m.If(can):
-                    m.d.sync += [wptr.eq(wptr + 1), k.eq(k + 1), k_zero.eq(0),
+                    m.d.sync += [wptr.eq(wptr + 1), aptr.eq(aptr + 1), k.eq(k + 1), k_zero.eq(0),
                                  k_last.eq(k + 1 == words_m1)]
                     with m.If(k_last):
-                        m.d.sync += [k.eq(0), k_zero.eq(1), k_last.eq(words_m1 == 0),
-                                     t.eq(t + 1)]
+                        m.d.sync += [k.eq(0), aptr.eq(a_in), k_zero.eq(1),
+                                     k_last.eq(words_m1 == 0), t.eq(t + 1)]
                         with m.If(t == tiles_m1):
                             m.d.sync += fetching.eq(0)
-                with m.If(~fetching & (d_tile == tiles) & ~x_valid0 & ~x_valid & ~y_valid):
-                    with m.If(layer == n_layers - 1):
+                with m.If(all_back):
+                    m.d.sync += all_back.eq(0)
+                    with m.If(is_last):
                         m.next = "FINISH"
                     with m.Else():
                         m.d.sync += [layer.eq(layer + 1), di.eq(0)]
@@ -279,23 +293,35 @@ class Sequencer(wiring.Component):
         m.d.comb += [self.t_addr.eq(t_ptr), self.t_en.eq(self.g_o_valid & self.g_o_first)]
         with m.If(self.g_o_valid & self.g_o_first):
             m.d.sync += t_ptr.eq(t_ptr + 1)
-        # X: the array's column, registered; the tile's thresholds come out of the memory and
-        # are registered too (t_reg), so stage X2 compares registers with registers.
-        x_first = Signal()
+        # X0, X1: the array's column, registered twice while the tile's thresholds come out of
+        # the memory (two cycles) into t_reg, so stage X compares registers with registers.
+        x_first0, x_first1 = Signal(), Signal()
         x_acc0 = [Signal(signed(self._acc_width), name=f"x0_acc{r}") for r in range(rows)]
+        x_acc1 = [Signal(signed(self._acc_width), name=f"x1_acc{r}") for r in range(rows)]
         m.d.sync += [x_valid0.eq(self.g_o_valid), x_last0.eq(self.g_o_last),
-                     x_first.eq(self.g_o_valid & self.g_o_first)]
+                     x_first0.eq(self.g_o_valid & self.g_o_first),
+                     x_valid1.eq(x_valid0), x_last1.eq(x_last0), x_first1.eq(x_first0)]
         m.d.sync += [x_acc0[r].eq(self.g_o_acc[r]) for r in range(rows)]
-        t_reg = [Signal(signed(32), name=f"t_reg{r}") for r in range(rows)]
+        m.d.sync += [x_acc1[r].eq(x_acc0[r]) for r in range(rows)]
+        # A threshold beyond the accumulator's range is kept as a flag (always / never
+        # reached) and the rest in the accumulator's width: the compare in X is then
+        # acc_width bits long, not 32 (timing).
+        aw = self._acc_width
+        t_reg = [Signal(signed(aw), name=f"t_reg{r}") for r in range(rows)]
+        t_above = Signal(rows)      # threshold > the largest accumulator
+        t_below = Signal(rows)      # threshold < the smallest accumulator
         t_neg = Signal(rows)
-        with m.If(x_first):
-            m.d.sync += [t_reg[r].eq(self.t_data[r]) for r in range(rows)]
+        with m.If(x_first1):
+            for r in range(rows):
+                m.d.sync += [t_reg[r].eq(self.t_data[r][:aw]),
+                             t_above[r].eq(self.t_data[r] > (1 << (aw - 1)) - 1),
+                             t_below[r].eq(self.t_data[r] < -(1 << (aw - 1)))]
             m.d.sync += t_neg.eq(self.t_neg)
         x_acc = [Signal(signed(self._acc_width), name=f"x_acc{r}") for r in range(rows)]
-        m.d.sync += [x_valid.eq(x_valid0), x_last.eq(x_last0)]
-        m.d.sync += [x_acc[r].eq(x_acc0[r]) for r in range(rows)]
+        m.d.sync += [x_valid.eq(x_valid1), x_last.eq(x_last1)]
+        m.d.sync += [x_acc[r].eq(x_acc1[r]) for r in range(rows)]
         with m.If(x_valid & x_last):
-            m.d.sync += [d_tile.eq(d_tile + 1), last_tile.eq(d_tile + 2 == tiles),
+            m.d.sync += [d_tile.eq(d_tile + 1), last_tile.eq(d_tile == tiles_m2),
                          pos.eq(pos + rows)]
             with m.If(pos + rows == 32):
                 m.d.sync += aw_ptr.eq(aw_ptr + 1)
@@ -316,24 +342,27 @@ class Sequencer(wiring.Component):
         m.d.sync += [y_valid.eq(x_valid), y_end.eq((pos == 32 - rows) | last_tile),
                      y_pos.eq(pos), y_keep.eq(keep), y_addr.eq(aw_ptr), y_col.eq(col_oh)]
         for r in range(rows):
-            m.d.sync += [y_bits[r].eq(keep[r] & Mux(t_neg[r], x_acc[r] <= t_reg[r],
-                                                    x_acc[r] >= t_reg[r])),
+            ge = t_below[r] | (~t_above[r] & (x_acc[r] >= t_reg[r]))
+            le = t_above[r] | (~t_below[r] & (x_acc[r] <= t_reg[r]))
+            m.d.sync += [y_bits[r].eq(keep[r] & Mux(t_neg[r], le, ge)),
                          y_acc[r].eq(x_acc[r])]
 
         # Partial output words rotate through a ring, one entry per column.
         ring = [Signal(32, name=f"ring{c}") for c in range(cols)]
         word = Signal(32)
         m.d.comb += word.eq(ring[0] | (y_bits << y_pos))
-        m.d.comb += [self.aw_addr.eq(y_addr), self.aw_data.eq(word), self.s_addr.eq(s_ptr)]
+        # Z: the buffer writes leave from flip-flops (the shift above and the buffers' host/
+        # sequencer mux would otherwise share one cycle with the route to the block RAM).
+        m.d.sync += [self.aw_addr.eq(y_addr), self.aw_data.eq(word), self.s_addr.eq(s_ptr),
+                     self.aw_en.eq(0), self.s_en.eq(0), z_valid.eq(y_valid)]
         for r in range(rows):
-            m.d.comb += self.s_data[r].eq(y_acc[r])
+            m.d.sync += self.s_data[r].eq(y_acc[r])
         with m.If(y_valid):
             for c in range(cols - 1):
                 m.d.sync += ring[c].eq(ring[c + 1])
             m.d.sync += ring[cols - 1].eq(Mux(y_end, 0, word))
             with m.If(scores):
-                m.d.comb += self.s_en.eq(y_keep)
-                m.d.sync += s_ptr.eq(s_ptr + 1)
+                m.d.sync += [self.s_en.eq(y_keep), s_ptr.eq(s_ptr + 1)]
             with m.Elif(y_end):
-                m.d.comb += self.aw_en.eq(y_col)
+                m.d.sync += self.aw_en.eq(y_col)
         return m

@@ -152,7 +152,8 @@ def _check_results(path, name):
 
 
 def run_cocotb(component, *, name, test_module, simulator="icarus", build_root=None,
-               extra_env=None, waves=False, testcase=None, test_dir=None, seed=None):
+               extra_env=None, waves=False, testcase=None, test_dir=None, seed=None,
+               extra_sources=()):
     """Convert ``component``, build it for ``simulator`` and run cocotb ``test_module`` on it.
 
     Parameters
@@ -175,6 +176,9 @@ def run_cocotb(component, *, name, test_module, simulator="icarus", build_root=N
         Where the simulator runs (results.xml, Verilator's dump.vcd).
     seed : None or int
         cocotb's random seed.
+    extra_sources : paths
+        More Verilog files to compile with the design (simulation models of vendor primitives
+        such as ``SB_SPRAM256KA`` that the design instantiates).
 
     Returns
     -------
@@ -207,7 +211,7 @@ def run_cocotb(component, *, name, test_module, simulator="icarus", build_root=N
     env.update({k: str(v) for k, v in (extra_env or {}).items()})
     proc_env = {}
     build_args = []
-    sources = [src]
+    sources = [src, *map(Path, extra_sources)]
     if simulator == "icarus":
         build_args = ["-g2005"]
         if waves:

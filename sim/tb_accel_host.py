@@ -45,24 +45,30 @@ def default_depths(spec, rows, cols):
 
 def run_script(accel, script, *, name, simulator="verilator", build_root=None):
     """Run a bus script (see ``sim/tb_accel.py``) on ``accel``; returns ``{"reads", "runs"}``."""
-    from bittern.sim.runner import run_cocotb
+    from bittern.sim.runner import DEFAULT_BUILD_ROOT, run_cocotb
+    from bittern.sim.vendor_models import models_for
+    models = models_for(accel.ram, Path(build_root or DEFAULT_BUILD_ROOT) / name)
     with tempfile.TemporaryDirectory(prefix="bt_accel_") as tmp:
         sp, rp = Path(tmp) / "script.json", Path(tmp) / "result.json"
         sp.write_text(json.dumps(script))
         run_cocotb(accel, name=name, test_module="tb_accel", simulator=simulator,
-                   build_root=build_root, extra_env={"BT_ACCEL_SCRIPT": sp, "BT_ACCEL_RESULT": rp})
+                   build_root=build_root, extra_sources=models,
+                   extra_env={"BT_ACCEL_SCRIPT": sp, "BT_ACCEL_RESULT": rp})
         return json.loads(rp.read_text())
 
 
 def accel_name(accel):
     return (f"accel_r{accel.rows}c{accel.cols}_w{accel.w_depth}a{accel.a_depth}"
-            + ("_br" if accel._bank_regs else "") +
+            + ("" if accel.ram == "inferred" else f"_{accel.ram}") +
             f"t{accel.t_depth}s{accel.s_depth}")
 
 
 def run_on_accelerator(spec, images, *, rows, cols, lanes=32, simulator="verilator",
-                       depths=None, build_root=None, max_cycles=2_000_000):
+                       depths=None, build_root=None, max_cycles=2_000_000, ram="inferred"):
     """Run ``spec`` on ``images`` (u8, [n, ...]) on the simulated accelerator.
+
+    ``ram`` builds the buffers from a board's memory primitives (``"spram"``, ``"dp16kd"``)
+    simulated with their models (:mod:`bittern.sim.vendor_models`; Icarus).
 
     Returns an :class:`AccelResult`; raises :class:`~bittern.rtl.loader.UnsupportedLayer` for a
     model the hardware cannot run and ``RuntimeError`` when the hardware reports an error.
@@ -71,7 +77,7 @@ def run_on_accelerator(spec, images, *, rows, cols, lanes=32, simulator="verilat
     images = np.asarray(images)
     depths = depths or default_depths(spec, rows, cols)
     p = loader.plan(spec, loader.Geometry(rows=rows, cols=cols, lanes=lanes, **depths))
-    accel = Accelerator(rows=rows, cols=cols, lanes=lanes, **depths)
+    accel = Accelerator(rows=rows, cols=cols, lanes=lanes, ram=ram, **depths)
     script = [["w", a, v] for a, v in loader.program_writes(spec, p)]
     n = len(images)
     addrs_all = []

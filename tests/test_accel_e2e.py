@@ -15,8 +15,8 @@ from bittern.rtl.loader import UnsupportedLayer
 from bittern.sim.tb_accel_host import run_on_accelerator
 
 
-def check_model_on_accel(spec, images, *, rows, cols, simulator="verilator"):
-    res = run_on_accelerator(spec, images, rows=rows, cols=cols, simulator=simulator)
+def check_model_on_accel(spec, images, *, rows, cols, simulator="verilator", ram="inferred"):
+    res = run_on_accelerator(spec, images, rows=rows, cols=cols, simulator=simulator, ram=ram)
     ref = golden.run(spec, torch.as_tensor(images))
     np.testing.assert_array_equal(res.scores, ref.scores.numpy())
     np.testing.assert_array_equal(res.labels, ref.labels.numpy())
@@ -38,6 +38,20 @@ def test_accel_random_mlp_bit_exact(seed, rows, cols, hidden, in_features, class
     ideal = sum(-(-l.out_c // rows) * -(-l.in_c // 32) for l in spec.layers)
     assert res.active == ideal * res.batches
     assert res.cycles > res.active
+
+
+@pytest.mark.parametrize("ram", ["spram", "dp16kd"])
+def test_accel_board_memories_bit_exact(ram):
+    """The buffers as the board builds make them (iCE40 SPRAM weights, ECP5 DP16KD with its
+    output register), with the primitives' simulation models on Icarus: same scores as golden.
+    784-96-10 on 2 rows needs 1,215 weight words per bank: DP16KD's second depth group is used."""
+    seed = 14
+    print("seed", seed)
+    rng = np.random.default_rng(seed)
+    spec = randspec.random_model(rng, hidden=(96,), in_features=784, classes=10)
+    images = rng.integers(0, 256, size=(3, 784)).astype(np.uint8)
+    res = check_model_on_accel(spec, images, rows=2, cols=2, simulator="icarus", ram=ram)
+    assert res.batches == 2
 
 
 def test_accel_u8_first_layer_is_unsupported():

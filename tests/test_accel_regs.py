@@ -55,8 +55,7 @@ def test_accel_misuse_sets_error_causes():
     print("seed", seed)
     rng = np.random.default_rng(seed)
     spec = randspec.random_model(rng, hidden=(64,), in_features=96, classes=10)
-    accel = Accelerator(rows=4, cols=2, w_depth=64, a_depth=8, t_depth=16, s_depth=8,
-                        bank_regs=True)   # as the ECP5 board builds use it
+    accel = Accelerator(rows=4, cols=2, w_depth=64, a_depth=8, t_depth=16, s_depth=8)
     p = loader.plan(spec, loader.Geometry.of(accel))
     images = rng.integers(0, 256, size=(2, 96)).astype(np.uint8)
     prog = [["w", a, v] for a, v in loader.program_writes(spec, p)]
