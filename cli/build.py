@@ -22,6 +22,11 @@ def register(subparsers):
     p.add_argument("--a-depth", type=int, default=64, help="activation words per column bank")
     p.add_argument("--t-depth", type=int, default=16, help="threshold entries per row bank")
     p.add_argument("--s-depth", type=int, default=16, help="score words per row bank")
+    p.add_argument("--model", default=None,
+                   help="a .bittern model: size the buffers to hold it (overrides the depths)")
+    p.add_argument("--ram", choices=("inferred", "dp16kd", "spram"), default=None,
+                   help="buffer memories (default: ulx3s dp16kd; icebreaker spram weights when "
+                        "rows <= 2, else inferred EBR)")
     p.add_argument("--stage-levels", type=int, default=2, help="adder levels per PE pipeline stage")
     p.add_argument("--target-mhz", type=float, default=None, help="override the board's clock target")
     p.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
@@ -34,9 +39,22 @@ def register(subparsers):
 
 def main(args):
     from bittern.rtl.boards import build_bitstream
+    depths = dict(w_depth=args.w_depth, a_depth=args.a_depth, t_depth=args.t_depth,
+                  s_depth=args.s_depth)
+    if args.model:
+        from bittern.model.fileformat import ModelFileError, load
+        from bittern.rtl import loader
+        from bittern.sim.tb_accel_host import default_depths
+        try:
+            spec = load(args.model)
+            depths = default_depths(spec, args.rows, args.cols)
+            loader.plan(spec, loader.Geometry(rows=args.rows, cols=args.cols, lanes=args.lanes,
+                                              **depths))
+        except (OSError, ModelFileError, loader.UnsupportedLayer) as e:
+            print(f"bittern build: error: {args.model}: {e}", file=sys.stderr)
+            return 2
     s = build_bitstream(args.board, rows=args.rows, cols=args.cols, lanes=args.lanes,
-                        w_depth=args.w_depth, a_depth=args.a_depth, t_depth=args.t_depth,
-                        s_depth=args.s_depth, stage_levels=args.stage_levels,
+                        stage_levels=args.stage_levels, ram=args.ram, **depths,
                         out_dir=args.out, target_mhz=args.target_mhz, seed=args.seed,
                         timing_allow_fail=True)
     if args.json:

@@ -300,13 +300,18 @@ class Accelerator(wiring.Component):
                 m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BUS_WHILE_BUSY)]
             with m.Elif(~(is_reg | is_desc | is_buf)):
                 m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
-        # Buffer data comes two cycles later than r_sel (the memory's output register, then the
-        # bank mux register): delay the selection and the register value to match. The
-        # descriptor memory has no bank mux; its data is registered once here instead.
-        r_sel1, r_reg1, r_sel2, r_reg2 = Signal(3), Signal(32), Signal(3), Signal(32)
-        d_data_q = Signal(32)
-        m.d.sync += [d_data_q.eq(desc.r_data), r_sel1.eq(r_sel), r_reg1.eq(r_reg),
-                     r_sel2.eq(r_sel1), r_reg2.eq(r_reg1)]
+        # Buffer data comes host_read_latency - 1 cycles later than r_sel (the memory's output
+        # register, the per-bank register, the bank mux register): delay the selection and the
+        # register value to match. The descriptor memory's data is registered here instead.
+        r_sel2, r_reg2, d_data_q = r_sel, r_reg, desc.r_data
+        for i in range(BankedBuffer.host_read_latency - 1):
+            r_sel_q, r_reg_q = Signal(3, name=f"r_sel_q{i}"), Signal(32, name=f"r_reg_q{i}")
+            m.d.sync += [r_sel_q.eq(r_sel2), r_reg_q.eq(r_reg2)]
+            r_sel2, r_reg2 = r_sel_q, r_reg_q
+        for i in range(BankedBuffer.host_read_latency - BlockRAM.read_latency):
+            d_q = Signal(32, name=f"d_data_q{i}")
+            m.d.sync += d_q.eq(d_data_q)
+            d_data_q = d_q
         r_mux = Signal(32)
         with m.Switch(r_sel2):
             with m.Case(0):

@@ -11,9 +11,10 @@ output register. The same latency everywhere keeps one sequencer schedule for al
 accelerator issues (a read's data stays valid until the next read or write):
 
 - ``"inferred"``: ``lib.memory`` plus a fabric register (simulation, iCE40 EBR).
-- ``"dp16kd"``: ECP5 DP16KD blocks in 1024 x 18 mode with ``REGMODE_B = "OUTREG"``; port A
-  writes, port B reads. Width is split over ``ceil(width / 18)`` blocks, depth over
-  ``ceil(depth / 1024)`` groups chosen by the high address bits after the output register.
+- ``"dp16kd"``: ECP5 DP16KD blocks with ``REGMODE_B = "OUTREG"``; port A writes, port B
+  reads. Each block runs in the narrowest mode deep enough for the buffer (1024 x 18,
+  2048 x 9, 4096 x 4, 8192 x 2, 16384 x 1) and the width is split over blocks, so no mux
+  follows the output register up to 16384 words (beyond, groups of 16384 are muxed).
 - ``"spram"``: iCE40 UP5K SB_SPRAM256KA (16384 x 16, single port) plus a fabric register;
   a write takes the port for that cycle (the host writes only while the sequencer is idle).
 """
@@ -26,7 +27,8 @@ __all__ = ["BlockRAM", "PRIMITIVES"]
 
 PRIMITIVES = ("inferred", "dp16kd", "spram")
 
-_DP16KD_DEPTH, _DP16KD_WIDTH = 1024, 18
+# DP16KD port modes: (data bits, words, lowest word-address bit of AD[13:0]).
+_DP16KD_MODES = ((18, 1024, 4), (9, 2048, 3), (4, 4096, 2), (2, 8192, 1), (1, 16384, 0))
 _SPRAM_DEPTH, _SPRAM_WIDTH = 16384, 16
 
 
@@ -76,7 +78,9 @@ class BlockRAM(wiring.Component):
     def blocks(self):
         """Hardware blocks used: DP16KD or SPRAM count (0 for ``"inferred"``: Yosys decides)."""
         if self._primitive == "dp16kd":
-            return -(-self._width // _DP16KD_WIDTH) * -(-self._depth // _DP16KD_DEPTH)
+            w, depth, _ = next((mode for mode in _DP16KD_MODES if mode[1] >= self._depth),
+                               _DP16KD_MODES[-1])
+            return -(-self._width // w) * -(-self._depth // depth)
         if self._primitive == "spram":
             return -(-self._width // _SPRAM_WIDTH) * -(-self._depth // _SPRAM_DEPTH)
         return 0
@@ -95,48 +99,49 @@ class BlockRAM(wiring.Component):
             self._elaborate_spram(m)
         return m
 
-    def _groups(self, m, group_depth, n_groups):
-        """The group (high address bits) of the read issued two cycles ago, and its enables."""
+    def _elaborate_dp16kd(self, m):
+        # The narrowest port mode deep enough for the whole buffer: no group mux after the
+        # output register (it would sit on the path into the array; blocks are plentiful).
+        w, depth, lsb = next((mode for mode in _DP16KD_MODES if mode[1] >= self._depth),
+                             _DP16KD_MODES[-1])
+        n_groups = -(-self._depth // depth)
+        n_slices = -(-self._width // w)
         gb = (n_groups - 1).bit_length()
-        lo = (group_depth - 1).bit_length()
-        r_grp = self.r_addr[lo:lo + gb] if gb else C(0, 1)
-        w_grp = self.w_addr[lo:lo + gb] if gb else C(0, 1)
+        ab = (depth - 1).bit_length()
+        r_word, w_word = self.r_addr[:ab], self.w_addr[:ab]
+        r_grp = self.r_addr[ab:ab + gb] if gb else C(0, 1)
+        w_grp = self.w_addr[ab:ab + gb] if gb else C(0, 1)
         g1, g2 = Signal.like(r_grp, name="r_grp1"), Signal.like(r_grp, name="r_grp2")
         with m.If(self.r_en):
             m.d.sync += g1.eq(r_grp)
         m.d.sync += g2.eq(g1)
-        return r_grp, w_grp, g2, lo
-
-    def _elaborate_dp16kd(self, m):
-        n_groups = -(-self._depth // _DP16KD_DEPTH)
-        n_slices = -(-self._width // _DP16KD_WIDTH)
-        r_grp, w_grp, g2, lo = self._groups(m, _DP16KD_DEPTH, n_groups)
-        r_word = self.r_addr[:min(lo, 10)]
-        w_word = self.w_addr[:min(lo, 10)]
+        din = Cat(self.w_data, C(0, n_slices * w - self._width))
         group_data = []
         for g in range(n_groups):
-            dout = Signal(n_slices * _DP16KD_WIDTH, name=f"g{g}_dout")
+            dout = Signal(n_slices * w, name=f"g{g}_dout")
             group_data.append(dout[:self._width])
-            din = Cat(self.w_data, C(0, n_slices * _DP16KD_WIDTH - self._width))
-            for s in range(n_slices):
-                sl = slice(s * _DP16KD_WIDTH, (s + 1) * _DP16KD_WIDTH)
+            for sl in range(n_slices):
                 ports = {}
-                # x18 mode: the word address is AD[13:4], AD[1:0] are the byte-write enables.
+                # The word address sits in AD[13:lsb]; in x18 mode AD[1:0] are byte-write
+                # enables (both on for port A's writes), the other low bits are 0.
                 for i in range(14):
-                    ports[f"i_ADA{i}"] = C(1, 1) if i < 2 else (w_word[i - 4] if 4 <= i < 4 + len(w_word) else C(0, 1))
-                    ports[f"i_ADB{i}"] = r_word[i - 4] if 4 <= i < 4 + len(r_word) else C(0, 1)
+                    word_bit = i - lsb
+                    ports[f"i_ADA{i}"] = (w_word[word_bit] if 0 <= word_bit < len(w_word) else
+                                          C(1, 1) if w == 18 and i < 2 else C(0, 1))
+                    ports[f"i_ADB{i}"] = r_word[word_bit] if 0 <= word_bit < len(r_word) else C(0, 1)
                 for i in range(18):
-                    ports[f"i_DIA{i}"] = din[sl][i]
+                    ports[f"i_DIA{i}"] = din[sl * w + i] if i < w else C(0, 1)
                     ports[f"i_DIB{i}"] = C(0, 1)
-                    ports[f"o_DOB{i}"] = dout[sl][i]
+                    if i < w:
+                        ports[f"o_DOB{i}"] = dout[sl * w + i]
                 for c in "AB":
                     for i in range(3):
                         ports[f"i_CS{c}{i}"] = C(0, 1)
                     ports[f"i_RST{c}"] = C(0, 1)
                     ports[f"i_CLK{c}"] = ClockSignal("sync")
-                m.submodules[f"dp16kd_g{g}_s{s}"] = Instance(
+                m.submodules[f"dp16kd_g{g}_s{sl}"] = Instance(
                     "DP16KD",
-                    p_DATA_WIDTH_A=18, p_DATA_WIDTH_B=18, p_REGMODE_A="NOREG", p_REGMODE_B="OUTREG",
+                    p_DATA_WIDTH_A=w, p_DATA_WIDTH_B=w, p_REGMODE_A="NOREG", p_REGMODE_B="OUTREG",
                     p_RESETMODE="SYNC", p_ASYNC_RESET_RELEASE="SYNC", p_CSDECODE_A="0b000",
                     p_CSDECODE_B="0b000", p_WRITEMODE_A="NORMAL", p_WRITEMODE_B="NORMAL",
                     p_GSR="DISABLED",

@@ -35,15 +35,15 @@ class BankedBuffer(wiring.Component):
     -------
     host_sel : ``In(1)``: the host ports drive the memories (else the sequencer ports do).
     h_addr, h_w_data, h_w_en, h_r_en : ``In``; h_r_data : ``Out(width)``, valid
-    ``host_read_latency`` (3) cycles after ``h_r_en``: the bank's registered output, then the
-    bank mux, registered.
+    ``host_read_latency`` (4) cycles after ``h_r_en``: the bank's two stages, a register per
+    bank (the banks lie all over a large device), then the bank mux, registered.
     s_addr, s_r_en : ``In``; s_r_data : ``Out(ArrayLayout(width, banks))``, ``read_latency`` (2)
     cycles after ``s_r_en``.
     s_w_addr, s_w_en (one bit per bank), s_w_data : ``In``.
     """
 
     read_latency = BlockRAM.read_latency
-    host_read_latency = BlockRAM.read_latency + 1
+    host_read_latency = BlockRAM.read_latency + 2
 
     def __init__(self, *, banks, depth, width=32, primitive="inferred"):
         if not isinstance(banks, int) or banks < 1 or banks > 256 or banks & (banks - 1):
@@ -80,11 +80,12 @@ class BankedBuffer(wiring.Component):
         bb = self.bank_bits
         h_bank = self.h_addr[:bb] if bb else C(0, 1)
         h_word = self.h_addr[bb:]
-        # The bank of a host read follows its data through the memory's two stages.
-        r_bank1, r_bank2 = Signal.like(h_bank), Signal.like(h_bank)
+        # The bank of a host read follows its data through the memory's two stages and the
+        # per-bank register.
+        r_bank1, r_bank2, r_bank3 = Signal.like(h_bank), Signal.like(h_bank), Signal.like(h_bank)
         with m.If(self.h_r_en):
             m.d.sync += r_bank1.eq(h_bank)
-        m.d.sync += r_bank2.eq(r_bank1)
+        m.d.sync += [r_bank2.eq(r_bank1), r_bank3.eq(r_bank2)]
         h_rdata = Array(Signal(self._width, name=f"h_rd{i}") for i in range(self._banks))
         for i in range(self._banks):
             ram = m.submodules[f"bank{i}"] = BlockRAM(depth=self._depth, width=self._width,
@@ -97,6 +98,7 @@ class BankedBuffer(wiring.Component):
                 m.d.comb += [ram.r_addr.eq(self.s_addr), ram.r_en.eq(self.s_r_en),
                              ram.w_addr.eq(self.s_w_addr), ram.w_data.eq(self.s_w_data[i]),
                              ram.w_en.eq(self.s_w_en[i])]
-            m.d.comb += [self.s_r_data[i].eq(ram.r_data), h_rdata[i].eq(ram.r_data)]
-        m.d.sync += self.h_r_data.eq(h_rdata[r_bank2])
+            m.d.comb += self.s_r_data[i].eq(ram.r_data)
+            m.d.sync += h_rdata[i].eq(ram.r_data)
+        m.d.sync += self.h_r_data.eq(h_rdata[r_bank3])
         return m

@@ -16,7 +16,9 @@ For each layer descriptor (see ``rtl/regmap.py``) the sequencer
    column's bank, pad bits 0) or writes it as a score (row bank ``r``, word ``A_OUT + t*cols + c``).
    The thresholds of a tile are one word of each row bank (``T_BASE + t``), read once per tile.
 
-Layers run back to back; a layer starts only when the previous one is fully written back.
+Layers run back to back; a layer starts only when the previous one is fully written back (its
+input is the previous layer's output), but its descriptor is read and checked (step 1) while
+the previous layer runs, so only the first layer waits for its descriptor.
 """
 
 from amaranth import *
@@ -126,7 +128,15 @@ class Sequencer(wiring.Component):
         d_q_high = d_q[16:] != 0
         t_ptr = Signal(16)          # threshold word of the next tile to leave the array
         di = Signal(4)              # descriptor word being read
-        m.d.comb += [self.layer.eq(layer), self.g_n.eq(n_in)]
+        # What the running layer needs of its descriptor, copied when it starts (the decoder
+        # moves on to the next layer meanwhile).
+        r_n_in, r_a_in = Signal(16), Signal(16)
+        r_words_m1, r_tiles, r_tiles_m1, r_tiles_m2 = (Signal(12, name=n) for n in
+                                                       ("r_words_m1", "r_tiles", "r_tiles_m1",
+                                                        "r_tiles_m2"))
+        r_last_keep = Signal(rows)
+        r_scores, r_is_last = Signal(), Signal()
+        m.d.comb += [self.layer.eq(layer), self.g_n.eq(r_n_in)]
 
         # ---- fetch counters ------------------------------------------------------------------
         k = Signal(12)
@@ -163,29 +173,34 @@ class Sequencer(wiring.Component):
         aw_ptr = Signal(16)             # output word of the tile in X
         s_ptr = Signal(16)              # next score word
 
-        def fail(cause):
-            m.d.sync += [self.err.eq(1), err_cause.eq(cause)]
-            m.next = "FINISH"
-
         nl_bad = Signal()           # N_LAYERS is a stable register: judge it ahead of START
         m.d.sync += nl_bad.eq((self.n_layers == 0) | (self.n_layers > MAX_LAYERS))
         # The layer is fully written back: judged from registers a cycle ahead of its use (timing);
         # cleared when a layer's run starts, so a stale value never ends a fresh layer.
         all_back = Signal()
-        m.d.sync += all_back.eq(~fetching & (d_tile == tiles) & ~x_valid0 & ~x_valid1 & ~x_valid &
+        m.d.sync += all_back.eq(~fetching & (d_tile == r_tiles) & ~x_valid0 & ~x_valid1 & ~x_valid &
                                 ~y_valid & ~z_valid)
-        with m.FSM():
-            with m.State("IDLE"):
-                with m.If(self.start):
-                    m.d.sync += [n_layers.eq(self.n_layers), layer.eq(0), di.eq(0), self.busy.eq(1)]
-                    with m.If(nl_bad):
-                        fail(Cause.BAD_LAYER_COUNT)
-                    with m.Else():
-                        m.next = "DESC"
+
+        # ---- descriptor decoder ----------------------------------------------------------------
+        # Reads and checks layer `dec_layer` into the fields above while the previous layer runs
+        # (so the run only waits for it on the first layer); the run FSM takes the fields and
+        # the verdict (`dec_cause`, 0 = runs) when the previous layer is written back, so an
+        # error is still reported at the layer it belongs to, after the layers before it.
+        dec_go = Signal()           # run FSM: decode layer 0 from the next cycle
+        dec_take = Signal()         # run FSM: the decoded layer runs now
+        dec_drop = Signal()         # run FSM: the decoded layer failed; stop
+        dec_ready = Signal()
+        dec_layer = Signal(4)
+        dec_cause = Signal(4)
+        with m.FSM(name="dec"):
+            with m.State("D_IDLE"):
+                with m.If(dec_go):
+                    m.d.sync += [dec_layer.eq(0), di.eq(0)]
+                    m.next = "DESC"
             with m.State("DESC"):
                 # Words 0..6; the memory's output is registered (block RAM outputs are slow),
                 # so word i lands two cycles after its address, at di = i+2.
-                m.d.comb += [self.d_addr.eq(Cat(di[:3], layer)), self.d_en.eq(1)]
+                m.d.comb += [self.d_addr.eq(Cat(di[:3], dec_layer)), self.d_en.eq(1)]
                 m.d.sync += di.eq(di + 1)
                 for i, sig in enumerate([cfg, n_in, n_out, w_base, a_in, a_out, t_base]):
                     with m.If(di == i + 2):
@@ -199,7 +214,7 @@ class Sequencer(wiring.Component):
                 # flags, never both: the FSM's enables stay shallow.
                 m.d.sync += [words.eq((n_in + 31) >> 5), tiles.eq((n_out + rows - 1) >> rb),
                              out_words.eq((n_out + 31) >> 5), scores.eq(cfg[12:16] == 0),
-                             is_last.eq(layer == n_layers - 1),
+                             is_last.eq(dec_layer == n_layers - 1),
                              f_kind.eq((cfg[0:4] != 1) | (cfg[4:8] != 1) | (cfg[8:12] != 1) |
                                        (cfg[12:16] > 1)),
                              f_shape.eq(high[1] | high[2] | (n_in == 0) | (n_out == 0))]
@@ -212,12 +227,7 @@ class Sequencer(wiring.Component):
                              a_in_end.eq(a_in + words), a_out_end.eq(a_out + out_words),
                              t_end.eq(t_base + tiles), s_end.eq(a_out + (tiles << cb)),
                              f_last.eq(is_last != scores)]
-                with m.If(f_kind):
-                    fail(Cause.UNSUPPORTED_LAYER)
-                with m.Elif(f_shape):
-                    fail(Cause.BAD_SHAPE)
-                with m.Else():
-                    m.next = "MUL"
+                m.next = "MUL"
             with m.State("MUL"):
                 # tiles * words by shift-and-add, one bit of `tiles` per cycle (no multiplier).
                 with m.If(tiles_sh[0]):
@@ -236,25 +246,59 @@ class Sequencer(wiring.Component):
                 m.d.sync += ovf_w.eq(high[3] | (w_end > self._w_depth))
                 m.next = "CHECK4"
             with m.State("CHECK4"):
-                # Every bound was compared into a flag above: only a choice here.
-                with m.If(f_last):
-                    fail(Cause.SCORES_NOT_LAST)
-                with m.Elif(ovf_w):
-                    fail(Cause.WBUF_OVERFLOW)
-                with m.Elif(ovf_a):
-                    fail(Cause.ABUF_OVERFLOW)
-                with m.Elif(ovf_t):
-                    fail(Cause.TBUF_OVERFLOW)
-                with m.Elif(ovf_s):
-                    fail(Cause.SBUF_OVERFLOW)
-                with m.Else():
-                    m.d.sync += [k.eq(0), t.eq(0), wptr.eq(w_base), aptr.eq(a_in), d_tile.eq(0),
-                                 fetching.eq(1),
-                                 all_back.eq(0),
-                                 gap.eq(cols), gap_full.eq(1), k_zero.eq(1),
-                                 k_last.eq(words_m1 == 0), last_tile.eq(tiles == 1), pos.eq(0),
-                                 aw_ptr.eq(a_out), s_ptr.eq(a_out), t_ptr.eq(t_base)]
-                    m.next = "RUN"
+                # Every bound was compared into a flag above: only a choice here (first wins).
+                m.d.sync += dec_ready.eq(1)
+                m.d.sync += dec_cause.eq(
+                    Mux(f_kind, Cause.UNSUPPORTED_LAYER, Mux(f_shape, Cause.BAD_SHAPE,
+                    Mux(f_last, Cause.SCORES_NOT_LAST, Mux(ovf_w, Cause.WBUF_OVERFLOW,
+                    Mux(ovf_a, Cause.ABUF_OVERFLOW, Mux(ovf_t, Cause.TBUF_OVERFLOW,
+                    Mux(ovf_s, Cause.SBUF_OVERFLOW, 0))))))))
+                m.next = "D_READY"
+            with m.State("D_READY"):
+                with m.If(dec_drop):
+                    m.d.sync += dec_ready.eq(0)
+                    m.next = "D_IDLE"
+                with m.Elif(dec_take):
+                    m.d.sync += dec_ready.eq(0)
+                    with m.If(is_last):
+                        m.next = "D_IDLE"
+                    with m.Else():
+                        m.d.sync += [dec_layer.eq(dec_layer + 1), di.eq(0)]
+                        m.next = "DESC"
+
+        # ---- run ---------------------------------------------------------------------------------
+        def fail(cause):
+            m.d.sync += [self.err.eq(1), err_cause.eq(cause)]
+            m.next = "FINISH"
+
+        with m.FSM(name="run"):
+            with m.State("IDLE"):
+                with m.If(self.start):
+                    m.d.sync += [n_layers.eq(self.n_layers), layer.eq(0), self.busy.eq(1)]
+                    with m.If(nl_bad):
+                        fail(Cause.BAD_LAYER_COUNT)
+                    with m.Else():
+                        m.d.comb += dec_go.eq(1)
+                        m.next = "WAIT"
+            with m.State("WAIT"):
+                # The next layer's descriptor, decoded and checked (usually long since).
+                with m.If(dec_ready):
+                    m.d.sync += layer.eq(dec_layer)
+                    with m.If(dec_cause != 0):
+                        m.d.comb += dec_drop.eq(1)
+                        fail(dec_cause)
+                    with m.Else():
+                        m.d.comb += dec_take.eq(1)
+                        m.d.sync += [r_n_in.eq(n_in), r_words_m1.eq(words_m1), r_tiles.eq(tiles),
+                                     r_tiles_m1.eq(tiles_m1), r_tiles_m2.eq(tiles_m2),
+                                     r_last_keep.eq(last_keep), r_scores.eq(scores),
+                                     r_is_last.eq(is_last), r_a_in.eq(a_in)]
+                        m.d.sync += [k.eq(0), t.eq(0), wptr.eq(w_base), aptr.eq(a_in), d_tile.eq(0),
+                                     fetching.eq(1), all_back.eq(0),
+                                     gap.eq(cols), gap_full.eq(1), k_zero.eq(1),
+                                     k_last.eq(words_m1 == 0), last_tile.eq(tiles == 1), pos.eq(0),
+                                     aw_ptr.eq(a_out), s_ptr.eq(a_out), t_ptr.eq(t_base)]
+                        m.next = "RUN"
             with m.State("RUN"):
                 # The array drains a tile over `cols` cycles while computing the next one, so
                 # the last words of two tiles (and hence their starts) are >= cols cycles apart.
@@ -267,19 +311,18 @@ class Sequencer(wiring.Component):
                     m.d.sync += [gap.eq(gap + 1), gap_full.eq(gap + 1 == cols)]
                 with m.If(can):
                     m.d.sync += [wptr.eq(wptr + 1), aptr.eq(aptr + 1), k.eq(k + 1), k_zero.eq(0),
-                                 k_last.eq(k + 1 == words_m1)]
+                                 k_last.eq(k + 1 == r_words_m1)]
                     with m.If(k_last):
-                        m.d.sync += [k.eq(0), aptr.eq(a_in), k_zero.eq(1),
-                                     k_last.eq(words_m1 == 0), t.eq(t + 1)]
-                        with m.If(t == tiles_m1):
+                        m.d.sync += [k.eq(0), aptr.eq(r_a_in), k_zero.eq(1),
+                                     k_last.eq(r_words_m1 == 0), t.eq(t + 1)]
+                        with m.If(t == r_tiles_m1):
                             m.d.sync += fetching.eq(0)
                 with m.If(all_back):
                     m.d.sync += all_back.eq(0)
-                    with m.If(is_last):
+                    with m.If(r_is_last):
                         m.next = "FINISH"
                     with m.Else():
-                        m.d.sync += [layer.eq(layer + 1), di.eq(0)]
-                        m.next = "DESC"
+                        m.next = "WAIT"
             with m.State("FINISH"):
                 m.d.sync += [self.busy.eq(0), self.done.eq(1), fetching.eq(0)]
                 m.next = "IDLE"
@@ -303,17 +346,19 @@ class Sequencer(wiring.Component):
                      x_valid1.eq(x_valid0), x_last1.eq(x_last0), x_first1.eq(x_first0)]
         m.d.sync += [x_acc0[r].eq(self.g_o_acc[r]) for r in range(rows)]
         m.d.sync += [x_acc1[r].eq(x_acc0[r]) for r in range(rows)]
-        # A threshold beyond the accumulator's range is kept as a flag (always / never
-        # reached) and the rest in the accumulator's width: the compare in X is then
-        # acc_width bits long, not 32 (timing).
+        # The compare is one short carry chain per channel (timing). A threshold T beyond the
+        # accumulator's range is kept as two flags (always / never crossed); one within it is
+        # kept as the addend that turns the compare into a sign: acc >= T  <=>  acc + (-T) >= 0,
+        # and acc <= T  <=>  acc + ~T < 0  (~T = -T-1), both in acc_width + 2 bits.
         aw = self._acc_width
-        t_reg = [Signal(signed(aw), name=f"t_reg{r}") for r in range(rows)]
-        t_above = Signal(rows)      # threshold > the largest accumulator
-        t_below = Signal(rows)      # threshold < the smallest accumulator
+        t_add = [Signal(signed(aw + 1), name=f"t_add{r}") for r in range(rows)]
+        t_above = Signal(rows)      # T > the largest accumulator
+        t_below = Signal(rows)      # T < the smallest accumulator
         t_neg = Signal(rows)
         with m.If(x_first1):
             for r in range(rows):
-                m.d.sync += [t_reg[r].eq(self.t_data[r][:aw]),
+                t_low = self.t_data[r][:aw + 1].as_signed()
+                m.d.sync += [t_add[r].eq(Mux(self.t_neg[r], ~t_low, -t_low)),
                              t_above[r].eq(self.t_data[r] > (1 << (aw - 1)) - 1),
                              t_below[r].eq(self.t_data[r] < -(1 << (aw - 1)))]
             m.d.sync += t_neg.eq(self.t_neg)
@@ -321,13 +366,13 @@ class Sequencer(wiring.Component):
         m.d.sync += [x_valid.eq(x_valid1), x_last.eq(x_last1)]
         m.d.sync += [x_acc[r].eq(x_acc1[r]) for r in range(rows)]
         with m.If(x_valid & x_last):
-            m.d.sync += [d_tile.eq(d_tile + 1), last_tile.eq(d_tile == tiles_m2),
+            m.d.sync += [d_tile.eq(d_tile + 1), last_tile.eq(d_tile == r_tiles_m2),
                          pos.eq(pos + rows)]
             with m.If(pos + rows == 32):
                 m.d.sync += aw_ptr.eq(aw_ptr + 1)
         m.d.comb += self.tile_done.eq(x_valid & x_last)
         keep = Signal(rows)
-        m.d.comb += keep.eq(Mux(last_tile, last_keep, (1 << rows) - 1))
+        m.d.comb += keep.eq(Mux(last_tile, r_last_keep, (1 << rows) - 1))
 
         y_end = Signal()
         y_bits = Signal(rows)
@@ -341,11 +386,17 @@ class Sequencer(wiring.Component):
             m.d.sync += col_oh.eq(Mux(x_last, 1, col_oh.rotate_left(1)) if cols > 1 else 1)
         m.d.sync += [y_valid.eq(x_valid), y_end.eq((pos == 32 - rows) | last_tile),
                      y_pos.eq(pos), y_keep.eq(keep), y_addr.eq(aw_ptr), y_col.eq(col_oh)]
+        # X registers the sum's sign and the forcing flags; Y turns them into the output bit:
+        # d = +1 crosses when the sign is 0, d = -1 when it is 1; a missing row (keep = 0) or
+        # a threshold out of range forces the bit.
+        y_sign, y_neg, y_force1, y_force0 = Signal(rows), Signal(rows), Signal(rows), Signal(rows)
+        m.d.sync += y_neg.eq(t_neg)
         for r in range(rows):
-            ge = t_below[r] | (~t_above[r] & (x_acc[r] >= t_reg[r]))
-            le = t_above[r] | (~t_below[r] & (x_acc[r] <= t_reg[r]))
-            m.d.sync += [y_bits[r].eq(keep[r] & Mux(t_neg[r], le, ge)),
-                         y_acc[r].eq(x_acc[r])]
+            total = x_acc[r].as_signed() + t_add[r]          # acc_width + 2 bits: exact
+            m.d.sync += [y_sign[r].eq(total[-1]), y_acc[r].eq(x_acc[r]),
+                         y_force1[r].eq(keep[r] & Mux(t_neg[r], t_above[r], t_below[r])),
+                         y_force0[r].eq(~keep[r] | Mux(t_neg[r], t_below[r], t_above[r]))]
+        m.d.comb += y_bits.eq(y_force1 | (~y_force0 & ~(y_sign ^ y_neg)))
 
         # Partial output words rotate through a ring, one entry per column.
         ring = [Signal(32, name=f"ring{c}") for c in range(cols)]
@@ -361,7 +412,7 @@ class Sequencer(wiring.Component):
             for c in range(cols - 1):
                 m.d.sync += ring[c].eq(ring[c + 1])
             m.d.sync += ring[cols - 1].eq(Mux(y_end, 0, word))
-            with m.If(scores):
+            with m.If(r_scores):
                 m.d.sync += [self.s_en.eq(y_keep), s_ptr.eq(s_ptr + 1)]
             with m.Elif(y_end):
                 m.d.sync += self.aw_en.eq(y_col)

@@ -54,6 +54,31 @@ def test_accel_board_memories_bit_exact(ram):
     assert res.batches == 2
 
 
+def test_accel_thresholds_at_the_accumulator_range_edges():
+    """The sequencer keeps thresholds outside its accumulator range as always/never flags and
+    the rest as a narrow addend: thresholds at, just inside and just outside that range, and at
+    the format's limits, in both directions, must still give golden's bits."""
+    from bittern.model.spec import THRESHOLD_LIMIT
+    from bittern.rtl.pe import acc_width_for
+    from bittern.sim.tb_accel_host import default_depths
+    seed = 15
+    print("seed", seed)
+    rng = np.random.default_rng(seed)
+    spec = randspec.random_model(rng, hidden=(40, 24), in_features=70, classes=10)
+    depths = default_depths(spec, 4, 2)
+    aw = acc_width_for(min(32 * depths["a_depth"], 0xFFFF))     # Accelerator.acc_width
+    hi, lo = (1 << (aw - 1)) - 1, -(1 << (aw - 1))
+    edges = [hi, hi + 1, lo, lo - 1, THRESHOLD_LIMIT, -THRESHOLD_LIMIT]
+    layer = spec.layers[0]
+    for i, (t, d) in enumerate((t, d) for t in edges for d in (1, -1)):
+        layer.thresholds[i, 0], layer.directions[i] = t, d
+    # A few channels of layer 1 cross at the real accumulators' edges (|acc| <= 40).
+    spec.layers[1].thresholds[:4, 0] = [40, -40, 40, -40]
+    spec.layers[1].directions[:4] = [1, 1, -1, -1]
+    images = rng.integers(0, 256, size=(4, 70)).astype(np.uint8)
+    check_model_on_accel(spec, images, rows=4, cols=2)
+
+
 def test_accel_u8_first_layer_is_unsupported():
     rng = np.random.default_rng(5)
     print("seed", 5)

@@ -42,3 +42,15 @@ def test_cli_train_rejects_bad_arguments(capsys):
     assert "--epochs must be at least 1" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["train", "--family", "nonsense"])
+
+
+def test_cli_build_refuses_a_model_the_accelerator_cannot_hold(tmp_path, capsys, trained_mlp_file):
+    """``bittern build --model`` sizes the buffers for the model, and says which layer the
+    hardware cannot run before spending minutes in Yosys (this MLP takes u8 pixels)."""
+    assert main(["build", "--board", "icebreaker", "--model", str(trained_mlp_file),
+                 "--out", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert "bittern build: error:" in err and "layer 0 (dense 784->256): only binary inputs" in err
+    assert not (tmp_path / "b").exists()
+    assert main(["build", "--board", "icebreaker", "--model", str(tmp_path / "none.bittern")]) == 2
+    assert "none.bittern" in capsys.readouterr().err
