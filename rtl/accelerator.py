@@ -139,6 +139,12 @@ class Accelerator(wiring.Component):
                                             primitive=other)
 
         busy = seq.busy
+        # The buffers change hands a cycle after `busy` does (each bank registers its host
+        # select, close to the block RAM: timing), so the bus is refused the buffers while
+        # either is busy.
+        busy_q = Signal()
+        m.d.sync += busy_q.eq(busy)
+        bus_busy = busy | busy_q
         for buf in (wbuf, abuf, tbuf, nbuf, sbuf):
             m.d.comb += buf.host_sel.eq(~busy)
 
@@ -148,8 +154,10 @@ class Accelerator(wiring.Component):
             wbuf.s_addr.eq(seq.w_addr), wbuf.s_r_en.eq(1),
             abuf.s_addr.eq(seq.a_addr), abuf.s_r_en.eq(1),
             abuf.s_w_addr.eq(seq.aw_addr), abuf.s_w_en.eq(seq.aw_en),
-            tbuf.s_addr.eq(seq.t_addr), tbuf.s_r_en.eq(seq.t_en),
-            nbuf.s_addr.eq(seq.t_addr), nbuf.s_r_en.eq(seq.t_en),
+            # Threshold banks read every cycle too: their address only moves when a tile's
+            # first column leaves the array, and a constant enable needs no route (timing).
+            tbuf.s_addr.eq(seq.t_addr), tbuf.s_r_en.eq(1),
+            nbuf.s_addr.eq(seq.t_addr), nbuf.s_r_en.eq(1),
             sbuf.s_w_addr.eq(seq.s_addr), sbuf.s_w_en.eq(seq.s_en),
             arr.in_valid.eq(seq.g_valid), arr.in_first.eq(seq.g_first), arr.in_last.eq(seq.g_last),
             arr.n.eq(seq.g_n),
@@ -246,7 +254,7 @@ class Accelerator(wiring.Component):
             desc.r_en.eq(Mux(busy, seq.d_en, r_stb & is_desc)),
             seq.d_data.eq(desc.r_data),
         ]
-        ok = ~busy
+        ok = ~bus_busy
         with m.If(w_stb):
             with m.If(is_reg):
                 with m.Switch(a[:6]):                # is_reg: a < 0x40
@@ -255,17 +263,17 @@ class Accelerator(wiring.Component):
                             m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.START_WHILE_BUSY)]
                         m.d.comb += [start.eq(w_data[0]), clear.eq(w_data[1])]
                     with m.Case(W(rm.reg("N_LAYERS").offset)):
-                        with m.If(busy):
+                        with m.If(bus_busy):
                             m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BUS_WHILE_BUSY)]
                         with m.Else():
                             m.d.sync += n_layers.eq(w_data)
                     with m.Default():
                         m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
             # The windows exclude each other: flat enables, no priority chain (timing).
-            m.d.comb += [desc.w_en.eq(is_desc & ~busy), wbuf.h_w_en.eq(is_w & ~busy),
-                         abuf.h_w_en.eq(is_a & ~busy),
-                         tbuf.h_w_en.eq(is_t & ~busy & ~j_t[0]), nbuf.h_w_en.eq(is_t & ~busy & j_t[0])]
-            with m.If((is_desc | is_w | is_a | is_t) & busy):
+            m.d.comb += [desc.w_en.eq(is_desc & ~bus_busy), wbuf.h_w_en.eq(is_w & ~bus_busy),
+                         abuf.h_w_en.eq(is_a & ~bus_busy),
+                         tbuf.h_w_en.eq(is_t & ~bus_busy & ~j_t[0]), nbuf.h_w_en.eq(is_t & ~bus_busy & j_t[0])]
+            with m.If((is_desc | is_w | is_a | is_t) & bus_busy):
                 m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BUS_WHILE_BUSY)]
             with m.Elif(~(is_reg | is_desc | is_w | is_a | is_t)):   # unmapped, or the score buffer
                 m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
@@ -281,25 +289,41 @@ class Accelerator(wiring.Component):
             "SBUF_DEPTH": self._s_depth, "CTRL": 0, "STATUS": status, "N_LAYERS": n_layers,
             "PERF_CYCLES": perf_cycles, "PERF_ACTIVE": perf_active, "PERF_TILES": perf_tiles,
         }
+        # A register read is a mux of 16 registers: sampled in two steps (timing), each a
+        # 4-way choice: the register within its group of four now, the group next cycle.
+        slots = {W(rm.reg(name).offset): v for name, v in values.items()}
+        groups = sorted({slot >> 2 for slot in slots})
+        r_grp = {g: Signal(32, name=f"r_grp{g}") for g in groups}
+        r_gsel = Signal(4)
+        r_is_reg = Signal()
         with m.If(r_stb):
-            m.d.sync += [r_sel.eq(0), r_reg.eq(0)]
+            m.d.sync += [r_sel.eq(0), r_is_reg.eq(0), r_gsel.eq(a[2:6])]
             with m.If(is_reg):
-                with m.Switch(a[:6]):
-                    for name, v in values.items():
-                        with m.Case(W(rm.reg(name).offset)):
-                            m.d.sync += r_reg.eq(v)
-                    with m.Default():
-                        m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
-            m.d.comb += [wbuf.h_r_en.eq(is_w & ~busy), abuf.h_r_en.eq(is_a & ~busy),
-                         tbuf.h_r_en.eq(is_t & ~busy), nbuf.h_r_en.eq(is_t & ~busy),
-                         sbuf.h_r_en.eq(is_s & ~busy)]
-            with m.If(~busy):
+                m.d.sync += r_is_reg.eq(1)
+                for g in groups:
+                    with m.Switch(a[:2]):
+                        for slot, v in slots.items():
+                            if slot >> 2 == g:
+                                with m.Case(slot & 3):
+                                    m.d.sync += r_grp[g].eq(v)
+                        with m.Default():
+                            m.d.sync += r_grp[g].eq(0)
+                with m.If(~Cat(a[:6] == slot for slot in slots).any()):
+                    m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
+            m.d.comb += [wbuf.h_r_en.eq(is_w & ~bus_busy), abuf.h_r_en.eq(is_a & ~bus_busy),
+                         tbuf.h_r_en.eq(is_t & ~bus_busy), nbuf.h_r_en.eq(is_t & ~bus_busy),
+                         sbuf.h_r_en.eq(is_s & ~bus_busy)]
+            with m.If(~bus_busy):
                 m.d.sync += r_sel.eq(Mux(is_desc, 1, 0) | Mux(is_w, 2, 0) | Mux(is_a, 3, 0) |
                                      Mux(is_t, Mux(j_t[0], 5, 4), 0) | Mux(is_s, 6, 0))
-            with m.If((is_desc | is_buf) & busy):
+            with m.If((is_desc | is_buf) & bus_busy):
                 m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BUS_WHILE_BUSY)]
             with m.Elif(~(is_reg | is_desc | is_buf)):
                 m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
+        with m.Switch(r_gsel):
+            for g in groups:
+                with m.Case(g):
+                    m.d.comb += r_reg.eq(Mux(r_is_reg, r_grp[g], 0))
         # Buffer data comes host_read_latency - 1 cycles later than r_sel (the memory's output
         # register, the per-bank register, the bank mux register): delay the selection and the
         # register value to match. The descriptor memory's data is registered here instead.

@@ -13,8 +13,8 @@ accelerator issues (a read's data stays valid until the next read or write):
 - ``"inferred"``: ``lib.memory`` plus a fabric register (simulation, iCE40 EBR).
 - ``"dp16kd"``: ECP5 DP16KD blocks with ``REGMODE_B = "OUTREG"``; port A writes, port B
   reads. Each block runs in the narrowest mode deep enough for the buffer (1024 x 18,
-  2048 x 9, 4096 x 4, 8192 x 2, 16384 x 1) and the width is split over blocks, so no mux
-  follows the output register up to 16384 words (beyond, groups of 16384 are muxed).
+  2048 x 9, 4096 x 4) and the width is split over blocks, so no mux follows the output
+  register up to 4096 words (beyond, groups of 4096 words are muxed).
 - ``"spram"``: iCE40 UP5K SB_SPRAM256KA (16384 x 16, single port) plus a fabric register;
   a write takes the port for that cycle (the host writes only while the sequencer is idle).
 """
@@ -27,8 +27,9 @@ __all__ = ["BlockRAM", "PRIMITIVES"]
 
 PRIMITIVES = ("inferred", "dp16kd", "spram")
 
-# DP16KD port modes: (data bits, words, lowest word-address bit of AD[13:0]).
-_DP16KD_MODES = ((18, 1024, 4), (9, 2048, 3), (4, 4096, 2), (2, 8192, 1), (1, 16384, 0))
+# DP16KD port modes used: (data bits, words, lowest word-address bit of AD[13:0]). The x2 and
+# x1 modes are left out: Yosys 0.70's ABC9 pass asserts (rtlil.cc:3091) on a design with them.
+_DP16KD_MODES = ((18, 1024, 4), (9, 2048, 3), (4, 4096, 2))
 _SPRAM_DEPTH, _SPRAM_WIDTH = 16384, 16
 
 

@@ -33,17 +33,20 @@ class BankedBuffer(wiring.Component):
 
     Members
     -------
-    host_sel : ``In(1)``: the host ports drive the memories (else the sequencer ports do).
-    h_addr, h_w_data, h_w_en, h_r_en : ``In``; h_r_data : ``Out(width)``, valid
-    ``host_read_latency`` (4) cycles after ``h_r_en``: the bank's two stages, a register per
-    bank (the banks lie all over a large device), then the bank mux, registered.
+    host_sel : ``In(1)``: the host ports drive the memories (else the sequencer ports do), from
+    the next cycle on (each bank registers it next to its memory: the select fans out to every
+    address, data and enable bit).
+    h_addr, h_w_data, h_w_en, h_r_en : ``In``, registered before they reach the memories (a
+    write lands a cycle later); h_r_data : ``Out(width)``, valid ``host_read_latency`` (5)
+    cycles after ``h_r_en``: the input register, the bank's two stages, a register per bank
+    (the banks lie all over a large device), then the bank mux, registered.
     s_addr, s_r_en : ``In``; s_r_data : ``Out(ArrayLayout(width, banks))``, ``read_latency`` (2)
     cycles after ``s_r_en``.
     s_w_addr, s_w_en (one bit per bank), s_w_data : ``In``.
     """
 
     read_latency = BlockRAM.read_latency
-    host_read_latency = BlockRAM.read_latency + 2
+    host_read_latency = BlockRAM.read_latency + 3
 
     def __init__(self, *, banks, depth, width=32, primitive="inferred"):
         if not isinstance(banks, int) or banks < 1 or banks > 256 or banks & (banks - 1):
@@ -78,27 +81,37 @@ class BankedBuffer(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         bb = self.bank_bits
+        banks = self._banks
+        # Host accesses are registered first, the bank already decoded into one enable bit per
+        # bank, so a memory's pins see a flip-flop and the host/sequencer mux (timing).
         h_bank = self.h_addr[:bb] if bb else C(0, 1)
-        h_word = self.h_addr[bb:]
-        # The bank of a host read follows its data through the memory's two stages and the
-        # per-bank register.
-        r_bank1, r_bank2, r_bank3 = Signal.like(h_bank), Signal.like(h_bank), Signal.like(h_bank)
+        h_word = Signal(len(self.h_addr) - bb)
+        h_w_data = Signal(self._width)
+        h_w_en, h_r_en = Signal(banks), Signal(banks)
+        m.d.sync += [h_word.eq(self.h_addr[bb:]), h_w_data.eq(self.h_w_data),
+                     h_w_en.eq(Cat(self.h_w_en & (h_bank == i) for i in range(banks))),
+                     h_r_en.eq(Cat(self.h_r_en & (h_bank == i) for i in range(banks)))]
+        # The bank of a host read follows its data through the input register, the memory's
+        # two stages and the per-bank register.
+        r_bank = [Signal.like(h_bank, name=f"r_bank{i}") for i in range(4)]
         with m.If(self.h_r_en):
-            m.d.sync += r_bank1.eq(h_bank)
-        m.d.sync += [r_bank2.eq(r_bank1), r_bank3.eq(r_bank2)]
-        h_rdata = Array(Signal(self._width, name=f"h_rd{i}") for i in range(self._banks))
-        for i in range(self._banks):
+            m.d.sync += r_bank[0].eq(h_bank)
+        m.d.sync += [r_bank[i + 1].eq(r_bank[i]) for i in range(3)]
+        h_rdata = Array(Signal(self._width, name=f"h_rd{i}") for i in range(banks))
+        for i in range(banks):
             ram = m.submodules[f"bank{i}"] = BlockRAM(depth=self._depth, width=self._width,
                                                       primitive=self._primitive)
-            with m.If(self.host_sel):
-                m.d.comb += [ram.r_addr.eq(h_word), ram.r_en.eq(self.h_r_en & (h_bank == i)),
-                             ram.w_addr.eq(h_word), ram.w_data.eq(self.h_w_data),
-                             ram.w_en.eq(self.h_w_en & (h_bank == i))]
+            sel = Signal(name=f"host_sel{i}", init=1)
+            m.d.sync += sel.eq(self.host_sel)
+            with m.If(sel):
+                m.d.comb += [ram.r_addr.eq(h_word), ram.r_en.eq(h_r_en[i]),
+                             ram.w_addr.eq(h_word), ram.w_data.eq(h_w_data),
+                             ram.w_en.eq(h_w_en[i])]
             with m.Else():
                 m.d.comb += [ram.r_addr.eq(self.s_addr), ram.r_en.eq(self.s_r_en),
                              ram.w_addr.eq(self.s_w_addr), ram.w_data.eq(self.s_w_data[i]),
                              ram.w_en.eq(self.s_w_en[i])]
             m.d.comb += self.s_r_data[i].eq(ram.r_data)
             m.d.sync += h_rdata[i].eq(ram.r_data)
-        m.d.sync += self.h_r_data.eq(h_rdata[r_bank3])
+        m.d.sync += self.h_r_data.eq(h_rdata[r_bank[3]])
         return m

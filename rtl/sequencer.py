@@ -122,7 +122,7 @@ class Sequencer(wiring.Component):
         w_end = Signal(25)
         ovf_w, ovf_a, ovf_t, ovf_s = Signal(), Signal(), Signal(), Signal()
         f_kind, f_shape, f_last = Signal(), Signal(), Signal()
-        words_m1, tiles_m1, tiles_m2 = Signal(12), Signal(12), Signal(12)
+        words_m1, words_m2, tiles_m1, tiles_m2 = Signal(12), Signal(12), Signal(12), Signal(12)
         d_q = Signal(32)            # descriptor word (the memory's output is registered)
         m.d.comb += d_q.eq(self.d_data)
         d_q_high = d_q[16:] != 0
@@ -131,9 +131,9 @@ class Sequencer(wiring.Component):
         # What the running layer needs of its descriptor, copied when it starts (the decoder
         # moves on to the next layer meanwhile).
         r_n_in, r_a_in = Signal(16), Signal(16)
-        r_words_m1, r_tiles, r_tiles_m1, r_tiles_m2 = (Signal(12, name=n) for n in
-                                                       ("r_words_m1", "r_tiles", "r_tiles_m1",
-                                                        "r_tiles_m2"))
+        r_words_m1, r_words_m2, r_tiles, r_tiles_m1, r_tiles_m2 = (
+            Signal(12, name=n) for n in ("r_words_m1", "r_words_m2", "r_tiles", "r_tiles_m1",
+                                         "r_tiles_m2"))
         r_last_keep = Signal(rows)
         r_scores, r_is_last = Signal(), Signal()
         m.d.comb += [self.layer.eq(layer), self.g_n.eq(r_n_in)]
@@ -164,6 +164,7 @@ class Sequencer(wiring.Component):
 
         x_valid0, x_last0 = Signal(), Signal()
         x_valid1, x_last1 = Signal(), Signal()
+        x_valid2, x_last2 = Signal(), Signal()
         z_valid = Signal()              # a buffer write is leaving
         x_valid = Signal()              # write-back stage
         x_last = Signal()
@@ -178,7 +179,7 @@ class Sequencer(wiring.Component):
         # The layer is fully written back: judged from registers a cycle ahead of its use (timing);
         # cleared when a layer's run starts, so a stale value never ends a fresh layer.
         all_back = Signal()
-        m.d.sync += all_back.eq(~fetching & (d_tile == r_tiles) & ~x_valid0 & ~x_valid1 & ~x_valid &
+        m.d.sync += all_back.eq(~fetching & (d_tile == r_tiles) & ~x_valid0 & ~x_valid1 & ~x_valid2 & ~x_valid &
                                 ~y_valid & ~z_valid)
 
         # ---- descriptor decoder ----------------------------------------------------------------
@@ -192,6 +193,7 @@ class Sequencer(wiring.Component):
         dec_ready = Signal()
         dec_layer = Signal(4)
         dec_cause = Signal(4)
+        dec_bad = Signal()          # dec_cause != 0, kept as its own flip-flop (timing)
         with m.FSM(name="dec"):
             with m.State("D_IDLE"):
                 with m.If(dec_go):
@@ -223,7 +225,8 @@ class Sequencer(wiring.Component):
                 m.next = "CHECK1"
             with m.State("CHECK1"):
                 m.d.sync += [wtotal.eq(0), mul_w.eq(words), tiles_sh.eq(tiles),
-                             words_m1.eq(words - 1), tiles_m1.eq(tiles - 1), tiles_m2.eq(tiles - 2),
+                             words_m1.eq(words - 1), words_m2.eq(words - 2),
+                             tiles_m1.eq(tiles - 1), tiles_m2.eq(tiles - 2),
                              a_in_end.eq(a_in + words), a_out_end.eq(a_out + out_words),
                              t_end.eq(t_base + tiles), s_end.eq(a_out + (tiles << cb)),
                              f_last.eq(is_last != scores)]
@@ -247,7 +250,8 @@ class Sequencer(wiring.Component):
                 m.next = "CHECK4"
             with m.State("CHECK4"):
                 # Every bound was compared into a flag above: only a choice here (first wins).
-                m.d.sync += dec_ready.eq(1)
+                m.d.sync += [dec_ready.eq(1), dec_bad.eq(f_kind | f_shape | f_last | ovf_w | ovf_a |
+                                                         ovf_t | ovf_s)]
                 m.d.sync += dec_cause.eq(
                     Mux(f_kind, Cause.UNSUPPORTED_LAYER, Mux(f_shape, Cause.BAD_SHAPE,
                     Mux(f_last, Cause.SCORES_NOT_LAST, Mux(ovf_w, Cause.WBUF_OVERFLOW,
@@ -284,12 +288,13 @@ class Sequencer(wiring.Component):
                 # The next layer's descriptor, decoded and checked (usually long since).
                 with m.If(dec_ready):
                     m.d.sync += layer.eq(dec_layer)
-                    with m.If(dec_cause != 0):
+                    with m.If(dec_bad):
                         m.d.comb += dec_drop.eq(1)
                         fail(dec_cause)
                     with m.Else():
                         m.d.comb += dec_take.eq(1)
-                        m.d.sync += [r_n_in.eq(n_in), r_words_m1.eq(words_m1), r_tiles.eq(tiles),
+                        m.d.sync += [r_n_in.eq(n_in), r_words_m1.eq(words_m1),
+                                     r_words_m2.eq(words_m2), r_tiles.eq(tiles),
                                      r_tiles_m1.eq(tiles_m1), r_tiles_m2.eq(tiles_m2),
                                      r_last_keep.eq(last_keep), r_scores.eq(scores),
                                      r_is_last.eq(is_last), r_a_in.eq(a_in)]
@@ -311,7 +316,7 @@ class Sequencer(wiring.Component):
                     m.d.sync += [gap.eq(gap + 1), gap_full.eq(gap + 1 == cols)]
                 with m.If(can):
                     m.d.sync += [wptr.eq(wptr + 1), aptr.eq(aptr + 1), k.eq(k + 1), k_zero.eq(0),
-                                 k_last.eq(k + 1 == r_words_m1)]
+                                 k_last.eq(k == r_words_m2)]      # k + 1 == W - 1
                     with m.If(k_last):
                         m.d.sync += [k.eq(0), aptr.eq(r_a_in), k_zero.eq(1),
                                      k_last.eq(r_words_m1 == 0), t.eq(t + 1)]
@@ -336,16 +341,25 @@ class Sequencer(wiring.Component):
         m.d.comb += [self.t_addr.eq(t_ptr), self.t_en.eq(self.g_o_valid & self.g_o_first)]
         with m.If(self.g_o_valid & self.g_o_first):
             m.d.sync += t_ptr.eq(t_ptr + 1)
-        # X0, X1: the array's column, registered twice while the tile's thresholds come out of
-        # the memory (two cycles) into t_reg, so stage X compares registers with registers.
-        x_first0, x_first1 = Signal(), Signal()
+        # X0, X1, X2: the array's column, registered three times while the tile's thresholds
+        # come out of the memory (two cycles), are registered as they are (the block RAM may be
+        # far away), then decoded, so stage X compares registers with registers.
+        x_first0, x_first1, x_first2 = Signal(), Signal(), Signal()
         x_acc0 = [Signal(signed(self._acc_width), name=f"x0_acc{r}") for r in range(rows)]
         x_acc1 = [Signal(signed(self._acc_width), name=f"x1_acc{r}") for r in range(rows)]
+        x_acc2 = [Signal(signed(self._acc_width), name=f"x2_acc{r}") for r in range(rows)]
         m.d.sync += [x_valid0.eq(self.g_o_valid), x_last0.eq(self.g_o_last),
                      x_first0.eq(self.g_o_valid & self.g_o_first),
-                     x_valid1.eq(x_valid0), x_last1.eq(x_last0), x_first1.eq(x_first0)]
+                     x_valid1.eq(x_valid0), x_last1.eq(x_last0), x_first1.eq(x_first0),
+                     x_valid2.eq(x_valid1), x_last2.eq(x_last1), x_first2.eq(x_first1)]
         m.d.sync += [x_acc0[r].eq(self.g_o_acc[r]) for r in range(rows)]
         m.d.sync += [x_acc1[r].eq(x_acc0[r]) for r in range(rows)]
+        m.d.sync += [x_acc2[r].eq(x_acc1[r]) for r in range(rows)]
+        t_raw = [Signal(signed(32), name=f"t_raw{r}") for r in range(rows)]
+        t_raw_neg = Signal(rows)
+        with m.If(x_first1):
+            m.d.sync += [t_raw[r].eq(self.t_data[r]) for r in range(rows)]
+            m.d.sync += t_raw_neg.eq(self.t_neg)
         # The compare is one short carry chain per channel (timing). A threshold T beyond the
         # accumulator's range is kept as two flags (always / never crossed); one within it is
         # kept as the addend that turns the compare into a sign: acc >= T  <=>  acc + (-T) >= 0,
@@ -355,16 +369,16 @@ class Sequencer(wiring.Component):
         t_above = Signal(rows)      # T > the largest accumulator
         t_below = Signal(rows)      # T < the smallest accumulator
         t_neg = Signal(rows)
-        with m.If(x_first1):
+        with m.If(x_first2):
             for r in range(rows):
-                t_low = self.t_data[r][:aw + 1].as_signed()
-                m.d.sync += [t_add[r].eq(Mux(self.t_neg[r], ~t_low, -t_low)),
-                             t_above[r].eq(self.t_data[r] > (1 << (aw - 1)) - 1),
-                             t_below[r].eq(self.t_data[r] < -(1 << (aw - 1)))]
-            m.d.sync += t_neg.eq(self.t_neg)
+                t_low = t_raw[r][:aw + 1].as_signed()
+                m.d.sync += [t_add[r].eq(Mux(t_raw_neg[r], ~t_low, -t_low)),
+                             t_above[r].eq(t_raw[r] > (1 << (aw - 1)) - 1),
+                             t_below[r].eq(t_raw[r] < -(1 << (aw - 1)))]
+            m.d.sync += t_neg.eq(t_raw_neg)
         x_acc = [Signal(signed(self._acc_width), name=f"x_acc{r}") for r in range(rows)]
-        m.d.sync += [x_valid.eq(x_valid1), x_last.eq(x_last1)]
-        m.d.sync += [x_acc[r].eq(x_acc1[r]) for r in range(rows)]
+        m.d.sync += [x_valid.eq(x_valid2), x_last.eq(x_last2)]
+        m.d.sync += [x_acc[r].eq(x_acc2[r]) for r in range(rows)]
         with m.If(x_valid & x_last):
             m.d.sync += [d_tile.eq(d_tile + 1), last_tile.eq(d_tile == r_tiles_m2),
                          pos.eq(pos + rows)]

@@ -20,8 +20,7 @@ CASES = [
     ("dp16kd", 64, 1, "icarus"),             # one block (x18 mode), a 1-bit word
     ("dp16kd", 1500, 32, "icarus"),          # x9 mode, 4 slices
     ("dp16kd", 2500, 33, "icarus"),          # x4 mode, 9 slices
-    ("dp16kd", 6000, 5, "icarus"),           # x2 mode, 3 slices
-    ("dp16kd", 20000, 3, "icarus"),          # x1 mode, 2 depth groups x 3 slices
+    ("dp16kd", 9000, 5, "icarus"),           # x4 mode, 3 depth groups x 2 slices
     ("spram", 256, 32, "icarus"),            # one group of 2 SPRAMs
     ("spram", 20000, 32, "icarus"),          # 2 groups: all four SPRAMs of a UP5K
 ]
@@ -42,7 +41,7 @@ def test_bram_reads_what_was_written_two_cycles_later(primitive, depth, width, s
 
 def test_bram_counts_blocks_and_rejects_bad_parameters():
     assert BlockRAM(depth=2500, width=33, primitive="dp16kd").blocks == 9
-    assert BlockRAM(depth=20000, width=3, primitive="dp16kd").blocks == 6
+    assert BlockRAM(depth=9000, width=5, primitive="dp16kd").blocks == 6
     assert BlockRAM(depth=1024, width=32, primitive="dp16kd").blocks == 2
     assert BlockRAM(depth=16384, width=32, primitive="spram").blocks == 2
     assert BlockRAM(depth=20000, width=32, primitive="spram").blocks == 4
