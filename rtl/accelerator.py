@@ -83,9 +83,13 @@ class Accelerator(wiring.Component):
         self._stage_levels = stage_levels
         if ram not in RAMS:
             raise ValueError(f"ram must be one of {', '.join(RAMS)}, not {ram!r}")
-        if ram == "spram" and rows * w_depth > 4 * 16384:
-            raise ValueError(f"rows * w_depth = {rows * w_depth} words do not fit the four SPRAMs "
-                             f"(65536 words)")
+        if ram == "spram":
+            # Each row bank is 32 bits wide: two 16-bit SPRAMs per 16384 words.
+            sprams = rows * 2 * -(-w_depth // 16384)
+            if sprams > 4:
+                raise ValueError(f"a weight buffer of {rows} row banks x {w_depth} words needs "
+                                 f"{sprams} SPRAMs, the UP5K has 4 (two per 16384 words of a "
+                                 f"32-bit row bank)")
         self._ram = ram
         super().__init__({"bus": In(wishbone_signature(ADDR_WIDTH)), "irq": Out(1)})
 

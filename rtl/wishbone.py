@@ -89,8 +89,12 @@ class WishboneTarget(wiring.Component):
         addr = Signal.like(port.addr)
         wdata = Signal(32)
         start = bus.cyc & bus.stb & ~inflight
+        # A master holds adr, dat_w and we steady while it strobes, so they are sampled on
+        # every idle cycle: their enable is one flip-flop, not the master's strobe logic.
+        with m.If(~inflight):
+            m.d.sync += [addr.eq(bus.adr), wdata.eq(bus.dat_w), we_q.eq(bus.we)]
         with m.If(start):
-            m.d.sync += [addr.eq(bus.adr), wdata.eq(bus.dat_w), we_q.eq(bus.we), inflight.eq(1)]
+            m.d.sync += inflight.eq(1)
         m.d.sync += [stb_q.eq(start)]
         prev = stb_q
         for i in range(self._read_latency - 1):

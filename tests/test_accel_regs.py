@@ -48,6 +48,11 @@ def test_accel_parameter_errors():
         Accelerator(rows=2, cols=2, lanes=16)
     with pytest.raises(TypeError, match=r"^w_depth must be an integer in 2\.\.32768, not 1$"):
         Accelerator(rows=2, cols=2, w_depth=1)
+    with pytest.raises(ValueError, match=r"^a weight buffer of 4 row banks x 256 words needs 8 SPRAMs, "
+                                         r"the UP5K has 4 \(two per 16384 words of a 32-bit row bank\)$"):
+        Accelerator(rows=4, cols=2, w_depth=256, ram="spram")
+    with pytest.raises(ValueError, match=r"^ram must be one of inferred, dp16kd, spram, not 'lutram'$"):
+        Accelerator(rows=2, cols=2, ram="lutram")
 
 
 def test_accel_misuse_sets_error_causes():
