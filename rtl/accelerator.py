@@ -59,6 +59,10 @@ class Accelerator(wiring.Component):
         ``"inferred"`` (simulation; Yosys picks, iCE40 EBR), ``"dp16kd"`` (ECP5 block RAM with
         its output register) or ``"spram"`` (the weight buffer in the iCE40 UP5K's single-port
         RAMs, the others inferred).
+    bus_regs : bool or None
+        Register the bus side of every buffer next to its memories (one more cycle per bus
+        access, ~50 flip-flops per buffer); default: on with ``"dp16kd"`` (large devices,
+        where block RAMs lie far from the bus logic), off otherwise (the UP5K is nearly full).
 
     Members
     -------
@@ -67,7 +71,7 @@ class Accelerator(wiring.Component):
     """
 
     def __init__(self, *, rows, cols, lanes=32, w_depth=1024, a_depth=64, t_depth=64, s_depth=64,
-                 stage_levels=2, ram="inferred"):
+                 stage_levels=2, ram="inferred", bus_regs=None):
         _pow2("rows", rows, 32)
         _pow2("cols", cols, 64)
         if lanes != 32:
@@ -91,6 +95,7 @@ class Accelerator(wiring.Component):
                                  f"{sprams} SPRAMs, the UP5K has 4 (two per 16384 words of a "
                                  f"32-bit row bank)")
         self._ram = ram
+        self._bus_regs = (ram == "dp16kd") if bus_regs is None else bool(bus_regs)
         super().__init__({"bus": In(wishbone_signature(ADDR_WIDTH)), "irq": Out(1)})
 
     rows = property(lambda self: self._rows)
@@ -122,25 +127,29 @@ class Accelerator(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         rows, cols = self._rows, self._cols
-        # Reads: decode, the memory's two stages, the bank mux register, the read mux register.
-        m.submodules.wb = wb = WishboneTarget(addr_width=ADDR_WIDTH,
-                                              read_latency=2 + BankedBuffer.host_read_latency)
-        wiring.connect(m, wiring.flipped(self.bus), wb.bus)
-        port = wb.port
-
         m.submodules.array = arr = self._make_array()
         m.submodules.seq = seq = Sequencer(rows=rows, cols=cols, acc_width=arr.acc_width,
                                            w_depth=self._w_depth, a_depth=self._a_depth,
                                            t_depth=self._t_depth, s_depth=self._s_depth)
         other = "dp16kd" if self._ram == "dp16kd" else "inferred"
-        m.submodules.wbuf = wbuf = BankedBuffer(banks=rows, depth=self._w_depth, primitive=self._ram)
-        m.submodules.abuf = abuf = BankedBuffer(banks=cols, depth=self._a_depth, primitive=other)
-        m.submodules.tbuf = tbuf = BankedBuffer(banks=rows, depth=self._t_depth, primitive=other)
+        hr = self._bus_regs
+        m.submodules.wbuf = wbuf = BankedBuffer(banks=rows, depth=self._w_depth, primitive=self._ram,
+                                                host_regs=hr)
+        m.submodules.abuf = abuf = BankedBuffer(banks=cols, depth=self._a_depth, primitive=other,
+                                                host_regs=hr)
+        m.submodules.tbuf = tbuf = BankedBuffer(banks=rows, depth=self._t_depth, primitive=other,
+                                                host_regs=hr)
         m.submodules.nbuf = nbuf = BankedBuffer(banks=rows, depth=self._t_depth, width=1,
-                                                primitive=other)
-        m.submodules.sbuf = sbuf = BankedBuffer(banks=rows, depth=self._s_depth, primitive=other)
+                                                primitive=other, host_regs=hr)
+        m.submodules.sbuf = sbuf = BankedBuffer(banks=rows, depth=self._s_depth, primitive=other,
+                                                host_regs=hr)
         m.submodules.desc = desc = BlockRAM(depth=rm.MAX_LAYERS * rm.DESC_WORDS, width=32,
                                             primitive=other)
+        hrl = wbuf.host_read_latency
+        # Reads: decode, the buffer's host read latency, the read mux register.
+        m.submodules.wb = wb = WishboneTarget(addr_width=ADDR_WIDTH, read_latency=2 + hrl)
+        wiring.connect(m, wiring.flipped(self.bus), wb.bus)
+        port = wb.port
 
         busy = seq.busy
         # The buffers change hands a cycle after `busy` does (each bank registers its host
@@ -293,25 +302,14 @@ class Accelerator(wiring.Component):
             "SBUF_DEPTH": self._s_depth, "CTRL": 0, "STATUS": status, "N_LAYERS": n_layers,
             "PERF_CYCLES": perf_cycles, "PERF_ACTIVE": perf_active, "PERF_TILES": perf_tiles,
         }
-        # A register read is a mux of 16 registers: sampled in two steps (timing), each a
-        # 4-way choice: the register within its group of four now, the group next cycle.
+        # A register read latches which register (a copy of the address bits of its own, so
+        # the 16-way mux starts from flip-flops next to it) and chooses the next cycle (timing).
         slots = {W(rm.reg(name).offset): v for name, v in values.items()}
-        groups = sorted({slot >> 2 for slot in slots})
-        r_grp = {g: Signal(32, name=f"r_grp{g}") for g in groups}
-        r_gsel = Signal(4)
+        r_slot = Signal(6)
         r_is_reg = Signal()
         with m.If(r_stb):
-            m.d.sync += [r_sel.eq(0), r_is_reg.eq(0), r_gsel.eq(a[2:6])]
+            m.d.sync += [r_sel.eq(0), r_is_reg.eq(is_reg), r_slot.eq(a[:6])]
             with m.If(is_reg):
-                m.d.sync += r_is_reg.eq(1)
-                for g in groups:
-                    with m.Switch(a[:2]):
-                        for slot, v in slots.items():
-                            if slot >> 2 == g:
-                                with m.Case(slot & 3):
-                                    m.d.sync += r_grp[g].eq(v)
-                        with m.Default():
-                            m.d.sync += r_grp[g].eq(0)
                 with m.If(~Cat(a[:6] == slot for slot in slots).any()):
                     m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
             m.d.comb += [wbuf.h_r_en.eq(is_w & ~bus_busy), abuf.h_r_en.eq(is_a & ~bus_busy),
@@ -324,19 +322,20 @@ class Accelerator(wiring.Component):
                 m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BUS_WHILE_BUSY)]
             with m.Elif(~(is_reg | is_desc | is_buf)):
                 m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
-        with m.Switch(r_gsel):
-            for g in groups:
-                with m.Case(g):
-                    m.d.comb += r_reg.eq(Mux(r_is_reg, r_grp[g], 0))
+        with m.If(r_is_reg):
+            with m.Switch(r_slot):
+                for slot, v in slots.items():
+                    with m.Case(slot):
+                        m.d.comb += r_reg.eq(v)
         # Buffer data comes host_read_latency - 1 cycles later than r_sel (the memory's output
         # register, the per-bank register, the bank mux register): delay the selection and the
         # register value to match. The descriptor memory's data is registered here instead.
         r_sel2, r_reg2, d_data_q = r_sel, r_reg, desc.r_data
-        for i in range(BankedBuffer.host_read_latency - 1):
+        for i in range(hrl - 1):
             r_sel_q, r_reg_q = Signal(3, name=f"r_sel_q{i}"), Signal(32, name=f"r_reg_q{i}")
             m.d.sync += [r_sel_q.eq(r_sel2), r_reg_q.eq(r_reg2)]
             r_sel2, r_reg2 = r_sel_q, r_reg_q
-        for i in range(BankedBuffer.host_read_latency - BlockRAM.read_latency):
+        for i in range(hrl - BlockRAM.read_latency):
             d_q = Signal(32, name=f"d_data_q{i}")
             m.d.sync += d_q.eq(d_data_q)
             d_data_q = d_q

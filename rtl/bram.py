@@ -160,6 +160,7 @@ class BlockRAM(wiring.Component):
         # One port: a write takes it, else the read address drives it.
         addr = Mux(self.w_en, self.w_addr, self.r_addr)
         a_grp = addr[14:14 + (n_groups - 1).bit_length()] if n_groups > 1 else C(0, 1)
+        addr14 = Cat(addr, C(0, 14))[:14]           # the SPRAM's full 14-bit word address
         g1 = Signal.like(a_grp, name="r_grp1")
         with m.If(self.r_en & ~self.w_en):
             m.d.sync += g1.eq(a_grp)
@@ -173,7 +174,7 @@ class BlockRAM(wiring.Component):
                 sl = slice(s * _SPRAM_WIDTH, (s + 1) * _SPRAM_WIDTH)
                 m.submodules[f"spram_g{g}_s{s}"] = Instance(
                     "SB_SPRAM256KA",
-                    i_ADDRESS=addr[:14], i_DATAIN=din[sl], i_MASKWREN=C(0b1111, 4),
+                    i_ADDRESS=addr14, i_DATAIN=din[sl], i_MASKWREN=C(0b1111, 4),
                     i_WREN=self.w_en & sel, i_CHIPSELECT=(self.w_en | self.r_en) & sel,
                     i_CLOCK=ClockSignal("sync"), i_STANDBY=C(0, 1), i_SLEEP=C(0, 1),
                     i_POWEROFF=C(1, 1), o_DATAOUT=dout[sl])

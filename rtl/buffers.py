@@ -30,25 +30,27 @@ class BankedBuffer(wiring.Component):
         Bits per word, 1..64.
     primitive : str
         How each bank is built (:data:`bittern.rtl.bram.PRIMITIVES`).
+    host_regs : bool
+        Register the host port (address, data, per-bank enables) before the memories: on a
+        large device the block RAMs lie far from the bus logic. Costs ~50 flip-flops.
 
     Members
     -------
     host_sel : ``In(1)``: the host ports drive the memories (else the sequencer ports do), from
     the next cycle on (each bank registers it next to its memory: the select fans out to every
     address, data and enable bit).
-    h_addr, h_w_data, h_w_en, h_r_en : ``In``, registered before they reach the memories (a
-    write lands a cycle later); h_r_data : ``Out(width)``, valid ``host_read_latency`` (5)
-    cycles after ``h_r_en``: the input register, the bank's two stages, a register per bank
-    (the banks lie all over a large device), then the bank mux, registered.
+    h_addr, h_w_data, h_w_en, h_r_en : ``In`` (with ``host_regs``, registered before they
+    reach the memories: a write lands a cycle later); h_r_data : ``Out(width)``, valid
+    ``host_read_latency`` (4, or 5 with ``host_regs``) cycles after ``h_r_en``: the bank's two
+    stages, a register per bank, then the bank mux, registered.
     s_addr, s_r_en : ``In``; s_r_data : ``Out(ArrayLayout(width, banks))``, ``read_latency`` (2)
     cycles after ``s_r_en``.
     s_w_addr, s_w_en (one bit per bank), s_w_data : ``In``.
     """
 
     read_latency = BlockRAM.read_latency
-    host_read_latency = BlockRAM.read_latency + 3
 
-    def __init__(self, *, banks, depth, width=32, primitive="inferred"):
+    def __init__(self, *, banks, depth, width=32, primitive="inferred", host_regs=False):
         if not isinstance(banks, int) or banks < 1 or banks > 256 or banks & (banks - 1):
             raise TypeError(f"Bank count must be a power of two in 1..256, not {banks!r}")
         if not isinstance(depth, int) or depth < 2:
@@ -59,6 +61,7 @@ class BankedBuffer(wiring.Component):
             raise ValueError(f"Primitive must be one of {', '.join(PRIMITIVES)}, not {primitive!r}")
         self._banks, self._depth, self._width = banks, depth, width
         self._primitive = primitive
+        self._host_regs = bool(host_regs)
         aw = max(1, (depth - 1).bit_length())
         hw = aw + (banks - 1).bit_length()
         super().__init__({
@@ -75,6 +78,10 @@ class BankedBuffer(wiring.Component):
     primitive = property(lambda self: self._primitive)
 
     @property
+    def host_read_latency(self):
+        return BlockRAM.read_latency + 2 + self._host_regs
+
+    @property
     def bank_bits(self):
         return (self._banks - 1).bit_length()
 
@@ -82,21 +89,24 @@ class BankedBuffer(wiring.Component):
         m = Module()
         bb = self.bank_bits
         banks = self._banks
-        # Host accesses are registered first, the bank already decoded into one enable bit per
-        # bank, so a memory's pins see a flip-flop and the host/sequencer mux (timing).
+        # With host_regs the host accesses are registered first, the bank already decoded into
+        # one enable bit per bank, so a memory's pins see a flip-flop and the host/sequencer
+        # mux (timing).
         h_bank = self.h_addr[:bb] if bb else C(0, 1)
         h_word = Signal(len(self.h_addr) - bb)
         h_w_data = Signal(self._width)
         h_w_en, h_r_en = Signal(banks), Signal(banks)
-        m.d.sync += [h_word.eq(self.h_addr[bb:]), h_w_data.eq(self.h_w_data),
-                     h_w_en.eq(Cat(self.h_w_en & (h_bank == i) for i in range(banks))),
-                     h_r_en.eq(Cat(self.h_r_en & (h_bank == i) for i in range(banks)))]
-        # The bank of a host read follows its data through the input register, the memory's
-        # two stages and the per-bank register.
-        r_bank = [Signal.like(h_bank, name=f"r_bank{i}") for i in range(4)]
+        dom = m.d.sync if self._host_regs else m.d.comb
+        dom += [h_word.eq(self.h_addr[bb:]), h_w_data.eq(self.h_w_data),
+                h_w_en.eq(Cat(self.h_w_en & (h_bank == i) for i in range(banks))),
+                h_r_en.eq(Cat(self.h_r_en & (h_bank == i) for i in range(banks)))]
+        # The bank of a host read follows its data through the input register (if any), the
+        # memory's two stages and the per-bank register.
+        stages = 3 + self._host_regs
+        r_bank = [Signal.like(h_bank, name=f"r_bank{i}") for i in range(stages)]
         with m.If(self.h_r_en):
             m.d.sync += r_bank[0].eq(h_bank)
-        m.d.sync += [r_bank[i + 1].eq(r_bank[i]) for i in range(3)]
+        m.d.sync += [r_bank[i + 1].eq(r_bank[i]) for i in range(stages - 1)]
         h_rdata = Array(Signal(self._width, name=f"h_rd{i}") for i in range(banks))
         for i in range(banks):
             ram = m.submodules[f"bank{i}"] = BlockRAM(depth=self._depth, width=self._width,
@@ -113,5 +123,5 @@ class BankedBuffer(wiring.Component):
                              ram.w_en.eq(self.s_w_en[i])]
             m.d.comb += self.s_r_data[i].eq(ram.r_data)
             m.d.sync += h_rdata[i].eq(ram.r_data)
-        m.d.sync += self.h_r_data.eq(h_rdata[r_bank[3]])
+        m.d.sync += self.h_r_data.eq(h_rdata[r_bank[-1]])
         return m

@@ -187,7 +187,8 @@ class Sequencer(wiring.Component):
         # (so the run only waits for it on the first layer); the run FSM takes the fields and
         # the verdict (`dec_cause`, 0 = runs) when the previous layer is written back, so an
         # error is still reported at the layer it belongs to, after the layers before it.
-        dec_go = Signal()           # run FSM: decode layer 0 from the next cycle
+        dec_go = Signal()           # run FSM: decode layer 0 (a registered pulse: timing)
+        m.d.sync += dec_go.eq(0)
         dec_take = Signal()         # run FSM: the decoded layer runs now
         dec_drop = Signal()         # run FSM: the decoded layer failed; stop
         dec_ready = Signal()
@@ -282,7 +283,7 @@ class Sequencer(wiring.Component):
                     with m.If(nl_bad):
                         fail(Cause.BAD_LAYER_COUNT)
                     with m.Else():
-                        m.d.comb += dec_go.eq(1)
+                        m.d.sync += dec_go.eq(1)
                         m.next = "WAIT"
             with m.State("WAIT"):
                 # The next layer's descriptor, decoded and checked (usually long since).

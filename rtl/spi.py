@@ -71,14 +71,17 @@ class SPIBridge(wiring.Component):
         m.submodules.sync_mosi = FFSynchronizer(self.mosi, mosi)
         sck_prev = Signal()
         m.d.sync += sck_prev.eq(sck)
-        rise = sck & ~sck_prev & ~cs_n
-        fall = ~sck & sck_prev & ~cs_n
+        # Edges are acted on a cycle after they are seen, from flip-flops (timing; SCK is at
+        # most clk / 10, so the data bit is long stable).
+        rise, fall, mosi_q = Signal(), Signal(), Signal()
+        m.d.sync += [rise.eq(sck & ~sck_prev & ~cs_n), fall.eq(~sck & sck_prev & ~cs_n),
+                     mosi_q.eq(mosi)]
 
         bit = Signal(3)
         shin = Signal(8)
         nbyte = Signal(3)           # header bytes seen, saturating at 5
         wbyte = Signal(2)           # byte within the current data word
-        cmd = Signal(8)
+        cmd_read, cmd_write = Signal(), Signal()     # the command byte, decoded when it arrives
         addr = Signal(24)
         word = Signal(32)           # write word being assembled / read word being sent
         tx = Signal(8)
@@ -93,24 +96,25 @@ class SPIBridge(wiring.Component):
                 m.d.sync += word.eq(bus.dat_r)
 
         with m.If(cs_n):
-            m.d.sync += [bit.eq(0), nbyte.eq(0), wbyte.eq(0), tx.eq(0), byte_done.eq(0)]
+            m.d.sync += [bit.eq(0), nbyte.eq(0), wbyte.eq(0), tx.eq(0), byte_done.eq(0),
+                         cmd_read.eq(0), cmd_write.eq(0)]
         with m.Elif(rise):
-            new = Cat(mosi, shin[:7])
+            new = Cat(mosi_q, shin[:7])
             m.d.sync += [shin.eq(new), bit.eq(bit + 1), byte_done.eq(bit == 7)]
             with m.If(bit == 7):
                 with m.Switch(nbyte):
                     with m.Case(0):
-                        m.d.sync += cmd.eq(new)
+                        m.d.sync += [cmd_read.eq(new == CMD_READ), cmd_write.eq(new == CMD_WRITE)]
                     with m.Case(1):
                         m.d.sync += addr[16:24].eq(new)
                     with m.Case(2):
                         m.d.sync += addr[8:16].eq(new)
                     with m.Case(3):
                         m.d.sync += addr[0:8].eq(new)
-                        with m.If(cmd == CMD_READ):    # fetch the first word during the dummy byte
+                        with m.If(cmd_read):    # fetch the first word during the dummy byte
                             m.d.sync += [bus.cyc.eq(1), bus.stb.eq(1), bus.we.eq(0)]
                     with m.Default():
-                        with m.If(cmd == CMD_WRITE):
+                        with m.If(cmd_write):
                             m.d.sync += word.eq(Cat(new, word[:24]))
                             m.d.sync += wbyte.eq(wbyte + 1)
                             with m.If(wbyte == 3):
@@ -120,7 +124,7 @@ class SPIBridge(wiring.Component):
                     m.d.sync += nbyte.eq(nbyte + 1)
         with m.Elif(fall):
             m.d.sync += byte_done.eq(0)
-            with m.If(byte_done & (cmd == CMD_READ) & (nbyte == 5)):
+            with m.If(byte_done & cmd_read & (nbyte == 5)):
                 # Load the next byte of the read word, most significant first.
                 m.d.sync += tx.eq(word.word_select(~wbyte, 8)), wbyte.eq(wbyte + 1)
                 with m.If(wbyte == 3):                  # last byte loaded: fetch the next word
