@@ -123,8 +123,8 @@ class Sequencer(wiring.Component):
         ovf_w, ovf_a, ovf_t, ovf_s = Signal(), Signal(), Signal(), Signal()
         f_kind, f_shape, f_last = Signal(), Signal(), Signal()
         words_m1, words_m2, tiles_m1, tiles_m2 = Signal(12), Signal(12), Signal(12), Signal(12)
-        d_q = Signal(32)            # descriptor word (the memory's output is registered)
-        m.d.comb += d_q.eq(self.d_data)
+        d_q = Signal(32)            # descriptor word, registered once more here (timing)
+        m.d.sync += d_q.eq(self.d_data)
         d_q_high = d_q[16:] != 0
         t_ptr = Signal(16)          # threshold word of the next tile to leave the array
         di = Signal(4)              # descriptor word being read
@@ -201,16 +201,16 @@ class Sequencer(wiring.Component):
                     m.d.sync += [dec_layer.eq(0), di.eq(0)]
                     m.next = "DESC"
             with m.State("DESC"):
-                # Words 0..6; the memory's output is registered (block RAM outputs are slow),
-                # so word i lands two cycles after its address, at di = i+2.
+                # Words 0..6; the memory answers in two cycles and d_q registers its output
+                # once more, so word i lands three cycles after its address, at di = i+3.
                 m.d.comb += [self.d_addr.eq(Cat(di[:3], dec_layer)), self.d_en.eq(1)]
                 m.d.sync += di.eq(di + 1)
                 for i, sig in enumerate([cfg, n_in, n_out, w_base, a_in, a_out, t_base]):
-                    with m.If(di == i + 2):
+                    with m.If(di == i + 3):
                         m.d.sync += sig.eq(d_q[:16] if i else d_q)
                         if i:
                             m.d.sync += high[i].eq(d_q_high)
-                with m.If(di == 8):
+                with m.If(di == 9):
                     m.next = "CHECK0"
             with m.State("CHECK0"):
                 # Check states either compute registered values/flags or choose on registered
