@@ -89,6 +89,8 @@ class SPIBridge(wiring.Component):
         m.d.comb += self.miso.eq(tx[7])
 
         bus = self.bus
+        go_write, go_read = Signal(), Signal()      # one-cycle pulses: start a bus access
+        m.d.sync += [go_write.eq(0), go_read.eq(0)]
         m.d.comb += [bus.adr.eq(addr[2:2 + self._addr_width]), bus.sel.eq(0b1111)]
         with m.If(bus.cyc & bus.ack):
             m.d.sync += [bus.cyc.eq(0), bus.stb.eq(0)]
@@ -112,14 +114,13 @@ class SPIBridge(wiring.Component):
                     with m.Case(3):
                         m.d.sync += addr[0:8].eq(new)
                         with m.If(cmd_read):    # fetch the first word during the dummy byte
-                            m.d.sync += [bus.cyc.eq(1), bus.stb.eq(1), bus.we.eq(0)]
+                            m.d.sync += go_read.eq(1)
                     with m.Default():
                         with m.If(cmd_write):
                             m.d.sync += word.eq(Cat(new, word[:24]))
                             m.d.sync += wbyte.eq(wbyte + 1)
                             with m.If(wbyte == 3):
-                                m.d.sync += [bus.cyc.eq(1), bus.stb.eq(1), bus.we.eq(1),
-                                             bus.dat_w.eq(Cat(new, word[:24]))]
+                                m.d.sync += go_write.eq(1)
                 with m.If(nbyte != 5):
                     m.d.sync += nbyte.eq(nbyte + 1)
         with m.Elif(fall):
@@ -128,9 +129,15 @@ class SPIBridge(wiring.Component):
                 # Load the next byte of the read word, most significant first.
                 m.d.sync += tx.eq(word.word_select(~wbyte, 8)), wbyte.eq(wbyte + 1)
                 with m.If(wbyte == 3):                  # last byte loaded: fetch the next word
-                    m.d.sync += [bus.cyc.eq(1), bus.stb.eq(1), bus.we.eq(0), addr.eq(addr + 4)]
+                    m.d.sync += [go_read.eq(1), addr.eq(addr + 4)]
             with m.Else():
                 m.d.sync += tx.eq(tx << 1)
+        # A decoded byte starts its bus access a cycle later, from a flip-flop (timing: the
+        # byte decode stays apart from the bus registers' enables).
+        with m.If(go_write):
+            m.d.sync += [bus.cyc.eq(1), bus.stb.eq(1), bus.we.eq(1), bus.dat_w.eq(word)]
+        with m.If(go_read):
+            m.d.sync += [bus.cyc.eq(1), bus.stb.eq(1), bus.we.eq(0)]
         # After a complete write word, the address advances (the access already latched adr).
         with m.If(bus.cyc & bus.ack & bus.we):
             m.d.sync += addr.eq(addr + 4)
