@@ -37,6 +37,10 @@ YOWASP_ENV = {
 }
 
 
+# Run before synth_ecp5 when Yosys' ABC9 pass asserted on the plain netlist (see build_bitstream).
+PRE_SYNTH_RETRY = "proc\nflatten\nopt -full"
+
+
 class BuildError(RuntimeError):
     """The toolchain failed (for example the design does not fit); the message says where."""
 
@@ -188,6 +192,7 @@ class BuildSummary:
     error: str | None = None
     sprams: int = 0
     ram: str = "inferred"
+    synth_opts: str = ""        # the Yosys commands run before synthesis on a retry (see PRE_SYNTH_RETRY)
 
     @property
     def ok(self):
@@ -209,7 +214,9 @@ class BuildSummary:
             f"Fmax         {self.fmax_mhz:.2f} MHz (target {self.target_mhz:.2f} MHz: "
             f"{'met' if self.meets_timing else 'MISSED'})",
             f"fits         {'yes' if self.fits else 'NO'}",
-            f"bitstream    {self.bitstream or '-'}",
+            f"bitstream    {self.bitstream or '-'}"
+            + (f" (synthesised on the retry: Yosys' ABC9 pass failed on the plain netlist)"
+               if self.synth_opts else ""),
         ])
 
 
@@ -253,11 +260,32 @@ def build_bitstream(board, *, rows=2, cols=2, lanes=32, w_depth=256, a_depth=64,
     os.environ.update(YOWASP_ENV)
     t0 = time.monotonic()
     error = None
+    synth_opts = ""
+    # A previous build's results in the same directory must never be read as this one's.
+    for stale in ("top.report.json", "top.tim", "top.rpt", "top.bin", "top.bit", "top.json"):
+        (out / stale).unlink(missing_ok=True)
     try:
-        platform.build(top, name="top", build_dir=str(out), do_program=False,
-                       nextpnr_opts=" ".join(opts))
-    except Exception as e:          # the toolchain's own failure: not fitting, timing, ...
-        error = f"{type(e).__name__}: {e}"
+        for attempt in range(2):
+            try:
+                extra = {"script_after_read": synth_opts} if synth_opts else {}
+                # A platform builds once: a retry needs a fresh one.
+                platform = platform if attempt == 0 else _platform(info)
+                platform.build(top, name="top", build_dir=str(out), do_program=False,
+                               nextpnr_opts=" ".join(opts), **extra)
+                error = None
+                break
+            except Exception as e:  # the toolchain's own failure: not fitting, timing, ...
+                error = f"{type(e).__name__}: {e}"
+                rpt = out / "top.rpt"
+                # Yosys 0.70's ABC9 pass sometimes asserts on an ECP5 netlist (rtlil.cc:3091,
+                # in ABC_OPS_REINTEGRATE; synth_lattice has no way to skip ABC9). Flattening and
+                # optimising the netlist before synth_ecp5 changes what ABC9 sees; it is the
+                # retry, and the summary says so.
+                tail = rpt.read_text()[-3000:] if rpt.exists() else ""
+                if attempt == 0 and "ABC_OPS_REINTEGRATE" in tail and "Assert" in tail:
+                    synth_opts = PRE_SYNTH_RETRY
+                    continue
+                break
     finally:
         for k, v in env_old.items():
             if v is None:
@@ -312,6 +340,7 @@ def build_bitstream(board, *, rows=2, cols=2, lanes=32, w_depth=256, a_depth=64,
         ram_blocks=used("ram"), ram_available=res["ram_blocks"], dsps=used("dsp"), fits=fits,
         meets_timing=meets, wall_s=wall, out_dir=str(out), sprams=used("spram"), ram=ram,
         bitstream=str(bit) if bit.exists() and error is None else None, utilization=util,
+        synth_opts=synth_opts,
         error=(error + ("\n" + log if log else "")) if error else None)
 
 
