@@ -13,15 +13,13 @@ from amaranth.lib.wiring import In, Out
 
 from . import regmap as rm
 from .array import SystolicArray
-from .bram import BlockRAM
+from .bram import PRIMITIVES, BlockRAM, block_count
 from .buffers import BankedBuffer
 from .pe import acc_width_for
 from .sequencer import Sequencer
 from .wishbone import WishboneTarget, wishbone_signature
 
-__all__ = ["Accelerator", "ADDR_WIDTH", "RAMS"]
-
-RAMS = ("inferred", "dp16kd", "spram")
+__all__ = ["Accelerator", "ADDR_WIDTH"]
 
 ADDR_WIDTH = rm.ADDR_BITS - 2       # Wishbone word address bits
 
@@ -85,11 +83,10 @@ class Accelerator(wiring.Component):
         self._rows, self._cols, self._lanes = rows, cols, lanes
         self._w_depth, self._a_depth, self._t_depth, self._s_depth = w_depth, a_depth, t_depth, s_depth
         self._stage_levels = stage_levels
-        if ram not in RAMS:
-            raise ValueError(f"ram must be one of {', '.join(RAMS)}, not {ram!r}")
+        if ram not in PRIMITIVES:
+            raise ValueError(f"ram must be one of {', '.join(PRIMITIVES)}, not {ram!r}")
         if ram == "spram":
-            # Each row bank is 32 bits wide: two 16-bit SPRAMs per 16384 words.
-            sprams = rows * 2 * -(-w_depth // 16384)
+            sprams = rows * block_count("spram", w_depth, 32)
             if sprams > 4:
                 raise ValueError(f"a weight buffer of {rows} row banks x {w_depth} words needs "
                                  f"{sprams} SPRAMs, the UP5K has 4 (two per 16384 words of a "
@@ -267,7 +264,6 @@ class Accelerator(wiring.Component):
             desc.r_en.eq(Mux(busy, seq.d_en, r_stb & is_desc)),
             seq.d_data.eq(desc.r_data),
         ]
-        ok = ~bus_busy
         with m.If(w_stb):
             with m.If(is_reg):
                 with m.Switch(a[:6]):                # is_reg: a < 0x40

@@ -23,14 +23,37 @@ from amaranth import *
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["BlockRAM", "PRIMITIVES"]
+__all__ = ["BlockRAM", "PRIMITIVES", "block_count"]
 
 PRIMITIVES = ("inferred", "dp16kd", "spram")
 
 # DP16KD port modes used: (data bits, words, lowest word-address bit of AD[13:0]). The x2 and
-# x1 modes are left out: Yosys 0.70's ABC9 pass asserts (rtlil.cc:3091) on a design with them.
+# x1 modes are left out: the first build with them hit Yosys 0.70's ABC9 assertion
+# (rtlil.cc:3091). The assertion later showed up with x4 blocks only (rtl/boards.py retries
+# synthesis for it), so the modes may be fine; they are unmeasured.
 _DP16KD_MODES = ((18, 1024, 4), (9, 2048, 3), (4, 4096, 2))
 _SPRAM_DEPTH, _SPRAM_WIDTH = 16384, 16
+
+
+def _geometry(primitive, depth, width):
+    """How a ``depth`` x ``width`` memory tiles onto ``primitive``'s blocks: (block data bits,
+    block words, lowest word-address bit, width slices, depth groups)."""
+    if primitive == "dp16kd":
+        # The narrowest port mode deep enough for the whole buffer: no group mux after the
+        # output register (it would sit on the path into the array; blocks are plentiful).
+        bw, bd, lsb = next((mode for mode in _DP16KD_MODES if mode[1] >= depth), _DP16KD_MODES[-1])
+    else:
+        bw, bd, lsb = _SPRAM_WIDTH, _SPRAM_DEPTH, 0
+    return bw, bd, lsb, -(-width // bw), -(-depth // bd)
+
+
+def block_count(primitive, depth, width):
+    """DP16KD or SPRAM blocks a ``depth`` x ``width`` memory takes (0 for ``"inferred"``:
+    Yosys decides)."""
+    if primitive not in ("dp16kd", "spram"):
+        return 0
+    _, _, _, n_slices, n_groups = _geometry(primitive, depth, width)
+    return n_slices * n_groups
 
 
 class BlockRAM(wiring.Component):
@@ -78,13 +101,7 @@ class BlockRAM(wiring.Component):
     @property
     def blocks(self):
         """Hardware blocks used: DP16KD or SPRAM count (0 for ``"inferred"``: Yosys decides)."""
-        if self._primitive == "dp16kd":
-            w, depth, _ = next((mode for mode in _DP16KD_MODES if mode[1] >= self._depth),
-                               _DP16KD_MODES[-1])
-            return -(-self._width // w) * -(-self._depth // depth)
-        if self._primitive == "spram":
-            return -(-self._width // _SPRAM_WIDTH) * -(-self._depth // _SPRAM_DEPTH)
-        return 0
+        return block_count(self._primitive, self._depth, self._width)
 
     def elaborate(self, platform):
         m = Module()
@@ -100,13 +117,22 @@ class BlockRAM(wiring.Component):
             self._elaborate_spram(m)
         return m
 
+    def _grid(self, m, name, n_slices, n_groups, block_width, make_block):
+        """Blocks ``block_width`` bits wide, ``n_slices`` across the word and ``n_groups`` deep;
+        ``make_block(g, s, din, dout)`` returns block (g, s)'s Instance, named
+        ``{name}_g{g}_s{s}``. Returns each group's read data, ``width`` bits."""
+        din = Cat(self.w_data, C(0, n_slices * block_width - self._width))
+        group_data = []
+        for g in range(n_groups):
+            dout = Signal(n_slices * block_width, name=f"g{g}_dout")
+            group_data.append(dout[:self._width])
+            for s in range(n_slices):
+                sl = slice(s * block_width, (s + 1) * block_width)
+                m.submodules[f"{name}_g{g}_s{s}"] = make_block(g, s, din[sl], dout[sl])
+        return group_data
+
     def _elaborate_dp16kd(self, m):
-        # The narrowest port mode deep enough for the whole buffer: no group mux after the
-        # output register (it would sit on the path into the array; blocks are plentiful).
-        w, depth, lsb = next((mode for mode in _DP16KD_MODES if mode[1] >= self._depth),
-                             _DP16KD_MODES[-1])
-        n_groups = -(-self._depth // depth)
-        n_slices = -(-self._width // w)
+        w, depth, lsb, n_slices, n_groups = _geometry("dp16kd", self._depth, self._width)
         gb = (n_groups - 1).bit_length()
         ab = (depth - 1).bit_length()
         r_word, w_word = self.r_addr[:ab], self.w_addr[:ab]
@@ -116,47 +142,44 @@ class BlockRAM(wiring.Component):
         with m.If(self.r_en):
             m.d.sync += g1.eq(r_grp)
         m.d.sync += g2.eq(g1)
-        din = Cat(self.w_data, C(0, n_slices * w - self._width))
-        group_data = []
-        for g in range(n_groups):
-            dout = Signal(n_slices * w, name=f"g{g}_dout")
-            group_data.append(dout[:self._width])
-            for sl in range(n_slices):
-                ports = {}
-                # The word address sits in AD[13:lsb]; in x18 mode AD[1:0] are byte-write
-                # enables (both on for port A's writes), the other low bits are 0.
-                for i in range(14):
-                    word_bit = i - lsb
-                    ports[f"i_ADA{i}"] = (w_word[word_bit] if 0 <= word_bit < len(w_word) else
-                                          C(1, 1) if w == 18 and i < 2 else C(0, 1))
-                    ports[f"i_ADB{i}"] = r_word[word_bit] if 0 <= word_bit < len(r_word) else C(0, 1)
-                for i in range(18):
-                    ports[f"i_DIA{i}"] = din[sl * w + i] if i < w else C(0, 1)
-                    ports[f"i_DIB{i}"] = C(0, 1)
-                    if i < w:
-                        ports[f"o_DOB{i}"] = dout[sl * w + i]
-                for c in "AB":
-                    for i in range(3):
-                        ports[f"i_CS{c}{i}"] = C(0, 1)
-                    ports[f"i_RST{c}"] = C(0, 1)
-                    ports[f"i_CLK{c}"] = ClockSignal("sync")
-                m.submodules[f"dp16kd_g{g}_s{sl}"] = Instance(
-                    "DP16KD",
-                    p_DATA_WIDTH_A=w, p_DATA_WIDTH_B=w, p_REGMODE_A="NOREG", p_REGMODE_B="OUTREG",
-                    p_RESETMODE="SYNC", p_ASYNC_RESET_RELEASE="SYNC", p_CSDECODE_A="0b000",
-                    p_CSDECODE_B="0b000", p_WRITEMODE_A="NORMAL", p_WRITEMODE_B="NORMAL",
-                    p_GSR="DISABLED",
-                    i_WEA=self.w_en & (w_grp == g), i_CEA=self.w_en & (w_grp == g), i_OCEA=C(1, 1),
-                    i_WEB=C(0, 1), i_CEB=self.r_en, i_OCEB=C(1, 1),
-                    **ports)
+
+        def dp16kd(g, s, din, dout):
+            ports = {}
+            # The word address sits in AD[13:lsb]; in x18 mode AD[1:0] are byte-write
+            # enables (both on for port A's writes), the other low bits are 0.
+            for i in range(14):
+                word_bit = i - lsb
+                ports[f"i_ADA{i}"] = (w_word[word_bit] if 0 <= word_bit < len(w_word) else
+                                      C(1, 1) if w == 18 and i < 2 else C(0, 1))
+                ports[f"i_ADB{i}"] = r_word[word_bit] if 0 <= word_bit < len(r_word) else C(0, 1)
+            for i in range(18):
+                ports[f"i_DIA{i}"] = din[i] if i < w else C(0, 1)
+                ports[f"i_DIB{i}"] = C(0, 1)
+                if i < w:
+                    ports[f"o_DOB{i}"] = dout[i]
+            for c in "AB":
+                for i in range(3):
+                    ports[f"i_CS{c}{i}"] = C(0, 1)
+                ports[f"i_RST{c}"] = C(0, 1)
+                ports[f"i_CLK{c}"] = ClockSignal("sync")
+            return Instance(
+                "DP16KD",
+                p_DATA_WIDTH_A=w, p_DATA_WIDTH_B=w, p_REGMODE_A="NOREG", p_REGMODE_B="OUTREG",
+                p_RESETMODE="SYNC", p_ASYNC_RESET_RELEASE="SYNC", p_CSDECODE_A="0b000",
+                p_CSDECODE_B="0b000", p_WRITEMODE_A="NORMAL", p_WRITEMODE_B="NORMAL",
+                p_GSR="DISABLED",
+                i_WEA=self.w_en & (w_grp == g), i_CEA=self.w_en & (w_grp == g), i_OCEA=C(1, 1),
+                i_WEB=C(0, 1), i_CEB=self.r_en, i_OCEB=C(1, 1),
+                **ports)
+
+        group_data = self._grid(m, "dp16kd", n_slices, n_groups, w, dp16kd)
         if n_groups == 1:
             m.d.comb += self.r_data.eq(group_data[0])
         else:
             m.d.comb += self.r_data.eq(Array(group_data)[g2])
 
     def _elaborate_spram(self, m):
-        n_groups = -(-self._depth // _SPRAM_DEPTH)
-        n_slices = -(-self._width // _SPRAM_WIDTH)
+        _, _, _, n_slices, n_groups = _geometry("spram", self._depth, self._width)
         # One port: a write takes it, else the read address drives it.
         addr = Mux(self.w_en, self.w_addr, self.r_addr)
         a_grp = addr[14:14 + (n_groups - 1).bit_length()] if n_groups > 1 else C(0, 1)
@@ -164,19 +187,16 @@ class BlockRAM(wiring.Component):
         g1 = Signal.like(a_grp, name="r_grp1")
         with m.If(self.r_en & ~self.w_en):
             m.d.sync += g1.eq(a_grp)
-        din = Cat(self.w_data, C(0, n_slices * _SPRAM_WIDTH - self._width))
-        group_data = []
-        for g in range(n_groups):
-            dout = Signal(n_slices * _SPRAM_WIDTH, name=f"g{g}_dout")
-            group_data.append(dout[:self._width])
+
+        def spram(g, s, din, dout):
             sel = a_grp == g
-            for s in range(n_slices):
-                sl = slice(s * _SPRAM_WIDTH, (s + 1) * _SPRAM_WIDTH)
-                m.submodules[f"spram_g{g}_s{s}"] = Instance(
-                    "SB_SPRAM256KA",
-                    i_ADDRESS=addr14, i_DATAIN=din[sl], i_MASKWREN=C(0b1111, 4),
-                    i_WREN=self.w_en & sel, i_CHIPSELECT=(self.w_en | self.r_en) & sel,
-                    i_CLOCK=ClockSignal("sync"), i_STANDBY=C(0, 1), i_SLEEP=C(0, 1),
-                    i_POWEROFF=C(1, 1), o_DATAOUT=dout[sl])
+            return Instance(
+                "SB_SPRAM256KA",
+                i_ADDRESS=addr14, i_DATAIN=din, i_MASKWREN=C(0b1111, 4),
+                i_WREN=self.w_en & sel, i_CHIPSELECT=(self.w_en | self.r_en) & sel,
+                i_CLOCK=ClockSignal("sync"), i_STANDBY=C(0, 1), i_SLEEP=C(0, 1),
+                i_POWEROFF=C(1, 1), o_DATAOUT=dout)
+
+        group_data = self._grid(m, "spram", n_slices, n_groups, _SPRAM_WIDTH, spram)
         # The SPRAM output is already a register: select the group, then register once more.
         m.d.sync += self.r_data.eq(Array(group_data)[g1] if n_groups > 1 else group_data[0])
