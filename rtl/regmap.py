@@ -114,6 +114,10 @@ REGISTERS = (
         Field("LAYER", 16, 4, "layer being run, or the layer whose descriptor caused the error"),
     )),
     Register("N_LAYERS", 0x028, "RW", 0, "Number of layer descriptors to run (1..MAX_LAYERS)."),
+    Register("MODEL_TAG", 0x02C, "RW", 0, "Identity of the programmed model, kept for the driver: it "
+             "writes 0 before programming and the model's tag (a CRC of the model file's header, "
+             "which holds its size and CRC, and of this geometry) after, so a reset (0) or another "
+             "host's model is seen with one read. The hardware only stores it."),
     Register("PERF_CYCLES", 0x030, "RO", 0, "Clock cycles spent busy in the last run (cleared by START)."),
     Register("PERF_ACTIVE", 0x034, "RO", 0, "Cycles in which the array consumed a weight/activation word "
              "(every PE active); utilisation = PERF_ACTIVE / PERF_CYCLES."),

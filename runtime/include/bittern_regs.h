@@ -41,6 +41,7 @@
 #define BT_ACC_STATUS_LAYER_SHIFT 16u
 #define BT_ACC_STATUS_LAYER_MASK 0x000F0000u
 #define BT_ACC_N_LAYERS 0x028u  /* RW */
+#define BT_ACC_MODEL_TAG 0x02Cu  /* RW */
 #define BT_ACC_PERF_CYCLES 0x030u  /* RO */
 #define BT_ACC_PERF_ACTIVE 0x034u  /* RO */
 #define BT_ACC_PERF_TILES 0x038u  /* RO */
