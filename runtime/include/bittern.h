@@ -130,7 +130,7 @@ typedef struct {
 void bt_transport_spi(bt_transport_t *t, bt_spi_t *spi);
 
 /* The accelerator's performance counters (PERF_CYCLES / PERF_ACTIVE / PERF_TILES), summed
- * over `starts` runs (CTRL.START) that carried `images` images. */
+ * over `starts` runs (CTRL.START); `images`: the images that ran layers on the hardware. */
 typedef struct {
     uint32_t cycles, active, tiles;
     uint32_t starts, images;

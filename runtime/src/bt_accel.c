@@ -616,7 +616,6 @@ static int run_stretch(bt_accel_t *a, const bt_model_t *m, uint32_t first, uint3
     a->perf.active += perf[1];
     a->perf.tiles += perf[2];
     a->perf.starts++;
-    a->perf.images += k;
     a->runs_hw++;
     return 0;
 }
@@ -637,6 +636,7 @@ static bt_status_t run_group(bt_accel_t *a, const bt_model_t *m, int use_hw,
             return st;
     }
     uint32_t n = m->n_layers;
+    int on_hw = 0;              /* a stretch of these images ran on the hardware */
     for (uint32_t i = 0; i < n;) {
         bt_layer_t l;
         bt_layer_decode(m, i, &l);
@@ -649,6 +649,9 @@ static bt_status_t run_group(bt_accel_t *a, const bt_model_t *m, int use_hw,
             for (uint32_t c = 0; c < k; c++)
                 out[c] = bt_run_out(&cur[c], last);
             if (!run_stretch(a, m, i, last, k, in, out)) {
+                if (!on_hw)
+                    a->perf.images += k;
+                on_hw = 1;
                 bt_layer_t ll;
                 bt_layer_decode(m, last, &ll);
                 for (uint32_t c = 0; c < k; c++)
