@@ -24,16 +24,19 @@ from pathlib import Path
 
 import numpy as np
 
+from bittern.rtl import regmap as rm
+
 __all__ = ["BUSES", "CosimResult", "SessionResult", "WishboneMaster", "SPIMaster", "CosimError",
            "cosim_run", "cosim_session"]
 
 BUSES = ("wishbone", "spi")
 DEFAULT_RUNTIME_BUILD = Path(__file__).resolve().parent.parent / "build" / "cosim" / "runtime"
 
-# register offsets used outside the driver (the driver has its own, from bittern_regs.h)
-REG_CTRL, REG_STATUS = 0x020, 0x024
-REG_PERF = {"cycles": 0x030, "active": 0x034, "tiles": 0x038}
-CTRL_START, CTRL_CLEAR = 1, 2
+# what the testbench itself reads and writes (the driver has the same, from bittern_regs.h)
+REG_CTRL, REG_STATUS = rm.reg("CTRL").offset, rm.reg("STATUS").offset
+CTRL_START, CTRL_CLEAR = rm.field_of("CTRL", "START").mask, rm.field_of("CTRL", "CLEAR").mask
+STATUS_BUSY, STATUS_DONE, STATUS_ERROR = (rm.field_of("STATUS", f).mask
+                                          for f in ("BUSY", "DONE", "ERROR"))
 ACK_TIMEOUT = 64
 DEFAULT_POLL_LIMIT = 20_000     # STATUS polls (~6 cycles each on Wishbone) before the driver gives up
 

@@ -36,10 +36,9 @@ from cocotb.task import bridge, resume
 from cocotb.triggers import FallingEdge, RisingEdge
 from cocotb.simtime import get_sim_time
 
-from bittern.sim.cosim import (REG_CTRL, REG_STATUS, CTRL_START, CosimError, SPIMaster,
-                               WishboneMaster)
+from bittern.sim.cosim import (REG_CTRL, REG_STATUS, CTRL_START, STATUS_BUSY, CosimError,
+                               SPIMaster, WishboneMaster)
 
-STATUS_BUSY = 1
 IDLE_POLL_LIMIT = 100_000
 
 

@@ -14,16 +14,16 @@ import torch
 from bittern.model import golden, randspec
 from bittern.rtl import regmap as rm
 from bittern.runtime.cases import offload_cases
-from bittern.sim.cosim import cosim_run, cosim_session
+from bittern.sim.cosim import (CTRL_CLEAR, CTRL_START, STATUS_BUSY, STATUS_DONE, STATUS_ERROR,
+                               cosim_run, cosim_session)
 
-STATUS_BUSY, STATUS_DONE, STATUS_ERROR = 1, 2, 4
-CTRL_START, CTRL_CLEAR = 1, 2
 ROWS, COLS = 4, 2
 DEPTHS = dict(w_depth=1024, a_depth=64, t_depth=64, s_depth=64)
 
 
 def cause(status):
-    return rm.Cause((status >> 8) & 0xF)
+    f = rm.field_of("STATUS", "CAUSE")
+    return rm.Cause((status & f.mask) >> f.lsb)
 
 
 def ideal_words(spec, rows, hw=None):

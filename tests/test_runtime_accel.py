@@ -17,7 +17,9 @@ from bittern.runtime.capi import CApi
 from bittern.runtime.cases import KERNEL_CASES, layer_case, mlp768, offload_cases
 
 GEOM = loader.Geometry(rows=4, cols=2, w_depth=4096, a_depth=64, t_depth=256, s_depth=64)
-BUSY, DONE, ERROR = 1, 2, 4
+BUSY, DONE, ERROR = (rm.field_of("STATUS", f).mask for f in ("BUSY", "DONE", "ERROR"))
+START, CLEAR = rm.field_of("CTRL", "START").mask, rm.field_of("CTRL", "CLEAR").mask
+HW_ERROR = DONE | ERROR | rm.Cause.UNSUPPORTED_LAYER << rm.field_of("STATUS", "CAUSE").lsb
 R = {r.name: r.offset for r in rm.REGISTERS}
 WIN = {w.name: w for w in rm.WINDOWS}
 
@@ -31,8 +33,7 @@ class Device:
     """Register file answering the probe; STATUS answers `status`; RW registers and the
     windows keep what is written (`mem`); every write is logged in order."""
 
-    def __init__(self, status=DONE | ERROR | rm.Cause.UNSUPPORTED_LAYER << 8, geom=GEOM,
-                 depths=None, after_start=None):
+    def __init__(self, status=HW_ERROR, geom=GEOM, depths=None, after_start=None):
         self.status = status
         self.after_start = after_start      # STATUS once CTRL.START is written (None: same)
         self.writes = []
@@ -52,7 +53,7 @@ class Device:
         self.writes.append((addr, value))
         if addr != R["CTRL"]:
             self.mem[addr] = value
-        elif value & 1 and self.after_start is not None:
+        elif value & START and self.after_start is not None:
             self.status = self.after_start
 
     def reset(self):
@@ -109,11 +110,11 @@ def test_programming_image_matches_rtl_loader(rng, capi):
         if addr not in want and addr != R["MODEL_TAG"] and window_of(addr) != "ABUF":
             assert value == 0 and window_of(addr) in ("WBUF", "REG"), f"0x{addr:05X}"
     assert dev.mem[R["MODEL_TAG"]] == acc.tag != 0
-    start = dev.writes.index((R["CTRL"], 1))
+    start = dev.writes.index((R["CTRL"], START))
     inputs = dict(loader.batch_writes(spec, p, x))
     uploaded = dict(dev.writes[start - 2 * len(inputs):start])     # both columns
     assert all(uploaded[a] == v for a, v in inputs.items())
-    assert dev.writes[-1] == (R["CTRL"], 2)     # CLEAR after the error: the device is idle
+    assert dev.writes[-1] == (R["CTRL"], CLEAR)     # CLEAR after the error: the device is idle
 
 
 def test_plan_per_layer(rng, capi):
@@ -158,7 +159,7 @@ def test_timeout_leaves_busy_accelerator_alone(rng, capi):
     acc.poll_limit = 3
     labels, scores = capi.run_accel(acc, m, x[:1])
     np.testing.assert_array_equal(scores, g[:1])
-    assert dev.writes[-1] == (R["CTRL"], 1), "nothing may follow START while BUSY"
+    assert dev.writes[-1] == (R["CTRL"], START), "nothing may follow START while BUSY"
     assert acc.timeouts == 1 and acc.pending == 1
     n = len(dev.writes)
     labels, scores = capi.run_accel(acc, m, x[1:])     # still busy: hands off, software
@@ -171,7 +172,7 @@ def test_timeout_leaves_busy_accelerator_alone(rng, capi):
     acc.sw_fallback = 1
     labels, scores = capi.run_accel(acc, m, x[1:])
     np.testing.assert_array_equal(scores, g[1:])
-    assert dev.writes[n] == (R["CTRL"], 2) and acc.pending == 0     # CLEAR, now idle
+    assert dev.writes[n] == (R["CTRL"], CLEAR) and acc.pending == 0     # CLEAR, now idle
 
 
 def test_model_identity_by_content(rng, capi):

@@ -181,7 +181,7 @@ bt_status_t bt_run_accel(bt_accel_t *accel, const bt_model_t *model, const uint8
                          uint32_t *label);
 
 /* bt_run_accel for `n` images stored back to back (in_h*in_w*in_c bytes each): up to COLS
- * images share each START. The workspace holds one slot of bt_workspace_bytes() (rounded up
+ * images (and at most BT_ACCEL_MAX_BATCH, default 8, a compile-time option) share each START. The workspace holds one slot of bt_workspace_bytes() (rounded up
  * to 4) per image run together: k slots, k >= 1, run min(k, COLS) images at a time.
  * `scores` receives n * n_scores values (may be NULL), `labels` n labels (may be NULL). */
 bt_status_t bt_run_accel_batch(bt_accel_t *accel, const bt_model_t *model,

@@ -23,7 +23,7 @@
 #define NO_SEG 0xFFFFFFFFu
 #define QUEUE_WORDS 32u
 #ifndef BT_ACCEL_MAX_BATCH
-#define BT_ACCEL_MAX_BATCH 16u  /* images per START at most (cursors live on the stack) */
+#define BT_ACCEL_MAX_BATCH 8u   /* images per START at most (their cursors live on the stack) */
 #endif
 
 /* ---- memory-mapped registers ---- */
