@@ -27,7 +27,7 @@ import numpy as np
 from bittern.rtl import regmap as rm
 
 __all__ = ["BUSES", "CosimResult", "SessionResult", "WishboneMaster", "SPIMaster", "CosimError",
-           "cosim_run", "cosim_session"]
+           "cosim_run", "cosim_session", "host_runtime"]
 
 BUSES = ("wishbone", "spi")
 DEFAULT_RUNTIME_BUILD = Path(__file__).resolve().parent.parent / "build" / "cosim" / "runtime"
@@ -159,6 +159,20 @@ class SessionResult:
     waves: Path | None = None
 
 
+def host_runtime(runtime_build=None):
+    """Build (or bring up to date) the host C runtime in ``runtime_build`` (default
+    ``build/cosim/runtime``), under a file lock so that parallel workers never run make in one
+    folder at once; returns the folder for :class:`bittern.runtime.capi.CApi`. Building here
+    gives the compiler's message on failure, not a simulator's."""
+    from bittern.runtime.build import build_host
+    rt = Path(runtime_build) if runtime_build else DEFAULT_RUNTIME_BUILD
+    rt.mkdir(parents=True, exist_ok=True)
+    with open(rt / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        build_host(rt)
+    return rt
+
+
 def _check_images(mspec, images, what="images"):
     images = np.asarray(images)
     if images.dtype != np.uint8:
@@ -204,7 +218,6 @@ def cosim_session(models, images, steps, *, simulator="verilator", bus="wishbone
     from bittern.model.fileformat import from_bytes
     from bittern.rtl.accelerator import Accelerator
     from bittern.rtl.boards import SPIAccelerator
-    from bittern.runtime.build import build_host
     from bittern.runtime.codegen import model_bytes
     from bittern.sim.runner import SIMULATORS, run_cocotb
 
@@ -238,13 +251,7 @@ def cosim_session(models, images, steps, *, simulator="verilator", bus="wishbone
     name = (f"cosim_{bus}_r{rows}c{cols}_w{depths['w_depth']}a{depths['a_depth']}"
             f"t{depths['t_depth']}s{depths['s_depth']}")
     top = Accelerator(**params) if bus == "wishbone" else SPIAccelerator(**params)
-    rt = Path(runtime_build) if runtime_build else DEFAULT_RUNTIME_BUILD
-    # Build here, with the compiler's message on failure, not inside the simulator; the lock
-    # keeps parallel workers from running make in one folder at once.
-    rt.mkdir(parents=True, exist_ok=True)
-    with open(rt / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        build_host(rt)
+    rt = host_runtime(runtime_build)
     with tempfile.TemporaryDirectory(prefix="bt_cosim_") as tmp:
         tmp = Path(tmp)
         paths = []
