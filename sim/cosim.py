@@ -245,7 +245,7 @@ def cosim_session(models, images, steps, *, simulator="verilator", bus="wishbone
             if op == "misuse" and len(image_sets[st["images"]]) < 3:
                 raise ValueError(f"the misuse phase needs at least 3 images, not "
                                  f"{len(image_sets[st['images']])}")
-        elif op not in ("probe", "reset"):
+        elif op not in ("probe", "reset", "status"):
             raise ValueError(f"unknown step {st!r}")
     params = dict(rows=rows, cols=cols, **depths)
     name = (f"cosim_{bus}_r{rows}c{cols}_w{depths['w_depth']}a{depths['a_depth']}"

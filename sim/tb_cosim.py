@@ -9,7 +9,8 @@ threads; each transport callback runs one bus coroutine through :func:`cocotb.ta
 
 Steps (see ``cosim_session``): ``load`` a model into a struct slot (the same struct when the
 slot is loaded again), ``probe`` another host's ``bt_accel_t`` on the same bus, ``run`` images
-(``bt_run_accel`` per image or one ``bt_run_accel_batch``), ``reset`` the device, ``misuse``:
+(``bt_run_accel`` per image or one ``bt_run_accel_batch``), ``reset`` the device, read its
+``status`` (a raw STATUS read by the testbench), ``misuse``:
 
 a. ``poll_limit = 1``: the driver gives up while the run is still busy (a timeout), writes
    nothing more (no CLEAR while BUSY), finishes the image in software;
@@ -236,6 +237,8 @@ async def cosim(dut):
         elif op == "reset":
             await reset(dut)
             res["steps"].append({})
+        elif op == "status":
+            res["steps"].append({"status": await host.read32(REG_STATUS)})
         elif op == "run":
             res["steps"].append(await run_step(host, step, images))
         else:

@@ -24,6 +24,7 @@
 #define BT_ACC_ABUF_DEPTH 0x010u  /* RO */
 #define BT_ACC_TBUF_DEPTH 0x014u  /* RO */
 #define BT_ACC_SBUF_DEPTH 0x018u  /* RO */
+#define BT_ACC_MODEL_TAG 0x01Cu  /* RW */
 #define BT_ACC_CTRL 0x020u  /* WO */
 #define BT_ACC_CTRL_START_SHIFT 0u
 #define BT_ACC_CTRL_START_MASK 0x00000001u
@@ -41,7 +42,6 @@
 #define BT_ACC_STATUS_LAYER_SHIFT 16u
 #define BT_ACC_STATUS_LAYER_MASK 0x000F0000u
 #define BT_ACC_N_LAYERS 0x028u  /* RW */
-#define BT_ACC_MODEL_TAG 0x02Cu  /* RW */
 #define BT_ACC_PERF_CYCLES 0x030u  /* RO */
 #define BT_ACC_PERF_ACTIVE 0x034u  /* RO */
 #define BT_ACC_PERF_TILES 0x038u  /* RO */
