@@ -92,6 +92,13 @@ class WishboneMaster:
     async def write32(self, addr, value):
         await self.access(addr, value & 0xFFFFFFFF)
 
+    async def read_burst(self, addr, n):
+        return [await self.access(addr + 4 * i) for i in range(n)]
+
+    async def write_burst(self, addr, words):
+        for i, v in enumerate(words):
+            await self.access(addr + 4 * i, v & 0xFFFFFFFF)
+
 
 class SPIMaster:
     """SPI mode-0 master on the ``sck``/``cs_n``/``mosi``/``miso`` ports of an
@@ -185,8 +192,8 @@ def _check_images(mspec, images, what="images"):
 
 
 def cosim_session(models, images, steps, *, simulator="verilator", bus="wishbone", rows=8,
-                  cols=2, depths, build_root=None, runtime_build=None, waves=False,
-                  spi_half_ns=None, poll_limit=DEFAULT_POLL_LIMIT):
+                  cols=2, depths, bursts=False, build_root=None, runtime_build=None,
+                  waves=False, spi_half_ns=None, poll_limit=DEFAULT_POLL_LIMIT):
     """Run a script of driver calls against one simulated accelerator.
 
     Parameters
@@ -204,6 +211,9 @@ def cosim_session(models, images, steps, *, simulator="verilator", bus="wishbone
         "images": j}`` (the phases of ``tb_cosim.misuse`` on three images)
     rows, cols, depths : the accelerator build (``depths``: w_depth, a_depth, t_depth,
         s_depth); one build serves every session with the same geometry
+    bursts : Wishbone only: give the driver's transport burst hooks too (the same bus cycles,
+        one hand-off to the simulator per burst; the driver's burst paths run). The SPI
+        transport always bursts.
     others : as :func:`cosim_run`
 
     Returns
@@ -260,7 +270,7 @@ def cosim_session(models, images, steps, *, simulator="verilator", bus="wishbone
             paths.append(str(tmp / f"model{i}.bittern"))
         np.savez(tmp / "images.npz", **{f"s{j}": np.ascontiguousarray(x.reshape(len(x), -1))
                                         for j, x in enumerate(image_sets)})
-        job = {"bus": bus, "runtime_build": str(rt), "models": paths,
+        job = {"bus": bus, "bursts": bool(bursts), "runtime_build": str(rt), "models": paths,
                "images": str(tmp / "images.npz"), "steps": steps,
                "result": str(tmp / "result.json"), "poll_limit": poll_limit,
                "spi_half_ns": spi_half_ns or 5 * 10 * 1}   # 10 ns clock, 10 clocks per SCK

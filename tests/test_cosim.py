@@ -116,7 +116,7 @@ def test_cosim_mixed_layers_batch_perf():
         steps += [{"op": "load", "slot": i, "model": i},
                   {"op": "run", "slot": i, "images": i, "batch": True, "perf": True},
                   {"op": "run", "slot": i, "images": i, "perf": True}]
-    res = cosim_session(models, images, steps, rows=ROWS, cols=COLS, depths=DEPTHS)
+    res = cosim_session(models, images, steps, rows=ROWS, cols=COLS, depths=DEPTHS, bursts=True)
     print(f"wall {res.wall_s:.1f} s (testbench {res.tb_wall_s:.1f} s), bus {res.bus}")
     for i, (name, (spec, hw)) in enumerate(cases):
         batch, single = res.steps[3 * i + 1], res.steps[3 * i + 2]
@@ -166,7 +166,8 @@ def test_cosim_model_identity():
              {"op": "load", "slot": 1, "model": 0},
              {"op": "run", "slot": 1, "images": 0, "host": 1},  # 8: another host runs A
              {"op": "run", "slot": 0, "images": 0}]             # 9: B again
-    res = cosim_session([spec_a, spec_b], [x], steps, rows=ROWS, cols=COLS, depths=DEPTHS)
+    res = cosim_session([spec_a, spec_b], [x], steps, rows=ROWS, cols=COLS, depths=DEPTHS,
+                        bursts=True)
     print(f"wall {res.wall_s:.1f} s (testbench {res.tb_wall_s:.1f} s), bus {res.bus}")
     ga, gb = golden_of(spec_a, x)[0], golden_of(spec_b, x)[0]
     for i, g, programs in ((1, ga, 1), (3, gb, 2), (5, gb, 3), (8, ga, 1), (9, gb, 4)):

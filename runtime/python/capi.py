@@ -126,12 +126,21 @@ class CApi:
     def run(self, m, images):
         return self._run(self.lib.bt_run, (), m, images)
 
-    def transport(self, read32, write32):
-        """A bt_transport_t calling Python functions read32(addr) and write32(addr, value)."""
+    def transport(self, read32, write32, write_burst=None, read_burst=None):
+        """A bt_transport_t calling Python functions read32(addr) and write32(addr, value),
+        and optionally write_burst(addr, words) and read_burst(addr, n) -> words."""
         r = READ32(lambda ctx, addr: read32(addr) & 0xFFFFFFFF)
         w = WRITE32(lambda ctx, addr, value: write32(addr, value))
-        t = Transport(None, r, w, BURST(), BURST())
-        self._keep += [r, w, t]
+
+        def wb(ctx, addr, words, n):
+            write_burst(addr, [words[i] for i in range(n)])
+
+        def rb(ctx, addr, words, n):
+            for i, v in enumerate(read_burst(addr, n)):
+                words[i] = v & 0xFFFFFFFF
+        cbs = (BURST(wb) if write_burst else BURST(), BURST(rb) if read_burst else BURST())
+        t = Transport(None, r, w, *cbs)
+        self._keep += [r, w, *cbs, t]
         return t
 
     def spi_transport(self, xfer):
