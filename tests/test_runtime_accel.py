@@ -299,3 +299,22 @@ def test_batch_software_only(rng, capi):
     assert capi.error_name(st) == "BT_ERR_WORKSPACE"
     assert capi.error_name(capi.lib.bt_run_accel_batch(acc, m, x.ctypes.data, 0, None, 0, None,
                                                        None)) == "BT_ERR_NULL"
+
+
+def test_reset_into_another_geometry(rng, capi):
+    """A device reset that brings another build (here: one column instead of two) is seen
+    through MODEL_TAG; the driver re-reads the geometry before it programs and batches."""
+    spec = randspec.random_model(rng, hidden=(40,), in_features=70)
+    x = rng.integers(0, 256, size=(2, 70), dtype=np.uint8)
+    dev = Device()
+    st, acc = capi.probe(dev.transport(capi))
+    st, m = capi.load(spec)
+    st, labels, scores = capi.run_accel_batch(acc, m, x)
+    assert st == 0 and dev.writes.count((R["CTRL"], START)) == 1     # both images, one START
+    dev.reset()
+    dev.ro[R["CONFIG"]] = GEOM.rows | 1 << 8 | 32 << 16
+    n = len(dev.writes)
+    st, labels, scores = capi.run_accel_batch(acc, m, x)
+    np.testing.assert_array_equal(scores, golden.run(spec, x).scores.numpy())
+    assert acc.cols == 1 and acc.programs == 2
+    assert dev.writes[n:].count((R["CTRL"], START)) == 2               # one image per START

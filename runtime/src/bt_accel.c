@@ -688,18 +688,19 @@ bt_status_t bt_run_accel_batch(bt_accel_t *accel, const bt_model_t *model,
     uint32_t slot = (bt_workspace_bytes(model) + 3u) & ~3u;
     if (((uintptr_t)workspace & 3u) || workspace_bytes < slot)
         return BT_ERR_WORKSPACE;
-    size_t slots = workspace_bytes / slot;
-    uint32_t group = BT_ACCEL_MAX_BATCH;
-    if (slots < group)
-        group = (uint32_t)slots;
-    if (accel->present && accel->cols < group)
-        group = accel->cols;
     bt_accel_perf_t z = {0};
     accel->perf = z;
     int use_hw = 0;
     bt_status_t st = sync_model(accel, model, &use_hw);
     if (st != BT_OK && !accel->sw_fallback)
         return BT_ERR_ACCEL;
+    /* images per group: after sync_model, which may have re-read the geometry */
+    size_t slots = workspace_bytes / slot;
+    uint32_t group = BT_ACCEL_MAX_BATCH;
+    if (slots < group)
+        group = (uint32_t)slots;
+    if (accel->present && accel->cols < group)
+        group = accel->cols;
     size_t image_bytes = (size_t)model->in_h * model->in_w * model->in_c;
     for (uint32_t done = 0; done < n;) {
         uint32_t k = n - done < group ? n - done : group;
