@@ -25,6 +25,10 @@ from amaranth import *
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from bittern.model.spec import Enc
+
+from . import ops
+from .layouts import register_layout
 from .regmap import Cause, DESC_WORDS, MAX_LAYERS
 
 __all__ = ["Sequencer"]
@@ -98,7 +102,7 @@ class Sequencer(wiring.Component):
         cb = (cols - 1).bit_length()
 
         # ---- descriptor fields -------------------------------------------------------------
-        cfg = Signal(32)
+        cfg = Signal(register_layout("D_CFG"))
         n_in = Signal(16)
         n_out = Signal(16)
         w_base = Signal(16)
@@ -195,6 +199,9 @@ class Sequencer(wiring.Component):
         dec_layer = Signal(4)
         dec_cause = Signal(4)
         dec_bad = Signal()          # dec_cause != 0, kept as its own flip-flop (timing)
+        # The layer kinds and encodings some op of the registry runs (rtl/ops/).
+        runs_cfg = Cat((cfg.kind == op.kind) & (cfg.in_enc == op.in_enc) & (cfg.w_enc == op.w_enc) &
+                       cfg.out_enc.matches(*op.out_encs) for op in ops.OPS).any()
         with m.FSM(name="dec"):
             with m.State("D_IDLE"):
                 with m.If(dec_go):
@@ -216,10 +223,9 @@ class Sequencer(wiring.Component):
                 # Check states either compute registered values/flags or choose on registered
                 # flags, never both: the FSM's enables stay shallow.
                 m.d.sync += [words.eq((n_in + 31) >> 5), tiles.eq((n_out + rows - 1) >> rb),
-                             out_words.eq((n_out + 31) >> 5), scores.eq(cfg[12:16] == 0),
+                             out_words.eq((n_out + 31) >> 5), scores.eq(cfg.out_enc == Enc.SCORES),
                              is_last.eq(dec_layer == n_layers - 1),
-                             f_kind.eq((cfg[0:4] != 1) | (cfg[4:8] != 1) | (cfg[8:12] != 1) |
-                                       (cfg[12:16] > 1)),
+                             f_kind.eq(~runs_cfg),
                              f_shape.eq(high[1] | high[2] | (n_in == 0) | (n_out == 0))]
                 rem = n_out[:rb] if rb else C(0, 1)
                 m.d.sync += last_keep.eq(Mux(rem == 0, (1 << rows) - 1, (C(1, rows + 1) << rem) - 1))
