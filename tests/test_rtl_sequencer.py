@@ -1,7 +1,6 @@
 """The sequencer's descriptor decoder on its own (Amaranth simulator, with a real BlockRAM as
 the descriptor memory): derived loop bounds and one descriptor per error cause."""
 
-import pytest
 from amaranth import Module
 from amaranth.sim import Simulator
 
@@ -11,7 +10,6 @@ from bittern.rtl.seq_decode import DescriptorDecoder
 
 ROWS, COLS = 4, 2
 DEPTHS = dict(w_depth=64, a_depth=16, t_depth=8, s_depth=8)
-ORDER = ("D_CFG", "D_IN_FEATURES", "D_OUT_FEATURES", "D_W_BASE", "D_A_IN", "D_A_OUT", "D_T_BASE")
 
 
 def _desc(n_in=70, n_out=10, w_base=0, a_in=0, a_out=4, t_base=0, kind=1, w_enc=1, out_enc=1):
