@@ -8,33 +8,55 @@ which still fails a design that does not fit).
 import json
 import sys
 
+from bittern.cli.options import (DEFAULT_ARRAY, UsageError, array_dim, input_file, int_in, output_dir,
+                                 positive_float, positive_int)
+
 __all__ = ["register", "main"]
 
 
 def register(subparsers):
     p = subparsers.add_parser("build", help="build an FPGA bitstream of the accelerator",
                               description="Build an FPGA bitstream of the accelerator and print its resources and Fmax.")
-    p.add_argument("--board", required=True, choices=("icebreaker", "ulx3s"))
-    p.add_argument("--rows", type=int, default=2, help="array rows (output channels per tile)")
-    p.add_argument("--cols", type=int, default=2, help="array columns (images per batch)")
-    p.add_argument("--lanes", type=int, default=32, help="bits per PE word (32)")
-    p.add_argument("--w-depth", type=int, default=256, help="weight words per row bank")
-    p.add_argument("--a-depth", type=int, default=64, help="activation words per column bank")
-    p.add_argument("--t-depth", type=int, default=16, help="threshold entries per row bank")
-    p.add_argument("--s-depth", type=int, default=16, help="score words per row bank")
-    p.add_argument("--model", default=None,
+    from bittern.rtl.boards import BOARDS
+    p.add_argument("--board", required=True, choices=BOARDS)
+    p.add_argument("--rows", type=array_dim("rows"), default=DEFAULT_ARRAY[0],
+                   help=f"array rows (output channels per tile), a power of two (default {DEFAULT_ARRAY[0]})")
+    p.add_argument("--cols", type=array_dim("cols"), default=DEFAULT_ARRAY[1],
+                   help=f"array columns (images per batch), a power of two (default {DEFAULT_ARRAY[1]})")
+    p.add_argument("--lanes", type=int_in(32, 32), default=32, help="bits per PE word (only 32)")
+    depth = int_in(2, 32768)
+    p.add_argument("--w-depth", type=depth, default=256, help="weight words per row bank")
+    p.add_argument("--a-depth", type=depth, default=64, help="activation words per column bank")
+    p.add_argument("--t-depth", type=depth, default=16, help="threshold entries per row bank")
+    p.add_argument("--s-depth", type=depth, default=16, help="score words per row bank")
+    p.add_argument("--model", type=input_file, default=None,
                    help="a .bittern model: size the buffers to hold it (overrides the depths)")
     p.add_argument("--ram", choices=("inferred", "dp16kd", "spram"), default=None,
                    help="buffer memories (default: ulx3s dp16kd; icebreaker spram weights when "
                         "rows <= 2, else inferred EBR)")
-    p.add_argument("--stage-levels", type=int, default=2, help="adder levels per PE pipeline stage")
-    p.add_argument("--target-mhz", type=float, default=None, help="override the board's clock target")
+    p.add_argument("--stage-levels", type=positive_int, default=2,
+                   help="adder levels per PE pipeline stage")
+    p.add_argument("--target-mhz", type=positive_float, default=None,
+                   help="override the board's clock target")
     p.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
-    p.add_argument("--out", default=None, help="build directory (default build/<board>_r<R>c<C>)")
+    p.add_argument("--out", type=output_dir, default=None,
+                   help="build folder (default build/<board>_r<R>c<C> in the current folder)")
     p.add_argument("--timing-allow-fail", action="store_true",
                    help="exit 0 even when the clock target is missed")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=main)
+
+
+def _check_accelerator(args, depths):
+    from bittern.rtl.accelerator import Accelerator
+    from bittern.rtl.boards import default_ram
+    ram = args.ram or default_ram(args.board, args.rows)
+    try:
+        Accelerator(rows=args.rows, cols=args.cols, lanes=args.lanes, ram=ram,
+                    stage_levels=args.stage_levels, **depths)
+    except (TypeError, ValueError) as e:   # Amaranth-style parameter checks raise TypeError
+        given = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in depths.items())
+        raise UsageError(f"a {args.rows}x{args.cols} array with {given} (ram {ram}): {e}") from None
 
 
 def main(args):
@@ -43,6 +65,7 @@ def main(args):
                   s_depth=args.s_depth)
     if args.model:
         from bittern.model.fileformat import ModelFileError, load
+        from bittern.model.spec import Enc
         from bittern.rtl import loader
         from bittern.sim.tb_accel_host import default_depths
         try:
@@ -51,8 +74,15 @@ def main(args):
             loader.plan(spec, loader.Geometry(rows=args.rows, cols=args.cols, lanes=args.lanes,
                                               **depths))
         except (OSError, ModelFileError, loader.UnsupportedLayer) as e:
-            print(f"bittern build: error: {args.model}: {e}", file=sys.stderr)
+            hint = ""
+            if isinstance(e, loader.UnsupportedLayer) and spec.layers[0].in_enc != Enc.BINARY:
+                hint = ("; train with `--net mlp-bin` (binarized input pixels) for an MLP the "
+                        "accelerator runs, or run this one with `bittern runtime run`")
+            print(f"bittern build: error: {args.model}: {e}{hint}", file=sys.stderr)
             return 2
+    # A geometry the accelerator refuses (a buffer past its register window, too many SPRAMs)
+    # is refused here, before any synthesis.
+    _check_accelerator(args, depths)
     s = build_bitstream(args.board, rows=args.rows, cols=args.cols, lanes=args.lanes,
                         stage_levels=args.stage_levels, ram=args.ram, **depths,
                         out_dir=args.out, target_mhz=args.target_mhz, seed=args.seed,

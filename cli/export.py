@@ -3,6 +3,7 @@
 from bittern.model import fileformat
 from bittern.model.fold import export_spec
 from bittern.model.train import load_checkpoint
+from bittern.cli.options import input_file, output_file
 
 
 def register(sub):
@@ -10,8 +11,9 @@ def register(sub):
                        description="Fold a trained checkpoint into the integer-only model "
                                    "(docs/numerics.md) and write it in the versioned file "
                                    "format (docs/format.md).")
-    p.add_argument("checkpoint", help="checkpoint from `bittern train`")
-    p.add_argument("-o", "--out", default="model.bittern")
+    p.add_argument("checkpoint", type=input_file, help="checkpoint (.pt) from `bittern train`")
+    p.add_argument("-o", "--out", type=output_file, default="model.bittern",
+                   help="model file to write (default model.bittern)")
     p.set_defaults(func=run)
 
 

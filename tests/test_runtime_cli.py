@@ -66,6 +66,6 @@ def test_run_and_mem(rng, tmp_path, capsys):
 def test_bad_model_is_one_line_error(tmp_path, capsys):
     bad = tmp_path / "bad.bittern"
     bad.write_bytes(b"BTRN" + bytes(10))
-    assert main(["runtime", "mem", "--model", str(bad)]) == 1
+    assert main(["runtime", "mem", "--model", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("bittern runtime: error:") and "truncated" in err
+    assert err.startswith("bittern runtime mem: error:") and "truncated" in err
