@@ -47,6 +47,10 @@ def register(subparsers):
     p.set_defaults(func=main)
 
 
+def _tail(text, lines=20):
+    return "\n".join("  " + line for line in text.splitlines()[-lines:])
+
+
 def _check_accelerator(args, depths):
     from bittern.rtl.accelerator import Accelerator
     from bittern.rtl.boards import default_ram
@@ -92,8 +96,9 @@ def main(args):
     else:
         print(s.table())
     if not s.fits:
-        print(f"bittern build: error: the design does not fit the {s.device}"
-              + (f"\n{s.error}" if s.error else ""), file=sys.stderr)
+        print(f"bittern build: error: the design does not fit the {s.device} (logs: "
+              f"{s.out_dir}/top.rpt, top.tim)" + (f"\n{_tail(s.error)}" if s.error else ""),
+              file=sys.stderr)
         return 1
     if not s.meets_timing and not args.timing_allow_fail:
         print(f"bittern build: error: post-route Fmax {s.fmax_mhz:.2f} MHz misses the "

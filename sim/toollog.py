@@ -77,12 +77,13 @@ def run(cmd, *, log, cwd=None, env=None, what=None, check=True):
 
 
 @contextmanager
-def stage(text, *, heartbeat_s=60, out=None):
+def stage(text, *, heartbeat_s=60, out=None, watch=()):
     """Print ``text ...`` now and ``text: done in N s`` (or ``failed after N s``) at the end.
 
     On a terminal the line's clock ticks every second; elsewhere a line is printed every
     ``heartbeat_s`` seconds. The body may call the yielded function with a new label to mark
-    a sub-step (``synthesis`` -> ``place and route``)."""
+    a sub-step; ``watch`` lists ``(path, label)``: the label is taken when the file appears
+    (a tool's output marks the end of its step: Yosys' netlist, then nextpnr's)."""
     out = out or sys.stdout
     tty = out.isatty() and not verbose()
     t0 = time.monotonic()
@@ -93,22 +94,26 @@ def stage(text, *, heartbeat_s=60, out=None):
         out.write(f"\r{label[0]} ... {time.monotonic() - t0:.0f} s" + end)
         out.flush()
 
+    pending = [(Path(p), lab) for p, lab in watch]
+
     def tick():
-        step = 1 if tty else heartbeat_s
-        while not done.wait(step):
-            show("" if tty else "\n")
+        last = time.monotonic()
+        while not done.wait(1):
+            while pending and pending[0][0].exists():
+                relabel(pending.pop(0)[1])
+                last = time.monotonic()
+            if tty:
+                show("")
+            elif time.monotonic() - last >= heartbeat_s:
+                show("\n")
+                last = time.monotonic()
 
     def relabel(new):
-        if tty:
-            show("\n")
+        out.write(("\r" if tty else "") + f"{label[0]}: done at {time.monotonic() - t0:.0f} s\n")
         label[0] = new
         show("" if tty else "\n")
 
-    if tty:
-        show("")
-    else:
-        out.write(f"{text} ...\n")
-        out.flush()
+    show("" if tty else "\n")
     thread = threading.Thread(target=tick, daemon=True)
     thread.start()
     ok = False
