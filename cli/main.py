@@ -20,7 +20,8 @@ from bittern.cli.options import Parser
 from bittern.sim import toollog
 
 # module name in bittern.cli -> (listed in this order in --help)
-SUBCOMMANDS = ["train", "export", "eval", "sim", "build", "runtime", "demo", "regress", "bench"]
+SUBCOMMANDS = ["train", "export", "eval", "sim", "build", "export_verilog", "runtime", "demo",
+               "regress", "bench"]
 
 
 def version():
