@@ -15,7 +15,7 @@ __all__ = ["RUNTIME_DIR", "CPUS", "BuildError", "build_host", "build_firmware", 
 # The C sources: runtime/ in a checkout; bittern/runtime_src/ (package data) in an installed wheel.
 _HERE = Path(__file__).resolve().parent
 RUNTIME_DIR = _HERE.parent if (_HERE.parent / "Makefile").exists() else _HERE.parent / "runtime_src"
-CPUS = ("cortex-m0", "cortex-m3", "cortex-m4", "cortex-m7")
+CPUS = ("cortex-m0", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
 
 
 class BuildError(RuntimeError):
