@@ -1,5 +1,7 @@
 """``bittern export``: fold a checkpoint to integers and write a .bittern model file."""
 
+from pathlib import Path
+
 from bittern.model import fileformat
 from bittern.model.fold import export_spec
 from bittern.model.train import load_checkpoint
@@ -27,6 +29,7 @@ def model_bytes_report(spec, file_bytes):
 def run(args):
     net, meta = load_checkpoint(args.checkpoint)
     spec = export_spec(net, meta=meta)
+    replaced = " (replaced the previous file)" if Path(args.out).exists() else ""
     size = fileformat.save(spec, args.out)
-    print(f"exported {args.checkpoint} -> {args.out}: {model_bytes_report(spec, size)}")
+    print(f"exported {args.checkpoint} -> {args.out}{replaced}: {model_bytes_report(spec, size)}")
     return 0

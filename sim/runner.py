@@ -28,7 +28,7 @@ What it does (see ``shared/TOOLCHAIN.md`` for why):
 * raises :class:`SimulationError` when a cocotb test fails (with the results file path), and
   returns the path of the JUnit results file otherwise.
 
-Waveforms: ``waves=True`` writes ``<name>.vcd`` (Icarus, through a small ``$dumpvars``
+Waveforms: ``waves=True`` writes ``<name>.fst`` (Icarus, through a small ``$dumpvars``
 module added as a second root) or ``dump.vcd`` (Verilator), both in the test dir;
 :func:`run_cocotb` returns the path in ``RunResult.waves``.
 """
@@ -226,7 +226,7 @@ def run_cocotb(component, *, name, test_module, simulator="icarus", build_root=N
         if waves:
             dump = base / f"{name}_waves.v"
             _write_if_changed(dump, f"module {name}_waves;\ninitial begin\n"
-                                    f"  $dumpfile(\"{name}.vcd\");\n  $dumpvars(0, {name});\n"
+                                    f"  $dumpfile(\"{name}.fst\");\n  $dumpvars(0, {name});\n"
                                     f"end\nendmodule\n")
             sources.append(dump)
             build_args += ["-s", f"{name}_waves"]
@@ -251,8 +251,10 @@ def run_cocotb(component, *, name, test_module, simulator="icarus", build_root=N
             raise SimulationError(toollog.failure_message(
                 f"{name}: {simulator} build failed ({e})", build_log)) from None
         try:
+            # Icarus: waves=True keeps vvp from suppressing the dump module's output ("-none")
+            # and makes it FST; Verilator traces through its own build flag.
             results = runner.test(hdl_toplevel=name, test_module=test_module, test_dir=test_dir,
-                                  extra_env=env, waves=waves and simulator == "verilator",
+                                  extra_env=env, waves=waves,
                                   testcase=testcase, seed=seed,
                                   build_dir=build_dir, log_file=test_log if quiet else None)
         except (SystemExit, RuntimeError) as e:
@@ -265,6 +267,6 @@ def run_cocotb(component, *, name, test_module, simulator="icarus", build_root=N
     tests = _check_results(results, f"{name} on {simulator}")
     wave = None
     if waves:
-        wave = test_dir / (f"{name}.vcd" if simulator == "icarus" else "dump.vcd")
+        wave = test_dir / (f"{name}.fst" if simulator == "icarus" else "dump.vcd")
     return RunResult(results=Path(results), build_dir=build_dir, test_dir=test_dir, waves=wave,
                      wall_s=time.monotonic() - t0, tests=tests)
