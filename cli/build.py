@@ -19,18 +19,8 @@ def register(subparsers):
                               description="Build an FPGA bitstream of the accelerator and print its resources and Fmax.")
     from bittern.rtl.boards import BOARDS
     p.add_argument("--board", required=True, choices=BOARDS)
-    p.add_argument("--rows", type=array_dim("rows"), default=DEFAULT_ARRAY[0],
-                   help=f"array rows (output channels per tile), a power of two (default {DEFAULT_ARRAY[0]})")
-    p.add_argument("--cols", type=array_dim("cols"), default=DEFAULT_ARRAY[1],
-                   help=f"array columns (images per batch), a power of two (default {DEFAULT_ARRAY[1]})")
+    add_geometry_arguments(p)
     p.add_argument("--lanes", type=int_in(32, 32), default=32, help="bits per PE word (only 32)")
-    depth = int_in(2, 32768)
-    p.add_argument("--w-depth", type=depth, default=256, help="weight words per row bank")
-    p.add_argument("--a-depth", type=depth, default=64, help="activation words per column bank")
-    p.add_argument("--t-depth", type=depth, default=16, help="threshold entries per row bank")
-    p.add_argument("--s-depth", type=depth, default=16, help="score words per row bank")
-    p.add_argument("--model", type=input_file, default=None,
-                   help="a .bittern model: size the buffers to hold it (overrides the depths)")
     p.add_argument("--ram", choices=("inferred", "dp16kd", "spram"), default=None,
                    help="buffer memories (default: ulx3s dp16kd; icebreaker spram weights when "
                         "rows <= 2, else inferred EBR)")
@@ -47,46 +37,66 @@ def register(subparsers):
     p.set_defaults(func=main)
 
 
-def _tail(text, lines=20):
-    return "\n".join("  " + line for line in text.splitlines()[-lines:])
+def add_geometry_arguments(p):
+    """--rows/--cols, the four buffer depths and --model: an accelerator's size (shared with
+    ``export-verilog``)."""
+    p.add_argument("--rows", type=array_dim("rows"), default=DEFAULT_ARRAY[0],
+                   help=f"array rows (output channels per tile), a power of two (default {DEFAULT_ARRAY[0]})")
+    p.add_argument("--cols", type=array_dim("cols"), default=DEFAULT_ARRAY[1],
+                   help=f"array columns (images per batch), a power of two (default {DEFAULT_ARRAY[1]})")
+    depth = int_in(2, 32768)
+    p.add_argument("--w-depth", type=depth, default=256, help="weight words per row bank")
+    p.add_argument("--a-depth", type=depth, default=64, help="activation words per column bank")
+    p.add_argument("--t-depth", type=depth, default=16, help="threshold entries per row bank")
+    p.add_argument("--s-depth", type=depth, default=16, help="score words per row bank")
+    p.add_argument("--model", type=input_file, default=None,
+                   help="a .bittern model: size the buffers to hold it (overrides the depths)")
 
 
-def _check_accelerator(args, depths):
-    from bittern.rtl.accelerator import Accelerator
-    from bittern.rtl.boards import default_ram
-    ram = args.ram or default_ram(args.board, args.rows)
+def sized_depths(args):
+    """The buffer depths: the arguments', or the smallest that hold ``--model`` (refused, with
+    the layer and a hint, when the accelerator cannot run that model)."""
+    depths = dict(w_depth=args.w_depth, a_depth=args.a_depth, t_depth=args.t_depth,
+                  s_depth=args.s_depth)
+    if not args.model:
+        return depths
+    from bittern.model.fileformat import load
+    from bittern.model.spec import Enc
+    from bittern.rtl import loader
+    from bittern.sim.tb_accel_host import default_depths
+    spec = load(args.model)
+    depths = default_depths(spec, args.rows, args.cols)
     try:
-        Accelerator(rows=args.rows, cols=args.cols, lanes=args.lanes, ram=ram,
-                    stage_levels=args.stage_levels, **depths)
+        loader.plan(spec, loader.Geometry(rows=args.rows, cols=args.cols, lanes=32, **depths))
+    except loader.UnsupportedLayer as e:
+        hint = ""
+        if spec.layers[0].in_enc != Enc.BINARY:
+            hint = ("; train with `--net mlp-bin` (binarized input pixels) for an MLP the "
+                    "accelerator runs, or run this one with `bittern runtime run`")
+        raise UsageError(f"{args.model}: {e}{hint}") from None
+    return depths
+
+
+def check_accelerator(args, depths, ram):
+    """Refuse a geometry the accelerator's own checks refuse (a buffer past its register
+    window, too many SPRAMs) before any synthesis or conversion."""
+    from bittern.rtl.accelerator import Accelerator
+    try:
+        Accelerator(rows=args.rows, cols=args.cols, ram=ram,
+                    stage_levels=getattr(args, "stage_levels", 2), **depths)
     except (TypeError, ValueError) as e:   # Amaranth-style parameter checks raise TypeError
         given = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in depths.items())
         raise UsageError(f"a {args.rows}x{args.cols} array with {given} (ram {ram}): {e}") from None
 
 
+def _tail(text, lines=20):
+    return "\n".join("  " + line for line in text.splitlines()[-lines:])
+
+
 def main(args):
-    from bittern.rtl.boards import build_bitstream
-    depths = dict(w_depth=args.w_depth, a_depth=args.a_depth, t_depth=args.t_depth,
-                  s_depth=args.s_depth)
-    if args.model:
-        from bittern.model.fileformat import ModelFileError, load
-        from bittern.model.spec import Enc
-        from bittern.rtl import loader
-        from bittern.sim.tb_accel_host import default_depths
-        try:
-            spec = load(args.model)
-            depths = default_depths(spec, args.rows, args.cols)
-            loader.plan(spec, loader.Geometry(rows=args.rows, cols=args.cols, lanes=args.lanes,
-                                              **depths))
-        except (OSError, ModelFileError, loader.UnsupportedLayer) as e:
-            hint = ""
-            if isinstance(e, loader.UnsupportedLayer) and spec.layers[0].in_enc != Enc.BINARY:
-                hint = ("; train with `--net mlp-bin` (binarized input pixels) for an MLP the "
-                        "accelerator runs, or run this one with `bittern runtime run`")
-            print(f"bittern build: error: {args.model}: {e}{hint}", file=sys.stderr)
-            return 2
-    # A geometry the accelerator refuses (a buffer past its register window, too many SPRAMs)
-    # is refused here, before any synthesis.
-    _check_accelerator(args, depths)
+    from bittern.rtl.boards import build_bitstream, default_ram
+    depths = sized_depths(args)
+    check_accelerator(args, depths, args.ram or default_ram(args.board, args.rows))
     s = build_bitstream(args.board, rows=args.rows, cols=args.cols, lanes=args.lanes,
                         stage_levels=args.stage_levels, ram=args.ram, **depths,
                         out_dir=args.out, target_mhz=args.target_mhz, seed=args.seed,

@@ -1,6 +1,7 @@
 """A real package: the wheel built from this tree, installed (not editable) into a fresh venv,
-runs train -> export -> the C runtime on the host and on an emulated Cortex-M from a folder
-outside the checkout, and writes nothing into the installed package.
+runs train -> export -> the C runtime on the host and on an emulated Cortex-M, and writes the
+accelerator's Verilog, from a folder outside the checkout, writing nothing into the installed
+package.
 
 The fresh venv reuses the project venv's already-installed dependencies (torch, Amaranth, ...)
 through a .pth line, so the install takes seconds; the project venv's editable bittern is not
@@ -78,5 +79,7 @@ def test_installed_wheel_trains_exports_and_runs_outside_the_checkout(installed,
                   "digits", "--images", "2")
     assert "bit-exact with golden: yes" in out
     assert (work / "build" / "runtime" / "host" / "libbittern.a").exists()
+    bittern("export-verilog", "-o", "verilog")
+    assert (work / "verilog" / "bittern_accel.v").stat().st_size > 10000
     after = {p for p in (site / "bittern").rglob("*") if "__pycache__" not in p.parts}
     assert sorted(map(str, after - before)) == [], "bittern wrote into the installed package"
