@@ -91,7 +91,7 @@ def stage(text, *, heartbeat_s=60, out=None, watch=()):
     done = threading.Event()
 
     def show(end="\n"):
-        out.write(f"\r{label[0]} ... {time.monotonic() - t0:.0f} s" + end)
+        out.write(("\r" if tty else "") + f"{label[0]} ... {time.monotonic() - t0:.0f} s" + end)
         out.flush()
 
     pending = [(Path(p), lab) for p, lab in watch]
