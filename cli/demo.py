@@ -9,20 +9,11 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
-
-from bittern.model import fileformat, golden
-from bittern.model.data import load_dataset
-from bittern.model.fold import export_spec
-from bittern.model.train import float_accuracy, save_checkpoint, train
-from bittern.model.zoo import network_config
-
 from .export import model_bytes_report
 from bittern.rtl.boards import BOARDS
 from bittern.runtime.build import CPUS as CORES
 
 from .options import DEFAULT_ARRAY_TEXT, accelerator_shape, csv_of, output_dir, positive_int
-from bittern.bench.common import git_commit
 
 
 STAGES = ("accel", "mcu", "bitstream")
@@ -97,6 +88,13 @@ def _table(rows, header):
 
 
 def run(args):
+    import numpy as np
+    from bittern.bench.common import git_commit
+    from bittern.model import fileformat, golden
+    from bittern.model.data import load_dataset
+    from bittern.model.fold import export_spec
+    from bittern.model.train import float_accuracy, save_checkpoint, train
+    from bittern.model.zoo import network_config
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     skip = set(args.skip)
@@ -157,6 +155,7 @@ def run(args):
 
 
 def _stage_accel(args, spec, x, gold, rep, out):
+    import numpy as np
     from bittern.sim.tb_accel_host import run_on_accelerator
     rows, cols, lanes = args.array
     r = run_on_accelerator(spec, x, rows=rows, cols=cols, lanes=lanes, simulator=args.simulator)
@@ -174,6 +173,7 @@ def _stage_accel(args, spec, x, gold, rep, out):
 
 
 def _stage_mcu(args, spec, x, gold, rep, out):
+    import numpy as np
     from bittern.runtime.mcu import run_images
     from bittern.runtime.memory import memory_report
     rows, failures = [], []

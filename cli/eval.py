@@ -1,12 +1,5 @@
 """``bittern eval``: golden integer accuracy beside the float fake-quantized accuracy."""
 
-import numpy as np
-import torch
-
-from bittern.model import fileformat, golden
-from bittern.model.data import load_dataset
-from bittern.model.fold import export_spec
-from bittern.model.train import float_accuracy, load_checkpoint
 from bittern.cli.options import DEFAULT_ARRAY_TEXT, array_shape, input_file
 
 
@@ -27,6 +20,8 @@ def register(sub):
 
 def array_cycles(spec, images, array):
     """Cycles per image on the simulated systolic array (Verilator), checked against golden."""
+    import torch
+    from bittern.model import golden
     from bittern.sim.layer_sim import simulate_model
     rows, cols, lanes = array
     x = images[:cols]
@@ -39,6 +34,12 @@ def array_cycles(spec, images, array):
 
 def evaluate(net_or_spec, data):
     """Returns a dict of accuracies and agreement on the held-out split."""
+    import numpy as np
+    import torch
+    from bittern.model import fileformat, golden
+    from bittern.model.data import load_dataset
+    from bittern.model.fold import export_spec
+    from bittern.model.train import float_accuracy
     ds = load_dataset(data)
     out = {"data": ds.name, "images": len(ds.test_x)}
     if isinstance(net_or_spec, torch.nn.Module):
@@ -60,11 +61,16 @@ def evaluate(net_or_spec, data):
 
 def is_model_file(path):
     """A .bittern model file (by its magic bytes, whatever its name), else a checkpoint."""
+    from bittern.model import fileformat
     with open(path, "rb") as f:
         return f.read(len(fileformat.MAGIC)) == fileformat.MAGIC
 
 
 def run(args):
+    from bittern.model import fileformat
+    from bittern.model.data import load_dataset
+    from bittern.model.fold import export_spec
+    from bittern.model.train import load_checkpoint
     model_file = is_model_file(args.model)
     if model_file:
         spec = fileformat.load(args.model)

@@ -2,9 +2,6 @@
 
 from pathlib import Path
 
-from bittern.model import fileformat
-from bittern.model.fold import export_spec
-from bittern.model.train import load_checkpoint
 from bittern.cli.options import input_file, output_file
 
 
@@ -27,6 +24,9 @@ def model_bytes_report(spec, file_bytes):
 
 
 def run(args):
+    from bittern.model import fileformat
+    from bittern.model.fold import export_spec
+    from bittern.model.train import load_checkpoint
     net, meta = load_checkpoint(args.checkpoint)
     spec = export_spec(net, meta=meta)
     replaced = " (replaced the previous file)" if Path(args.out).exists() else ""

@@ -3,10 +3,7 @@ export it as C sources with const arrays for an application."""
 
 import time
 
-import numpy as np
-
 from bittern.cli.options import UsageError, c_identifier, input_file, output_dir, positive_int
-from bittern.model import fileformat, golden
 
 from bittern.runtime.build import CPUS as CORES
 
@@ -47,6 +44,8 @@ def _report_line(rep):
 
 
 def run(args):
+    import numpy as np
+    from bittern.model import fileformat, golden
     from bittern.model.data import load_dataset
     from bittern.runtime.memory import memory_report
 
@@ -79,6 +78,7 @@ def run(args):
 
 
 def export_c(args):
+    from bittern.model import fileformat
     from bittern.runtime.codegen import write_export_c
     from bittern.runtime.memory import memory_report
 
@@ -89,6 +89,7 @@ def export_c(args):
 
 
 def mem(args):
+    from bittern.model import fileformat
     from bittern.runtime.memory import memory_report
 
     spec = fileformat.load(args.model)

@@ -3,10 +3,7 @@
 import json
 from pathlib import Path
 
-from bittern.model.data import load_dataset
-from bittern.model.train import float_accuracy, save_checkpoint, train
 from bittern.model.zoo import NETWORKS, network_config
-from bittern.bench.common import git_commit
 from bittern.cli.options import UsageError, input_file, int_in, output_file, positive_float, positive_int
 
 FAMILIES = {"binary": "mlp", "sparse": "sparse", "wrpn": "wrpn", "gxnor": "gxnor",
@@ -58,6 +55,10 @@ def config_from_args(args, shape):
 
 
 def run(args):
+    # torch loads here, not when the parser is built: --help and argument errors stay instant
+    from bittern.bench.common import git_commit
+    from bittern.model.data import load_dataset
+    from bittern.model.train import float_accuracy, save_checkpoint, train
     ds = load_dataset(args.data)
     cfg = config_from_args(args, ds.shape)
     print(f"training {cfg.get('name', 'custom')} on {ds.name}: {len(ds.train_x)} train / "
