@@ -81,10 +81,18 @@ def check_accelerator(args, depths, ram):
     """Refuse a geometry the accelerator's own checks refuse (a buffer past its register
     window, too many SPRAMs) before any synthesis or conversion."""
     from bittern.rtl.accelerator import Accelerator
+    # Built only for its checks, so Amaranth must not warn that it was never elaborated: not
+    # about this one, nor about the half-built one a failed check leaves in its frame.
     try:
-        Accelerator(rows=args.rows, cols=args.cols, ram=ram,
-                    stage_levels=getattr(args, "stage_levels", 2), **depths)
+        probe = Accelerator(rows=args.rows, cols=args.cols, ram=ram,
+                            stage_levels=getattr(args, "stage_levels", 2), **depths)
+        probe._MustUse__silence = True
     except (TypeError, ValueError) as e:   # Amaranth-style parameter checks raise TypeError
+        tb = e.__traceback__
+        while tb is not None:
+            if isinstance(tb.tb_frame.f_locals.get("self"), Accelerator):
+                tb.tb_frame.f_locals["self"]._MustUse__silence = True
+            tb = tb.tb_next
         given = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in depths.items())
         raise UsageError(f"a {args.rows}x{args.cols} array with {given} (ram {ram}): {e}") from None
 
