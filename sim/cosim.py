@@ -30,7 +30,7 @@ __all__ = ["BUSES", "CosimResult", "SessionResult", "WishboneMaster", "SPIMaster
            "cosim_run", "cosim_session", "host_runtime"]
 
 BUSES = ("wishbone", "spi")
-DEFAULT_RUNTIME_BUILD = Path(__file__).resolve().parent.parent / "build" / "cosim" / "runtime"
+DEFAULT_RUNTIME_BUILD = Path("build") / "cosim" / "runtime"   # in the current folder
 
 # what the testbench itself reads and writes (the driver has the same, from bittern_regs.h)
 REG_CTRL, REG_STATUS = rm.reg("CTRL").offset, rm.reg("STATUS").offset
@@ -168,11 +168,11 @@ class SessionResult:
 
 def host_runtime(runtime_build=None):
     """Build (or bring up to date) the host C runtime in ``runtime_build`` (default
-    ``build/cosim/runtime``), under a file lock so that parallel workers never run make in one
+    ``build/cosim/runtime`` in the current folder), under a file lock so that parallel workers never run make in one
     folder at once; returns the folder for :class:`bittern.runtime.capi.CApi`. Building here
     gives the compiler's message on failure, not a simulator's."""
     from bittern.runtime.build import build_host
-    rt = Path(runtime_build) if runtime_build else DEFAULT_RUNTIME_BUILD
+    rt = (Path(runtime_build) if runtime_build else DEFAULT_RUNTIME_BUILD).resolve()
     rt.mkdir(parents=True, exist_ok=True)
     with open(rt / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -304,7 +304,7 @@ def cosim_run(spec, images, *, simulator="verilator", bus="wishbone", rows=8, co
         whole model, see :func:`bittern.sim.tb_accel_host.default_depths`)
     build_root : simulator build root (default ``build/sim``)
     runtime_build : build folder of the host C runtime (default ``build/cosim/runtime`` in
-        the checkout, kept between runs so that make has nothing to do)
+        the current folder, kept between runs so that make has nothing to do)
     misuse : run the last three images in the misuse phase (see ``tb_cosim.py``) instead and
         return its record in ``result.misuse`` (``scores``/``labels`` cover the others)
     waves : record a waveform (path in ``result.waves``)

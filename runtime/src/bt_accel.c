@@ -16,6 +16,7 @@
  * and of the geometry) is written to MODEL_TAG after programming; every call reads it back,
  * so a reset (MODEL_TAG = 0) or another host's model is seen and the model re-programmed. */
 #include "bt_internal.h"
+#include "bittern_ops.h"
 #include "bittern_regs.h"
 
 #define DEFAULT_POLL_LIMIT 10000000u
@@ -218,32 +219,34 @@ bt_status_t bt_accel_probe(bt_accel_t *accel, const bt_transport_t *transport)
 
 /* A layer's footprint, in words (entries) per bank. */
 typedef struct {
-    uint32_t words_in, words_out, tiles;
+    uint32_t words_in, words_out;
     uint32_t w;         /* weight words */
     uint32_t t;         /* threshold entries, when it feeds the next layer on the chip */
-    uint32_t s;         /* score words, when it ends a stretch */
+    uint32_t s;         /* score words, when it ends a stretch (run as a scores layer) */
     int bin_out;
 } footprint;
 
 /* THE decision whether the accelerator runs a layer (on its own: whether the stretch around
- * it fits is the planner's), and what it takes from each buffer. The hardware's capabilities
- * today: dense, binary input, binary weights, binary or scores output, 16-bit shape fields,
- * an input that fits half the activation buffer and weights that fit the weight buffer.
- * (The per-op support/footprint table generated from the Python op registry replaces this
- * body.) */
+ * it fits is the planner's), and what it takes from each buffer: the per-op support and
+ * footprint table generated from the Python op registry (bittern_ops.h, rtl/ops/), plus what
+ * the table leaves to the driver: the descriptor's 16-bit shape fields, an input that fits
+ * half the activation buffer and weights that fit the weight buffer. A stretch ends in a
+ * scores layer (the hardware's rule), so `s` is the footprint of the layer run with scores
+ * output; a layer whose op has no scores output cannot end a stretch. */
 static int bt_accel_layer_supported(const bt_accel_t *a, const bt_layer_t *l, footprint *f)
 {
-    if (l->kind != BT_KIND_DENSE || l->in_enc != BT_ENC_BINARY || l->w_enc != BT_W_BINARY ||
-        (l->out_enc != BT_ENC_BINARY && l->out_enc != BT_ENC_SCORES))
+    int op = bt_op_find(l);
+    if (op == BT_OP_NONE || l->in_c > 0xFFFFu || l->out_c > 0xFFFFu)
         return 0;
-    if (l->in_c > 0xFFFFu || l->out_c > 0xFFFFu)
-        return 0;
-    f->words_in = bt_nwords(l->in_c);
-    f->words_out = bt_nwords(l->out_c);
-    f->tiles = (l->out_c + a->rows - 1u) / a->rows;
-    f->w = f->tiles * f->words_in;
-    f->t = f->tiles;
-    f->s = f->tiles * a->cols;
+    uint32_t rows = a->rows, cols = a->cols;
+    f->words_in = bt_op_a_in_words(op, rows, cols, l);
+    f->words_out = bt_op_a_out_words(op, rows, cols, l);
+    f->w = bt_op_w_words(op, rows, cols, l);
+    f->t = bt_op_t_entries(op, rows, cols, l);
+    bt_layer_t as_scores = *l;
+    as_scores.out_enc = BT_ENC_SCORES;
+    as_scores.n_thr = 0;
+    f->s = bt_op_find(&as_scores) == op ? bt_op_s_words(op, rows, cols, &as_scores) : 0xFFFFFFFFu;
     f->bin_out = l->out_enc == BT_ENC_BINARY;
     return f->words_in <= a->a_depth / 2u && f->w <= a->w_depth;
 }
