@@ -12,7 +12,7 @@ from bittern.model import golden
 from bittern.model.spec import U8, Enc, WEnc
 from bittern.runtime.build import build_host
 from bittern.runtime.cases import KERNEL_CASES, layer_case, mlp768
-from bittern.runtime.host import run_host
+from bittern.runtime.host import layer_kernels, run_host
 from bittern.runtime.mcu import run_on_core
 
 
@@ -49,6 +49,31 @@ def test_kernel_matches_golden(name, rng, build_dir):
     kw = KERNEL_CASES[name]
     idx = 0 if kw.get("in_enc", Enc.BINARY) == U8 or not kw.get("adapter", True) else 1
     assert len(np.unique(g.trace[idx].values.numpy())) > 1
+
+
+@pytest.mark.parametrize("name", sorted(KERNEL_CASES))
+def test_every_claiming_kernel_matches_golden(name, rng, build_dir):
+    """Larq/CMSIS-NN style: each kernel of the table that supports a layer is forced onto it
+    and must match the golden model, so a fast path is covered even when the table would
+    pick another kernel; the reference kernel supports every layer and is listed last."""
+    spec = layer_case(rng, **KERNEL_CASES[name])
+    x = rng.integers(0, 256, size=(4, spec.input_features), dtype=np.uint8)
+    g = golden.run(spec, x)
+    for i, names in enumerate(layer_kernels(spec, build_dir=build_dir)):
+        assert names[-1] == "ref", f"layer {i}: {names}"
+        for kernel in names:
+            h = run_host(spec, x, trace=True, build_dir=build_dir, force=(i, kernel))
+            want = g.trace[i].values.reshape(len(x), -1).numpy()
+            got = np.stack([h.trace[j][i] for j in range(len(x))])
+            assert np.array_equal(got, want), f"layer {i} by kernel {kernel} differs from golden"
+            np.testing.assert_array_equal(h.scores, g.scores.numpy(), err_msg=kernel)
+
+
+def test_forcing_a_kernel_that_does_not_claim_the_layer_fails(rng, build_dir):
+    spec = layer_case(rng, **KERNEL_CASES["dense_u8_bin"])
+    x = rng.integers(0, 256, size=(1, spec.input_features), dtype=np.uint8)
+    with pytest.raises(RuntimeError, match="BT_ERR_ARG"):
+        run_host(spec, x, build_dir=build_dir, force=(0, "dense_bb"))
 
 
 def test_random_odd_sizes(rng, build_dir):

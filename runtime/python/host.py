@@ -10,7 +10,7 @@ import numpy as np
 from .build import build_host
 from .codegen import model_bytes
 
-__all__ = ["HostResult", "run_host", "load_many"]
+__all__ = ["HostResult", "run_host", "layer_kernels", "load_many"]
 
 
 @dataclass
@@ -25,8 +25,12 @@ def _runner(build_dir):
     return build_host(build_dir) / "host_runner"
 
 
-def run_host(model, images, *, trace=False, build_dir=None):
-    """Run uint8 images [N, ...] through the C runtime on the host (ASan + UBSan)."""
+def run_host(model, images, *, trace=False, build_dir=None, force=None):
+    """Run uint8 images [N, ...] through the C runtime on the host (ASan + UBSan).
+
+    ``force=(layer, kernel_name)`` computes that layer with the named kernel of the kernel
+    table instead of the selected one (it must support the layer, see :func:`layer_kernels`).
+    """
     imgs = np.ascontiguousarray(np.asarray(images, dtype=np.uint8))
     data = model_bytes(model)
     with tempfile.TemporaryDirectory() as tmp:
@@ -34,8 +38,10 @@ def run_host(model, images, *, trace=False, build_dir=None):
         mp.write_bytes(data)
         ip.write_bytes(imgs.tobytes())
         cmd = [str(_runner(build_dir)), "run", str(mp), str(ip), str(imgs.shape[0])]
-        if trace:
-            cmd.append("trace")
+        if trace or force:
+            cmd.append("trace" if trace else "notrace")
+        if force:
+            cmd += [str(int(force[0])), str(force[1])]
         r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode:
         raise RuntimeError(f"host_runner failed ({r.returncode}):\n{r.stdout[-2000:]}{r.stderr[-4000:]}")
@@ -53,6 +59,19 @@ def run_host(model, images, *, trace=False, build_dir=None):
             ws = int(parts[1])
     return HostResult(labels=np.array(labels), scores=np.array(scores, dtype=np.int64),
                       trace=traces, workspace_bytes=ws)
+
+
+def layer_kernels(model, *, build_dir=None):
+    """Per layer, the names of the kernels that support it in the host build: the one the
+    runtime selects first, then the others in table order (the reference kernel last)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        mp = Path(tmp) / "m.bittern"
+        mp.write_bytes(model_bytes(model))
+        r = subprocess.run([str(_runner(build_dir)), "kernels", str(mp)], capture_output=True,
+                           text=True)
+    if r.returncode:
+        raise RuntimeError(f"host_runner kernels failed ({r.returncode}):\n{r.stdout}{r.stderr}")
+    return [line.split()[2:] for line in r.stdout.splitlines() if line.startswith("K ")]
 
 
 def load_many(blobs, *, build_dir=None):

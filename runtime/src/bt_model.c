@@ -6,7 +6,7 @@ static const char *const names[BT_ERR_COUNT_] = {
     "BT_ERR_VERSION", "BT_ERR_HEADER", "BT_ERR_TRAILING", "BT_ERR_CRC", "BT_ERR_ENUM",
     "BT_ERR_SHAPE", "BT_ERR_BLOB", "BT_ERR_PAD_BITS", "BT_ERR_WEIGHTS", "BT_ERR_SPARSE_INDEX",
     "BT_ERR_THRESHOLDS", "BT_ERR_ACC_BOUND", "BT_ERR_CHAIN", "BT_ERR_WORKSPACE", "BT_ERR_ARG",
-    "BT_ERR_NO_ACCEL", "BT_ERR_ACCEL",
+    "BT_ERR_NO_ACCEL", "BT_ERR_ACCEL", "BT_ERR_KERNEL",
 };
 
 const char *bt_error_name(bt_status_t status)
@@ -220,6 +220,10 @@ static bt_status_t check_layer(const bt_model_t *m, uint32_t i, const bt_layer_t
             for (uint32_t j = 1; j <= L; j++)
                 if (row[j] > BT_THR_LIMIT || row[j] < -BT_THR_LIMIT)
                     return BT_ERR_THRESHOLDS;
+            /* d * T_j never decreases with j, so kernels may binary-search a row */
+            for (uint32_t j = 2; j <= L; j++)
+                if (row[0] * row[j] < row[0] * row[j - 1])
+                    return BT_ERR_THRESHOLDS;
         }
     }
     if (l->out_h != oh || l->out_w != ow)
@@ -305,6 +309,8 @@ bt_status_t bt_model_load(bt_model_t *model, const void *data, size_t size)
             return BT_ERR_CHAIN;
         }
         bt_status_t s = check_layer(&m, i, &l, &enc, &bits, shape);
+        if (s == BT_OK && !bt_kernel_select(&l))
+            s = BT_ERR_KERNEL;
         if (s != BT_OK) {
             model->bad_layer = i;
             return s;

@@ -2,6 +2,10 @@
  *
  *   host_runner run MODEL IMAGES N [trace]   per image: "L label s0 s1 ..." and, with trace,
  *                                            "T layer v0 v1 ..." for every layer output
+ *   host_runner run MODEL IMAGES N trace|notrace LAYER KERNEL
+ *                                            the same with layer LAYER run by the named kernel
+ *   host_runner kernels MODEL                per layer "K layer name ...": every kernel that
+ *                                            supports it, the selected one first
  *   host_runner load-many FILE               FILE = records [u32 len][bytes]; per record the
  *                                            load status name (and, if OK, one inference on a
  *                                            zero image, "run <status>")
@@ -10,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bittern.h"
+#include "bt_internal.h"
 
 static unsigned char *read_file(const char *path, size_t *n)
 {
@@ -45,7 +50,16 @@ static void on_layer(void *ctx, uint32_t index, const void *act)
     printf("\n");
 }
 
-static int cmd_run(const char *model_path, const char *img_path, long n_img, int trace)
+static int kernel_index(const char *name)
+{
+    for (uint32_t k = 0; k < bt_kernel_count; k++)
+        if (!strcmp(bt_kernel_table[k].name, name))
+            return (int)k;
+    return -1;
+}
+
+static int cmd_run(const char *model_path, const char *img_path, long n_img, int trace,
+                   long force_layer, const char *force_kernel)
 {
     size_t msize, isize;
     unsigned char *raw = read_file(model_path, &msize), *imgs = read_file(img_path, &isize);
@@ -75,23 +89,59 @@ static int cmd_run(const char *model_path, const char *img_path, long n_img, int
         unsigned char *img = malloc(feats);
         memcpy(img, imgs + feats * (size_t)i, feats);
         uint32_t label;
-        st = bt_run_traced(&m, img, ws, wsb, scores, &label, trace ? on_layer : NULL, &tc);
+        if (force_kernel) {
+            int k = kernel_index(force_kernel);
+            st = k < 0 ? BT_ERR_ARG
+                       : bt_run_forced(&m, img, ws, wsb, scores, &label, trace ? on_layer : NULL,
+                                       &tc, (uint32_t)force_layer, (uint32_t)k);
+        } else {
+            st = bt_run_traced(&m, img, ws, wsb, scores, &label, trace ? on_layer : NULL, &tc);
+        }
         free(img);
         if (st != BT_OK) {
             printf("E %s\n", bt_error_name(st));
-            return 1;
+            break;
         }
         printf("L %u", label);
         for (uint32_t j = 0; j < m.n_scores; j++)
             printf(" %d", scores[j]);
         printf("\n");
     }
-    printf("W %u\n", wsb);
+    if (st == BT_OK)
+        printf("W %u\n", wsb);
     free(scores);
     free(ws);
     free(data);
     free(raw);
     free(imgs);
+    return st == BT_OK ? 0 : 1;
+}
+
+static int cmd_kernels(const char *model_path)
+{
+    size_t msize;
+    unsigned char *raw = read_file(model_path, &msize);
+    if (!raw)
+        return 2;
+    void *data = aligned_alloc(4, (msize + 3u) & ~(size_t)3u);
+    memcpy(data, raw, msize);
+    bt_model_t m;
+    bt_status_t st = bt_model_load(&m, data, msize);
+    if (st != BT_OK) {
+        printf("E %s %d\n", bt_error_name(st), (int)m.bad_layer);
+        return 1;
+    }
+    for (uint32_t i = 0; i < m.n_layers; i++) {
+        bt_layer_t l;
+        bt_model_layer(&m, i, &l);
+        printf("K %u %s", i, bt_kernel_select(&l)->name);
+        for (uint32_t k = 0; k < bt_kernel_count; k++)
+            if (bt_kernel_table[k].supports(&l) && &bt_kernel_table[k] != bt_kernel_select(&l))
+                printf(" %s", bt_kernel_table[k].name);
+        printf("\n");
+    }
+    free(data);
+    free(raw);
     return 0;
 }
 
@@ -134,10 +184,15 @@ static int cmd_load_many(const char *path)
 
 int main(int argc, char **argv)
 {
+    if (argc == 8 && !strcmp(argv[1], "run"))
+        return cmd_run(argv[2], argv[3], atol(argv[4]), !strcmp(argv[5], "trace"),
+                       atol(argv[6]), argv[7]);
     if (argc >= 5 && !strcmp(argv[1], "run"))
-        return cmd_run(argv[2], argv[3], atol(argv[4]), argc > 5);
+        return cmd_run(argv[2], argv[3], atol(argv[4]), argc > 5, -1, NULL);
+    if (argc == 3 && !strcmp(argv[1], "kernels"))
+        return cmd_kernels(argv[2]);
     if (argc == 3 && !strcmp(argv[1], "load-many"))
         return cmd_load_many(argv[2]);
-    fprintf(stderr, "usage: host_runner run MODEL IMAGES N [trace] | load-many FILE\n");
+    fprintf(stderr, "usage: host_runner run MODEL IMAGES N [trace|notrace [LAYER KERNEL]] | kernels MODEL | load-many FILE\n");
     return 2;
 }
