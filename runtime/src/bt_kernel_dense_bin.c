@@ -31,7 +31,7 @@ void BT_NOINLINE bt_kernel_dense_bb(const bt_kctx *k)
     for (uint32_t o0 = 0; o0 < out_c; o0 += 32u) {
         uint32_t cnt = out_c - o0 < 32u ? out_c - o0 : 32u, word = 0;
         for (uint32_t b = 0; b < cnt; b++, w += nw, thr += 2)
-            word |= bt_out_bit(thr, n - 2 * (int32_t)bt_pop_xor(a, w, nw)) << b;
+            word |= bt_out_bit_narrow(thr, n - 2 * (int32_t)bt_pop_xor(a, w, nw)) << b;
         *bits++ = word;
     }
 }

@@ -57,11 +57,11 @@ void BT_NOINLINE bt_kernel_sparse_b(const bt_kctx *k)
             for (uint32_t b = 0; b < cnt; b++, idx += 2, w += 2, thr += 2) {
                 uint32_t pc = bt_nib_total(bt_pop_nib(a[idx[0]] ^ w[0]) +
                                            bt_pop_nib(a[idx[1]] ^ w[1]));
-                word |= bt_out_bit(thr, n - 2 * (int32_t)pc) << b;
+                word |= bt_out_bit_narrow(thr, n - 2 * (int32_t)pc) << b;
             }
         } else {
             for (uint32_t b = 0; b < cnt; b++, idx += p, w += p, thr += 2)
-                word |= bt_out_bit(thr, n - 2 * (int32_t)pop_xor_idx(a, idx, w, p)) << b;
+                word |= bt_out_bit_narrow(thr, n - 2 * (int32_t)pop_xor_idx(a, idx, w, p)) << b;
         }
         *bits++ = word;
     }

