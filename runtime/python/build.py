@@ -39,11 +39,13 @@ def build_host(build_dir=None):
 
 
 def build_firmware(cpu, c_source, *, workspace_bytes, n_scores=16, build_dir=None, name="firmware",
-                   opt="-O3", popcount=None):
+                   opt="-O3", popcount=None, kernels=None):
     """Link the QEMU test firmware for ``cpu`` with a generated model/images C file.
 
     ``popcount`` picks the popcount form (0 SWAR/Harley-Seal, 1 byte table; None: the
-    Makefile default). Returns the ELF path (``<build_dir>/<cpu>/<name>.elf``).
+    Makefile default). ``kernels`` (names from :func:`bittern.runtime.codegen.model_kernels`)
+    makes a per-model build holding only that code; None keeps every kernel. Returns the ELF
+    path (``<build_dir>/<cpu>/<name>.elf``, its link map beside it as ``<name>.map``).
     """
     if cpu not in CPUS:
         raise ValueError(f"cpu must be one of {', '.join(CPUS)}, not {cpu!r}")
@@ -54,10 +56,15 @@ def build_firmware(cpu, c_source, *, workspace_bytes, n_scores=16, build_dir=Non
     extra = [] if popcount is None else [f"POP={int(popcount)}"]
     if popcount is not None:
         build_dir = build_dir / f"pop{int(popcount)}"  # objects differ: keep them apart
+    if kernels is not None:
+        units = sorted(set(kernels))
+        extra.append(f"KERNELS={' '.join(units)}")
+        build_dir = build_dir / ("k-" + "-".join(units))
     _make([*extra, f"CPU={cpu}", f"OPT={opt}", f"FW_DATA={Path(c_source).resolve()}",
            f"FW_WORKSPACE={ws}", f"FW_SCORES={max(1, int(n_scores))}", "firmware"], build_dir)
     out = build_dir / cpu / "firmware.elf"
     final = build_dir / cpu / f"{name}.elf"
     if final != out:
         out.replace(final)
+        out.with_suffix(".map").replace(final.with_suffix(".map"))
     return final

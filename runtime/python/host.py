@@ -10,7 +10,7 @@ import numpy as np
 from .build import build_host
 from .codegen import model_bytes
 
-__all__ = ["HostResult", "run_host", "layer_kernels", "load_many"]
+__all__ = ["HostResult", "run_host", "layer_kernels", "model_units", "load_many"]
 
 
 @dataclass
@@ -61,9 +61,7 @@ def run_host(model, images, *, trace=False, build_dir=None, force=None):
                       trace=traces, workspace_bytes=ws)
 
 
-def layer_kernels(model, *, build_dir=None):
-    """Per layer, the names of the kernels that support it in the host build: the one the
-    runtime selects first, then the others in table order (the reference kernel last)."""
+def _kernels_lines(model, build_dir):
     with tempfile.TemporaryDirectory() as tmp:
         mp = Path(tmp) / "m.bittern"
         mp.write_bytes(model_bytes(model))
@@ -71,7 +69,24 @@ def layer_kernels(model, *, build_dir=None):
                            text=True)
     if r.returncode:
         raise RuntimeError(f"host_runner kernels failed ({r.returncode}):\n{r.stdout}{r.stderr}")
-    return [line.split()[2:] for line in r.stdout.splitlines() if line.startswith("K ")]
+    return r.stdout.splitlines()
+
+
+def layer_kernels(model, *, build_dir=None):
+    """Per layer, the names of the kernels that support it in the host build: the one the
+    runtime selects first, then the others in table order (the reference kernel last)."""
+    return [line.split()[2:] for line in _kernels_lines(model, build_dir) if line.startswith("K ")]
+
+
+def model_units(model, *, build_dir=None):
+    """The code units (src/bt_config.h) a per-model build of ``model`` needs: the selected
+    kernel of every layer, plus ``binarize`` / ``flatten`` when the model uses them; the C
+    runtime decides, so Python never restates its kernel predicates."""
+    units = set()
+    for line in _kernels_lines(model, build_dir):
+        tag, *rest = line.split()
+        units.add(rest[1] if tag == "K" else rest[0])
+    return sorted(units)
 
 
 def load_many(blobs, *, build_dir=None):

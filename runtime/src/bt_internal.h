@@ -3,6 +3,7 @@
 #define BT_INTERNAL_H
 
 #include "bittern.h"
+#include "bt_config.h"
 
 #define BT_HEADER_BYTES 64u
 #define BT_LAYER_BYTES 96u
@@ -69,6 +70,15 @@ uint32_t bt_pop_words(const uint32_t *a, uint32_t n);
 uint32_t bt_crc32(const uint8_t *data, uint32_t n);
 
 void bt_layer_decode(const bt_model_t *m, uint32_t index, bt_layer_t *l);
+
+/* A dense layer after a packed tensor of several pixels whose channel count is not a multiple
+ * of 32 first flattens that tensor into one contiguous vector (bt_run.c). */
+static inline int bt_needs_flatten(const bt_layer_t *l, uint32_t enc, uint32_t h, uint32_t w,
+                                   uint32_t c)
+{
+    return l->kind == BT_KIND_DENSE && (enc == BT_ENC_BINARY || enc == BT_ENC_TERNARY) &&
+           h * w > 1u && (c & 31u);
+}
 
 /* Bytes of a layer's output tensor in the runtime layout. */
 uint32_t bt_act_bytes(uint32_t enc, uint32_t h, uint32_t w, uint32_t c);

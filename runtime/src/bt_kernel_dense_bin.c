@@ -1,11 +1,11 @@
-/* Dense binary x binary: the MLP hot loop (bt_pop_xor per output neuron). Binary outputs
- * are gathered 32 per store, scores written directly; other encodings go through
- * bt_out_put. */
+/* Dense binary x binary with binary or scores output: the MLP hot loop (bt_pop_xor per
+ * output neuron), output bits gathered 32 per store. Other outputs: the packed kernel. */
 #include "bt_kernels.h"
 
 int bt_supports_dense_bb(const bt_layer_t *l)
 {
-    return l->kind == BT_KIND_DENSE && l->in_enc == BT_ENC_BINARY && l->w_enc == BT_W_BINARY;
+    return l->kind == BT_KIND_DENSE && l->in_enc == BT_ENC_BINARY && l->w_enc == BT_W_BINARY &&
+           (l->out_enc == BT_ENC_BINARY || l->out_enc == BT_ENC_SCORES);
 }
 
 void BT_NOINLINE bt_kernel_dense_bb(const bt_kctx *k)
@@ -19,12 +19,6 @@ void BT_NOINLINE bt_kernel_dense_bb(const bt_kctx *k)
         int32_t *s = (int32_t *)k->out;
         for (uint32_t o = 0; o < out_c; o++, w += nw)
             s[o] = n - 2 * (int32_t)bt_pop_xor(a, w, nw);
-        return;
-    }
-    if (l->out_enc != BT_ENC_BINARY) {
-        bt_out_clear(k);
-        for (uint32_t o = 0; o < out_c; o++, w += nw)
-            bt_out_put(k, 0, o, n - 2 * (int32_t)bt_pop_xor(a, w, nw));
         return;
     }
     uint32_t *bits = (uint32_t *)k->out;

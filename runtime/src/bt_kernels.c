@@ -7,38 +7,7 @@
  * (bt_kernel_ref.c) supports every layer and comes last. */
 #include "bt_kernels.h"
 
-/* A build that defines BT_ONLY_KERNELS keeps only the kernels named by -DBT_K_<NAME>=1
- * (bittern.runtime.codegen derives them from a model); every other build keeps them all. */
-#ifdef BT_ONLY_KERNELS
-#define BT_K_DEFAULT 0
-#else
-#define BT_K_DEFAULT 1
-#endif
-#ifndef BT_K_DENSE_BB
-#define BT_K_DENSE_BB BT_K_DEFAULT
-#endif
-#ifndef BT_K_SPARSE_B
-#define BT_K_SPARSE_B BT_K_DEFAULT
-#endif
-#ifndef BT_K_SPARSE
-#define BT_K_SPARSE BT_K_DEFAULT
-#endif
-#ifndef BT_K_CONV_BB
-#define BT_K_CONV_BB BT_K_DEFAULT
-#endif
-#ifndef BT_K_DENSE_BYTES
-#define BT_K_DENSE_BYTES BT_K_DEFAULT
-#endif
-#ifndef BT_K_CONV_BYTES
-#define BT_K_CONV_BYTES BT_K_DEFAULT
-#endif
-#ifndef BT_K_PACKED
-#define BT_K_PACKED BT_K_DEFAULT
-#endif
-#ifndef BT_K_REF
-#define BT_K_REF BT_K_DEFAULT
-#endif
-
+/* BT_K_<NAME>: src/bt_config.h */
 #define KERNEL(name) {#name, bt_supports_##name, bt_kernel_##name}
 
 /* First match wins: fast kernels first, the reference last. */

@@ -1,6 +1,7 @@
 /* Inference: input preparation, the ping-pong schedule, flattening, argmax. */
 #include "bt_internal.h"
 
+#if BT_K_BINARIZE
 /* Bit 7 of each byte of the result: that byte of v is >= t (v, t4 = t in every byte).
  * x >= t  <=>  x + (256 - t) carries out of the byte: the majority of the two top bits and
  * the carry into bit 7, computed for four bytes at once without cross-byte carries. */
@@ -50,6 +51,9 @@ static void binarize(const uint8_t *p, uint32_t n, uint32_t c, uint32_t t, uint3
     }
 }
 
+#endif
+
+#if BT_K_FLATTEN
 /* In-place flatten of a packed per-pixel tensor (px pixels of c channels, c % 32 != 0) to
  * one contiguous vector. Bit q = p*c + ch moves down from p*32*nw + ch >= q, so a forward
  * pass that sets one bit at a time never clobbers a bit it has yet to read. */
@@ -68,6 +72,8 @@ static void repack(uint32_t *w, uint32_t px, uint32_t c)
     for (uint32_t j = bt_nwords(q); j < total; j++)
         w[j] = 0;
 }
+
+#endif
 
 int32_t bt_act_value(const bt_model_t *model, uint32_t index, const void *act, uint32_t i)
 {
@@ -118,6 +124,7 @@ bt_status_t bt_run_internal(const bt_model_t *model, const uint8_t *image, void 
     bt_layer_t l;
     bt_layer_decode(model, 0, &l);
     uint32_t enc = BT_ENC_U8, plane = 0;
+#if BT_K_BINARIZE
     if (model->input_threshold) {
         /* a dense first layer takes one contiguous vector */
         uint32_t cc = l.kind == BT_KIND_DENSE ? feats : c;
@@ -132,16 +139,19 @@ bt_status_t bt_run_internal(const bt_model_t *model, const uint8_t *image, void 
         c = cc;
         plane = h * w * bt_nwords(c);
     }
+#endif
+    (void)enc; /* read only by the flatten step */
     for (uint32_t i = 0; i < model->n_layers; i++) {
         if (i)
             bt_layer_decode(model, i, &l);
-        if (l.kind == BT_KIND_DENSE && (enc == BT_ENC_BINARY || enc == BT_ENC_TERNARY) &&
-            h * w > 1u && (c & 31u)) {
+#if BT_K_FLATTEN
+        if (bt_needs_flatten(&l, enc, h, w, c)) {
             uint32_t *words = (uint32_t *)(void *)buf[i & 1u];
             repack(words, h * w, c);
             if (enc == BT_ENC_TERNARY)
                 repack(words + plane, h * w, c);
         }
+#endif
         void *out = buf[(i + 1) & 1u];
         if (!hook || !hook(hook_ctx, model, i, &l, in, plane, out))
             bt_layer_sw(model, &l, in, plane, out);

@@ -5,7 +5,8 @@
  *   host_runner run MODEL IMAGES N trace|notrace LAYER KERNEL
  *                                            the same with layer LAYER run by the named kernel
  *   host_runner kernels MODEL                per layer "K layer name ...": every kernel that
- *                                            supports it, the selected one first
+ *                                            supports it, the selected one first; "U unit"
+ *                                            for the other code units it needs (bt_config.h)
  *   host_runner load-many FILE               FILE = records [u32 len][bytes]; per record the
  *                                            load status name (and, if OK, one inference on a
  *                                            zero image, "run <status>")
@@ -131,9 +132,14 @@ static int cmd_kernels(const char *model_path)
         printf("E %s %d\n", bt_error_name(st), (int)m.bad_layer);
         return 1;
     }
+    if (m.input_threshold)
+        printf("U binarize\n");
     for (uint32_t i = 0; i < m.n_layers; i++) {
-        bt_layer_t l;
+        bt_layer_t l, prev;
         bt_model_layer(&m, i, &l);
+        if (i && bt_model_layer(&m, i - 1, &prev) == BT_OK &&
+            bt_needs_flatten(&l, prev.out_enc, prev.out_h, prev.out_w, prev.out_c))
+            printf("U flatten\n");
         printf("K %u %s", i, bt_kernel_select(&l)->name);
         for (uint32_t k = 0; k < bt_kernel_count; k++)
             if (bt_kernel_table[k].supports(&l) && &bt_kernel_table[k] != bt_kernel_select(&l))
