@@ -76,6 +76,21 @@ def test_forcing_a_kernel_that_does_not_claim_the_layer_fails(rng, build_dir):
         run_host(spec, x, build_dir=build_dir, force=(0, "dense_bb"))
 
 
+def test_per_model_build_rejects_a_layer_it_has_no_kernel_for(rng, build_dir, tmp_path):
+    """A build with only the binary MLP's code (dense_bb, binarize) runs that MLP bit-exactly
+    and refuses a model with a ternary layer at load time, naming the layer."""
+    from bittern.runtime.host import model_units
+    mlp = mlp768(rng)
+    units = model_units(mlp, build_dir=build_dir)
+    assert units == ["binarize", "dense_bb"]
+    build_host(tmp_path / "small", kernels=units)
+    x = rng.integers(0, 256, size=(2, 28, 28, 1), dtype=np.uint8)
+    check_trace(mlp, x, run_host(mlp, x, trace=True, build_dir=tmp_path / "small"))
+    ter = layer_case(rng, **KERNEL_CASES["dense_bin_ter_ter"])
+    with pytest.raises(RuntimeError, match="E BT_ERR_KERNEL 1"):
+        run_host(ter, x[:1, :ter.input_features], build_dir=tmp_path / "small")
+
+
 def test_random_odd_sizes(rng, build_dir):
     """Random dense/conv binary and ternary layers with sizes around word boundaries."""
     for _ in range(6):

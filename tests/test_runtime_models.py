@@ -61,14 +61,32 @@ def test_fused_conv_model_on_m0_and_m4(rng, mnist, tmp_path):
         assert info["elf"]["ram_static"] + res.stack_bytes < MICROBIT_RAM
 
 
-@pytest.mark.parametrize("packs,target", [(0, 86000), (2, 17700)])
-def test_mlp768_instruction_target_m4(packs, target, mnist, tmp_path):
-    """The issue's targets: 768-256-10 binary MLP (input binarized and cropped, argmax) on
-    Cortex-M4 at -O3, counted under QEMU -icount; dense <= 86,000, 2-of-24 packs <= 17,700."""
+# Regression bounds measured at this commit (+~2%), not the issue's goals: bench_mcu prints
+# the ratios to those (M4 dense 51,000, sparse 12,000; 4 KB of runtime code).
+MLP768_BOUNDS = {  # (cpu, packs): (instructions per image, runtime code bytes, per-model build)
+    ("cortex-m4", 0): (85000, 4600), ("cortex-m4", 2): (17500, 6150),
+    ("cortex-m0", 0): (133000, 4800), ("cortex-m0", 2): (26500, 6400),
+}
+
+
+@pytest.fixture(scope="module")
+def shared_build(tmp_path_factory):
+    """One host + firmware build folder for the MLP cases (objects reused between them)."""
+    return tmp_path_factory.mktemp("mlp768_build")
+
+
+@pytest.mark.parametrize("cpu,packs", sorted(MLP768_BOUNDS))
+def test_mlp768_instructions_and_code(cpu, packs, mnist, shared_build):
+    """768-256-10 binary MLP (input binarized and cropped, argmax) at -O3, counted under QEMU
+    -icount, in a per-model build (only its kernels linked): bit-exact, and neither the
+    instruction count nor the runtime's code (loader with validation included) may grow."""
     from bittern.runtime.cases import mlp768
     spec = mlp768(np.random.default_rng(0), packs=packs)
     x = mnist.test_x[:10]
-    res, _ = run_on_core("cortex-m4", spec, x, build_dir=tmp_path)
+    res, info = run_on_core(cpu, spec, x, build_dir=shared_build, per_model=True)
     assert res.scores == golden.run(spec, x).scores.tolist()
-    print(f"packs={packs}: {res.instructions_per_image:.0f} instructions per image (target {target})")
-    assert res.instructions_per_image <= target
+    instr, code = MLP768_BOUNDS[(cpu, packs)]
+    print(f"{cpu} packs={packs}: {res.instructions_per_image:.0f} instructions per image "
+          f"(bound {instr}), runtime code {info['elf']['runtime_code']} B (bound {code})")
+    assert res.instructions_per_image <= instr
+    assert info["elf"]["runtime_code"] <= code

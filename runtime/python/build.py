@@ -31,10 +31,13 @@ def _make(args, build_dir):
     return r
 
 
-def build_host(build_dir=None):
-    """Build libbittern.a/.so and the sanitized host_runner; returns the output folder."""
+def build_host(build_dir=None, *, kernels=None):
+    """Build libbittern.a/.so and the sanitized host_runner; returns the output folder.
+
+    ``kernels``: a per-model build with only those code units (see :func:`build_firmware`)."""
     build_dir = Path(build_dir or default_build_dir())
-    _make(["CPU=host", "host"], build_dir)
+    _make(["CPU=host", *([f"KERNELS={' '.join(sorted(set(kernels)))}"] if kernels else []),
+           "host"], build_dir)
     return build_dir / "host"
 
 

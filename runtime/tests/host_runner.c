@@ -74,6 +74,9 @@ static int cmd_run(const char *model_path, const char *img_path, long n_img, int
     bt_status_t st = bt_model_load(&m, data, msize);
     if (st != BT_OK) {
         printf("E %s %d\n", bt_error_name(st), (int)m.bad_layer);
+        free(data);
+        free(raw);
+        free(imgs);
         return 1;
     }
     size_t feats = (size_t)m.in_h * m.in_w * m.in_c;
