@@ -28,6 +28,9 @@
 #ifndef BT_K_DENSE_BYTES
 #define BT_K_DENSE_BYTES BT_K_DEFAULT
 #endif
+#ifndef BT_K_CONV_BYTES_C1
+#define BT_K_CONV_BYTES_C1 BT_K_DEFAULT
+#endif
 #ifndef BT_K_CONV_BYTES
 #define BT_K_CONV_BYTES BT_K_DEFAULT
 #endif

@@ -3,7 +3,7 @@
 #include "bt_kernels.h"
 
 /* Byte masks for 4 weight bits: bit i set -> byte i = 0xFF. */
-static const uint32_t nib_mask[16] = {
+static const uint32_t bt_byte_mask[16] = {
     0x00000000u, 0x000000FFu, 0x0000FF00u, 0x0000FFFFu, 0x00FF0000u, 0x00FF00FFu, 0x00FFFF00u,
     0x00FFFFFFu, 0xFF000000u, 0xFF0000FFu, 0xFF00FF00u, 0xFF00FFFFu, 0xFFFF0000u, 0xFFFF00FFu,
     0xFFFFFF00u, 0xFFFFFFFFu,
@@ -18,7 +18,7 @@ static uint32_t sum_selected(const uint8_t *x, const uint32_t *w, uint32_t n)
     for (; c + 32u <= n; c += 32u, x += 32) {
         uint32_t bits = *w++;
         for (uint32_t b = 0; b < 32u; b += 4u) {
-            uint32_t sel = bt_ld32u(x + b) & nib_mask[(bits >> b) & 0xFu];
+            uint32_t sel = bt_ld32u(x + b) & bt_byte_mask[(bits >> b) & 0xFu];
             lanes += (sel & 0x00FF00FFu) + ((sel >> 8) & 0x00FF00FFu);
         }
         /* each group of 8 adds at most 8 * 2 * 255 = 4080 per 16-bit lane */

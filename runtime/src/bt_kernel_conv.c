@@ -1,6 +1,7 @@
 /* Binary-weight convolutions, packed binary input (conv_bb) or byte codes (conv_bytes: u8
- * pixels, uint k). With pool <= 2 the valid-tap rectangle of each conv position is found
- * once per output pixel and reused for every output channel (the eBNN fused loop). */
+ * pixels, uint k; conv_bytes_c1: one channel, the grayscale first layer). With pool <= 2 the
+ * valid-tap rectangle of each conv position is found once per output pixel and reused for
+ * every output channel (the eBNN fused loop). */
 #include "bt_kernels.h"
 
 /* Valid kernel rows/columns [lo, hi) of conv output coordinate c (zero pad taps skipped). */
@@ -218,4 +219,83 @@ void BT_NOINLINE bt_kernel_conv_bytes(const bt_kctx *k)
         conv_windows(k, 1);
     else
         bt_each_output(k, acc_bytes_binary);
+}
+
+/* ---- one input channel (a grayscale image), K*K <= 16 taps, pool <= 2 ----------------
+ * Per conv position the window's pixels are gathered once, two taps per word in 16-bit
+ * lanes (pad taps are zero codes, so they add nothing); per output channel the taps' weight
+ * bits become lane masks once, so a window costs a load, an AND and an add per two taps. */
+#define C1_TAPS 16u
+#define C1_BLOCK 16u /* output channels per block: lane masks take 512 B of stack */
+#define C1_WORDS (C1_TAPS / 2u)
+
+typedef struct {
+    uint32_t px[C1_WORDS]; /* tap t in lane t % 2 of word t / 2, zero beyond the taps */
+    int32_t sum;           /* sum of the window's codes */
+} c1_win;
+
+static void c1_gather(const bt_kctx *k, uint32_t cy, uint32_t cx, uint32_t words, c1_win *g)
+{
+    const bt_layer_t *l = k->l;
+    uint32_t K = l->kernel, sum = 0, t = 0;
+    for (uint32_t j = 0; j < words; j++)
+        g->px[j] = 0;
+    for (uint32_t ky = 0; ky < K; ky++)
+        for (uint32_t kx = 0; kx < K; kx++, t++) {
+            uint32_t y, x;
+            if (bt_tap_at(l, cy, cx, ky, kx, &y, &x)) {
+                uint32_t v = k->in[y * l->in_w + x];
+                g->px[t >> 1] |= v << (16u * (t & 1u));
+                sum += v;
+            }
+        }
+    g->sum = (int32_t)sum;
+}
+
+/* 2 * sum(codes of taps with weight +1) - sum(all codes); lanes hold <= 8 * 255 */
+static inline int32_t c1_acc(const c1_win *g, const uint32_t *lm, uint32_t words)
+{
+    uint32_t lanes = 0;
+    for (uint32_t j = 0; j < words; j++)
+        lanes += g->px[j] & lm[j];
+    return 2 * (int32_t)((lanes & 0xFFFFu) + (lanes >> 16)) - g->sum;
+}
+
+int bt_supports_conv_bytes_c1(const bt_layer_t *l)
+{
+    return bt_supports_conv_bytes(l) && l->in_c == 1u && l->kernel * l->kernel <= C1_TAPS &&
+           l->pool <= 2u;
+}
+
+void BT_NOINLINE bt_kernel_conv_bytes_c1(const bt_kctx *k)
+{
+    const bt_layer_t *l = k->l;
+    uint32_t pool = l->pool, taps = l->kernel * l->kernel, words = (taps + 1u) >> 1;
+    uint32_t lm[C1_BLOCK][C1_WORDS]; /* lane masks of a block of output channels */
+    c1_win win[4];
+    bt_out_clear(k);
+    for (uint32_t o0 = 0; o0 < l->out_c; o0 += C1_BLOCK) {
+        uint32_t cnt = l->out_c - o0 < C1_BLOCK ? l->out_c - o0 : C1_BLOCK;
+        const uint32_t *w = bt_w_words(k) + o0 * taps; /* one word per tap: in_c == 1 */
+        for (uint32_t b = 0; b < cnt; b++) {
+            for (uint32_t j = 0; j < words; j++)
+                lm[b][j] = 0;
+            for (uint32_t t = 0; t < taps; t++)
+                lm[b][t >> 1] |= (0u - (*w++ & 1u)) & (0xFFFFu << (16u * (t & 1u)));
+        }
+        for (uint32_t py = 0; py < l->out_h; py++)
+            for (uint32_t px = 0; px < l->out_w; px++) {
+                for (uint32_t j = 0; j < pool * pool; j++)
+                    c1_gather(k, py * pool + j / pool, px * pool + j % pool, words, &win[j]);
+                for (uint32_t b = 0; b < cnt; b++) {
+                    int32_t acc = c1_acc(&win[0], lm[b], words);
+                    for (uint32_t j = 1; j < pool * pool; j++) {
+                        int32_t v = c1_acc(&win[j], lm[b], words);
+                        if (v > acc)
+                            acc = v;
+                    }
+                    bt_out_put(k, py * l->out_w + px, o0 + b, acc);
+                }
+            }
+    }
 }

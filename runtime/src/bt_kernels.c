@@ -27,6 +27,9 @@ const bt_kernel_t bt_kernel_table[] = {
 #if BT_K_DENSE_BYTES
     KERNEL(dense_bytes),
 #endif
+#if BT_K_CONV_BYTES_C1
+    KERNEL(conv_bytes_c1),
+#endif
 #if BT_K_CONV_BYTES
     KERNEL(conv_bytes),
 #endif

@@ -60,9 +60,10 @@ static inline uint32_t bt_ld32u(const uint8_t *p)
 BT_DECLARE_KERNEL(dense_bb);    /* bt_kernel_dense_bin.c: dense binary x binary */
 BT_DECLARE_KERNEL(sparse_b);    /* bt_kernel_sparse.c: 3PXNet packs, binary input */
 BT_DECLARE_KERNEL(sparse);      /* bt_kernel_sparse.c: packs, any input */
-BT_DECLARE_KERNEL(conv_bb);     /* bt_kernel_conv_bin.c: conv binary x binary */
+BT_DECLARE_KERNEL(conv_bb);     /* bt_kernel_conv.c: conv binary x binary */
 BT_DECLARE_KERNEL(dense_bytes); /* bt_kernel_bytes.c: dense u8 / uint k x binary */
-BT_DECLARE_KERNEL(conv_bytes);  /* bt_kernel_bytes.c: conv u8 / uint k x binary */
+BT_DECLARE_KERNEL(conv_bytes_c1); /* bt_kernel_conv.c: conv one-channel bytes x binary */
+BT_DECLARE_KERNEL(conv_bytes);  /* bt_kernel_conv.c: conv u8 / uint k x binary */
 BT_DECLARE_KERNEL(packed);      /* bt_kernel_packed.c: binary / ternary x binary / ternary */
 BT_DECLARE_KERNEL(ref);         /* bt_kernel_ref.c: every layer, element by element */
 
