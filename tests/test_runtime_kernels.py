@@ -118,7 +118,7 @@ def test_mlp768_host(packs, rng, build_dir):
 
 
 @pytest.mark.parametrize("name", ["conv_ter_ter_pad2", "sparse_ter_in", "dense_u8_int2",
-                                  "conv_u8_bin_pool", "conv_u8_bin_c1"])
+                                  "conv_u8_bin_pool", "conv_u8_bin_c1", "dense_ter_ter_bin"])
 def test_kernels_on_cortex_m0_and_m4(name, rng, tmp_path):
     """The same kernels cross-compiled under QEMU: M0 with the byte-table popcount, M4 with
     SWAR/Harley-Seal (the M0 default is covered by the trained-model test)."""

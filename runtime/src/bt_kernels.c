@@ -21,6 +21,9 @@ const bt_kernel_t bt_kernel_table[] = {
 #if BT_K_SPARSE
     KERNEL(sparse),
 #endif
+#if BT_K_DENSE_TER
+    KERNEL(dense_ter),
+#endif
 #if BT_K_CONV_BB
     KERNEL(conv_bb),
 #endif
