@@ -18,6 +18,18 @@ static inline uint32_t bt_rd32(const uint8_t *p)
 
 static inline uint32_t bt_nwords(uint32_t n) { return (n + 31u) >> 5; }
 
+/* Four bytes as a little-endian word from any address (input pixels, byte codes). */
+static inline uint32_t bt_ld32u(const uint8_t *p)
+{
+#if defined(__GNUC__) && (defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__) || defined(__x86_64__))
+    uint32_t v; /* one unaligned LDR where the core allows it */
+    __builtin_memcpy(&v, p, 4);
+    return v;
+#else
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+#endif
+}
+
 /* ---- popcount -------------------------------------------------------------------------
  * BT_POPCOUNT selects the form: 0 SWAR, with Harley-Seal carry-save blocks in bt_pop_xor
  * (default; measured fastest on M0/M3/M4/M7), 1 byte lookup table (per-word popcounts; an

@@ -42,17 +42,6 @@ static inline int bt_tap_at(const bt_layer_t *l, uint32_t cy, uint32_t cx, uint3
     return 1;
 }
 
-static inline uint32_t bt_ld32u(const uint8_t *p)
-{
-#if defined(__GNUC__) && (defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__) || defined(__x86_64__))
-    uint32_t v; /* one unaligned LDR where the core allows it */
-    __builtin_memcpy(&v, p, 4);
-    return v;
-#else
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-#endif
-}
-
 #define BT_DECLARE_KERNEL(name)                      \
     int bt_supports_##name(const bt_layer_t *l);     \
     void bt_kernel_##name(const bt_kctx *k)

@@ -11,17 +11,6 @@ static inline uint32_t ge_bytes(uint32_t v, uint32_t c4)
     return ((v & c4) | ((v | c4) & low)) & 0x80808080u;
 }
 
-static inline uint32_t load32(const uint8_t *p)
-{
-#if defined(__GNUC__) && (defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__) || defined(__x86_64__))
-    uint32_t v; /* one unaligned LDR where the core allows it */
-    __builtin_memcpy(&v, p, 4);
-    return v;
-#else
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-#endif
-}
-
 /* Pixel >= t -> bit 1 (+1). Pixels [0, n) go to `words` packed `c` channels per pixel
  * (ceil(c/32) words each); c == n packs one contiguous vector. */
 static void binarize(const uint8_t *p, uint32_t n, uint32_t c, uint32_t t, uint32_t *words)
@@ -36,8 +25,8 @@ static void binarize(const uint8_t *p, uint32_t n, uint32_t c, uint32_t t, uint3
                  * 0,8,16,24 and 4,12,20,28 they gather into 8 adjacent bits with one
                  * multiply (all partial products land on distinct bits: no carries). */
                 for (uint32_t b = 0; b < 32u; b += 8u) {
-                    uint32_t m0 = ge_bytes(load32(p + b), c4) >> 7;
-                    uint32_t m1 = ge_bytes(load32(p + b + 4u), c4) >> 3;
+                    uint32_t m0 = ge_bytes(bt_ld32u(p + b), c4) >> 7;
+                    uint32_t m1 = ge_bytes(bt_ld32u(p + b + 4u), c4) >> 3;
                     word |= (((m0 | m1) * 0x00204081u) >> 21 & 0xFFu) << b;
                 }
             } else {

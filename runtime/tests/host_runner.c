@@ -51,6 +51,29 @@ static void on_layer(void *ctx, uint32_t index, const void *act)
     printf("\n");
 }
 
+/* The model file in an exactly-sized aligned block, loaded into *m; NULL (and *rc: 2
+ * unreadable, 1 after printing "E <status> <layer>") when that fails. */
+static void *load_model(const char *path, bt_model_t *m, int *rc)
+{
+    size_t msize;
+    unsigned char *raw = read_file(path, &msize);
+    if (!raw) {
+        *rc = 2;
+        return NULL;
+    }
+    void *data = aligned_alloc(4, (msize + 3u) & ~(size_t)3u);
+    memcpy(data, raw, msize);
+    free(raw);
+    bt_status_t st = bt_model_load(m, data, msize);
+    if (st != BT_OK) {
+        printf("E %s %d\n", bt_error_name(st), (int)m->bad_layer);
+        free(data);
+        *rc = 1;
+        return NULL;
+    }
+    return data;
+}
+
 static int kernel_index(const char *name)
 {
     for (uint32_t k = 0; k < bt_kernel_count; k++)
@@ -62,23 +85,18 @@ static int kernel_index(const char *name)
 static int cmd_run(const char *model_path, const char *img_path, long n_img, int trace,
                    long force_layer, const char *force_kernel)
 {
-    size_t msize, isize;
-    unsigned char *raw = read_file(model_path, &msize), *imgs = read_file(img_path, &isize);
-    if (!raw || !imgs) {
-        fprintf(stderr, "cannot read inputs\n");
-        return 2;
-    }
-    void *data = aligned_alloc(4, (msize + 3u) & ~(size_t)3u);
-    memcpy(data, raw, msize);
+    size_t isize;
+    unsigned char *imgs = read_file(img_path, &isize);
     bt_model_t m;
-    bt_status_t st = bt_model_load(&m, data, msize);
-    if (st != BT_OK) {
-        printf("E %s %d\n", bt_error_name(st), (int)m.bad_layer);
-        free(data);
-        free(raw);
+    int rc = 0;
+    void *data = imgs ? load_model(model_path, &m, &rc) : NULL;
+    if (!data) {
+        if (!imgs)
+            fprintf(stderr, "cannot read inputs\n");
         free(imgs);
-        return 1;
+        return imgs ? rc : 2;
     }
+    bt_status_t st = BT_OK;
     size_t feats = (size_t)m.in_h * m.in_w * m.in_c;
     if (isize < feats * (size_t)n_img) {
         fprintf(stderr, "image file too short\n");
@@ -116,25 +134,17 @@ static int cmd_run(const char *model_path, const char *img_path, long n_img, int
     free(scores);
     free(ws);
     free(data);
-    free(raw);
     free(imgs);
     return st == BT_OK ? 0 : 1;
 }
 
 static int cmd_kernels(const char *model_path)
 {
-    size_t msize;
-    unsigned char *raw = read_file(model_path, &msize);
-    if (!raw)
-        return 2;
-    void *data = aligned_alloc(4, (msize + 3u) & ~(size_t)3u);
-    memcpy(data, raw, msize);
     bt_model_t m;
-    bt_status_t st = bt_model_load(&m, data, msize);
-    if (st != BT_OK) {
-        printf("E %s %d\n", bt_error_name(st), (int)m.bad_layer);
-        return 1;
-    }
+    int rc;
+    void *data = load_model(model_path, &m, &rc);
+    if (!data)
+        return rc;
     if (m.input_threshold)
         printf("U binarize\n");
     for (uint32_t i = 0; i < m.n_layers; i++) {
@@ -150,7 +160,6 @@ static int cmd_kernels(const char *model_path)
         printf("\n");
     }
     free(data);
-    free(raw);
     return 0;
 }
 
