@@ -36,14 +36,15 @@ typedef enum {
     BT_ERR_PAD_BITS = 12,       /* a set pad bit in packed weights */
     BT_ERR_WEIGHTS = 13,        /* weight values out of range (ternary neg without nz, int range) */
     BT_ERR_SPARSE_INDEX = 14,   /* sparse pack index out of range or not increasing */
-    BT_ERR_THRESHOLDS = 15,     /* direction not +/-1 or threshold outside [-2^30, 2^30] */
+    BT_ERR_THRESHOLDS = 15,     /* direction not +/-1, threshold outside [-2^30, 2^30] or out of order */
     BT_ERR_ACC_BOUND = 16,      /* accumulator bound wrong or >= 2^31 */
     BT_ERR_CHAIN = 17,          /* layer shapes / encodings do not chain */
     BT_ERR_WORKSPACE = 18,      /* workspace too small or misaligned */
     BT_ERR_ARG = 19,            /* bad argument (layer index, buffer size) */
     BT_ERR_NO_ACCEL = 20,       /* no accelerator answered the probe */
     BT_ERR_ACCEL = 21,          /* the accelerator reported an error or timed out */
-    BT_ERR_COUNT_ = 22
+    BT_ERR_KERNEL = 22,         /* no kernel of this (per-model) build runs a layer */
+    BT_ERR_COUNT_ = 23
 } bt_status_t;
 
 /* Readable, stable name of a status code ("BT_ERR_CRC"); never NULL. */

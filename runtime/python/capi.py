@@ -15,7 +15,8 @@ STATUS_NAMES = ["BT_OK", "BT_ERR_NULL", "BT_ERR_ALIGN", "BT_ERR_TRUNCATED", "BT_
                 "BT_ERR_VERSION", "BT_ERR_HEADER", "BT_ERR_TRAILING", "BT_ERR_CRC", "BT_ERR_ENUM",
                 "BT_ERR_SHAPE", "BT_ERR_BLOB", "BT_ERR_PAD_BITS", "BT_ERR_WEIGHTS",
                 "BT_ERR_SPARSE_INDEX", "BT_ERR_THRESHOLDS", "BT_ERR_ACC_BOUND", "BT_ERR_CHAIN",
-                "BT_ERR_WORKSPACE", "BT_ERR_ARG", "BT_ERR_NO_ACCEL", "BT_ERR_ACCEL"]
+                "BT_ERR_WORKSPACE", "BT_ERR_ARG", "BT_ERR_NO_ACCEL", "BT_ERR_ACCEL",
+                "BT_ERR_KERNEL"]
 
 
 class Model(C.Structure):

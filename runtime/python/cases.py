@@ -97,6 +97,8 @@ KERNEL_CASES = {
                              pad=1, pool=2),
     "conv_u8_bin_c1": dict(kind=C, in_enc=U8, in_h=7, in_w=8, in_c=1, out_c=5, kernel=3, pad=1,
                            pool=2),
+    "conv_uint3_bin_c1_k4": dict(kind=C, in_enc=EU, in_bits=3, in_h=9, in_w=8, in_c=1, out_c=20,
+                                 kernel=4, stride=2, pad=2),
     "conv_uint2_bin_wide": dict(kind=C, in_enc=EU, in_bits=2, in_h=5, in_w=4, in_c=34, out_c=6,
                                 kernel=2, stride=2, pad=1),
     "conv_u8_int3": dict(kind=C, in_enc=U8, w_enc=I, w_bits=3, in_h=6, in_w=6, in_c=2, out_c=4,

@@ -1,6 +1,7 @@
 /* Inference: input preparation, the ping-pong schedule, flattening, argmax. */
 #include "bt_internal.h"
 
+#if BT_K_BINARIZE
 /* Bit 7 of each byte of the result: that byte of v is >= t (v, t4 = t in every byte).
  * x >= t  <=>  x + (256 - t) carries out of the byte: the majority of the two top bits and
  * the carry into bit 7, computed for four bytes at once without cross-byte carries. */
@@ -8,17 +9,6 @@ static inline uint32_t ge_bytes(uint32_t v, uint32_t c4)
 {
     uint32_t low = (v & 0x7F7F7F7Fu) + (c4 & 0x7F7F7F7Fu);
     return ((v & c4) | ((v | c4) & low)) & 0x80808080u;
-}
-
-static inline uint32_t load32(const uint8_t *p)
-{
-#if defined(__GNUC__) && (defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__) || defined(__x86_64__))
-    uint32_t v; /* one unaligned LDR where the core allows it */
-    __builtin_memcpy(&v, p, 4);
-    return v;
-#else
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-#endif
 }
 
 /* Pixel >= t -> bit 1 (+1). Pixels [0, n) go to `words` packed `c` channels per pixel
@@ -35,8 +25,8 @@ static void binarize(const uint8_t *p, uint32_t n, uint32_t c, uint32_t t, uint3
                  * 0,8,16,24 and 4,12,20,28 they gather into 8 adjacent bits with one
                  * multiply (all partial products land on distinct bits: no carries). */
                 for (uint32_t b = 0; b < 32u; b += 8u) {
-                    uint32_t m0 = ge_bytes(load32(p + b), c4) >> 7;
-                    uint32_t m1 = ge_bytes(load32(p + b + 4u), c4) >> 3;
+                    uint32_t m0 = ge_bytes(bt_ld32u(p + b), c4) >> 7;
+                    uint32_t m1 = ge_bytes(bt_ld32u(p + b + 4u), c4) >> 3;
                     word |= (((m0 | m1) * 0x00204081u) >> 21 & 0xFFu) << b;
                 }
             } else {
@@ -50,6 +40,9 @@ static void binarize(const uint8_t *p, uint32_t n, uint32_t c, uint32_t t, uint3
     }
 }
 
+#endif
+
+#if BT_K_FLATTEN
 /* In-place flatten of a packed per-pixel tensor (px pixels of c channels, c % 32 != 0) to
  * one contiguous vector. Bit q = p*c + ch moves down from p*32*nw + ch >= q, so a forward
  * pass that sets one bit at a time never clobbers a bit it has yet to read. */
@@ -68,6 +61,8 @@ static void repack(uint32_t *w, uint32_t px, uint32_t c)
     for (uint32_t j = bt_nwords(q); j < total; j++)
         w[j] = 0;
 }
+
+#endif
 
 int32_t bt_act_value(const bt_model_t *model, uint32_t index, const void *act, uint32_t i)
 {
@@ -117,6 +112,7 @@ bt_status_t bt_run_begin(const bt_model_t *model, const uint8_t *image, void *wo
     bt_layer_t l;
     bt_layer_decode(model, 0, &l);
     uint32_t enc = BT_ENC_U8, plane = 0;
+#if BT_K_BINARIZE
     if (model->input_threshold) {
         /* a dense first layer takes one contiguous vector */
         uint32_t cc = l.kind == BT_KIND_DENSE ? feats : c;
@@ -131,6 +127,7 @@ bt_status_t bt_run_begin(const bt_model_t *model, const uint8_t *image, void *wo
         c = cc;
         plane = h * w * bt_nwords(c);
     }
+#endif
     cur->in = in;
     cur->enc = enc;
     cur->h = h;
@@ -143,14 +140,17 @@ bt_status_t bt_run_begin(const bt_model_t *model, const uint8_t *image, void *wo
 
 const void *bt_run_input(bt_cursor_t *cur, const bt_layer_t *l)
 {
+#if BT_K_FLATTEN
     uint32_t enc = cur->enc, h = cur->h, w = cur->w, c = cur->c;
-    if (l->kind == BT_KIND_DENSE && (enc == BT_ENC_BINARY || enc == BT_ENC_TERNARY) &&
-        h * w > 1u && (c & 31u)) {
+    if (bt_needs_flatten(l, enc, h, w, c)) {
         uint32_t *words = (uint32_t *)(void *)cur->buf[cur->next & 1u];
         repack(words, h * w, c);
         if (enc == BT_ENC_TERNARY)
             repack(words + cur->plane, h * w, c);
     }
+#else
+    (void)l;
+#endif
     return cur->in;
 }
 
