@@ -96,6 +96,31 @@ int32_t bt_act_value(const bt_model_t *model, uint32_t index, const void *act, u
     }
 }
 
+/* First index of the maximum (ties go to the lowest index, as the golden model). */
+static uint32_t argmax(const int32_t *s, uint32_t n)
+{
+    uint32_t best = 0;
+    for (uint32_t j = 1; j < n; j++)
+        if (s[j] > s[best])
+            best = j;
+    return best;
+}
+
+/* The same through the per-class head: int64 logits, never overflowing (checked at load). */
+static uint32_t head_argmax(const bt_model_t *model, const int32_t *s)
+{
+    uint32_t best = 0;
+    int64_t top = bt_head_logit(model, 0, s[0]);
+    for (uint32_t j = 1; j < model->n_classes; j++) {
+        int64_t z = bt_head_logit(model, j, s[j]);
+        if (z > top) {
+            top = z;
+            best = j;
+        }
+    }
+    return best;
+}
+
 bt_status_t bt_run_internal(const bt_model_t *model, const uint8_t *image, void *workspace,
                             size_t workspace_bytes, int32_t *scores, uint32_t *label,
                             bt_trace_fn trace, void *trace_ctx, layer_hook hook, void *hook_ctx)
@@ -155,15 +180,11 @@ bt_status_t bt_run_internal(const bt_model_t *model, const uint8_t *image, void 
         plane = h * w * bt_nwords(c);
     }
     const int32_t *s = (const int32_t *)(const void *)in;
-    uint32_t best = 0;
-    for (uint32_t j = 0; j < model->n_scores; j++) {
-        if (scores)
+    if (scores)
+        for (uint32_t j = 0; j < model->n_scores; j++)
             scores[j] = s[j];
-        if (s[j] > s[best])
-            best = j;
-    }
     if (label)
-        *label = best;
+        *label = model->head_offset ? head_argmax(model, s) : argmax(s, model->n_scores);
     return BT_OK;
 }
 
