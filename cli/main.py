@@ -12,7 +12,8 @@ import os
 import sys
 
 # module name in bittern.cli -> (listed in this order in --help)
-SUBCOMMANDS = ["train", "export", "eval", "sim", "build", "runtime", "demo", "regress", "bench"]
+SUBCOMMANDS = ["train", "export", "eval", "sim", "build", "runtime", "demo", "regress", "bench",
+               "import_onnx", "export_onnx", "summary"]
 
 
 def build_parser():
@@ -52,7 +53,7 @@ def main(argv=None):
         return 130
     except Exception as e:  # user-facing errors: one clear line, no traceback
         from bittern.model.spec import SpecError
-        if isinstance(e, (SpecError, FileNotFoundError, ValueError)):
+        if isinstance(e, (SpecError, FileNotFoundError, FileExistsError, ValueError)):
             print(f"bittern {args.command}: error: {e}", file=sys.stderr)
             return 1
         raise

@@ -14,7 +14,8 @@ from .packing import n_words, pack_bits, unpack_bits
 from .spec import Enc, Head, Kind, LayerSpec, ModelSpec, SpecError, WEnc
 
 __all__ = ["MAGIC", "VERSION", "VERSIONS", "HEADER_BYTES", "LAYER_BYTES", "ModelFileError",
-           "to_bytes", "from_bytes", "save", "load", "head_bytes"]
+           "to_bytes", "from_bytes", "save", "load", "head_bytes", "layer_act_bytes",
+           "layer_blob_bytes"]
 
 MAGIC = b"BTRN"
 VERSION = 2            # the newest version this module writes
@@ -111,20 +112,26 @@ def to_bytes(spec: ModelSpec) -> bytes:
     return header + body
 
 
+def layer_act_bytes(layer):
+    """A layer's output tensor in the runtime layout (packed per pixel, or bytes)."""
+    px = layer.out_h * layer.out_w
+    if layer.out_enc == Enc.BINARY:
+        return px * n_words(layer.out_c) * 4
+    if layer.out_enc == Enc.TERNARY:
+        return 2 * px * n_words(layer.out_c) * 4
+    if layer.out_enc == Enc.UINT:
+        return px * layer.out_c
+    return 4 * layer.out_c
+
+
+def layer_blob_bytes(layer):
+    """Bytes of a layer's weight and threshold blobs in the file."""
+    return len(_weight_blob(layer)) + len(_threshold_blob(layer))
+
+
 def max_act_bytes(spec):
     """Largest activation tensor in the runtime layout (packed per pixel, or bytes)."""
-    sizes = [spec.input_features]
-    for layer in spec.layers:
-        px = layer.out_h * layer.out_w
-        if layer.out_enc == Enc.BINARY:
-            sizes.append(px * n_words(layer.out_c) * 4)
-        elif layer.out_enc == Enc.TERNARY:
-            sizes.append(2 * px * n_words(layer.out_c) * 4)
-        elif layer.out_enc == Enc.UINT:
-            sizes.append(px * layer.out_c)
-        else:
-            sizes.append(4 * layer.out_c)
-    return max(sizes)
+    return max([spec.input_features] + [layer_act_bytes(layer) for layer in spec.layers])
 
 
 def _blob(data, off, size, at, what):

@@ -75,12 +75,22 @@ def _near_ties(a, b, i, j, bound, slack):
     return out
 
 
-def _exact_ge(a, b, i, j, si, sj):
-    return Fraction(a[i]) * si + Fraction(b[i]) >= Fraction(a[j]) * sj + Fraction(b[j])
+class _Exact:
+    """The float64 coefficients as integers over one common 2^E: exact comparisons, fast."""
+
+    def __init__(self, a, b):
+        e = max(_dyadic_bits(v) for v in a + b)
+        self.A = [int(Fraction(v) * (1 << e)) for v in a]
+        self.B = [int(Fraction(v) * (1 << e)) for v in b]
+
+    def ge(self, i, j, si, sj):
+        return self.A[i] * si + self.B[i] >= self.A[j] * sj + self.B[j]
 
 
 def _f32(a, s, b):
-    return np.float32(np.float32(a) * np.float32(s)) + np.float32(b)
+    """fl32(fl32(a * s) + b) elementwise over the integer array ``s``."""
+    p = (np.float32(a) * np.asarray(s).astype(np.float32)).astype(np.float32)
+    return (p + np.float32(b)).astype(np.float32)
 
 
 def fold_head(a, b, *, acc_bound, max_report=20):
@@ -107,6 +117,7 @@ def fold_head(a, b, *, acc_bound, max_report=20):
         raise SpecError("head: no fraction width gives int64 logits for these scales")
     head = Head(mult=np.array(m, dtype=np.int64), offset=np.array(k, dtype=np.int64), frac_bits=f)
     n = len(a)
+    ex = _Exact(a, b)
     checked = 0
     if not exact and 2 * bound + 1 > ENUMERATE_LIMIT:
         raise SpecError(f"head: the scales need rounding and scores of up to +/-{bound} are too "
@@ -121,7 +132,7 @@ def fold_head(a, b, *, acc_bound, max_report=20):
                 for si, sj in _near_ties(a, b, i, j, bound, lambda s, _: err + tol):
                     checked += 1
                     zi, zj = m[i] * si + k[i], m[j] * sj + k[j]
-                    if (zi >= zj) != _exact_ge(a, b, i, j, si, sj):
+                    if (zi >= zj) != ex.ge(i, j, si, sj):
                         raise SpecError(f"head: classes {i} and {j} at scores ({si}, {sj}): the "
                                         f"integer head at {f} fraction bits orders them unlike "
                                         f"the float head")
@@ -133,11 +144,18 @@ def fold_head(a, b, *, acc_bound, max_report=20):
             def slack32(s, _, i=i, j=j):
                 return 2.0 ** -22 * (abs(a[i] * s) + abs(a[j]) * bound + abs(b[i]) + abs(b[j])) \
                     + 2.0 ** -22 * abs(a[i]) * bound
-            for si, sj in _near_ties(a, b, i, j, bound, slack32):
-                if (_f32(a[i], si, b[i]) >= _f32(a[j], sj, b[j])) != _exact_ge(a, b, i, j, si, sj):
-                    count += 1
-                    if len(report) < max_report:
-                        report.append((i, j, si, sj))
+            pts = np.array(_near_ties(a, b, i, j, bound, slack32), dtype=np.int64).reshape(-1, 2)
+            si, sj = pts[:, 0], pts[:, 1]
+            f32 = _f32(a[i], si, b[i]) >= _f32(a[j], sj, b[j])
+            d64 = (a[i] * si + b[i]) - (a[j] * sj + b[j])
+            tol = 8 * 2.0 ** -52 * (np.abs(a[i] * si) + abs(b[i]) + np.abs(a[j] * sj) + abs(b[j]))
+            exact_ge = d64 >= 0
+            for t in np.flatnonzero(np.abs(d64) <= tol):   # float64 unsure: exact integers
+                exact_ge[t] = ex.ge(i, j, int(si[t]), int(sj[t]))
+            for t in np.flatnonzero(f32 != exact_ge):
+                count += 1
+                if len(report) < max_report:
+                    report.append((i, j, int(si[t]), int(sj[t])))
     return head, HeadProof(exact=exact, frac_bits=f, pairs_checked=checked,
                            float32_count=count, float32_disagreements=report)
 
