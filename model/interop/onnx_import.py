@@ -29,7 +29,8 @@ __all__ = ["OnnxImportError", "ImportReport", "import_qonnx", "INPUT_DIVISOR"]
 
 INPUT_DIVISOR = 255.0      # graph input = float32(pixel) / float32(255)
 _QUANT_OPS = ("BipolarQuant", "Quant", "MultiThreshold", "Sign")
-_AFFINE_OPS = ("BatchNormalization", "Mul", "Add", "Sub", "Div", "Relu")
+_AFFINE_OPS = ("BatchNormalization", "Mul", "Add", "Sub", "Div", "Relu", "Cast")
+HEAD_FRAC_BITS_KEY = "bittern.head_frac_bits"   # metadata of graphs bittern exports
 _MOVE_OPS = ("Reshape", "Flatten", "Transpose", "Identity", "Dropout")
 _LAYER_OPS = ("Gemm", "MatMul", "Conv")
 
@@ -217,8 +218,11 @@ def _to_codes(node, y, levels):
     return codes
 
 
-def _thresholds(node, codes, bound, L, pooled):
-    """Per channel (thresholds [L], direction, flip) from codes over acc = -bound..bound."""
+def _thresholds(node, codes, bound, L, negate):
+    """Per channel (thresholds [L], direction, flip) from codes over acc = -bound..bound.
+
+    Channels where ``negate`` is set are expressed in acc' = -acc (their weights get negated).
+    """
     acc = np.arange(-bound, bound + 1)
     n_c = codes.shape[1]
     thr = np.zeros((n_c, L), dtype=np.int64)
@@ -233,9 +237,9 @@ def _thresholds(node, codes, bound, L, pooled):
             direction = -1
         else:
             raise _err(node, f"channel {c}: the codes are not monotone in the accumulator")
-        if direction < 0 and pooled:
-            flip[c] = True          # negate the channel's weights: codes rise with -acc
-            col, direction = col[::-1], 1
+        if negate[c]:
+            flip[c] = True          # in acc' = -acc: the codes read backwards
+            col, direction = col[::-1], -direction
         for j in range(1, L + 1):
             hit = np.flatnonzero(col >= j)
             if direction > 0:
@@ -380,6 +384,7 @@ class _Importer:
                     chain.append((node, cur))
                 elif op == "MaxPool":
                     self._pool(node)
+                    self.pending["pool_at"] = len(chain)
                 elif op in _QUANT_OPS:
                     act = self._finish_layer(chain + [(node, cur)])
                     layer = self.layers[-1]
@@ -505,7 +510,18 @@ class _Importer:
         y = _codes_by_acc(self.g, steps, p["node"].output[0] + "__acc", bound, p["scale"],
                           self._bias(), spec.out_c, spec.kind == Kind.CONV)
         codes = _to_codes(quant, y, levels)
-        thr, dirs, flip = _thresholds(quant, codes, bound, spec.n_thr, spec.pool > 1)
+        # A max-pool after float ops f (e.g. a batch-norm) takes max f(acc) = f(max acc) only
+        # where f rises; where f falls, bittern pools -acc instead (the channel's weights negated)
+        at = p.get("pool_at", 0)
+        falling = np.zeros(spec.out_c, dtype=bool)
+        if spec.pool > 1 and at > 0:
+            f = _codes_by_acc(self.g, steps[:at], p["node"].output[0] + "__acc", bound,
+                              p["scale"], self._bias(), spec.out_c, True)
+            d = np.diff(f, axis=0)
+            if not ((d >= 0).all(0) | (d <= 0).all(0)).all():
+                raise _err(quant, "the float ops before the max-pool are not monotone")
+            falling = (d <= 0).all(0) & (d < 0).any(0)
+        thr, dirs, flip = _thresholds(quant, codes, bound, spec.n_thr, falling)
         spec.weights[flip] = -spec.weights[flip]
         spec.thresholds, spec.directions = thr.astype(np.int32), dirs.astype(np.int32)
         self.layers.append(spec)
@@ -524,9 +540,11 @@ class _Importer:
         beta = np.zeros(n, dtype=np.float64)
         if p["bias"]:
             beta = beta + self.g.consts[p["bias"]].astype(np.float64).ravel()
+        if chain and chain[0][0].op_type == "Cast":
+            return _integer_head_of(self, chain, p["scale"], p["bias"])
         for node, _ in chain:
-            if node.op_type == "Relu":
-                raise _err(node, "a Relu on the scores is not affine")
+            if node.op_type in ("Relu", "Cast"):
+                raise _err(node, "a Relu or Cast on the float scores is not affine")
             alpha, beta = _affine(self.g, node, alpha, beta)
         if (alpha == alpha[0]).all() and alpha[0] > 0 and (beta == beta[0]).all():
             self.report.head = "none (a common positive scale keeps the argmax)"
@@ -535,6 +553,36 @@ class _Importer:
         head, proof = fold_head(alpha, beta, acc_bound=spec.acc_bound)
         self.report.head = proof.summary()
         return head
+
+
+def _integer_head_of(importer, chain, scale, bias):
+    """Cast(int) -> Mul/Add by integer constants on integer scores: the head, exactly."""
+    from onnx import TensorProto
+    cast = chain[0][0]
+    if _attrs(cast).get("to") not in (TensorProto.INT64, TensorProto.INT32) or scale != 1.0 \
+            or bias:
+        raise _err(cast, "a Cast on the scores must be to int64 or int32, of unscaled integer "
+                         "scores")
+    n = importer.pending["spec"].out_c
+    m, k = [1] * n, [0] * n
+    for node, _ in chain[1:]:
+        other = [i for i in node.input if i in importer.g.consts]
+        if node.op_type not in ("Mul", "Add") or len(other) != 1:
+            raise _err(node, "after a Cast to integers only Mul and Add by integer constants")
+        c = importer.g.consts[other[0]]
+        if c.dtype.kind not in "iu" or c.size not in (1, n):
+            raise _err(node, "the constant must be integers, one or one per class")
+        c = [int(v) for v in np.broadcast_to(c.ravel(), (n,))]
+        if node.op_type == "Mul":
+            m, k = [a * b for a, b in zip(m, c)], [a * b for a, b in zip(k, c)]
+        else:
+            k = [a + b for a, b in zip(k, c)]
+    meta = {p.key: p.value for p in importer.g.model.metadata_props}
+    from ..spec import Head
+    head = Head(mult=np.array(m, dtype=np.int64), offset=np.array(k, dtype=np.int64),
+                frac_bits=int(meta.get(HEAD_FRAC_BITS_KEY, 0)))
+    importer.report.head = "integer head (int64 Mul/Add in the graph), taken exactly"
+    return head
 
 
 def import_qonnx(model, *, input_divisor=INPUT_DIVISOR):
