@@ -23,7 +23,7 @@ def register(sub):
                    help="reference network by name (overrides --family)")
     p.add_argument("--config", help="JSON network configuration file (overrides --net)")
     p.add_argument("--width", type=float, default=1.0, help="width multiplier for hidden layers (WRPN)")
-    p.add_argument("--data", default="mnist5k", help="mnist5k (default), digits, or idx:DIR")
+    p.add_argument("--data", default="mnist5k", help="mnist5k (default), digits, idx:DIR or npz:FILE")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--batch", type=int, default=100)
     p.add_argument("--lr", type=float, default=0.01)
