@@ -28,6 +28,8 @@ BENCHES = {
     "families": ("Accuracy, size and cycles per network family",
                  "bench_families", ["--out", "OUT", "--epochs", "30"],
                  ["--out", "OUT", "--epochs", "3", "--families", "binary,sparse,wrpn,gxnor,cnn,float"]),
+    "peers": ("Brevitas vs bittern: held-out accuracy of the same architectures",
+              "bench_peers", ["--epochs", "30", "--seeds", "2"], ["--quick"]),
     "fuzz": ("Model loader fuzzing (C vs Python verdicts, sanitizers)",
              "fuzz_loader", ["--mutants", "20000"], ["--mutants", "1000"]),
 }

@@ -12,7 +12,7 @@ are exact integers. Needs the ``interop`` extra (brevitas).
 import torch
 import torch.nn as nn
 
-__all__ = ["NETWORKS", "build", "train_quick", "export"]
+__all__ = ["NETWORKS", "build", "binary_mlp", "train_quick", "accuracy", "as_input", "export"]
 
 NETWORKS = ("mlp-bn", "tfc-w1a1", "ternary-a2", "cnn")
 
@@ -48,6 +48,21 @@ class _Seq(nn.Module):
             x = x.reshape(x.shape[0], -1)
         x = 2.0 * x - torch.tensor([1.0], device=x.device)
         return self.layers(self.quant_in(x))
+
+
+def binary_mlp(hidden):
+    """Brevitas W1A1 MLP 784-hidden...-10 (batch-norm after every layer, the last on the
+    scores), binarized input: the architecture bittern's ``binary`` family trains."""
+    from brevitas.nn import QuantIdentity, QuantLinear
+    wq, aq, _ = _quants()
+    layers, n = [], 784
+    for h in hidden:
+        layers += [QuantLinear(n, h, bias=False, weight_quant=wq, weight_bit_width=1),
+                   nn.BatchNorm1d(h), QuantIdentity(act_quant=aq, bit_width=1)]
+        n = h
+    layers += [QuantLinear(n, 10, bias=False, weight_quant=wq, weight_bit_width=1),
+               nn.BatchNorm1d(10)]
+    return _Seq(layers, True)
 
 
 def build(name):
