@@ -8,7 +8,7 @@ The small public API::
     m = bittern.import_onnx("model.onnx")        # a QONNX graph (Brevitas export_qonnx, FINN)
     m = bittern.export(module, example_input)    # your nn.Module built from bittern's layers
     print(m.summary())                           # per layer: encodings, params, MACs, bytes, ...
-    labels, scores = m.predict(images, target="golden")   # or "host", "qemu[:cpu]", "array"
+    labels, scores = m.predict(images, target="golden")   # "host", "qemu[:cpu]", "array", "accel"
     m.save("m.bittern"); m.export_onnx("m.onnx")
 
 ``images`` are uint8 ``[N, H, W, C]`` (or ``[N, features]``); every target returns numpy arrays
@@ -34,7 +34,7 @@ def _version():
 
 __version__ = _version()
 
-TARGETS = ("golden", "host", "qemu", "array")
+TARGETS = ("golden", "host", "qemu", "array", "accel")
 
 
 class Model:
@@ -67,7 +67,9 @@ class Model:
 
         ``golden`` (the integer model), ``host`` (the C runtime on this machine), ``qemu`` or
         ``qemu:<cpu>`` (the C runtime on an emulated Cortex-M, default cortex-m4), ``array``
-        (the layers through the simulated systolic array, Verilator).
+        (the layers through the simulated systolic array, Verilator), ``accel`` (the C driver
+        ``bt_run_accel`` against the simulated accelerator RTL, Verilator; layers it cannot
+        offload run in software).
         """
         import numpy as np
         import torch
@@ -92,7 +94,12 @@ class Model:
                                          lanes=32, build_root=build_dir)
             _, labels = golden.head_labels(self.spec, r.scores)
             return labels.numpy().astype(np.int64), torch.as_tensor(r.scores).numpy().astype(np.int64)
-        raise ValueError(f"unknown target {target!r}; choose one of golden, host, qemu[:cpu], array")
+        if name == "accel":
+            from bittern.sim.cosim import cosim_run
+            r = cosim_run(self.spec, x, runtime_build=build_dir)
+            return np.asarray(r.labels, dtype=np.int64), np.asarray(r.scores, dtype=np.int64)
+        raise ValueError(f"unknown target {target!r}; choose one of golden, host, qemu[:cpu], "
+                         f"array, accel")
 
 
 def load(path):
