@@ -31,8 +31,8 @@ def imported():
 
 
 @pytest.fixture(scope="module")
-def rt_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("rt_import")
+def rt_dir(runtime_build_dir):
+    return runtime_build_dir
 
 
 def test_import_shapes_encodings_and_head(imported):
@@ -106,23 +106,21 @@ def _replace_op(model, old, new, **attrs):
     raise AssertionError(f"no {old} node")
 
 
+def _with_attr(model, op, **attrs):
+    """``model`` with attributes added to its first ``op`` node."""
+    node = next(n for n in model.graph.node if n.op_type == op)
+    node.attribute.extend(helper.make_attribute(k, v) for k, v in attrs.items())
+    return model
+
+
 def test_import_unsupported_nodes_are_named():
     m = _graph("mlp-bn")
     _replace_op(m, "BatchNormalization", "LRN", size=3)
     with pytest.raises(OnnxImportError, match=r"node \S+ \(LRN\): not supported between a layer"):
         import_qonnx(m)
-    m = _graph("cnn")
-    for n in m.graph.node:
-        if n.op_type == "MaxPool":
-            n.attribute.append(helper.make_attribute("ceil_mode", 1))
-            break
     with pytest.raises(OnnxImportError, match=r"\(MaxPool\): max-pool needs .* floor mode"):
-        import_qonnx(m)
-    m = _graph("cnn")
-    for n in m.graph.node:
-        if n.op_type == "Conv":
-            n.attribute.append(helper.make_attribute("group", 2))
-            break
+        import_qonnx(_with_attr(_graph("cnn"), "MaxPool", ceil_mode=1))
+    m = _with_attr(_graph("cnn"), "Conv", group=2)
     with pytest.raises(OnnxImportError, match=r"\(Conv\): .*group 1"):
         import_qonnx(m)
 

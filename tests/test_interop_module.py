@@ -138,7 +138,8 @@ def test_summary_says_why_not_on_the_accelerator(rng):
                                                          "ternary weights"]
 
 
-def test_facade_version_load_predict_on_golden_host_qemu(rng, mnist, tmp_path, capsys):
+def test_facade_version_load_predict_on_golden_host_qemu(rng, mnist, tmp_path, capsys,
+                                                        runtime_build_dir):
     from importlib import metadata
     assert bittern.__version__ == metadata.version("bittern")
     torch.manual_seed(3)
@@ -149,8 +150,8 @@ def test_facade_version_load_predict_on_golden_host_qemu(rng, mnist, tmp_path, c
         model.save(path)
     again = bittern.load(path)
     x = mnist.test_x[:20]
-    results = {t: again.predict(x, target=t, build_dir=tmp_path)
-               for t in ("golden", "host", "qemu:cortex-m3")}
+    results = {t: again.predict(x, target=t, build_dir=runtime_build_dir)
+               for t in ("golden", "host", "qemu:cortex-m4")}
     for t, (labels, scores) in results.items():
         assert labels.dtype == np.int64 and scores.dtype == np.int64 and scores.shape == (20, 10), t
         np.testing.assert_array_equal(labels, results["golden"][0])

@@ -2,7 +2,6 @@
 (version 2, version 1 still loads) and the C runtime, bit-exact."""
 
 import struct
-import zlib
 from fractions import Fraction
 
 import numpy as np
@@ -15,12 +14,13 @@ from bittern.model.head import fold_head
 from bittern.model.randspec import random_layer
 from bittern.model.spec import Enc, Head, ModelSpec, SpecError
 from bittern.runtime.capi import CApi
+from bittern.runtime.fuzz import fix_crc
 from bittern.runtime.host import run_host
 
 
 @pytest.fixture(scope="module")
-def build_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("rt_head")
+def build_dir(runtime_build_dir):
+    return runtime_build_dir
 
 
 @pytest.fixture(scope="module")
@@ -120,12 +120,6 @@ def test_head_golden_file_and_c_runtime_bit_exact(rng, capi, build_dir):
     assert capi.error_name(st) == "BT_OK"
 
 
-def _fix(data):
-    data = bytearray(data)
-    struct.pack_into("<I", data, 24, zlib.crc32(bytes(data[64:])))
-    return bytes(data)
-
-
 def test_head_bad_files_named_errors(rng, capi):
     spec = _spec(rng)
     _head_that_changes_labels(rng, spec, rng.integers(0, 256, size=(64, 8, 8, 1)).astype(np.uint8))
@@ -134,16 +128,16 @@ def test_head_bad_files_named_errors(rng, capi):
     cases = []
     bad = bytearray(data)
     struct.pack_into("<q", bad, off + 8, 1 << 62)                # |mult| beyond 2^62 - 1
-    cases.append((_fix(bad), "BT_ERR_ACC_BOUND", "does not fit int64"))
+    cases.append((fix_crc(bad), "BT_ERR_ACC_BOUND", "does not fit int64"))
     bad = bytearray(data)
     struct.pack_into("<I", bad, 60, off + 2)                     # misaligned head
-    cases.append((_fix(bad), "BT_ERR_BLOB", "not 4-byte aligned"))
+    cases.append((fix_crc(bad), "BT_ERR_BLOB", "not 4-byte aligned"))
     bad = bytearray(data)
     struct.pack_into("<I", bad, off + 4, 7)                      # reserved word
-    cases.append((_fix(bad), "BT_ERR_HEADER", "reserved word"))
+    cases.append((fix_crc(bad), "BT_ERR_HEADER", "reserved word"))
     bad = bytearray(data)
     struct.pack_into("<I", bad, off, 63)                         # frac_bits
-    cases.append((_fix(bad), "BT_ERR_HEADER", "frac_bits"))
+    cases.append((fix_crc(bad), "BT_ERR_HEADER", "frac_bits"))
     for blob, code, message in cases:
         assert capi.error_name(capi.load(blob)[0]) == code
         with pytest.raises(ModelFileError, match=message):

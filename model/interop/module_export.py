@@ -18,6 +18,7 @@ from ..fold import fold_batchnorm
 from ..head import fold_head
 from ..qnn import InputBinarize, QuantAct, QuantConv2d, QuantLinear
 from ..quant import ACT_THETAS
+from ..sparsity import pack_index
 from ..spec import Enc, Kind, LayerSpec, ModelSpec, SpecError, WEnc
 
 __all__ = ["ModuleExportError", "export_module"]
@@ -91,12 +92,10 @@ def export_module(module, example_input) -> ModelSpec:
                              w_bits=m.w_bits, out_enc=Enc.SCORES, out_bits=0, in_h=1, in_w=1,
                              in_c=feats, out_c=m.out_features, weights=wv)
             if m.w_enc == "sparse":
-                mask = m.pack_mask.cpu().numpy() > 0
-                counts = mask.sum(1)
-                if not (counts == counts[0]).all():
-                    raise ModuleExportError(f"{name}: every output needs the same number of "
-                                            f"kept packs; call .prune() first")
-                spec.pack_index = np.stack([np.flatnonzero(r) for r in mask]).astype(np.uint16)
+                try:
+                    spec.pack_index = pack_index(m.pack_mask, name)
+                except ValueError as e:
+                    raise ModuleExportError(f"{e} (call .prune())") from None
         else:
             if (in_shape[1], in_shape[2], in_shape[3]) != (shape[2], shape[0], shape[1]):
                 raise ModuleExportError(f"{name}: its input {in_shape[1:]} is not the previous "
