@@ -52,10 +52,10 @@ class Model:
             raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
         return fileformat.save(self.spec, path)
 
-    def summary(self, *, rows=4, cols=4, lanes=32):
-        """The per-layer table (:mod:`bittern.model.summary`) as text."""
+    def summary(self, *, rows=4, cols=4):
+        """The per-layer table (:mod:`bittern.model.summary`) as text; cycles on rows x cols."""
         from bittern.model.summary import format_summary
-        return format_summary(self.spec, rows=rows, cols=cols, lanes=lanes)
+        return format_summary(self.spec, rows=rows, cols=cols)
 
     def export_onnx(self, path):
         """The model as a QONNX graph that qonnx's executor runs with identical labels."""

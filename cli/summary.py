@@ -8,7 +8,6 @@ def register(sub):
     p.add_argument("model", help="a .bittern file or a QONNX .onnx graph")
     p.add_argument("--rows", type=int, default=4, help="array rows for the cycle estimate")
     p.add_argument("--cols", type=int, default=4, help="array columns for the cycle estimate")
-    p.add_argument("--lanes", type=int, default=32, help="lanes per PE for the cycle estimate")
     p.set_defaults(func=run)
 
 
@@ -18,9 +17,9 @@ def run(args):
     import bittern
     if not Path(args.model).exists():
         raise FileNotFoundError(f"{args.model}: no such file")
-    for name in ("rows", "cols", "lanes"):
+    for name in ("rows", "cols"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name} must be >= 1, not {getattr(args, name)}")
     m = bittern.import_onnx(args.model) if args.model.endswith(".onnx") else bittern.load(args.model)
-    print(m.summary(rows=args.rows, cols=args.cols, lanes=args.lanes))
+    print(m.summary(rows=args.rows, cols=args.cols))
     return 0

@@ -3,10 +3,8 @@ bits, parameters by precision, multiply-accumulates, bytes of weights and activa
 the layer runs on the accelerator (and if not, why) and its estimated array cycles; totals.
 
 Byte counts are those of the model file and the C runtime's layout (``bittern.model.fileformat``);
-the accelerator rule is the C driver's (``bt_accel_supports`` in ``runtime/src/bt_accel.c``:
-a suffix of dense binary x binary layers); cycles follow the array schedule of
-``bittern.sim.layer_sim.schedule`` (tiles of rows x cols outputs, one word of ``lanes``
-products per cycle, at least ``cols`` cycles per tile), without pipeline fill.
+whether a layer runs on the accelerator, and its array-active cycles, come from the hardware ops
+(``bittern.rtl.ops``), with the C driver's rule that it offloads a suffix of the layers.
 """
 
 from dataclasses import dataclass
@@ -30,8 +28,8 @@ class LayerSummary:
     macs: int
     weight_bytes: int     # in the model file
     act_bytes: int        # the layer's output tensor in the runtime's layout
-    accel: str | None     # None: runs on the accelerator; else why not
-    cycles: int | None    # estimated array cycles per image (None when not on the accelerator)
+    accel: str | None     # None: runs on the accelerator; else why not (bittern.rtl.ops)
+    cycles: int | None    # array-active cycles per image (None when not on the accelerator)
 
 
 @dataclass
@@ -70,21 +68,11 @@ def _w_name(layer):
             WEnc.INT: f"int{layer.w_bits}"}[layer.w_enc]
 
 
-def _accel_ok(layer):
-    if layer.kind != Kind.DENSE:
-        return "conv layer"
-    if layer.in_enc != Enc.BINARY:
-        return f"{_enc_name(layer.in_enc, layer.in_bits)} input"
-    if layer.w_enc != WEnc.BINARY:
-        return f"{_w_name(layer)} weights"
-    if layer.out_enc not in (Enc.BINARY, Enc.SCORES):
-        return f"{_enc_name(layer.out_enc, layer.out_bits)} output"
-    return None
-
-
 def accel_why_not(spec: ModelSpec):
     """Per layer None (offloaded) or the reason it stays in software."""
-    own = [_accel_ok(l) for l in spec.layers]
+    from bittern.rtl import ops
+    n = len(spec.layers)
+    own = [ops.why_not(l, last=i == n - 1) for i, l in enumerate(spec.layers)]
     out, later_ok = [None] * len(own), True
     for i in range(len(own) - 1, -1, -1):
         out[i] = own[i] if own[i] else (None if later_ok else "a later layer runs in software")
@@ -92,10 +80,9 @@ def accel_why_not(spec: ModelSpec):
     return out
 
 
-def _cycles(layer, rows, cols, lanes):
-    positions = layer.conv_h * layer.conv_w
-    words = -(-layer.taps // lanes)
-    return -(-layer.out_c // rows) * -(-positions // cols) * max(words, cols)
+def _cycles(layer, last, rows, cols):
+    from bittern.rtl import ops
+    return ops.find(layer, last=last).cycles(layer, rows=rows, cols=cols)
 
 
 def _name(layer):
@@ -105,7 +92,7 @@ def _name(layer):
     return f"conv {layer.kernel}x{layer.kernel} {layer.in_h}x{layer.in_w}x{layer.in_c}->{layer.out_c}{pool}"
 
 
-def summarize(spec: ModelSpec, *, rows=4, cols=4, lanes=32) -> ModelSummary:
+def summarize(spec: ModelSpec, *, rows=4, cols=4) -> ModelSummary:
     spec.validate()
     why = accel_why_not(spec)
     rows_out = []
@@ -121,28 +108,29 @@ def summarize(spec: ModelSpec, *, rows=4, cols=4, lanes=32) -> ModelSummary:
             weight_bytes=layer_blob_bytes(layer) + (head_bytes(layer.out_c) if
                                                      i == len(spec.layers) - 1 and spec.head else 0),
             act_bytes=layer_act_bytes(layer), accel=why[i],
-            cycles=None if why[i] else _cycles(layer, rows, cols, lanes)))
+            cycles=None if why[i] else _cycles(layer, i == len(spec.layers) - 1, rows, cols)))
     return ModelSummary(layers=rows_out, file_bytes=len(to_bytes(spec)),
                         input_bytes=spec.input_features, head=spec.head is not None)
 
 
-def format_summary(spec: ModelSpec, *, rows=4, cols=4, lanes=32) -> str:
-    s = summarize(spec, rows=rows, cols=cols, lanes=lanes)
+def format_summary(spec: ModelSpec, *, rows=4, cols=4) -> str:
+    s = summarize(spec, rows=rows, cols=cols)
     head = (f"{'#':>2} {'layer':<30} {'in':<8} {'weights':<8} {'out':<8} {'low-bit':>9} "
-            f"{'32-bit':>7} {'MACs':>10} {'w bytes':>8} {'act B':>6} {'accelerator':<24} "
+            f"{'32-bit':>7} {'MACs':>10} {'w bytes':>8} {'act B':>6} {'accelerator':<11} "
             f"{'cycles':>7}")
     lines = [head, "-" * len(head)]
     for l in s.layers:
-        accel = "yes" if l.accel is None else f"no: {l.accel}"
+        accel = "yes" if l.accel is None else "no"
         lines.append(f"{l.index:>2} {l.name:<30} {l.in_enc:<8} {l.weights:<8} {l.out_enc:<8} "
                      f"{l.low_bit_params:>9,} {l.params_32:>7,} {l.macs:>10,} {l.weight_bytes:>8,} "
-                     f"{l.act_bytes:>6,} {accel:<24} {'-' if l.cycles is None else l.cycles:>7}")
+                     f"{l.act_bytes:>6,} {accel:<11} {'-' if l.cycles is None else l.cycles:>7}")
+    why = [f"  layer {l.index} not on the accelerator: {l.accel}" for l in s.layers if l.accel]
     lines.append("-" * len(head))
     low = sum(l.low_bit_params for l in s.layers)
     p32 = sum(l.params_32 for l in s.layers)
     lines.append(f"total: {low:,} low-bit + {p32:,} 32-bit parameters, {s.total_macs:,} MACs, "
                  f"{s.weight_bytes:,} bytes of weights, largest activation {s.max_act_bytes:,} "
                  f"bytes, file {s.file_bytes:,} bytes"
-                 f"{', per-class head' if s.head else ''}; cycles on a {rows}x{cols} array of "
-                 f"{lanes} lanes")
-    return "\n".join(lines)
+                 f"{', per-class head' if s.head else ''}; cycles on a {rows}x{cols} "
+                 f"accelerator (array-active)")
+    return "\n".join(lines + why)
