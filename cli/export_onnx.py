@@ -1,8 +1,7 @@
 """``bittern export-onnx``: a .bittern model as a QONNX graph (qonnx runs it exactly)."""
 
-from pathlib import Path
-
 from bittern.cli.import_onnx import refuse_overwrite
+from bittern.cli.options import input_file, output_file
 
 
 def register(sub):
@@ -11,8 +10,8 @@ def register(sub):
                                    "integer weights, MaxPool, MultiThreshold, and the per-class "
                                    "head as int64 Mul/Add, so qonnx's executor gives the same "
                                    "labels and scores (docs/interop.md).")
-    p.add_argument("model", help="the .bittern file")
-    p.add_argument("-o", "--out", required=True, help="the .onnx file to write")
+    p.add_argument("model", type=input_file, help="the .bittern file")
+    p.add_argument("-o", "--out", type=output_file, required=True, help="the .onnx file to write")
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     p.set_defaults(func=run)
 
@@ -20,8 +19,6 @@ def register(sub):
 def run(args):
     from bittern.model import fileformat
     from bittern.model.interop.onnx_export import export_qonnx
-    if not Path(args.model).exists():
-        raise FileNotFoundError(f"{args.model}: no such file")
     refuse_overwrite(args.out, args.force)
     spec = fileformat.load(args.model)
     size = export_qonnx(spec, args.out)

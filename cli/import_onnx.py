@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from bittern.model import fileformat
+from bittern.cli.options import input_file, output_file
 
 
 def register(sub):
@@ -13,8 +13,8 @@ def register(sub):
                                    "accumulator, the last layer's per-class affine as the exact "
                                    "head (docs/numerics.md 5.1). The graph input is taken to be "
                                    "float32(pixel) / 255.")
-    p.add_argument("onnx", help="the .onnx file")
-    p.add_argument("-o", "--out", required=True, help="the .bittern file to write")
+    p.add_argument("onnx", type=input_file, help="the .onnx file")
+    p.add_argument("-o", "--out", type=output_file, required=True, help="the .bittern file to write")
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     p.set_defaults(func=run)
 
@@ -26,9 +26,8 @@ def refuse_overwrite(path, force):
 
 
 def run(args):
+    from bittern.model import fileformat
     from bittern.model.interop.onnx_import import import_qonnx
-    if not Path(args.onnx).exists():
-        raise FileNotFoundError(f"{args.onnx}: no such file")
     refuse_overwrite(args.out, args.force)
     spec, report = import_qonnx(args.onnx)
     size = fileformat.save(spec, args.out)

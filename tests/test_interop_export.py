@@ -86,6 +86,6 @@ def test_cli_export_onnx(rng, tmp_path, capsys):
     out = tmp_path / "m.onnx"
     assert main(["export-onnx", str(model), "-o", str(out)]) == 0
     assert out.exists() and "exported" in capsys.readouterr().out
-    assert main(["export-onnx", str(model), "-o", str(out)]) == 1
+    assert main(["export-onnx", str(model), "-o", str(out)]) == 2
     assert "exists; pass --force" in capsys.readouterr().err
     assert main(["export-onnx", str(model), "-o", str(out), "--force"]) == 0

@@ -130,9 +130,9 @@ def test_cli_import_writes_and_refuses_to_overwrite(tmp_path, capsys):
     assert main(["import", str(DATA / "mlp-bn.onnx"), "-o", str(out)]) == 0
     assert fileformat.load(out).head is not None
     assert "head exact" in capsys.readouterr().out
-    assert main(["import", str(DATA / "mlp-bn.onnx"), "-o", str(out)]) == 1
+    assert main(["import", str(DATA / "mlp-bn.onnx"), "-o", str(out)]) == 2
     assert "exists; pass --force" in capsys.readouterr().err
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"not onnx")
-    assert main(["import", str(bad), "-o", str(tmp_path / "x.bittern")]) == 1
+    assert main(["import", str(bad), "-o", str(tmp_path / "x.bittern")]) == 2
     assert "not an ONNX model" in capsys.readouterr().err

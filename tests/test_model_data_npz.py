@@ -41,5 +41,5 @@ def test_cli_trains_on_npz(tmp_path, digits, capsys):
     assert main(["train", "--data", f"npz:{p}", "--epochs", "1", "--quiet",
                  "-o", str(tmp_path / "m.pt")]) == 0
     assert main(["train", "--data", f"npz:{tmp_path / 'missing.npz'}", "--epochs", "1",
-                 "--quiet", "-o", str(tmp_path / "n.pt")]) == 1
+                 "--quiet", "-o", str(tmp_path / "n.pt")]) == 2
     assert "no such file" in capsys.readouterr().err
