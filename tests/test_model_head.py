@@ -142,3 +142,13 @@ def test_head_bad_files_named_errors(rng, capi):
         assert capi.error_name(capi.load(blob)[0]) == code
         with pytest.raises(ModelFileError, match=message):
             fileformat.from_bytes(blob)
+
+
+def test_c_and_python_read_the_same_format_versions():
+    """The C loader's BT_FORMAT_VERSION is the newest version fileformat reads (both from 1)."""
+    import re
+    from pathlib import Path
+    header = (Path(__file__).parents[1] / "runtime" / "include" / "bittern.h").read_text()
+    c_newest = int(re.search(r"#define BT_FORMAT_VERSION (\d+)u", header).group(1))
+    assert fileformat.VERSIONS == tuple(range(1, c_newest + 1))
+    assert fileformat.VERSION == c_newest
