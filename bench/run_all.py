@@ -28,6 +28,8 @@ BENCHES = {
     "families": ("Accuracy, size and cycles per network family",
                  "bench_families", ["--out", "OUT", "--epochs", "30"],
                  ["--out", "OUT", "--epochs", "3", "--families", "binary,sparse,wrpn,gxnor,cnn,float"]),
+    "peers": ("Brevitas vs bittern: held-out accuracy of the same architectures",
+              "bench_peers", ["--epochs", "30", "--seeds", "2"], ["--quick"]),
     "driver": ("C accelerator driver on the RTL: offload, batches, bus traffic",
                "bench_driver", [], ["--images", "2"]),
     "fuzz": ("Model loader fuzzing (C vs Python verdicts, sanitizers)",

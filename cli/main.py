@@ -21,17 +21,14 @@ from bittern.sim import toollog
 
 # module name in bittern.cli -> (listed in this order in --help)
 SUBCOMMANDS = ["train", "export", "eval", "sim", "build", "export_verilog", "runtime", "demo",
-               "regress", "bench"]
+               "regress", "bench", "import_onnx",
+               "export_onnx", "summary"]
 
 
 def version():
-    """The installed distribution's version (the one ``bittern.__version__`` reports)."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as dist_version
-    try:
-        return dist_version("bittern")
-    except PackageNotFoundError:
-        return "unknown (not installed)"
+    """bittern's version: ``bittern.__version__`` (the installed distribution's, one home)."""
+    from bittern import __version__
+    return __version__
 
 
 def build_parser():

@@ -24,7 +24,7 @@ def register(sub):
                    help="JSON network configuration file (overrides --net; schema in docs/config.md)")
     p.add_argument("--width", type=positive_float, default=1.0,
                    help="width multiplier for hidden layers (WRPN)")
-    p.add_argument("--data", default="mnist5k", help="mnist5k (default), digits, or idx:DIR")
+    p.add_argument("--data", default="mnist5k", help="mnist5k (default), digits, idx:DIR or npz:FILE")
     p.add_argument("--epochs", type=positive_int, default=30)
     p.add_argument("--batch", type=positive_int, default=100, help="images per batch (default 100)")
     p.add_argument("--lr", type=positive_float, default=0.01, help="learning rate (default 0.01)")

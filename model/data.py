@@ -6,6 +6,9 @@
   model selection.
 * ``idx:DIR``: standard MNIST IDX files (``train-images-idx3-ubyte`` etc., optionally ``.gz``) from a
   directory the user provides.
+* ``npz:FILE``: any small dataset a user has, as a numpy ``.npz`` with ``train_x``, ``train_y``,
+  ``test_x``, ``test_y`` (or just ``x`` and ``y``, split 80/20 with the fixed permutation);
+  images ``uint8`` ``[N, H, W, C]`` (or ``[N, H, W]``: one channel), labels integers ``0..K-1``.
 * ``digits``: scikit-learn's 8x8 digits (1,797 images, pixels 0..16 scaled to 0..255), split
   1,437 / 360 the same way; tiny and fast, for tests.
 
@@ -23,7 +26,7 @@ import numpy as np
 __all__ = ["Dataset", "load_dataset", "DATASETS", "SPLIT_SEED"]
 
 SPLIT_SEED = 20170101
-DATASETS = ("mnist5k", "digits", "idx:DIR")
+DATASETS = ("mnist5k", "digits", "idx:DIR", "npz:FILE")
 
 
 @dataclass
@@ -94,6 +97,50 @@ def _idx(directory):
                    vy.astype(np.int64))
 
 
+def _npz_images(path, key, arr):
+    if arr.dtype != np.uint8:
+        raise ValueError(f"{path}: {key} must be uint8 images, not {arr.dtype}")
+    if arr.ndim == 3:
+        arr = arr[..., None]
+    if arr.ndim != 4:
+        raise ValueError(f"{path}: {key} must be [N, H, W, C] or [N, H, W], not {arr.shape}")
+    return arr
+
+
+def _npz_labels(path, key, arr, n):
+    if arr.ndim != 1 or len(arr) != n or arr.dtype.kind not in "iu" or (len(arr) and arr.min() < 0):
+        raise ValueError(f"{path}: {key} must be {n} non-negative integer labels, not "
+                         f"{arr.dtype} {arr.shape}")
+    return arr.astype(np.int64)
+
+
+def _npz(path):
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no such file")
+    try:
+        f = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as e:
+        raise ValueError(f"{path}: not a numpy .npz file ({e})") from None
+    with f:
+        keys = set(f.files)
+        if {"train_x", "train_y", "test_x", "test_y"} <= keys:
+            tx = _npz_images(path, "train_x", f["train_x"])
+            vx = _npz_images(path, "test_x", f["test_x"])
+            if tx.shape[1:] != vx.shape[1:]:
+                raise ValueError(f"{path}: train_x {tx.shape[1:]} and test_x {vx.shape[1:]} "
+                                 f"images differ in shape")
+            return Dataset(f"npz:{path}", tx, _npz_labels(path, "train_y", f["train_y"], len(tx)),
+                           vx, _npz_labels(path, "test_y", f["test_y"], len(vx)))
+        if {"x", "y"} <= keys:
+            x = _npz_images(path, "x", f["x"])
+            y = _npz_labels(path, "y", f["y"], len(x))
+            if len(x) < 2:
+                raise ValueError(f"{path}: {len(x)} images cannot be split into train and test")
+            return _split(f"npz:{path}", x, y, max(1, len(x) // 5))
+        raise ValueError(f"{path}: needs arrays train_x, train_y, test_x, test_y (or x, y); it "
+                         f"has {', '.join(sorted(keys)) or 'none'}")
+
+
 def load_dataset(name="mnist5k"):
     if name == "mnist5k":
         return _mnist5k()
@@ -101,4 +148,6 @@ def load_dataset(name="mnist5k"):
         return _digits()
     if name.startswith("idx:"):
         return _idx(name[4:])
+    if name.startswith("npz:"):
+        return _npz(name[4:])
     raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")

@@ -1,4 +1,8 @@
-"""Read and write ``.bittern`` model files (``docs/format.md``, version 1)."""
+"""Read and write ``.bittern`` model files (``docs/format.md``, versions 1 and 2).
+
+Version 2 adds the per-class head; a model without a head is still written as version 1, so
+its bytes (and every older reader) are unchanged.
+"""
 
 import struct
 import zlib
@@ -7,13 +11,15 @@ import numpy as np
 import torch
 
 from .packing import n_words, pack_bits, unpack_bits
-from .spec import Enc, Kind, LayerSpec, ModelSpec, SpecError, WEnc
+from .spec import Enc, Head, Kind, LayerSpec, ModelSpec, SpecError, WEnc
 
-__all__ = ["MAGIC", "VERSION", "HEADER_BYTES", "LAYER_BYTES", "ModelFileError",
-           "to_bytes", "from_bytes", "save", "load"]
+__all__ = ["MAGIC", "VERSION", "VERSIONS", "HEADER_BYTES", "LAYER_BYTES", "ModelFileError",
+           "to_bytes", "from_bytes", "save", "load", "head_bytes", "layer_act_bytes",
+           "layer_blob_bytes"]
 
 MAGIC = b"BTRN"
-VERSION = 1
+VERSION = 2            # the newest version this module writes
+VERSIONS = (1, 2)      # the versions it reads
 HEADER_BYTES = 64
 LAYER_BYTES = 96
 _HEADER = struct.Struct("<4s15I")
@@ -57,6 +63,25 @@ def _threshold_blob(layer):
     return t.astype("<i4").tobytes()
 
 
+def head_bytes(n_classes):
+    """Size of the version-2 head blob: frac_bits, a zero word, i64 mult[n], i64 offset[n]."""
+    return 8 + 16 * n_classes
+
+
+def _head_blob(head: Head):
+    return struct.pack("<II", int(head.frac_bits), 0) + \
+        np.asarray(head.mult, dtype="<i8").tobytes() + np.asarray(head.offset, dtype="<i8").tobytes()
+
+
+def _read_head(data, off, n_classes, name):
+    blob = _blob(data, off, head_bytes(n_classes), f"{name}: head", "head blob")
+    frac_bits, zero = struct.unpack_from("<II", blob)
+    _expect(f"{name}: head", "reserved word", zero, 0)
+    mult = np.frombuffer(blob, dtype="<i8", count=n_classes, offset=8).astype(np.int64)
+    offset = np.frombuffer(blob, dtype="<i8", count=n_classes, offset=8 + 8 * n_classes)
+    return Head(mult=mult, offset=offset.astype(np.int64), frac_bits=frac_bits)
+
+
 def to_bytes(spec: ModelSpec) -> bytes:
     spec.validate()
     n = len(spec.layers)
@@ -75,28 +100,38 @@ def to_bytes(spec: ModelSpec) -> bytes:
             layer.n_thr, layer.in_h, layer.in_w, layer.in_c, layer.out_c, layer.kernel,
             layer.stride, layer.pad, layer.pool, layer.out_h, layer.out_w, layer.packs,
             layer.acc_bound, w_off, len(wb), t_off, len(tb)))
+    version, head_off = 1, 0
+    if spec.head is not None:
+        version, head_off = 2, offset
+        blobs.append(_head_blob(spec.head))
     body = b"".join(records) + b"".join(blobs)
-    header = _HEADER.pack(MAGIC, VERSION, HEADER_BYTES, LAYER_BYTES, n, HEADER_BYTES + len(body),
+    header = _HEADER.pack(MAGIC, version, HEADER_BYTES, LAYER_BYTES, n, HEADER_BYTES + len(body),
                           zlib.crc32(body), spec.in_h, spec.in_w, spec.in_c,
                           spec.input_threshold, spec.crop_lo, spec.crop_hi, spec.n_classes,
-                          max_act_bytes(spec), 0)
+                          max_act_bytes(spec), head_off)
     return header + body
+
+
+def layer_act_bytes(layer):
+    """A layer's output tensor in the runtime layout (packed per pixel, or bytes)."""
+    px = layer.out_h * layer.out_w
+    if layer.out_enc == Enc.BINARY:
+        return px * n_words(layer.out_c) * 4
+    if layer.out_enc == Enc.TERNARY:
+        return 2 * px * n_words(layer.out_c) * 4
+    if layer.out_enc == Enc.UINT:
+        return px * layer.out_c
+    return 4 * layer.out_c
+
+
+def layer_blob_bytes(layer):
+    """Bytes of a layer's weight and threshold blobs in the file."""
+    return len(_weight_blob(layer)) + len(_threshold_blob(layer))
 
 
 def max_act_bytes(spec):
     """Largest activation tensor in the runtime layout (packed per pixel, or bytes)."""
-    sizes = [spec.input_features]
-    for layer in spec.layers:
-        px = layer.out_h * layer.out_w
-        if layer.out_enc == Enc.BINARY:
-            sizes.append(px * n_words(layer.out_c) * 4)
-        elif layer.out_enc == Enc.TERNARY:
-            sizes.append(2 * px * n_words(layer.out_c) * 4)
-        elif layer.out_enc == Enc.UINT:
-            sizes.append(px * layer.out_c)
-        else:
-            sizes.append(4 * layer.out_c)
-    return max(sizes)
+    return max([spec.input_features] + [layer_act_bytes(layer) for layer in spec.layers])
 
 
 def _blob(data, off, size, at, what):
@@ -203,9 +238,9 @@ def from_bytes(data: bytes, *, name="model") -> ModelSpec:
     magic, version, header_bytes, layer_bytes, n, file_bytes, crc = h[:7]
     if magic != MAGIC:
         raise ModelFileError(f"{name}: not a bittern model file (magic {magic!r}, expected {MAGIC!r})")
-    if version != VERSION:
-        raise ModelFileError(f"{name}: model file version {version}, this bittern reads version "
-                             f"{VERSION}; re-export the model with this version")
+    if version not in VERSIONS:
+        raise ModelFileError(f"{name}: model file version {version}, this bittern reads versions "
+                             f"{', '.join(map(str, VERSIONS))}; re-export the model with this version")
     _expect(name, "header_bytes", header_bytes, HEADER_BYTES)
     _expect(name, "layer_bytes", layer_bytes, LAYER_BYTES)
     if file_bytes > len(data):
@@ -218,12 +253,18 @@ def from_bytes(data: bytes, *, name="model") -> ModelSpec:
     if zlib.crc32(data[HEADER_BYTES:]) != crc:
         raise ModelFileError(f"{name}: CRC-32 mismatch (file corrupted)")
     in_h, in_w, in_c, thr, crop_lo, crop_hi, n_classes = h[7:14]
+    head_off = h[15]
+    if version == 1 and head_off:
+        raise ModelFileError(f"{name}: reserved header word is {head_off}, expected 0 in version 1")
+    if version == 2 and not head_off:
+        raise ModelFileError(f"{name}: version 2 file without a head (head_offset is 0)")
     layers = []
     for i in range(n):
         rec = dict(zip(_LAYER_FIELDS, _LAYER.unpack_from(data, HEADER_BYTES + i * LAYER_BYTES)))
         layers.append(_read_layer(data, i, rec))
+    head = _read_head(data, head_off, n_classes, name) if head_off else None
     spec = ModelSpec(layers=layers, in_h=in_h, in_w=in_w, in_c=in_c, input_threshold=thr,
-                     crop_lo=crop_lo, crop_hi=crop_hi)
+                     crop_lo=crop_lo, crop_hi=crop_hi, head=head)
     try:
         spec.validate()
     except SpecError as e:

@@ -10,6 +10,7 @@ import torch
 
 from .layers import BitNet
 from .quant import ACT_THETAS
+from .sparsity import pack_index
 from .spec import THRESHOLD_LIMIT, U8, Enc, Kind, LayerSpec, ModelSpec, WEnc
 
 __all__ = ["fold_batchnorm", "export_spec"]
@@ -70,12 +71,7 @@ def export_spec(net: BitNet, *, meta=None) -> ModelSpec:
                           out_c=blk.out_shape[2], weights=weights, kernel=blk.kernel,
                           stride=blk.stride, pad=blk.pad, pool=blk.pool)
         if blk.w_enc == "sparse":
-            mask = blk.pack_mask.cpu().numpy() > 0
-            counts = mask.sum(1)
-            if not (counts == counts[0]).all():
-                raise ValueError(f"block {i}: sparse layers need the same number of kept packs "
-                                 f"per output (got {sorted(set(counts.tolist()))}); prune first")
-            layer.pack_index = np.stack([np.flatnonzero(r) for r in mask]).astype(np.uint16)
+            layer.pack_index = pack_index(blk.pack_mask, f"block {i}")
         if not blk.last:
             layer.thresholds, layer.directions = fold_batchnorm(blk.bn, ACT_THETAS(blk.act, blk.act_bits))
         layers.append(layer)

@@ -9,6 +9,7 @@ Typical use::
 
     result = run(spec, images)          # images: uint8 [B, H, W, C] or [B, features]
     result.scores, result.labels        # int64 [B, classes], int64 [B]
+    result.logits                       # int64 [B, classes] through the per-class head, or None
     result.trace[i].acc                 # layer i pre-threshold accumulators [B, h, w, c]
 """
 
@@ -21,7 +22,7 @@ from .packing import pack_bits, popcount
 from .spec import Enc, Kind, ModelSpec, SpecError, WEnc
 
 __all__ = ["LayerTrace", "GoldenResult", "prepare_input", "layer_accumulators", "pool_max",
-           "apply_thresholds", "codes_to_values", "run_layer", "run", "argmax_first"]
+           "apply_thresholds", "codes_to_values", "run_layer", "run", "argmax_first", "head_labels"]
 
 
 @dataclass
@@ -36,6 +37,7 @@ class GoldenResult:
     scores: torch.Tensor
     labels: torch.Tensor
     trace: list
+    logits: torch.Tensor | None = None   # head logits (int64), None for a model without a head
 
 
 def prepare_input(spec: ModelSpec, images):
@@ -61,6 +63,14 @@ def prepare_input(spec: ModelSpec, images):
 def argmax_first(scores):
     """Index of the first maximum per row (ties go to the lowest index)."""
     return torch.argmax(scores, dim=-1)
+
+
+def head_labels(spec: ModelSpec, scores):
+    """(logits or None, labels) of integer scores: the per-class head, then the first argmax."""
+    if spec.head is None:
+        return None, argmax_first(scores)
+    logits = spec.head.logits(scores)
+    return logits, argmax_first(logits)
 
 
 def _weight_values(layer):
@@ -222,4 +232,5 @@ def run(spec: ModelSpec, images, *, method="auto", activity=False, batch=1024):
                         values=torch.cat([t[i].values for t in traces_all]),
                         fired=sum(t[i].fired for t in traces_all))
              for i in range(len(spec.layers))]
-    return GoldenResult(scores=scores, labels=argmax_first(scores), trace=trace)
+    logits, labels = head_labels(spec, scores)
+    return GoldenResult(scores=scores, labels=labels, trace=trace, logits=logits)

@@ -105,17 +105,10 @@ class QBlock(nn.Module):
 
     # Quantized weight values (-1/0/+1 or int codes), the exact integers the golden model uses.
     def qweight(self):
-        w = self.weight
-        if self.w_enc == "binary":
-            return quant.binary_weight(w)
-        if self.w_enc == "sparse":
-            mask = self.pack_mask.repeat_interleave(32, dim=1)
-            return quant.binary_weight(w) * mask
-        if self.w_enc == "ternary":
-            return quant.ternary_weight(w)
         if self.w_enc == "float":
-            return w
-        return quant.int_weight(w, self.w_bits)
+            return self.weight
+        return quant.weight_values(self.weight, self.w_enc, self.w_bits,
+                                   getattr(self, "pack_mask", None))
 
     def accumulate(self, x):
         """Pre-batch-norm accumulators (after max-pool); exact integers in float."""

@@ -8,7 +8,7 @@ scale factors: batch-norm absorbs them, which keeps every pre-batch-norm value a
 import torch
 
 __all__ = ["binary", "ternary_act", "uint_act", "binary_weight", "ternary_weight", "int_weight",
-           "ACT_THETAS"]
+           "weight_values", "ACT_THETAS"]
 
 
 class _STE(torch.autograd.Function):
@@ -71,6 +71,20 @@ def int_weight(w, bits):
     levels = (1 << (bits - 1)) - 1
     q = torch.floor(w.clamp(-1, 1) * levels + 0.5)
     return _ste(w, q, (w.abs() <= 1) * levels)
+
+
+def weight_values(w, enc, bits, mask=None):
+    """Integer weight values (with their STE) of latent weights ``w`` for a weight encoding:
+    ``binary``, ``sparse`` (binary times the 32-weight pack ``mask``), ``ternary``, ``int``."""
+    if enc == "binary":
+        return binary_weight(w)
+    if enc == "sparse":
+        return binary_weight(w) * mask.repeat_interleave(32, dim=1)
+    if enc == "ternary":
+        return ternary_weight(w)
+    if enc == "int":
+        return int_weight(w, bits)
+    raise ValueError(f"unknown weight encoding {enc!r}")
 
 
 # The quantizers' thresholds on the batch-norm output y, in the contract's "count the

@@ -2,7 +2,7 @@
 
 import torch
 
-__all__ = ["prune_packs"]
+__all__ = ["prune_packs", "pack_index"]
 
 
 def prune_packs(block):
@@ -19,3 +19,17 @@ def prune_packs(block):
         mask.scatter_(1, keep, 1.0)
         block.pack_mask.copy_(mask)
     return block.packs / (n // 32)
+
+
+def pack_index(pack_mask, at):
+    """The kept packs of a pruned layer as the model's ``pack_index`` (``uint16 [out, P]``).
+
+    Raises ValueError naming ``at`` when the outputs keep different numbers of packs.
+    """
+    import numpy as np
+    mask = pack_mask.cpu().numpy() > 0
+    counts = mask.sum(1)
+    if not (counts == counts[0]).all():
+        raise ValueError(f"{at}: sparse layers need the same number of kept packs per output "
+                         f"(got {sorted(set(counts.tolist()))}); prune first")
+    return np.stack([np.flatnonzero(r) for r in mask]).astype(np.uint16)

@@ -11,10 +11,13 @@ from enum import IntEnum
 
 import numpy as np
 
-__all__ = ["U8", "Enc", "WEnc", "Kind", "LayerSpec", "ModelSpec", "SpecError", "THRESHOLD_LIMIT"]
+__all__ = ["U8", "Enc", "WEnc", "Kind", "LayerSpec", "Head", "ModelSpec", "SpecError",
+           "THRESHOLD_LIMIT", "HEAD_LIMIT"]
 
 # Thresholds are clamped to +/- this value; "always" / "never" crossed use it too.
 THRESHOLD_LIMIT = 1 << 30
+# Per-class head coefficients: |mult|, |offset| <= this, and |mult| * acc_bound + |offset| < 2^63.
+HEAD_LIMIT = (1 << 62) - 1
 
 
 class SpecError(ValueError):
@@ -245,6 +248,40 @@ class LayerSpec:
 
 
 @dataclass
+class Head:
+    """Per-class affine on the last layer's scores (``docs/numerics.md`` section 5).
+
+    ``logit_c = mult_c * score_c + offset_c``, exact in int64; the label is the first index of
+    the largest logit. ``frac_bits`` F says what the integers mean: the float head they stand for
+    is ``logit_c / 2^F`` (informational; it never changes a label).
+    """
+    mult: np.ndarray     # int64 [classes]
+    offset: np.ndarray   # int64 [classes]
+    frac_bits: int = 0
+
+    def validate(self, n_classes, acc_bound):
+        m = np.asarray(self.mult)
+        k = np.asarray(self.offset)
+        if m.shape != (n_classes,) or k.shape != (n_classes,):
+            raise SpecError(f"head: mult and offset need shape ({n_classes},), not "
+                            f"{m.shape} and {k.shape}")
+        if not 0 <= int(self.frac_bits) <= 62:
+            raise SpecError(f"head: frac_bits must be 0..62, not {self.frac_bits}")
+        for c, (mc, kc) in enumerate(zip(m.tolist(), k.tolist())):
+            if abs(mc) > HEAD_LIMIT or abs(kc) > HEAD_LIMIT or \
+                    abs(mc) * acc_bound + abs(kc) > (1 << 63) - 1:
+                raise SpecError(f"head: class {c}: |mult| * acc_bound + |offset| = "
+                                f"{abs(mc)} * {acc_bound} + {abs(kc)} does not fit int64")
+
+    def logits(self, scores):
+        """int64 logits of integer scores ``[..., classes]`` (numpy or torch)."""
+        import torch
+        s = torch.as_tensor(scores).to(torch.int64)
+        return s * torch.from_numpy(np.asarray(self.mult, dtype=np.int64)) + \
+            torch.from_numpy(np.asarray(self.offset, dtype=np.int64))
+
+
+@dataclass
 class ModelSpec:
     """A whole exported network: input description and a chain of layers."""
     layers: list
@@ -255,6 +292,7 @@ class ModelSpec:
     crop_lo: int = 0
     crop_hi: int = 0
     meta: dict = field(default_factory=dict)
+    head: Head | None = None
 
     @property
     def n_classes(self):
@@ -296,4 +334,10 @@ class ModelSpec:
                 raise SpecError(f"{at}: only the last layer has (and it must have) scores output")
             enc, bits = layer.out_enc, layer.out_bits
             shape = (layer.out_h, layer.out_w, layer.out_c)
+        if self.head is not None:
+            last = self.layers[-1]
+            if last.out_h * last.out_w != 1:
+                raise SpecError(f"head: the last layer has {last.out_h}x{last.out_w} output "
+                                f"pixels; a per-class head needs one score per class")
+            self.head.validate(last.out_c, last.acc_bound)
         return self

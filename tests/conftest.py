@@ -71,3 +71,9 @@ def rng(request):
     seed = zlib.crc32(request.node.nodeid.encode())
     print(f"seed={seed}")
     return np.random.default_rng(seed)
+
+
+@pytest.fixture(scope="session")
+def runtime_build_dir(tmp_path_factory):
+    """One build of the host C runtime (and firmware) shared by the tests that ask for it."""
+    return tmp_path_factory.mktemp("runtime_build")

@@ -82,7 +82,7 @@ CASES = [
     ("eval {d}/good.bittern --array foo",
      "bittern eval: error: argument --array: 'foo' is not ROWSxCOLSxLANES (e.g. 2x2x32)", 2),
     ("eval {d}/future.bittern --no-cycles",
-     "bittern eval: error: {d}/future.bittern: model file version 7, this bittern reads version 1", 2),
+     "bittern eval: error: {d}/future.bittern: model file version 7, this bittern reads versions 1, 2", 2),
     ("sim --model {d}/good.bittern --rows 3",
      "bittern sim: error: argument --rows: rows must be a power of two in 1..32", 2),
     ("sim --model {d}/good.bittern --images 5000",

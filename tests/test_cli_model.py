@@ -24,7 +24,7 @@ def test_cli_eval_reports_model_from_another_version(tmp_path, capsys, trained_m
     bad.write_bytes(bytes(data))
     assert main(["eval", str(bad), "--no-cycles"]) == 2
     err = capsys.readouterr().err
-    assert "model file version 7, this bittern reads version 1" in err
+    assert "model file version 7, this bittern reads versions 1, 2" in err
 
 
 def test_cli_export_refuses_unsupported_layer(tmp_path, capsys):

@@ -67,8 +67,8 @@ def good(rng):
 
 def test_fileformat_rejects_other_version_naming_both(good):
     bad = bytearray(good)
-    struct.pack_into("<I", bad, 4, 2)
-    with pytest.raises(ModelFileError, match="model file version 2, this bittern reads version 1"):
+    struct.pack_into("<I", bad, 4, 3)
+    with pytest.raises(ModelFileError, match="model file version 3, this bittern reads versions 1, 2"):
         fileformat.from_bytes(bytes(bad))
 
 

@@ -69,7 +69,10 @@ LAYER1 = 64 + 96  # record of layer 1 (the layer under test)
     (lambda d: bytes(d[:-4]), "BT_ERR_TRUNCATED"),
     (lambda d: bytes(d) + b"\0\0\0\0", "BT_ERR_TRAILING"),
     (lambda d: _set(d, 0, 0x12345678, crc=False), "BT_ERR_MAGIC"),
-    (lambda d: _set(d, 4, 2, crc=False), "BT_ERR_VERSION"),
+    (lambda d: _set(d, 4, 3, crc=False), "BT_ERR_VERSION"),
+    (lambda d: _set(d, 4, 0, crc=False), "BT_ERR_VERSION"),
+    (lambda d: _set(d, 4, 2, crc=False), "BT_ERR_HEADER"),   # version 2 needs a head
+    (lambda d: _set(d, 60, 64, crc=False), "BT_ERR_HEADER"),  # version 1 has no head
     (lambda d: _set(d, 12, 100, crc=False), "BT_ERR_HEADER"),
     (lambda d: _set(d, 16, 0), "BT_ERR_HEADER"),
     (lambda d: _set(d, 16, 1000), "BT_ERR_HEADER"),

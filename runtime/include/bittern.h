@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-#define BT_FORMAT_VERSION 1u
+#define BT_FORMAT_VERSION 2u      /* the newest version read; version 1 files load too */
 #define BT_MAX_LAYERS 64u
 
 typedef enum {
@@ -62,10 +62,14 @@ typedef struct {
     uint32_t n_scores;          /* elements of the last layer's output (== n_classes for dense) */
     uint32_t buf_bytes[2];      /* the two ping-pong activation buffers */
     uint32_t bad_layer;         /* on a load error: the layer at fault, else 0xFFFFFFFF */
+    uint32_t head_offset;       /* version 2: file offset of the per-class head, else 0 */
 } bt_model_t;
 
 /* Validate `size` bytes at `data` (a .bittern file) and fill `model`. Checks everything
- * docs/format.md lists, so a hostile file gives an error code, never a crash. */
+ * docs/format.md lists, so a hostile file gives an error code, never a crash. A version-2
+ * head that lies outside the file or has the wrong size is BT_ERR_BLOB, a bad reserved word
+ * or a head on a last layer with several output pixels BT_ERR_HEADER, and coefficients whose
+ * logits could overflow int64 BT_ERR_ACC_BOUND. */
 bt_status_t bt_model_load(bt_model_t *model, const void *data, size_t size);
 
 /* Bytes of workspace bt_run needs (both activation buffers, 4-byte aligned). */
@@ -89,9 +93,14 @@ bt_status_t bt_model_layer(const bt_model_t *model, uint32_t index, bt_layer_t *
 typedef void (*bt_trace_fn)(void *ctx, uint32_t index, const void *act);
 
 /* Run one image (u8, in_h*in_w*in_c bytes, HWC). `scores` receives n_scores int32 values
- * (may be NULL), `label` the first index of the maximum score (may be NULL). */
+ * (may be NULL), `label` the first index of the maximum score (may be NULL); with a per-class
+ * head (format version 2), the first index of the maximum logit (bt_head_logit). */
 bt_status_t bt_run(const bt_model_t *model, const uint8_t *image, void *workspace,
                    size_t workspace_bytes, int32_t *scores, uint32_t *label);
+
+/* Logit of class `c` through the model's head: mult_c * score + offset_c in int64 (the score
+ * itself without a head; docs/numerics.md section 5). `c` must be < n_classes. */
+int64_t bt_head_logit(const bt_model_t *model, uint32_t c, int32_t score);
 
 bt_status_t bt_run_traced(const bt_model_t *model, const uint8_t *image, void *workspace,
                           size_t workspace_bytes, int32_t *scores, uint32_t *label,

@@ -24,7 +24,8 @@ class Model(C.Structure):
                 ("in_h", C.c_uint32), ("in_w", C.c_uint32), ("in_c", C.c_uint32),
                 ("input_threshold", C.c_uint32), ("crop_lo", C.c_uint32),
                 ("crop_hi", C.c_uint32), ("n_classes", C.c_uint32), ("n_scores", C.c_uint32),
-                ("buf_bytes", C.c_uint32 * 2), ("bad_layer", C.c_uint32)]
+                ("buf_bytes", C.c_uint32 * 2), ("bad_layer", C.c_uint32),
+                ("head_offset", C.c_uint32)]
 
 
 READ32 = C.CFUNCTYPE(C.c_uint32, C.c_void_p, C.c_uint32)

@@ -1,4 +1,4 @@
-/* Validating, zero-copy loader for .bittern files (docs/format.md, version 1). */
+/* Validating, zero-copy loader for .bittern files (docs/format.md, versions 1 and 2). */
 #include "bt_internal.h"
 
 static const char *const names[BT_ERR_COUNT_] = {
@@ -256,6 +256,43 @@ static bt_status_t check_layer(const bt_model_t *m, uint32_t i, const bt_layer_t
     return BT_OK;
 }
 
+static int64_t rd64(const uint8_t *p)
+{
+    return (int64_t)((uint64_t)bt_rd32(p) | ((uint64_t)bt_rd32(p + 4) << 32));
+}
+
+/* |v| for v >= -(2^63 - 1); the caller has excluded INT64_MIN. */
+static uint64_t abs64(int64_t v) { return v < 0 ? (uint64_t)(-v) : (uint64_t)v; }
+
+int64_t bt_head_logit(const bt_model_t *model, uint32_t c, int32_t score)
+{
+    if (!model || !model->head_offset || c >= model->n_classes)
+        return score;
+    const uint8_t *h = model->data + model->head_offset + 8u;
+    return rd64(h + 8u * c) * score + rd64(h + 8u * (model->n_classes + c));
+}
+
+/* The version-2 head: u32 frac_bits (0..62), u32 0, i64 mult[n], i64 offset[n], each
+ * |coefficient| < 2^62 and |mult| * acc_bound + |offset| < 2^63 so logits never overflow. */
+static bt_status_t check_head(const bt_model_t *m, const bt_layer_t *last)
+{
+    uint32_t n = m->n_classes, off = m->head_offset;
+    if (n > (1u << 16) || !blob_ok(m, off, 8u + 16u * n))
+        return BT_ERR_BLOB;
+    const uint8_t *h = m->data + off;
+    if (bt_rd32(h) > 62u || bt_rd32(h + 4) != 0 || last->out_h * last->out_w != 1u)
+        return BT_ERR_HEADER;
+    const uint64_t lim = (1ull << 62) - 1u, max = 0x7FFFFFFFFFFFFFFFull;
+    for (uint32_t c = 0; c < n; c++) {
+        int64_t mc = rd64(h + 8u + 8u * c), kc = rd64(h + 8u + 8u * (n + c));
+        if (mc < -(int64_t)lim || mc > (int64_t)lim || kc < -(int64_t)lim || kc > (int64_t)lim)
+            return BT_ERR_ACC_BOUND;
+        if (last->acc_bound && abs64(mc) > (max - abs64(kc)) / last->acc_bound)
+            return BT_ERR_ACC_BOUND;
+    }
+    return BT_OK;
+}
+
 bt_status_t bt_model_load(bt_model_t *model, const void *data, size_t size)
 {
     if (!model || !data)
@@ -271,7 +308,8 @@ bt_status_t bt_model_load(bt_model_t *model, const void *data, size_t size)
     const uint8_t *h = m.data;
     if (bt_rd32(h) != BT_MAGIC)
         return BT_ERR_MAGIC;
-    if (bt_rd32(h + 4) != BT_FORMAT_VERSION)
+    uint32_t version = bt_rd32(h + 4);
+    if (version < 1u || version > BT_FORMAT_VERSION)
         return BT_ERR_VERSION;
     if (bt_rd32(h + 8) != BT_HEADER_BYTES || bt_rd32(h + 12) != BT_LAYER_BYTES)
         return BT_ERR_HEADER;
@@ -294,6 +332,9 @@ bt_status_t bt_model_load(bt_model_t *model, const void *data, size_t size)
     m.crop_lo = bt_rd32(h + 44);
     m.crop_hi = bt_rd32(h + 48);
     m.n_classes = bt_rd32(h + 52);
+    m.head_offset = bt_rd32(h + 60);  /* reserved (0) in version 1 */
+    if ((version == 1u) != (m.head_offset == 0u))
+        return BT_ERR_HEADER;
     uint64_t feats = (uint64_t)m.in_h * m.in_w * m.in_c;
     if (m.input_threshold > 255 || feats == 0 || feats > 0x1000000u ||
         (uint64_t)m.crop_lo + m.crop_hi >= feats)
@@ -340,6 +381,11 @@ bt_status_t bt_model_load(bt_model_t *model, const void *data, size_t size)
     bt_layer_decode(&m, m.n_layers - 1, &last);
     if (m.n_classes != last.out_c)
         return BT_ERR_HEADER;
+    if (m.head_offset) {
+        bt_status_t s = check_head(&m, &last);
+        if (s != BT_OK)
+            return s;
+    }
     m.bad_layer = 0xFFFFFFFFu;
     *model = m;
     return BT_OK;

@@ -165,19 +165,40 @@ void bt_run_advance(bt_cursor_t *cur, uint32_t index, const bt_layer_t *l)
     cur->next = index + 1u;
 }
 
+/* First index of the maximum (ties go to the lowest index, as the golden model). */
+static uint32_t argmax(const int32_t *s, uint32_t n)
+{
+    uint32_t best = 0;
+    for (uint32_t j = 1; j < n; j++)
+        if (s[j] > s[best])
+            best = j;
+    return best;
+}
+
+/* The same through the per-class head: int64 logits, never overflowing (checked at load). */
+static uint32_t head_argmax(const bt_model_t *model, const int32_t *s)
+{
+    uint32_t best = 0;
+    int64_t top = bt_head_logit(model, 0, s[0]);
+    for (uint32_t j = 1; j < model->n_classes; j++) {
+        int64_t z = bt_head_logit(model, j, s[j]);
+        if (z > top) {
+            top = z;
+            best = j;
+        }
+    }
+    return best;
+}
+
 void bt_run_finish(const bt_model_t *model, const bt_cursor_t *cur, int32_t *scores,
                    uint32_t *label)
 {
     const int32_t *s = (const int32_t *)(const void *)cur->in;
-    uint32_t best = 0;
-    for (uint32_t j = 0; j < model->n_scores; j++) {
-        if (scores)
+    if (scores)
+        for (uint32_t j = 0; j < model->n_scores; j++)
             scores[j] = s[j];
-        if (s[j] > s[best])
-            best = j;
-    }
     if (label)
-        *label = best;
+        *label = model->head_offset ? head_argmax(model, s) : argmax(s, model->n_scores);
 }
 
 bt_status_t bt_run_internal(const bt_model_t *model, const uint8_t *image, void *workspace,
