@@ -94,10 +94,16 @@ class ReplayResult:
     wall_s: float               # the simulator's run (not its build)
     build_s: float              # 0 when the build was cached
     waves: Path | None = None
+    cpu_s: float = 0.0          # CPU time of the simulator's run (user + system)
 
     @property
     def cycles_per_s(self):
         return self.cycles / self.wall_s if self.wall_s else 0.0
+
+    @property
+    def cycles_per_cpu_s(self):
+        """Cycles per CPU second: the rate on an unshared core."""
+        return self.cycles / self.cpu_s if self.cpu_s else 0.0
 
 
 def _parse(text, where):
@@ -219,12 +225,18 @@ def replay(design, txn, *, name, simulator="verilator", build_root=None, waves=F
         args.append(f"+waves={wave}")
         if simulator == "icarus":
             args.insert(0, "-fst")
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), _children_cpu()
     _run_logged([*cmd, *args], run_dir / "run.log", cwd=run_dir, what=f"{simulator} replay of {name}")
-    wall = time.monotonic() - t0
+    wall, cpu = time.monotonic() - t0, _children_cpu() - c0
     reads, waits, cycles = _parse(tout.read_text() if tout.exists() else "", run_dir / "run.log")
     return ReplayResult(reads=reads, waits=waits, cycles=cycles, wall_s=wall, build_s=build_s,
-                        waves=wave)
+                        waves=wave, cpu_s=cpu)
+
+
+def _children_cpu():
+    import resource
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def _addr_width(design):
@@ -283,7 +295,7 @@ def _replay_amaranth(accel, txn, *, waves, run_dir):
     sim = Simulator(accel)
     sim.add_clock(1e-8)
     sim.add_testbench(bench)
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), time.process_time()
     wave = None
     if waves:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -293,7 +305,8 @@ def _replay_amaranth(accel, txn, *, waves, run_dir):
     else:
         sim.run()
     return ReplayResult(reads=out["reads"], waits=out["waits"], cycles=out["cycles"],
-                        wall_s=time.monotonic() - t0, build_s=0.0, waves=wave)
+                        wall_s=time.monotonic() - t0, build_s=0.0, waves=wave,
+                        cpu_s=time.process_time() - c0)
 
 
 # ---- models -------------------------------------------------------------------------------
