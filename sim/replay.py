@@ -31,8 +31,9 @@ from bittern.rtl import regmap as rm
 
 from .runner import DEFAULT_BUILD_ROOT, SIM_DIR, SimulationError, verilator_bin, write_verilog
 
-__all__ = ["SIMULATORS", "HARNESS", "Transactions", "ReplayResult", "ModelRun", "build_replay",
-           "replay", "model_transactions", "run_model"]
+__all__ = ["SIMULATORS", "HARNESS", "HARNESS_CPP", "Transactions", "ReplayResult", "ModelRun",
+           "build_replay", "run_built", "replay", "model_transactions", "decode_model_run",
+           "run_model"]
 
 SIMULATORS = ("verilator", "icarus", "amaranth")
 HARNESS = SIM_DIR / "hdl" / "bt_replay.v"          # Icarus (and any event-driven simulator)
@@ -95,6 +96,7 @@ class ReplayResult:
     build_s: float              # 0 when the build was cached
     waves: Path | None = None
     cpu_s: float = 0.0          # CPU time of the simulator's run (user + system)
+    netlist: Path | None = None  # the gate-level netlist simulated, if it was one
 
     @property
     def cycles_per_s(self):
@@ -141,15 +143,21 @@ def _run_logged(cmd, log, *, env=None, cwd=None, what):
         raise SimulationError(f"{what} failed (exit {rc}): {tail[0][:200]} (log: {log})")
 
 
-def build_replay(sources, *, top, addr_width, simulator, build_dir, waves=False):
+def build_replay(sources, *, top, simulator, build_dir, waves=False, addr_width=None,
+                 include_dirs=(), icarus_std="-g2005"):
     """Compile the harness with ``sources`` (Verilog files, top module ``top``).
+
+    ``icarus_std``: Amaranth's RTL needs ``-g2005`` on Icarus (see ``sim/runner.py``); Yosys's
+    ECP5 cell models need ``-g2012`` (``$error`` in a generate block).
 
     Returns ``(command prefix to run, seconds spent building)``; an unchanged build is reused.
     """
+    from bittern.rtl.accelerator import ADDR_WIDTH
     from .runner import _locked
     build_dir = Path(build_dir)
     sources = [Path(s) for s in sources]
-    defines = [f"-DBT_TOP={top}", f"-DBT_AW={addr_width}"]
+    defines = [f"-DBT_TOP={top}", f"-DBT_AW={addr_width or ADDR_WIDTH}",
+               *(f"-I{d}" for d in include_dirs)]
     with _locked(build_dir):
         if simulator == "verilator":
             # The C++ harness (bt_replay.cpp) with the design as the Verilated top: the clock
@@ -166,7 +174,8 @@ def build_replay(sources, *, top, addr_width, simulator, build_dir, waves=False)
             run = [exe]
         elif simulator == "icarus":
             exe = build_dir / "replay.vvp"
-            flags = ["-g2005", *defines, "-s", "bt_replay", "-o", exe]
+            flags = [icarus_std, "-DNO_ICE40_DEFAULT_ASSIGNMENTS", *defines, "-s", "bt_replay",
+                     "-o", exe]
             key = _digest([*sources, HARNESS], flags)
             run = ["vvp", "-n", exe]
         else:
@@ -211,9 +220,15 @@ def replay(design, txn, *, name, simulator="verilator", build_root=None, waves=F
         with _locked(base):
             src = write_verilog(design, name=name, directory=base)
     build_dir = base / f"replay-{simulator}{'-waves' if waves else ''}"
-    cmd, build_s = build_replay([src, *extra_sources], top=name, addr_width=_addr_width(design),
-                                simulator=simulator, build_dir=build_dir, waves=waves)
-    run_dir = Path(run_dir or build_dir / f"run{os.getpid()}")
+    cmd, build_s = build_replay([src, *extra_sources], top=name, simulator=simulator,
+                                build_dir=build_dir, waves=waves)
+    return run_built(cmd, txn, build_dir=build_dir, build_s=build_s, simulator=simulator,
+                     name=name, waves=waves, run_dir=run_dir)
+
+
+def run_built(cmd, txn, *, build_dir, build_s, simulator, name, waves=False, run_dir=None):
+    """Run a harness that :func:`build_replay` made on ``txn``; returns a :class:`ReplayResult`."""
+    run_dir = Path(run_dir or Path(build_dir) / f"run{os.getpid()}")
     run_dir.mkdir(parents=True, exist_ok=True)
     tin, tout = run_dir / "transactions.txt", run_dir / "results.txt"
     tin.write_text(txn.text())
@@ -237,11 +252,6 @@ def _children_cpu():
     import resource
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
-
-
-def _addr_width(design):
-    from bittern.rtl.accelerator import ADDR_WIDTH
-    return ADDR_WIDTH
 
 
 def _replay_amaranth(accel, txn, *, waves, run_dir):
