@@ -92,12 +92,12 @@ def test_sim_replay_reports_a_run_that_never_finishes():
 
 
 def test_sim_replay_rejects_what_the_hardware_cannot_run():
-    rng = np.random.default_rng(24)
+    """The loader's reason, before anything is built (a 3PXNet sparse layer)."""
+    spec = randspec.random_family_model(np.random.default_rng(24), "sparse")
     print("seed", 24)
-    spec = randspec.random_model(rng)
-    spec.layers[1] = randspec.random_layer(rng, in_c=40, out_c=24, w_enc=2)
-    with pytest.raises(UnsupportedLayer, match=r"layer 1 \(dense 40->24\): only binary weights"):
-        replay.run_model(spec, np.zeros((1, 70), np.uint8), rows=ROWS, cols=COLS)
+    with pytest.raises(UnsupportedLayer, match=r"layer 1 \(dense 64->32\): only binary weights "
+                                               r"run on the accelerator, not SPARSE"):
+        replay.run_model(spec, np.zeros((1, 64), np.uint8), rows=ROWS, cols=COLS)
     with pytest.raises(ValueError, match="simulator must be one of verilator, icarus, amaranth"):
         replay.replay("x.v", replay.Transactions(), name="x", simulator="xsim")
 
