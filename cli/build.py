@@ -44,7 +44,7 @@ def main(args):
     if args.model:
         from bittern.model.fileformat import ModelFileError, load
         from bittern.rtl import loader
-        from bittern.sim.tb_accel_host import default_depths
+        from bittern.rtl.loader import default_depths
         try:
             spec = load(args.model)
             depths = default_depths(spec, args.rows, args.cols)

@@ -194,7 +194,7 @@ def _stage_mcu(args, spec, x, gold, rep, out):
 
 def _stage_bitstream(args, spec, x, gold, rep, out):
     from bittern.rtl.boards import build_bitstream
-    from bittern.sim.tb_accel_host import default_depths
+    from bittern.rtl.loader import default_depths
     rows, cols, lanes = args.array
     # Buffers sized to hold this whole model (on the UP5K its weights go to SPRAM); a missed
     # clock still yields a bitstream (--timing-allow-fail) and is reported as missed.

@@ -19,7 +19,7 @@ def register(sub):
     p.add_argument("--array", default="8x8x32",
                    help="systolic array ROWSxCOLSxLANES for the cycle count (default 8x8x32)")
     p.add_argument("--no-cycles", action="store_true",
-                   help="skip simulating the array (Verilator) for the accelerator's cycles")
+                   help="skip simulating the bare systolic array (Verilator) for its cycle count")
     p.set_defaults(func=run)
 
 
@@ -71,8 +71,8 @@ def run(args):
     if not args.no_cycles:
         spec_ = spec if args.model.endswith(".bittern") else export_spec(net)
         cyc, ideal = array_cycles(spec_, load_dataset(r["data"]).test_x, args.array)
-        print(f"  accelerator cycles/image  : {cyc:,.0f} on a {args.array} array "
-              f"(ideal {ideal:,.0f}, {ideal / cyc:.1%}; bit-exact with golden)")
+        print(f"  array cycles/image        : {cyc:,.0f} on a {args.array} bare systolic array, "
+              f"Python-sequenced (ideal {ideal:,.0f}, {ideal / cyc:.1%}; bit-exact with golden)")
     if "scores_identical" in r:
         same = "identical" if r["scores_identical"] else "DIFFERENT (contract broken)"
         print(f"  class scores float vs int : {same}")

@@ -2,6 +2,8 @@
 
 Prints, per layer, the array path, cycles, ideal cycles (work / (rows*cols*lanes)) and their
 ratio, checks the outputs bit-exactly against the golden model, and optionally keeps waveforms.
+These are the bare array's cycles, sequenced from Python; the lines after the table say which
+layers the accelerator itself runs (the op registry, ``rtl/ops/``) and why not the others.
 """
 
 import sys
@@ -79,7 +81,14 @@ def run(args):
         cps = r.cycles / r.sim_wall_s if r.sim_wall_s else float("inf")
         print(f"{r.index:>5} {r.path:<28} {r.cycles:>9} {r.ideal_cycles:>10.1f} "
               f"{r.utilisation:>6.1%} {cps:>9.0f} {'yes' if match else 'NO'}")
-    print(f"total {res.cycles} cycles, ideal {res.ideal_cycles:.1f}, ratio {res.utilisation:.1%}")
+    print(f"total {res.cycles} array cycles (bare array, Python-sequenced), ideal "
+          f"{res.ideal_cycles:.1f}, ratio {res.utilisation:.1%}")
+    from bittern.rtl import ops
+    n = len(spec.layers)
+    for i, layer in enumerate(spec.layers):
+        op = ops.find(layer, last=i == n - 1)
+        print(f"layer {i} on the accelerator: " +
+              (f"yes ({op.name})" if op else f"no, {ops.why_not(layer, last=i == n - 1)}"))
     if layers is None:
         same = torch.equal(res.scores, gold.scores)
         ok &= same

@@ -8,13 +8,14 @@ or ``CLEAR`` is kept in ``STATUS``.
 """
 
 from amaranth import *
-from amaranth.lib import wiring
+from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from . import regmap as rm
 from .array import SystolicArray
 from .bram import PRIMITIVES, BlockRAM, block_count
 from .buffers import BankedBuffer
+from .layouts import register_layout
 from .pe import acc_width_for
 from .sequencer import Sequencer
 from .wishbone import WishboneTarget, wishbone_signature
@@ -111,7 +112,7 @@ class Accelerator(wiring.Component):
 
     @property
     def config_word(self):
-        return self._rows | (self._cols << 8) | (self._lanes << 16)
+        return rm.pack("CONFIG", ROWS=self._rows, COLS=self._cols, LANES=self._lanes)
 
     @property
     def acc_width(self):
@@ -264,13 +265,14 @@ class Accelerator(wiring.Component):
             desc.r_en.eq(Mux(busy, seq.d_en, r_stb & is_desc)),
             seq.d_data.eq(desc.r_data),
         ]
+        ctrl = data.View(register_layout("CTRL"), w_data)
         with m.If(w_stb):
             with m.If(is_reg):
                 with m.Switch(a[:6]):                # is_reg: a < 0x40
                     with m.Case(W(rm.reg("CTRL").offset)):
-                        with m.If(w_data[0] & busy):
+                        with m.If(ctrl.start & busy):
                             m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.START_WHILE_BUSY)]
-                        m.d.comb += [start.eq(w_data[0]), clear.eq(w_data[1])]
+                        m.d.comb += [start.eq(ctrl.start), clear.eq(ctrl.clear)]
                     with m.Case(W(rm.reg("N_LAYERS").offset)):
                         with m.If(bus_busy):
                             m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BUS_WHILE_BUSY)]
@@ -291,11 +293,13 @@ class Accelerator(wiring.Component):
         r_sel = Signal(3)                   # 0 reg/zero, 1 desc, 2 wbuf, 3 abuf, 4 tbuf, 5 nbuf, 6 sbuf
         r_reg = Signal(32)
         # seq.done and busy change together; the sticky bit follows a cycle later.
-        status = Cat(busy, done | seq.done, err, C(0, 5), cause, C(0, 4), Mux(err, err_layer, seq.layer))
+        status = Signal(register_layout("STATUS"))
+        m.d.comb += [status.busy.eq(busy), status.done.eq(done | seq.done), status.error.eq(err),
+                     status.cause.eq(cause), status.layer.eq(Mux(err, err_layer, seq.layer))]
         values = {
             "ID": rm.ID_VALUE, "VERSION": rm.VERSION, "CONFIG": self.config_word,
             "WBUF_DEPTH": self._w_depth, "ABUF_DEPTH": self._a_depth, "TBUF_DEPTH": self._t_depth,
-            "SBUF_DEPTH": self._s_depth, "CTRL": 0, "STATUS": status, "N_LAYERS": n_layers,
+            "SBUF_DEPTH": self._s_depth, "CTRL": 0, "STATUS": status.as_value(), "N_LAYERS": n_layers,
             "PERF_CYCLES": perf_cycles, "PERF_ACTIVE": perf_active, "PERF_TILES": perf_tiles,
         }
         # A register read latches which register (a copy of the address bits of its own, so

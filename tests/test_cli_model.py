@@ -13,7 +13,7 @@ def test_cli_train_export_eval_on_digits(tmp_path, capsys):
     assert main(["export", str(ckpt), "-o", str(model)]) == 0
     assert main(["eval", str(ckpt), "--array", "2x2x16"]) == 0
     out = capsys.readouterr().out
-    assert "accelerator cycles/image" in out
+    assert "array cycles/image" in out
     assert "class scores float vs int : identical" in out
     assert "x smaller" in out
     assert main(["eval", str(model), "--data", "digits", "--no-cycles"]) == 0
