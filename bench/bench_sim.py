@@ -60,7 +60,8 @@ def accel_cocotb_row(spec, images, rows, cols):
     """The whole accelerator through ``sim/tb_accel.py`` (cocotb's Wishbone master)."""
     from bittern.rtl.accelerator import Accelerator
     from bittern.sim.runner import DEFAULT_BUILD_ROOT
-    from bittern.sim.tb_accel_host import accel_name, default_depths, run_on_accelerator
+    from bittern.rtl.loader import default_depths
+    from bittern.sim.tb_accel_host import accel_name, run_on_accelerator
     res = run_on_accelerator(spec, images, rows=rows, cols=cols, simulator="verilator")
     _check(spec, images, res.scores, f"cocotb accelerator {rows}x{cols}")
     accel = Accelerator(rows=rows, cols=cols, **default_depths(spec, rows, cols))

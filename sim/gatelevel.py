@@ -112,7 +112,8 @@ def run_model_gatelevel(spec, images, *, board, rows=2, cols=2, depths=None, bui
     Returns a :class:`bittern.sim.replay.ModelRun`."""
     from bittern.rtl.accelerator import Accelerator
     from bittern.rtl.boards import board_info, default_ram
-    from bittern.sim.tb_accel_host import accel_name, default_depths
+    from bittern.rtl.loader import default_depths
+    from bittern.sim.tb_accel_host import accel_name
     from .replay import build_replay, decode_model_run, model_transactions, run_built
     family = board_info(board)["family"]
     images = np.asarray(images).reshape(len(images), -1)

@@ -93,12 +93,10 @@ def run_case(case, *, waves=False, build_root=None):
 
 
 def _on_accelerator(case, spec, images, out, *, waves, build_root):
-    from bittern.rtl.loader import Geometry, ideal_cycles
+    from bittern.rtl.loader import default_depths
     from bittern.sim.replay import run_model
-    from bittern.sim.tb_accel_host import default_depths
     rows, cols = case["rows"], case["cols"]
-    depths = default_depths(spec, rows, cols)
-    ideal_cycles(spec, Geometry(rows=rows, cols=cols, **depths))    # UnsupportedLayer first
+    depths = default_depths(spec, rows, cols)          # raises UnsupportedLayer first
     run = run_model(spec, images, rows=rows, cols=cols, simulator=case["simulator"],
                     depths=depths, waves=waves, build_root=build_root)
     out.update(scores=run.scores, cycles=run.cycles, ideal_cycles=run.active,

@@ -380,7 +380,8 @@ def run_model(spec, images, *, rows, cols, simulator="verilator", depths=None, r
     Raises :class:`~bittern.rtl.loader.UnsupportedLayer` for a model the hardware cannot run
     and :class:`~bittern.sim.runner.SimulationError` when the hardware reports an error."""
     from bittern.rtl.accelerator import Accelerator
-    from bittern.sim.tb_accel_host import accel_name, default_depths
+    from bittern.rtl.loader import default_depths
+    from bittern.sim.tb_accel_host import accel_name
     from bittern.sim.vendor_models import models_for
     images = np.asarray(images)
     images = images.reshape(len(images), -1)
