@@ -20,9 +20,11 @@ from .pe import acc_width_for
 from .sequencer import Sequencer
 from .wishbone import WishboneTarget, wishbone_signature
 
-__all__ = ["Accelerator", "ADDR_WIDTH"]
+__all__ = ["Accelerator", "ADDR_WIDTH", "MAX_ROWS", "MAX_COLS", "WORD_BITS"]
 
 ADDR_WIDTH = rm.ADDR_BITS - 2       # Wishbone word address bits
+MAX_ROWS, MAX_COLS = 32, 64         # array geometry limits (powers of two up to these)
+WORD_BITS = 32                      # bits per buffer word, so lanes per PE word
 
 
 def _pow2(name, v, hi):
@@ -71,9 +73,9 @@ class Accelerator(wiring.Component):
 
     def __init__(self, *, rows, cols, lanes=32, w_depth=1024, a_depth=64, t_depth=64, s_depth=64,
                  stage_levels=2, ram="inferred", bus_regs=None):
-        _pow2("rows", rows, 32)
-        _pow2("cols", cols, 64)
-        if lanes != 32:
+        _pow2("rows", rows, MAX_ROWS)
+        _pow2("cols", cols, MAX_COLS)
+        if lanes != WORD_BITS:
             raise ValueError(f"lanes must be 32 (the buffers hold 32-bit words), not {lanes!r}")
         for name, v in (("w_depth", w_depth), ("a_depth", a_depth), ("t_depth", t_depth),
                         ("s_depth", s_depth)):

@@ -244,6 +244,7 @@ def generate_c_header():
     p = "BT_ACC_"
     out = ["/* Generated from rtl/regmap.py by `python -m bittern.rtl.regmap`; do not edit. */",
            "#ifndef BITTERN_REGS_H", "#define BITTERN_REGS_H", "",
+           "#include <stdint.h>  /* BT_ACC_DESC() casts to uint32_t */", "",
            f"#define {p}ID_VALUE 0x{ID_VALUE:08X}u",
            f"#define {p}MAP_VERSION {VERSION}u",
            f"#define {p}ADDR_BITS {ADDR_BITS}u",

@@ -36,9 +36,9 @@ class AccelResult:
 
 def run_script(accel, script, *, name, simulator="verilator", build_root=None):
     """Run a bus script (see ``sim/tb_accel.py``) on ``accel``; returns ``{"reads", "runs"}``."""
-    from bittern.sim.runner import DEFAULT_BUILD_ROOT, run_cocotb
+    from bittern.sim.runner import default_build_root, run_cocotb
     from bittern.sim.vendor_models import models_for
-    models = models_for(accel.ram, Path(build_root or DEFAULT_BUILD_ROOT) / name)
+    models = models_for(accel.ram, Path(build_root or default_build_root()) / name)
     with tempfile.TemporaryDirectory(prefix="bt_accel_") as tmp:
         sp, rp = Path(tmp) / "script.json", Path(tmp) / "result.json"
         sp.write_text(json.dumps(script))

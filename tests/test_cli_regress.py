@@ -58,9 +58,9 @@ def test_cli_regress_rejects_bad_matrix_arguments(capsys):
         parse_shapes("4x4")
     with pytest.raises(ValueError, match="'4' is not ROWSxCOLS"):
         parse_shapes("4", "accelerator")
-    assert main(["regress", "--families", "resnet", "--out", "/tmp/x"]) == 1
+    assert main(["regress", "--families", "resnet", "--out", "/tmp/x"]) == 2
     assert "unknown family 'resnet'" in capsys.readouterr().err
-    assert main(["regress", "--simulators", "xsim", "--out", "/tmp/x"]) == 1
+    assert main(["regress", "--simulators", "xsim", "--out", "/tmp/x"]) == 2
     assert "'xsim' does not run the accelerator" in capsys.readouterr().err
-    assert main(["regress", "--shapes", "2x2x16", "--out", "/tmp/x"]) == 1
+    assert main(["regress", "--shapes", "2x2x16", "--out", "/tmp/x"]) == 2
     assert "the accelerator has 32 lanes, not 16" in capsys.readouterr().err
