@@ -59,7 +59,7 @@ def array_row(rows, cols, rng):
 def accel_cocotb_row(spec, images, rows, cols):
     """The whole accelerator through ``sim/tb_accel.py`` (cocotb's Wishbone master)."""
     from bittern.rtl.accelerator import Accelerator
-    from bittern.sim.runner import DEFAULT_BUILD_ROOT
+    from bittern.sim.runner import default_build_root
     from bittern.rtl.loader import default_depths
     from bittern.sim.tb_accel_host import accel_name, run_on_accelerator
     res = run_on_accelerator(spec, images, rows=rows, cols=cols, simulator="verilator")
@@ -67,7 +67,7 @@ def accel_cocotb_row(spec, images, rows, cols):
     accel = Accelerator(rows=rows, cols=cols, **default_depths(spec, rows, cols))
     accel._MustUse__silence = True          # built only for its name (as runner.write_verilog)
     name = accel_name(accel)
-    case = ET.parse(DEFAULT_BUILD_ROOT / name / "verilator" / "run" / "results.xml").find(".//testcase")
+    case = ET.parse(default_build_root() / name / "verilator" / "run" / "results.xml").find(".//testcase")
     props = {p.get("name"): p.get("value") for p in case.iter("property")}
     cycles = float(props["sim_time_duration"]) / 10       # ns; tb_accel's clock is 10 ns
     wall = float(case.get("time"))

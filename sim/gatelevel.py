@@ -22,7 +22,7 @@ import numpy as np
 
 from bittern.rtl import loader
 
-from .runner import DEFAULT_BUILD_ROOT, SimulationError, _locked
+from .runner import SimulationError, _locked, default_build_root
 
 __all__ = ["FAMILIES", "synthesize", "cell_models", "run_model_gatelevel"]
 
@@ -121,7 +121,7 @@ def run_model_gatelevel(spec, images, *, board, rows=2, cols=2, depths=None, bui
     p = loader.plan(spec, loader.Geometry(rows=rows, cols=cols, **depths))
     accel = Accelerator(rows=rows, cols=cols, ram=default_ram(board, rows), **depths)
     name = accel_name(accel)
-    base = Path(build_root or DEFAULT_BUILD_ROOT) / f"{name}_gate_{family}"
+    base = Path(build_root or default_build_root()) / f"{name}_gate_{family}"
     net = synthesize(accel, name=name, family=family, directory=base)
     models, incdirs = cell_models(family, base)
     txn, batches = model_transactions(spec, p, images, max_cycles=max_cycles)

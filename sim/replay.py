@@ -29,7 +29,7 @@ import numpy as np
 from bittern.rtl import loader
 from bittern.rtl import regmap as rm
 
-from .runner import DEFAULT_BUILD_ROOT, SIM_DIR, SimulationError, verilator_bin, write_verilog
+from .runner import SIM_DIR, SimulationError, default_build_root, verilator_bin, write_verilog
 
 __all__ = ["SIMULATORS", "HARNESS", "HARNESS_CPP", "Transactions", "ReplayResult", "ModelRun",
            "build_replay", "run_built", "replay", "model_transactions", "decode_model_run",
@@ -214,9 +214,9 @@ def replay(design, txn, *, name, simulator="verilator", build_root=None, waves=F
         if isinstance(design, (str, Path)):
             raise ValueError("Amaranth's simulator runs Amaranth designs, not Verilog netlists")
         return _replay_amaranth(design, txn, waves=waves,
-                                run_dir=Path(run_dir or Path(build_root or DEFAULT_BUILD_ROOT)
+                                run_dir=Path(run_dir or Path(build_root or default_build_root())
                                              / name / "replay-amaranth"))
-    base = Path(build_root or DEFAULT_BUILD_ROOT) / name
+    base = Path(build_root or default_build_root()) / name
     if isinstance(design, (str, Path)):
         src = Path(design)
     else:
@@ -390,7 +390,7 @@ def run_model(spec, images, *, rows, cols, simulator="verilator", depths=None, r
     accel = Accelerator(rows=rows, cols=cols, ram=ram, **depths)
     name = accel_name(accel)
     txn, batches = model_transactions(spec, p, images, max_cycles=max_cycles)
-    models = models_for(ram, Path(build_root or DEFAULT_BUILD_ROOT) / name)
+    models = models_for(ram, Path(build_root or default_build_root()) / name)
     res = replay(accel, txn, name=name, simulator=simulator, build_root=build_root, waves=waves,
                  extra_sources=models, run_dir=run_dir)
     return decode_model_run(spec, p, res, len(images), batches, max_cycles)
