@@ -14,7 +14,6 @@ netlist is driven through the accelerator's Wishbone port.
 
 import hashlib
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import numpy as np
 
 from bittern.rtl import loader
 
+from . import toollog
 from .runner import SimulationError, _locked, default_build_root
 
 __all__ = ["FAMILIES", "synthesize", "cell_models", "run_model_gatelevel"]
@@ -63,8 +63,8 @@ def synthesize(accel, *, name, family, directory):
         for pre in ("", PRE_SYNTH_RETRY.replace("\n", "; ")):
             script = (f"read_rtlil {il}; {pre + '; ' if pre else ''}{SYNTH[family]} -top {name}; "
                       f"write_verilog -noattr {net}")
-            rc = subprocess.call([_yosys(), "-q", "-l", str(log), "-p", script],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+            rc = toollog.run([_yosys(), "-q", "-l", str(log), "-p", script],
+                             log=directory / f"{family}_yosys.log", check=False)
             if rc == 0:
                 break
             tail = log.read_text()[-3000:] if log.exists() else ""

@@ -19,7 +19,6 @@ against the cocotb bus path (``sim/tb_accel.py``) in ``tests/test_sim_replay.py`
 
 import hashlib
 import os
-import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ import numpy as np
 from bittern.rtl import loader
 from bittern.rtl import regmap as rm
 
+from . import toollog
 from .runner import SIM_DIR, SimulationError, default_build_root, verilator_bin, write_verilog
 
 __all__ = ["SIMULATORS", "HARNESS", "HARNESS_CPP", "Transactions", "ReplayResult", "ModelRun",
@@ -138,12 +138,10 @@ def _digest(paths, *extra):
 
 
 def _run_logged(cmd, log, *, env=None, cwd=None, what):
-    with open(log, "w") as f:
-        rc = subprocess.call([str(c) for c in cmd], stdout=f, stderr=subprocess.STDOUT, env=env,
-                             cwd=cwd)
+    """Run a tool quietly (:mod:`bittern.sim.toollog`); a failure names the log and its tail."""
+    rc = toollog.run([str(c) for c in cmd], log=log, cwd=cwd, env=env, check=False)
     if rc:
-        tail = Path(log).read_text().strip().splitlines()[-1:] or [""]
-        raise SimulationError(f"{what} failed (exit {rc}): {tail[0][:200]} (log: {log})")
+        raise SimulationError(toollog.failure_message(f"{what} failed (exit {rc})", log))
 
 
 def build_replay(sources, *, top, simulator, build_dir, waves=False, addr_width=None,
