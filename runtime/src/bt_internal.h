@@ -64,12 +64,34 @@ uint32_t bt_act_bytes(uint32_t enc, uint32_t h, uint32_t w, uint32_t c);
 void bt_layer_sw(const bt_model_t *m, const bt_layer_t *l, const void *in, uint32_t in_plane,
                  void *out);
 
-/* The run loop shared by bt_run and bt_run_accel: `hook` (may be NULL) is asked first for
- * every layer and returns 1 when it produced the layer's output itself (the accelerator). */
-typedef int (*layer_hook)(void *ctx, const bt_model_t *m, uint32_t index, const bt_layer_t *l,
-                          const void *in, uint32_t in_plane, void *out);
+/* The run loop, in steps, so that bt_run and the accelerator driver share it (the driver
+ * runs a stretch of layers on the hardware, or a batch of images in lockstep). A cursor is
+ * the state between layers: the workspace's two buffers and layer `next`'s input tensor. */
+typedef struct {
+    uint8_t *buf[2];
+    const uint8_t *in;
+    uint32_t enc, h, w, c, plane;
+    uint32_t next;
+} bt_cursor_t;
+
+/* Check the arguments and prepare layer 0's input (crop, binarize) in the workspace. */
+bt_status_t bt_run_begin(const bt_model_t *model, const uint8_t *image, void *workspace,
+                         size_t workspace_bytes, bt_cursor_t *cur);
+/* Layer `l` (= cur->next)'s input, flattened in place when a dense layer follows a map. */
+const void *bt_run_input(bt_cursor_t *cur, const bt_layer_t *l);
+/* The buffer layer `index`'s output goes to. */
+static inline void *bt_run_out(const bt_cursor_t *cur, uint32_t index)
+{
+    return cur->buf[(index + 1u) & 1u];
+}
+/* Layer `index` (`l`) has written bt_run_out(cur, index): it is the next layer's input. */
+void bt_run_advance(bt_cursor_t *cur, uint32_t index, const bt_layer_t *l);
+/* After the last layer: the scores (may be NULL) and the label (may be NULL). */
+void bt_run_finish(const bt_model_t *model, const bt_cursor_t *cur, int32_t *scores,
+                   uint32_t *label);
+
 bt_status_t bt_run_internal(const bt_model_t *model, const uint8_t *image, void *workspace,
                             size_t workspace_bytes, int32_t *scores, uint32_t *label,
-                            bt_trace_fn trace, void *trace_ctx, layer_hook hook, void *hook_ctx);
+                            bt_trace_fn trace, void *trace_ctx);
 
 #endif

@@ -96,17 +96,16 @@ int32_t bt_act_value(const bt_model_t *model, uint32_t index, const void *act, u
     }
 }
 
-bt_status_t bt_run_internal(const bt_model_t *model, const uint8_t *image, void *workspace,
-                            size_t workspace_bytes, int32_t *scores, uint32_t *label,
-                            bt_trace_fn trace, void *trace_ctx, layer_hook hook, void *hook_ctx)
+bt_status_t bt_run_begin(const bt_model_t *model, const uint8_t *image, void *workspace,
+                         size_t workspace_bytes, bt_cursor_t *cur)
 {
-    if (!model || !image || !workspace || !model->data)
+    if (!model || !image || !workspace || !model->data || !cur)
         return BT_ERR_NULL;
     if (model->n_layers == 0)
         return BT_ERR_ARG;
     if (((uintptr_t)workspace & 3u) || workspace_bytes < bt_workspace_bytes(model))
         return BT_ERR_WORKSPACE;
-    uint8_t *buf[2];
+    uint8_t **buf = cur->buf;
     buf[0] = (uint8_t *)workspace;
     buf[1] = buf[0] + ((model->buf_bytes[0] + 3u) & ~3u);
 
@@ -132,29 +131,44 @@ bt_status_t bt_run_internal(const bt_model_t *model, const uint8_t *image, void 
         c = cc;
         plane = h * w * bt_nwords(c);
     }
-    for (uint32_t i = 0; i < model->n_layers; i++) {
-        if (i)
-            bt_layer_decode(model, i, &l);
-        if (l.kind == BT_KIND_DENSE && (enc == BT_ENC_BINARY || enc == BT_ENC_TERNARY) &&
-            h * w > 1u && (c & 31u)) {
-            uint32_t *words = (uint32_t *)(void *)buf[i & 1u];
-            repack(words, h * w, c);
-            if (enc == BT_ENC_TERNARY)
-                repack(words + plane, h * w, c);
-        }
-        void *out = buf[(i + 1) & 1u];
-        if (!hook || !hook(hook_ctx, model, i, &l, in, plane, out))
-            bt_layer_sw(model, &l, in, plane, out);
-        if (trace)
-            trace(trace_ctx, i, out);
-        in = (const uint8_t *)out;
-        enc = l.out_enc;
-        h = l.out_h;
-        w = l.out_w;
-        c = l.out_c;
-        plane = h * w * bt_nwords(c);
+    cur->in = in;
+    cur->enc = enc;
+    cur->h = h;
+    cur->w = w;
+    cur->c = c;
+    cur->plane = plane;
+    cur->next = 0;
+    return BT_OK;
+}
+
+const void *bt_run_input(bt_cursor_t *cur, const bt_layer_t *l)
+{
+    uint32_t enc = cur->enc, h = cur->h, w = cur->w, c = cur->c;
+    if (l->kind == BT_KIND_DENSE && (enc == BT_ENC_BINARY || enc == BT_ENC_TERNARY) &&
+        h * w > 1u && (c & 31u)) {
+        uint32_t *words = (uint32_t *)(void *)cur->buf[cur->next & 1u];
+        repack(words, h * w, c);
+        if (enc == BT_ENC_TERNARY)
+            repack(words + cur->plane, h * w, c);
     }
-    const int32_t *s = (const int32_t *)(const void *)in;
+    return cur->in;
+}
+
+void bt_run_advance(bt_cursor_t *cur, uint32_t index, const bt_layer_t *l)
+{
+    cur->in = (const uint8_t *)bt_run_out(cur, index);
+    cur->enc = l->out_enc;
+    cur->h = l->out_h;
+    cur->w = l->out_w;
+    cur->c = l->out_c;
+    cur->plane = l->out_h * l->out_w * bt_nwords(l->out_c);
+    cur->next = index + 1u;
+}
+
+void bt_run_finish(const bt_model_t *model, const bt_cursor_t *cur, int32_t *scores,
+                   uint32_t *label)
+{
+    const int32_t *s = (const int32_t *)(const void *)cur->in;
     uint32_t best = 0;
     for (uint32_t j = 0; j < model->n_scores; j++) {
         if (scores)
@@ -164,13 +178,34 @@ bt_status_t bt_run_internal(const bt_model_t *model, const uint8_t *image, void 
     }
     if (label)
         *label = best;
+}
+
+bt_status_t bt_run_internal(const bt_model_t *model, const uint8_t *image, void *workspace,
+                            size_t workspace_bytes, int32_t *scores, uint32_t *label,
+                            bt_trace_fn trace, void *trace_ctx)
+{
+    bt_cursor_t cur;
+    bt_status_t st = bt_run_begin(model, image, workspace, workspace_bytes, &cur);
+    if (st != BT_OK)
+        return st;
+    for (uint32_t i = 0; i < model->n_layers; i++) {
+        bt_layer_t l;
+        bt_layer_decode(model, i, &l);
+        const void *in = bt_run_input(&cur, &l);
+        void *out = bt_run_out(&cur, i);
+        bt_layer_sw(model, &l, in, cur.plane, out);
+        if (trace)
+            trace(trace_ctx, i, out);
+        bt_run_advance(&cur, i, &l);
+    }
+    bt_run_finish(model, &cur, scores, label);
     return BT_OK;
 }
 
 bt_status_t bt_run(const bt_model_t *model, const uint8_t *image, void *workspace,
                    size_t workspace_bytes, int32_t *scores, uint32_t *label)
 {
-    return bt_run_internal(model, image, workspace, workspace_bytes, scores, label, 0, 0, 0, 0);
+    return bt_run_internal(model, image, workspace, workspace_bytes, scores, label, 0, 0);
 }
 
 bt_status_t bt_run_traced(const bt_model_t *model, const uint8_t *image, void *workspace,
@@ -178,5 +213,5 @@ bt_status_t bt_run_traced(const bt_model_t *model, const uint8_t *image, void *w
                           bt_trace_fn trace, void *trace_ctx)
 {
     return bt_run_internal(model, image, workspace, workspace_bytes, scores, label, trace,
-                           trace_ctx, 0, 0);
+                           trace_ctx);
 }
