@@ -16,6 +16,8 @@ from bittern.bench.common import git_commit
 BENCHES = {
     "array": ("Systolic array: utilisation and simulator speed (Icarus vs Verilator)",
               "bench_array", ["--sweep"], []),
+    "sim": ("Simulator speed: cycles/s before (cocotb) and after (clock inside the simulator)",
+            "bench_sim", [], ["--quick", "--images", "1000"]),
     "sparse": ("3PXNet sparse layers: cycles saved by skipping pruned packs",
                "bench_sparse", [], []),
     "synth": ("Synthesis sweep: resources, Fmax, peak ops/s, MNIST MLP inferences/s",

@@ -1,99 +1,123 @@
-"""``bittern regress``: the golden-model regression across array shapes, families and simulators.
+"""``bittern regress``: the golden-model regression across families, geometries, simulators and seeds.
 
-Runs in parallel on every core through pytest-xdist (``-n auto``), so the same command uses a
-larger machine without change, and prints a summary table (also written as Markdown).
+By default every case runs on the whole accelerator (bus writes, START, DONE, score reads) with
+the clock inside the simulator; ``--target array`` runs the bare systolic array instead. Every
+image's scores are compared with the golden model bit for bit; a model the accelerator cannot
+run is reported as unsupported, with the reason. Jobs run through Dask: a local cluster on
+127.0.0.1 (``--workers``), an existing one (``--scheduler ADDRESS``), or ``--workers 0`` in this
+process. Results: a summary table (``OUT/summary.md``) and ``OUT/results.json``; a failing case
+prints the command that replays it alone with waveforms.
 """
 
 import json
-import os
-import subprocess
 import sys
-import zlib
 from pathlib import Path
 
 from bittern.model.randspec import FAMILY_NAMES
 
-DEFAULT_SHAPES = "1x1x8,2x3x16,4x4x32,8x8x64"
+DEFAULT_SHAPES = {"accelerator": "2x2,4x4,2x8", "array": "1x1x8,2x3x16,4x4x32,8x8x64"}
+DEFAULT_SIMULATORS = {"accelerator": "verilator,icarus", "array": "icarus,verilator"}
 
 
 def register(sub):
-    p = sub.add_parser("regress", help="golden-model regression matrix on the simulated array",
+    p = sub.add_parser("regress", help="golden-model regression matrix on the simulated accelerator",
                        description=__doc__)
-    p.add_argument("--shapes", default=DEFAULT_SHAPES,
-                   help=f"rowsxcolsxlanes list (default {DEFAULT_SHAPES})")
+    p.add_argument("--target", choices=("accelerator", "array"), default="accelerator",
+                   help="the whole accelerator (default) or the bare array")
+    p.add_argument("--shapes", default=None,
+                   help=f"ROWSxCOLS list for the accelerator (default {DEFAULT_SHAPES['accelerator']}), "
+                        f"ROWSxCOLSxLANES for the array (default {DEFAULT_SHAPES['array']})")
     p.add_argument("--families", default=",".join(FAMILY_NAMES))
-    p.add_argument("--simulators", default="icarus,verilator")
-    p.add_argument("--images", type=int, default=2)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("-n", "--workers", default="auto", help="pytest-xdist workers (default auto)")
+    p.add_argument("--simulators", default=None,
+                   help="verilator, icarus, amaranth (accelerator; default verilator,icarus)")
+    p.add_argument("--images", type=int, default=4, help="images per case (default 4)")
+    p.add_argument("--seed", type=int, default=0, help="first matrix seed (default 0)")
+    p.add_argument("--seeds", type=int, default=1, help="seeds per case (default 1)")
+    p.add_argument("-n", "--workers", type=int, default=None,
+                   help="local Dask workers (default: one per core); 0 runs in this process")
+    p.add_argument("--scheduler", default=None, help="address of a Dask scheduler to use instead")
+    p.add_argument("--waves", action="store_true",
+                   help="record waveforms (FST on Verilator and Icarus) and print their paths")
     p.add_argument("--out", default="out/regress")
     p.set_defaults(func=run)
 
 
-def parse_shapes(text):
+def parse_shapes(text, target="array"):
     shapes = []
     for item in text.split(","):
         parts = item.lower().split("x")
-        if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
-            raise ValueError(f"--shapes: {item!r} is not ROWSxCOLSxLANES (e.g. 4x4x32)")
-        shapes.append(tuple(int(p) for p in parts))
+        ok = all(p.isdigit() and int(p) > 0 for p in parts)
+        if target == "accelerator" and len(parts) == 2 and ok:
+            shapes.append((int(parts[0]), int(parts[1]), 32))
+        elif len(parts) == 3 and ok:
+            shapes.append(tuple(int(p) for p in parts))
+        else:
+            want = "ROWSxCOLS (e.g. 4x4)" if target == "accelerator" else "ROWSxCOLSxLANES (e.g. 4x4x32)"
+            raise ValueError(f"--shapes: {item!r} is not {want}")
     return shapes
 
 
 def build_matrix(args):
+    from bittern.sim.regress_matrix import make_cases
     families = [f for f in args.families.split(",") if f]
     for f in families:
         if f not in FAMILY_NAMES:
             raise ValueError(f"--families: unknown family {f!r}; choose from {', '.join(FAMILY_NAMES)}")
-    sims = [s for s in args.simulators.split(",") if s]
-    for s in sims:
-        if s not in ("icarus", "verilator"):
-            raise ValueError(f"--simulators: {s!r} is not icarus or verilator")
-    cases = []
-    for rows, cols, lanes in parse_shapes(args.shapes):
-        for fam in families:
-            for sim in sims:
-                cid = f"{fam}-{rows}x{cols}x{lanes}-{sim}"
-                seed = (args.seed * 1000003 + zlib.crc32(f"{fam}-{rows}x{cols}x{lanes}".encode())) % 2**31
-                cases.append({"id": cid, "family": fam, "rows": rows, "cols": cols,
-                              "lanes": lanes, "simulator": sim, "images": args.images, "seed": seed})
-    return cases
+    if args.images < 1 or args.seeds < 1:
+        raise ValueError("--images and --seeds must be >= 1")
+    sims = [s for s in (args.simulators or DEFAULT_SIMULATORS[args.target]).split(",") if s]
+    shapes = parse_shapes(args.shapes or DEFAULT_SHAPES[args.target], args.target)
+    return make_cases(target=args.target, shapes=shapes, families=families, simulators=sims,
+                      seeds=range(args.seed, args.seed + args.seeds), images=args.images)
 
 
 def summary(results):
-    lines = ["| family | array | simulator | result | cycles | ideal | utilisation | wall s |",
-             "|---|---|---|---|---|---|---|---|"]
-    for r in sorted(results, key=lambda r: (r["family"], r["rows"] * r["cols"], r["simulator"])):
-        util = r["ideal_cycles"] / r["cycles"] if r.get("cycles") else 0
-        lines.append(f"| {r['family']} | {r['rows']}x{r['cols']}x{r['lanes']} | {r['simulator']} | "
-                     f"{'pass' if r['pass'] else 'FAIL'} | {r['cycles']} | {r['ideal_cycles']:.0f} | "
-                     f"{util:.1%} | {r['seconds']} |")
+    lines = ["| target | family | geometry | simulator | seed | result | cycles | ideal | "
+             "utilisation | sim cycles/s | wall s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        geom = f"{r['rows']}x{r['cols']}" + (f"x{r['lanes']}" if r["target"] == "array" else "")
+        lines.append(f"| {r['target']} | {r['family']} | {geom} | {r['simulator']} | {r['seed']} | "
+                     f"{r['status']} | {r['cycles']} | {r['ideal_cycles']:.0f} | "
+                     f"{r['utilisation']:.1%} | {r['sim_cycles_per_s']:,.0f} | {r['wall_s']:.1f} |")
     return lines
 
 
 def run(args):
+    from bittern.sim.jobs import run_jobs
+    from bittern.sim.regress_matrix import replay_command, run_case
     out = Path(args.out).resolve()
-    (out / "results").mkdir(parents=True, exist_ok=True)
-    for old in (out / "results").glob("*.json"):
-        old.unlink()
+    out.mkdir(parents=True, exist_ok=True)
     cases = build_matrix(args)
-    matrix = out / "matrix.json"
-    matrix.write_text(json.dumps(cases, indent=1))
-    module = Path(__file__).resolve().parent.parent / "sim" / "regress_matrix.py"
-    if not module.exists():   # installed (non-editable): the module ships in bittern.sim
-        import bittern.sim
-        module = Path(bittern.sim.__file__).parent / "regress_matrix.py"
-    env = {**os.environ, "BITTERN_REGRESS_MATRIX": str(matrix)}
-    cmd = [sys.executable, "-m", "pytest", str(module), "-n", str(args.workers), "-q",
-           "-p", "no:cacheprovider", "--rootdir", str(module.parent)]
-    print(f"regress: {len(cases)} cases on {args.workers} workers: {' '.join(cmd)}", flush=True)
-    rc = subprocess.call(cmd, env=env)
-    results = [json.loads(p.read_text()) for p in (out / "results").glob("*.json")]
-    table = summary(results)
-    missing = len(cases) - len(results)
-    text = "\n".join(["# bittern regress", "", *table, "",
-                      f"{sum(r['pass'] for r in results)} passed, "
-                      f"{sum(not r['pass'] for r in results) + missing} failed"])
-    (out / "summary.md").write_text(text + "\n")
-    print(text)
-    return rc
+    where = (f"the Dask scheduler at {args.scheduler}" if args.scheduler else
+             "this process" if args.workers == 0 else
+             f"a local Dask cluster on 127.0.0.1 ({args.workers or 'one per core'} workers)")
+    print(f"regress: {len(cases)} cases on {where}", flush=True)
+
+    def progress(done, total, case, res):
+        print(f"[{done}/{total}] {case['id']}: {res['status']}"
+              + (f" ({res['message']})" if res["status"] == "error" else ""), flush=True)
+
+    fn = run_case
+    if args.waves:
+        from functools import partial
+        fn = partial(run_case, waves=True)
+    results = run_jobs(fn, cases, scheduler=args.scheduler, workers=args.workers,
+                       progress=progress)
+    (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    counts = {k: sum(r["status"] == k for r in results) for k in ("pass", "FAIL", "error", "unsupported")}
+    bad = [r for r in results if r["status"] in ("FAIL", "error")]
+    text = ["# bittern regress", "", *summary(results), "",
+            f"{counts['pass']} passed, {len(bad)} failed, {counts['unsupported']} unsupported"]
+    unsup = sorted({(r["family"], r["message"]) for r in results if r["status"] == "unsupported"})
+    if unsup:
+        text += ["", "Unsupported on the accelerator:"] + [f"- {f}: {m}" for f, m in unsup]
+    (out / "summary.md").write_text("\n".join(text) + "\n")
+    print("\n".join(text))
+    for r in bad:
+        print(f"regress: {r['id']} {r['status']}: {r['message']}; replay it alone with waveforms: "
+              f"{replay_command(r)}", file=sys.stderr)
+    for r in results:
+        if r.get("waves"):
+            print(f"waves: {r['id']}: {r['waves']}")
+    return 1 if bad else 0

@@ -22,8 +22,9 @@ quietly() {
     fi
 }
 
+# liblz4-dev, zlib1g-dev: Verilator's FST waveform writer (bittern regress --waves).
 SYSTEM_PACKAGES=(iverilog gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
-                 make g++ cmake python3-venv git)
+                 make g++ cmake python3-venv git liblz4-dev zlib1g-dev)
 
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do

@@ -1,0 +1,114 @@
+"""The bus-transaction replay (clock inside the simulator) against the cocotb bus path and golden.
+
+Every accelerator here has the same geometry and depths, so Verilator builds it once for all of
+them (its -O2 model takes a minute or two to compile; the runs take milliseconds).
+"""
+
+import numpy as np
+import pytest
+import torch
+
+from bittern.model import golden, randspec
+from bittern.rtl import loader
+from bittern.rtl.accelerator import Accelerator
+from bittern.rtl.loader import UnsupportedLayer
+from bittern.sim import replay
+from bittern.sim.runner import SimulationError
+from bittern.sim.tb_accel_host import accel_name, run_script
+
+DEPTHS = dict(w_depth=1024, a_depth=64, t_depth=64, s_depth=64)   # Accelerator's defaults
+ROWS, COLS = 2, 2
+
+
+def tiny_model(rng):
+    return randspec.random_model(rng, hidden=(40,), in_features=70, classes=3)
+
+
+def golden_scores(spec, images):
+    return golden.run(spec, torch.as_tensor(images)).scores.numpy()
+
+
+def test_sim_replay_equals_the_cocotb_bus_path():
+    """The same transactions through cocotb's Wishbone master (Python steps every clock) and
+    through the replay harness on Verilator and Icarus: every word read back is identical:
+    scores, STATUS and the hardware's cycle/activity/tile counters."""
+    seed = 21
+    print("seed", seed)
+    rng = np.random.default_rng(seed)
+    spec = tiny_model(rng)
+    images = rng.integers(0, 256, size=(3, 70)).astype(np.uint8)
+    p = loader.plan(spec, loader.Geometry(rows=ROWS, cols=COLS, **DEPTHS))
+    txn, batches = replay.model_transactions(spec, p, images, max_cycles=100_000)
+    accel = Accelerator(rows=ROWS, cols=COLS, **DEPTHS)
+    bus = run_script(accel, txn.as_script(), name=accel_name(accel), simulator="icarus")
+    for sim in ("verilator", "icarus"):
+        res = replay.replay(Accelerator(rows=ROWS, cols=COLS, **DEPTHS), txn,
+                            name=accel_name(accel), simulator=sim)
+        assert res.reads == bus["reads"], sim
+        assert [not t for _, t in res.waits] == [True] * batches
+    run = replay.decode_model_run(spec, p, res, len(images), batches, 100_000)
+    np.testing.assert_array_equal(run.scores, golden_scores(spec, images))
+
+
+@pytest.mark.parametrize("simulator", ["verilator", "amaranth"])
+def test_sim_replay_random_mlp_bit_exact(simulator):
+    """Partial tiles, several batches, a last partial batch; Amaranth's simulator on the same
+    transactions (slow: a tiny model)."""
+    seed = 22
+    print("seed", seed)
+    rng = np.random.default_rng(seed)
+    if simulator == "amaranth":
+        spec, n = tiny_model(rng), 3
+    else:
+        spec, n = randspec.random_model(rng, hidden=(40, 24), in_features=70, classes=10), 41
+    images = rng.integers(0, 256, size=(n, 70)).astype(np.uint8)
+    run = replay.run_model(spec, images, rows=ROWS, cols=COLS, simulator=simulator, depths=DEPTHS)
+    np.testing.assert_array_equal(run.scores, golden_scores(spec, images))
+    ideal = sum(-(-l.out_c // ROWS) * -(-l.in_c // 32) for l in spec.layers)
+    assert run.active == ideal * run.batches
+    assert run.batches == -(-n // COLS)
+    assert run.sim.cycles > run.cycles > run.active
+
+
+def test_sim_replay_trained_mnist_mlp_bit_exact(small_trained_mlp_spec, mnist):
+    """The trained 784-64-32-10 MLP on 200 real MNIST digits through the whole accelerator."""
+    images = mnist.test_x[:200].reshape(200, -1).astype(np.uint8)
+    run = replay.run_model(small_trained_mlp_spec, images, rows=ROWS, cols=COLS,
+                           depths=DEPTHS)
+    np.testing.assert_array_equal(run.scores, golden_scores(small_trained_mlp_spec, images))
+    acc = float(np.mean(run.labels == mnist.test_y[:200]))
+    print(f"accuracy {acc:.3f}, {run.sim.cycles} cycles in {run.sim.wall_s:.2f} s "
+          f"({run.sim.cycles_per_s:,.0f} cycles/s)")
+    assert acc > 0.8
+
+
+def test_sim_replay_reports_a_run_that_never_finishes():
+    rng = np.random.default_rng(23)
+    print("seed", 23)
+    spec = tiny_model(rng)
+    with pytest.raises(SimulationError, match=r"batch 0: the accelerator was still busy after 5 cycles"):
+        replay.run_model(spec, np.zeros((2, 70), np.uint8), rows=ROWS, cols=COLS, depths=DEPTHS,
+                         max_cycles=5)
+
+
+def test_sim_replay_rejects_what_the_hardware_cannot_run():
+    """The loader's reason, before anything is built (a 3PXNet sparse layer)."""
+    spec = randspec.random_family_model(np.random.default_rng(24), "sparse")
+    print("seed", 24)
+    with pytest.raises(UnsupportedLayer, match=r"layer 1 \(dense 64->32\): only binary weights "
+                                               r"run on the accelerator, not SPARSE"):
+        replay.run_model(spec, np.zeros((1, 64), np.uint8), rows=ROWS, cols=COLS)
+    with pytest.raises(ValueError, match="simulator must be one of verilator, icarus, amaranth"):
+        replay.replay("x.v", replay.Transactions(), name="x", simulator="xsim")
+
+
+def test_sim_replay_writes_fst_waves_on_icarus(tmp_path):
+    rng = np.random.default_rng(25)
+    print("seed", 25)
+    spec = tiny_model(rng)
+    images = rng.integers(0, 256, size=(2, 70)).astype(np.uint8)
+    run = replay.run_model(spec, images, rows=ROWS, cols=COLS, depths=DEPTHS,
+                           simulator="icarus", waves=True, run_dir=tmp_path)
+    np.testing.assert_array_equal(run.scores, golden_scores(spec, images))
+    wave = run.sim.waves
+    assert wave == tmp_path / "waves.fst" and wave.stat().st_size > 1000
