@@ -17,8 +17,9 @@
 extern "C" {
 #endif
 
+#include "bittern_limits.h" /* BT_MAX_LAYERS and the other model-file limits (generated) */
+
 #define BT_FORMAT_VERSION 1u
-#define BT_MAX_LAYERS 64u
 
 typedef enum {
     BT_OK = 0,
@@ -91,6 +92,12 @@ typedef void (*bt_trace_fn)(void *ctx, uint32_t index, const void *act);
  * (may be NULL), `label` the first index of the maximum score (may be NULL). */
 bt_status_t bt_run(const bt_model_t *model, const uint8_t *image, void *workspace,
                    size_t workspace_bytes, int32_t *scores, uint32_t *label);
+
+/* bt_run with the image's length: BT_ERR_ARG unless `image_bytes` is exactly
+ * in_h*in_w*in_c, so a short (or another model's) image is never read past its end. */
+bt_status_t bt_run_image(const bt_model_t *model, const uint8_t *image, size_t image_bytes,
+                         void *workspace, size_t workspace_bytes, int32_t *scores,
+                         uint32_t *label);
 
 bt_status_t bt_run_traced(const bt_model_t *model, const uint8_t *image, void *workspace,
                           size_t workspace_bytes, int32_t *scores, uint32_t *label,

@@ -11,7 +11,6 @@ import zlib
 import numpy as np
 
 from bittern.model import fileformat
-from bittern.model.spec import SpecError
 
 __all__ = ["fix_crc", "mutate", "mutations", "python_verdict"]
 
@@ -55,10 +54,11 @@ def mutations(rng, data, count):
 
 
 def python_verdict(blob):
-    """The Python reader's verdict: the ModelSpec, or None when it rejects the file."""
+    """The Python reader's verdict: the ModelSpec, or None when it rejects the file.
+
+    Only :class:`ModelFileError` is a rejection; any other exception propagates, because it
+    is a finding (a reader bug), never a verdict."""
     try:
         return fileformat.from_bytes(blob)
-    except SpecError:
-        return None
-    except (ValueError, OverflowError, MemoryError):
+    except fileformat.ModelFileError:
         return None

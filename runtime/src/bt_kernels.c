@@ -317,7 +317,8 @@ static int32_t acc_dense_bytes_binary(const kctx *k, uint32_t o, uint32_t cy, ui
         for (; c < n; c++, bits >>= 1)
             pos += (bits & 1u) ? *x++ : (x++, 0u);
     }
-    return 2 * (int32_t)pos - k->xsum;
+    /* pos <= xsum <= acc_bound < 2^31: pos - (xsum - pos) cannot overflow, 2 * pos could */
+    return (int32_t)pos - (k->xsum - (int32_t)pos);
 }
 
 /* Packed binary/ternary activations x binary/ternary weights, word by word. */
@@ -465,7 +466,7 @@ static inline int32_t win_acc_bytes(const kctx *k, const tap_win *t, const uint3
                 pos += xt[c] & (0u - ((wt[c >> 5] >> (c & 31u)) & 1u));
         }
     }
-    return 2 * (int32_t)pos - t->n;
+    return (int32_t)pos - (t->n - (int32_t)pos); /* no 2 * pos: it can pass 2^31 */
 }
 
 static inline int32_t win_acc(const kctx *k, const tap_win *t, const uint32_t *w_o)
