@@ -125,6 +125,14 @@ def _bits(blob, rows, n, at, what):
     return bits[:, :n]
 
 
+def _pm1(bits):
+    """0/1 bits (a uint8 array the reader owns) -> -1/+1 int8 values, in place."""
+    w = bits.view(np.int8)
+    w *= 2
+    w -= 1
+    return w
+
+
 def _record_error(r):
     """Enumerations and bit widths of a raw record (before any shift by a bit count)."""
     if r["in_enc"] not in (U8, Enc.BINARY, Enc.TERNARY, Enc.UINT):
@@ -161,7 +169,7 @@ def _weights(data, at, kind, w_enc, r):
     wb = _blob(data, r["w_offset"], r["w_bytes"], at, "weight blob")
     _expect(at, "weight blob size", len(wb), size)
     if w_enc == WEnc.BINARY:
-        w = _bits(wb, taps, in_c, at, "binary weights").view(np.int8) * np.int8(2) - np.int8(1)
+        w = _pm1(_bits(wb, taps, in_c, at, "binary weights"))
     elif w_enc == WEnc.TERNARY:
         half = len(wb) // 2
         nz = _bits(wb[:half], taps, in_c, at, "ternary nz plane")
@@ -176,7 +184,7 @@ def _weights(data, at, kind, w_enc, r):
         if int(idx.max()) >= words or (p > 1 and not (np.diff(idx.astype(np.int32), axis=1) > 0).all()):
             raise ModelFileError(f"{at}: sparse pack index out of range or not increasing")
         w = np.zeros((out_c, words, 32), dtype=np.int8)
-        w[np.arange(out_c)[:, None], idx] = kept.view(np.int8) * np.int8(2) - np.int8(1)
+        w[np.arange(out_c)[:, None], idx] = _pm1(kept)
         idx = idx.astype(np.uint16)
     else:
         w = np.frombuffer(wb[: taps * in_c], dtype="i1").copy()

@@ -47,6 +47,15 @@ class WEnc(IntEnum):
     INT = 4
 
 
+def _all_in(w, values):
+    """Every element of ``w`` is one of ``values`` (bool temporaries only: np.isin may widen
+    int8 weights to 8-byte indices, 8x the memory of the weights themselves)."""
+    ok = np.zeros(w.shape, dtype=bool)
+    for v in values:
+        ok |= w == v
+    return bool(ok.all())
+
+
 def value_range(enc, bits):
     """(min, max) of the integer values an activation encoding can hold."""
     if enc == U8:
@@ -199,10 +208,10 @@ class LayerSpec:
         # int8 values are compared as they are: no widened copy of a large layer
         w = self.weights if self.weights.dtype == np.int8 else self.weights.astype(np.int64)
         if self.w_enc in (WEnc.BINARY,):
-            if not np.isin(w, (-1, 1)).all():
+            if not _all_in(w, (-1, 1)):
                 raise SpecError(f"{at}: binary weights must all be -1 or +1")
         elif self.w_enc == WEnc.TERNARY:
-            if not np.isin(w, (-1, 0, 1)).all():
+            if not _all_in(w, (-1, 0, 1)):
                 raise SpecError(f"{at}: ternary weights must be -1, 0 or +1")
         elif self.w_enc == WEnc.INT:
             if not isinstance(self.w_bits, (int, np.integer)) or not 2 <= self.w_bits <= 8:
@@ -245,7 +254,7 @@ class LayerSpec:
         kept = np.zeros((self.out_c, words), dtype=bool)
         np.put_along_axis(kept, idx, True, axis=1)
         wp = w.reshape(self.out_c, words, 32)
-        if not np.isin(wp[kept], (-1, 1)).all():
+        if not _all_in(wp[kept], (-1, 1)):
             raise SpecError(f"{at}: weights in kept packs must be -1 or +1")
         if (wp[~kept] != 0).any():
             raise SpecError(f"{at}: weights in pruned packs must be 0")
