@@ -12,7 +12,8 @@
  * A loaded model runs the zero image (the differential's label) through bt_run and
  * bt_run_image, then a pattern image through bt_run_accel (and bt_run_traced with mode 3).
  *   byte 1..  the model file
- * Set BT_FUZZ_PRINT=1 to print "<status> <label>" per input (label -1 unless loaded). */
+ * Set BT_FUZZ_PRINT=1 to print "<crc32 of the input> <status> <label>" per input (label -1
+ * unless loaded; the label is the zero image's). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,7 +233,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (print < 0)
         print = getenv("BT_FUZZ_PRINT") != NULL;
     if (print)
-        printf("%s %ld\n", bt_error_name(st), label);
+        printf("%08x %s %ld\n", crc32_bytes(data, size), bt_error_name(st), label);
     free(file);
     return 0;
 }

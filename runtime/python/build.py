@@ -9,7 +9,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-__all__ = ["RUNTIME_DIR", "CPUS", "BuildError", "build_host", "build_firmware", "default_build_dir"]
+__all__ = ["RUNTIME_DIR", "CPUS", "BuildError", "build_host", "build_fuzz", "build_firmware",
+           "default_build_dir"]
 
 RUNTIME_DIR = Path(__file__).resolve().parent.parent
 CPUS = ("cortex-m0", "cortex-m3", "cortex-m4", "cortex-m7")
@@ -36,6 +37,17 @@ def build_host(build_dir=None):
     build_dir = Path(build_dir or default_build_dir())
     _make(["CPU=host", "host"], build_dir)
     return build_dir / "host"
+
+
+def build_fuzz(build_dir=None, *, coverage=False):
+    """Build the libFuzzer target (clang, ASan + UBSan), or with ``coverage`` the same harness
+    instrumented for llvm-cov; returns the executable's path."""
+    if shutil.which("clang") is None:
+        raise BuildError("clang is not installed (scripts/setup.sh installs clang and "
+                         "libclang-rt-14-dev)")
+    build_dir = Path(build_dir or default_build_dir())
+    _make(["fuzz-cov" if coverage else "fuzz"], build_dir)
+    return build_dir / "fuzz" / ("fuzz_load_run_cov" if coverage else "fuzz_load_run")
 
 
 def build_firmware(cpu, c_source, *, workspace_bytes, n_scores=16, build_dir=None, name="firmware",
