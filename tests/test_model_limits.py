@@ -41,8 +41,8 @@ def test_layer_shape_error_refuses_each_field_bound_plus_one(field, bound):
 
 def test_layer_shape_error_products():
     assert limits.layer_shape_error(**BASE) is None
-    big = dict(BASE, in_h=4096, in_w=4096, in_c=2, out_c=2, kernel=1, pad=0)
-    assert "input tensor 4096x4096x2 is larger than" in limits.layer_shape_error(**big)
+    big = dict(BASE, in_h=4096, in_w=4096, in_c=3, out_c=2, kernel=1, pad=0)
+    assert "input tensor 4096x4096x3 is larger than" in limits.layer_shape_error(**big)
     many = dict(kind=limits.DENSE, in_h=1, in_w=1, in_c=1 << 20, out_c=17, kernel=1, stride=1,
                 pad=0, pool=1)
     assert "weights are more than 16777216" in limits.layer_shape_error(**many)
