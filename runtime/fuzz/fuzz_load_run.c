@@ -7,7 +7,8 @@
  * Input format (also bittern.runtime.fuzz.decode_input, which the differential uses):
  *   byte 0    control: bit 0 fix file_bytes and CRC-32 before loading (so mutations reach the
  *             layer checks), bit 1 an accelerator answers the probe, bits 2-3 its STATUS after
- *             START (0 done, 1 error, 2 busy forever, 3 done and also run traced and twice),
+ *             START (0 done, 1 error, 2 busy forever, 3 done, over the SPI transport, and
+ *             also run traced and twice),
  *             bits 4-5 log2 rows, bits 6-7 log2 cols
  * A loaded model runs the zero image (the differential's label) through bt_run and
  * bt_run_image, then a pattern image through bt_run_accel (and bt_run_traced with mode 3).
@@ -118,6 +119,58 @@ static void bus_setup(bus_t *b, uint8_t ctrl)
     b->s_depth = BT_ACC_SBUF_SIZE / 4u / b->rows;
 }
 
+/* SPI frames of bt_transport_spi decoded onto the same bus model (mode 3). */
+static void spi_xfer(void *ctx, const uint8_t *tx, uint8_t *rx, uint32_t n)
+{
+    uint32_t addr = ((uint32_t)tx[1] << 16) | ((uint32_t)tx[2] << 8) | tx[3];
+    memset(rx, 0, n);
+    if (tx[0] == 0x02 && n == 8) {
+        bus_write(ctx, addr, ((uint32_t)tx[4] << 24) | ((uint32_t)tx[5] << 16) |
+                                 ((uint32_t)tx[6] << 8) | tx[7]);
+    } else {
+        CHECK(tx[0] == 0x03 && n == 9);
+        uint32_t v = bus_read(ctx, addr);
+        for (int i = 0; i < 4; i++)
+            rx[5 + i] = (uint8_t)(v >> (24 - 8 * i));
+    }
+}
+
+/* The public API's argument checks (NULLs, misalignment, unknown codes), once per input. */
+static void misuse(const uint8_t *file, size_t n)
+{
+    bt_model_t m;
+    uint32_t ws[1], label;
+    CHECK(bt_model_load(NULL, file, n) == BT_ERR_NULL);
+    CHECK(bt_model_load(&m, NULL, n) == BT_ERR_NULL);
+    CHECK(strcmp(bt_error_name((bt_status_t)999), "BT_ERR_UNKNOWN") == 0);
+    CHECK(bt_workspace_bytes(NULL) == 0);
+    CHECK(bt_model_layer(NULL, 0, NULL) == BT_ERR_NULL);
+    CHECK(bt_run(NULL, file, ws, sizeof ws, NULL, &label) == BT_ERR_NULL);
+    CHECK(bt_run_image(NULL, file, n, ws, sizeof ws, NULL, &label) == BT_ERR_NULL);
+    CHECK(bt_act_value(NULL, 0, ws, 0) == 0);
+    bt_accel_t a;
+    bt_transport_t t;
+    static uint32_t regs[1]; /* an "accelerator" whose ID reads 0 */
+    static uintptr_t base;
+    base = (uintptr_t)regs;
+    bt_transport_mmio(NULL, &base);
+    bt_transport_spi(NULL, NULL);
+    bt_transport_mmio(&t, &base);
+    CHECK(bt_accel_probe(&a, &t) == BT_ERR_NO_ACCEL);
+    CHECK(bt_accel_probe(NULL, &t) == BT_ERR_NULL);
+    CHECK(bt_accel_probe(&a, NULL) == BT_ERR_NO_ACCEL);
+    CHECK(bt_accel_program(NULL, NULL) == BT_ERR_NULL);
+    CHECK(bt_accel_program(&a, &m) == BT_ERR_NO_ACCEL);
+    CHECK(bt_run_accel(NULL, NULL, file, ws, sizeof ws, NULL, &label) == BT_ERR_NULL);
+    if (n >= 4) {
+        uint8_t *odd = malloc(n + 1); /* misaligned by one byte */
+        CHECK(odd);
+        memcpy(odd + 1, file, n);
+        CHECK(bt_model_load(&m, odd + 1, n) == BT_ERR_ALIGN);
+        free(odd);
+    }
+}
+
 /* ---- the target ------------------------------------------------------------------------- */
 /* zlib's CRC-32 with a table (the loader's own is bitwise: this one keeps the harness fast) */
 static uint32_t crc32_bytes(const uint8_t *p, size_t n)
@@ -182,6 +235,9 @@ static uint32_t run_all(const bt_model_t *m, uint8_t *img, size_t feats, uint8_t
     bus_t bus;
     bus_setup(&bus, ctrl);
     bt_transport_t t = {&bus, bus_read, bus_write, 0};
+    bt_spi_t spi = {spi_xfer, &bus};
+    if (mode == 3)
+        bt_transport_spi(&t, &spi);
     bt_accel_t accel;
     CHECK(bt_accel_probe(&accel, &t) == (bus.present ? BT_OK : BT_ERR_NO_ACCEL));
     accel.poll_limit = 3;
@@ -214,6 +270,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         put32(file + 20, (uint32_t)n);
         put32(file + 24, crc32_bytes(file + 64, n - 64));
     }
+    misuse(file, n);
     bt_model_t m;
     bt_status_t st = bt_model_load(&m, file, n);
     CHECK(bt_error_name(st) != NULL);

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from bittern.model import fileformat, golden, randspec
+from bittern.model.spec import U8, Enc, Kind, WEnc
 
 __all__ = ["fix_crc", "mutate", "mutations", "python_verdict", "CTRL_FIX", "encode_input",
            "decode_input", "corpus_models", "write_corpus", "CORPUS_DIR", "Differential",
@@ -95,14 +96,35 @@ def decode_input(data):
     return bytes(model)
 
 
+# Kernel paths the kernel cases leave to other shapes (from llvm-cov of the corpus): byte
+# convs with pool 3 (no window path), one-channel and one-word packed convs, sparse fast paths.
+EXTRA_CASES = {
+    "conv_u8_bin_pool3": dict(kind=Kind.CONV, in_enc=U8, in_h=9, in_w=9, in_c=3, out_c=4,
+                              kernel=3, pad=1, pool=3),
+    "conv_bin_c1": dict(kind=Kind.CONV, in_h=8, in_w=8, in_c=1, out_c=4, kernel=3, pad=1),
+    "conv_bin_c1_pool3": dict(kind=Kind.CONV, in_h=9, in_w=9, in_c=1, out_c=3, kernel=2,
+                              pool=3),
+    "conv_bin_nw1_pool3": dict(kind=Kind.CONV, in_h=9, in_w=9, in_c=20, out_c=5, kernel=3,
+                               pool=3),
+    "conv_bin_nw2_pool3": dict(kind=Kind.CONV, in_h=7, in_w=7, in_c=40, out_c=3, kernel=2,
+                               pool=3),
+    "sparse_bin_p2": dict(w_enc=WEnc.SPARSE, in_c=128, out_c=20, packs=2),
+    "sparse_bin_ter_out": dict(w_enc=WEnc.SPARSE, in_c=64, out_c=9, packs=1,
+                               out_enc=Enc.TERNARY, out_bits=2),
+}
+
+
 def corpus_models(seed=0):
-    """name -> spec: every kernel case, a random model of every family, the 768-256-10 MLP
-    (dense, binary: the accelerator's case) and a 3PXNet-sparse one; small files, seeded."""
+    """name -> spec: every kernel case and a few more shapes, a random model of every family,
+    the 768-256-10 MLP (dense, binary: the accelerator's case) and a 3PXNet-sparse one; small
+    files, seeded."""
     from .cases import KERNEL_CASES, layer_case, mlp768
     rng = np.random.default_rng(seed)
     out = {}
     for name in sorted(KERNEL_CASES):
         out[f"case_{name}"] = layer_case(rng, **KERNEL_CASES[name])
+    for name in sorted(EXTRA_CASES):
+        out[f"case_{name}"] = layer_case(rng, **EXTRA_CASES[name])
     for fam in randspec.FAMILY_NAMES:
         out[f"family_{fam}"] = randspec.random_family_model(rng, fam)
     out["mlp768"] = mlp768(rng, hidden=64)
