@@ -165,8 +165,15 @@ def test_reader_peak_memory_is_a_small_multiple_of_the_file(rng):
 # ---- finding 6: raw exceptions from the Python reader ---------------------------------------
 
 def test_dense_kernel_above_one_is_a_model_file_error(rng, build_dir):
-    data = fileformat.to_bytes(_dense_model(rng))
-    blob = _set(data, LAYER0 + 48, 3)  # kernel
+    # a dense layer claiming kernel 3 with a weight blob sized for it (on 9ece424 the reader's
+    # reshape to [out_c, in_c] raised a raw ValueError)
+    data = bytearray(fileformat.to_bytes(_dense_model(rng)))  # one layer, 64 -> 1, blob last
+    w_off = struct.unpack_from("<I", data, LAYER0 + 80)[0]
+    data = data[:w_off] + bytes(9 * 8)
+    struct.pack_into("<I", data, LAYER0 + 48, 3)       # kernel
+    struct.pack_into("<I", data, LAYER0 + 84, 9 * 8)   # w_bytes
+    struct.pack_into("<I", data, 20, len(data))
+    blob = fix_crc(data)
     with pytest.raises(fileformat.ModelFileError, match="a dense layer has"):
         fileformat.from_bytes(blob)
     assert _both(blob, build_dir)[0] == "BT_ERR_SHAPE"
