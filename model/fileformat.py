@@ -260,7 +260,10 @@ def from_bytes(data: bytes, *, name="model") -> ModelSpec:
     layers = []
     for i in range(n):
         rec = dict(zip(_LAYER_FIELDS, _LAYER.unpack_from(data, HEADER_BYTES + i * LAYER_BYTES)))
-        layers.append(_read_layer(data, i, rec))
+        try:
+            layers.append(_read_layer(data, i, rec))
+        except ModelFileError as e:
+            raise ModelFileError(f"{name}: {e}") from None
     spec = ModelSpec(layers=layers, in_h=in_h, in_w=in_w, in_c=in_c, input_threshold=thr,
                      crop_lo=crop_lo, crop_hi=crop_hi)
     try:

@@ -141,7 +141,8 @@ def test_sparse_memory_bomb_under_an_address_space_limit(rng, tmp_path):
     p.write_bytes(_sparse_bomb(rng, 950, 1 << 20))
     r = subprocess.run([sys.executable, "-c", BOMB_CHILD, str(p)], capture_output=True, text=True,
                        timeout=120)
-    assert r.returncode == 0 and r.stdout.startswith("ModelFileError layer 1:"), r.stderr[-2000:]
+    assert r.returncode == 0 and r.stdout.startswith("ModelFileError model: layer 1:"), \
+        r.stderr[-2000:]
 
 
 def test_reader_peak_memory_is_a_small_multiple_of_the_file(rng):
