@@ -48,7 +48,7 @@ def mlp_cycles(spec, rows, cols, *, batches=1):
 
 
 def depths_for(spec, rows, cols):
-    from bittern.sim.tb_accel_host import default_depths
+    from bittern.rtl.loader import default_depths
     return default_depths(spec, rows, cols)
 
 

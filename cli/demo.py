@@ -9,42 +9,37 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
-
-from bittern.model import fileformat, golden
-from bittern.model.data import load_dataset
-from bittern.model.fold import export_spec
-from bittern.model.train import float_accuracy, save_checkpoint, train
-from bittern.model.zoo import network_config
-
 from .export import model_bytes_report
-from bittern.bench.common import git_commit
+from bittern.rtl.boards import BOARDS
+from bittern.runtime.build import CPUS as CORES
+
+from .options import DEFAULT_ARRAY_TEXT, accelerator_shape, csv_of, output_dir, positive_int
+
+
+STAGES = ("accel", "mcu", "bitstream")
 
 
 def register(sub):
     p = sub.add_parser("demo", help="the main job: train, export, simulate, run on Cortex-M, report",
                        description=__doc__)
-    p.add_argument("--out", default="out/demo", help="output folder (default out/demo)")
+    p.add_argument("--out", type=output_dir, default="out/demo", help="output folder (default out/demo)")
     p.add_argument("--net", default="mlp-bin",
                    help="reference network (default mlp-bin: 784-256-256-10, binarized input)")
-    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--epochs", type=positive_int, default=30)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--images", type=int, default=8,
+    p.add_argument("--images", type=positive_int, default=8,
                    help="held-out images run through the simulated accelerator and each core")
     p.add_argument("--simulator", choices=["verilator", "icarus"], default="verilator")
-    p.add_argument("--cpus", default="cortex-m0,cortex-m3,cortex-m4,cortex-m7")
-    p.add_argument("--board", default="icebreaker", help="bitstream target (default icebreaker)")
-    p.add_argument("--array", default="2x2x32", type=_array_shape,
-                   help="accelerator array ROWSxCOLSxLANES for simulation and bitstream (default 2x2x32)")
-    p.add_argument("--skip", default="", help="comma-separated stages to skip: accel,mcu,bitstream")
+    p.add_argument("--cpus", type=csv_of(CORES), default=",".join(CORES),
+                   help=f"comma-separated cores for the C runtime (default {','.join(CORES)})")
+    p.add_argument("--board", choices=BOARDS, default="icebreaker",
+                   help="bitstream target (default icebreaker)")
+    p.add_argument("--array", default=DEFAULT_ARRAY_TEXT, type=accelerator_shape,
+                   help=f"accelerator array ROWSxCOLSxLANES for simulation and bitstream "
+                        f"(default {DEFAULT_ARRAY_TEXT})")
+    p.add_argument("--skip", type=csv_of(STAGES), default=[],
+                   help=f"comma-separated stages to skip: {','.join(STAGES)}")
     p.set_defaults(func=run)
-
-
-def _array_shape(text):
-    parts = text.lower().split("x")
-    if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
-        raise ValueError(f"--array: {text!r} is not ROWSxCOLSxLANES (e.g. 2x2x32)")
-    return tuple(int(p) for p in parts)
 
 
 class Report:
@@ -93,9 +88,16 @@ def _table(rows, header):
 
 
 def run(args):
+    import numpy as np
+    from bittern.bench.common import git_commit
+    from bittern.model import fileformat, golden
+    from bittern.model.data import load_dataset
+    from bittern.model.fold import export_spec
+    from bittern.model.train import float_accuracy, save_checkpoint, train
+    from bittern.model.zoo import network_config
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    skip = {s for s in args.skip.split(",") if s}
+    skip = set(args.skip)
     rep = Report(out)
     failures = []
 
@@ -153,6 +155,7 @@ def run(args):
 
 
 def _stage_accel(args, spec, x, gold, rep, out):
+    import numpy as np
     from bittern.sim.tb_accel_host import run_on_accelerator
     rows, cols, lanes = args.array
     r = run_on_accelerator(spec, x, rows=rows, cols=cols, lanes=lanes, simulator=args.simulator)
@@ -170,11 +173,12 @@ def _stage_accel(args, spec, x, gold, rep, out):
 
 
 def _stage_mcu(args, spec, x, gold, rep, out):
+    import numpy as np
     from bittern.runtime.mcu import run_images
     from bittern.runtime.memory import memory_report
     rows, failures = [], []
     mem = memory_report(spec)
-    for cpu in [c for c in args.cpus.split(",") if c]:
+    for cpu in args.cpus:
         res, info = run_images(cpu, spec, x)
         same = bool(np.array_equal(np.asarray(res.scores), gold.scores.numpy()))
         if not same:
@@ -194,7 +198,7 @@ def _stage_mcu(args, spec, x, gold, rep, out):
 
 def _stage_bitstream(args, spec, x, gold, rep, out):
     from bittern.rtl.boards import build_bitstream
-    from bittern.sim.tb_accel_host import default_depths
+    from bittern.rtl.loader import default_depths
     rows, cols, lanes = args.array
     # Buffers sized to hold this whole model (on the UP5K its weights go to SPRAM); a missed
     # clock still yields a bitstream (--timing-allow-fail) and is reported as missed.

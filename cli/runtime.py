@@ -3,11 +3,11 @@ export it as C sources with const arrays for an application."""
 
 import time
 
-import numpy as np
+from bittern.cli.options import UsageError, c_identifier, input_file, output_dir, positive_int
 
-from bittern.model import fileformat, golden
+from bittern.runtime.build import CPUS as CORES
 
-CPUS = ("host", "cortex-m0", "cortex-m3", "cortex-m4", "cortex-m7")
+CPUS = ("host", *CORES)
 
 
 def register(sub):
@@ -18,18 +18,21 @@ def register(sub):
     s = p.add_subparsers(dest="action", metavar="ACTION")
     r = s.add_parser("run", help="run held-out images, compare with the golden model")
     r.add_argument("--cpu", choices=CPUS, default="cortex-m4")
-    r.add_argument("--model", required=True, help=".bittern model file")
-    r.add_argument("--images", type=int, default=100, help="number of held-out images")
+    r.add_argument("--model", required=True, type=input_file, help=".bittern model file")
+    r.add_argument("--images", type=positive_int, default=100,
+                   help="number of held-out images (default 100)")
     r.add_argument("--data", default="mnist5k", help="dataset (mnist5k, digits, idx:DIR)")
-    r.add_argument("--build-dir", default=None, help="build folder (default runtime/build)")
+    r.add_argument("--build-dir", type=output_dir, default=None,
+                   help="build folder and logs (default build/runtime in the current folder)")
     r.set_defaults(func=run)
     e = s.add_parser("export-c", help="write <name>.c/.h with the model as const arrays")
-    e.add_argument("--model", required=True)
-    e.add_argument("--out", default=".", help="output folder")
-    e.add_argument("--name", default="bt_model_data", help="C array name")
+    e.add_argument("--model", required=True, type=input_file, help=".bittern model file")
+    e.add_argument("--out", type=output_dir, default=".", help="output folder (default: here)")
+    e.add_argument("--name", type=c_identifier, default="bt_model_data",
+                   help="C array name, also the file names <name>.c/.h (default bt_model_data)")
     e.set_defaults(func=export_c)
     m = s.add_parser("mem", help="print the exact flash and RAM the model needs")
-    m.add_argument("--model", required=True)
+    m.add_argument("--model", required=True, type=input_file, help=".bittern model file")
     m.set_defaults(func=mem)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
@@ -41,14 +44,16 @@ def _report_line(rep):
 
 
 def run(args):
+    import numpy as np
+    from bittern.model import fileformat, golden
     from bittern.model.data import load_dataset
     from bittern.runtime.memory import memory_report
 
     spec = fileformat.load(args.model)
     ds = load_dataset(args.data)
-    n = min(args.images, len(ds.test_x))
-    if n < 1:
-        raise ValueError(f"--images must be at least 1, not {args.images}")
+    n = args.images
+    if n > len(ds.test_x):
+        raise UsageError(f"--images {n}: {ds.name} has {len(ds.test_x)} held-out images")
     x, y = ds.test_x[:n], np.asarray(ds.test_y[:n])
     t0 = time.time()
     g = golden.run(spec, x)
@@ -73,6 +78,7 @@ def run(args):
 
 
 def export_c(args):
+    from bittern.model import fileformat
     from bittern.runtime.codegen import write_export_c
     from bittern.runtime.memory import memory_report
 
@@ -83,6 +89,7 @@ def export_c(args):
 
 
 def mem(args):
+    from bittern.model import fileformat
     from bittern.runtime.memory import memory_report
 
     spec = fileformat.load(args.model)

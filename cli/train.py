@@ -1,11 +1,10 @@
 """``bittern train``: train a reference network and save a checkpoint."""
 
 import json
+from pathlib import Path
 
-from bittern.model.data import load_dataset
-from bittern.model.train import float_accuracy, save_checkpoint, train
 from bittern.model.zoo import NETWORKS, network_config
-from bittern.bench.common import git_commit
+from bittern.cli.options import UsageError, input_file, int_in, output_file, positive_float, positive_int
 
 FAMILIES = {"binary": "mlp", "sparse": "sparse", "wrpn": "wrpn", "gxnor": "gxnor",
             "cnn": "cnn", "float": "float"}
@@ -21,24 +20,33 @@ def register(sub):
                         "float=full-precision baseline)")
     p.add_argument("--net", choices=sorted(NETWORKS), default=None,
                    help="reference network by name (overrides --family)")
-    p.add_argument("--config", help="JSON network configuration file (overrides --net)")
-    p.add_argument("--width", type=float, default=1.0, help="width multiplier for hidden layers (WRPN)")
+    p.add_argument("--config", type=input_file,
+                   help="JSON network configuration file (overrides --net; schema in docs/config.md)")
+    p.add_argument("--width", type=positive_float, default=1.0,
+                   help="width multiplier for hidden layers (WRPN)")
     p.add_argument("--data", default="mnist5k", help="mnist5k (default), digits, or idx:DIR")
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--batch", type=int, default=100)
-    p.add_argument("--lr", type=float, default=0.01)
+    p.add_argument("--epochs", type=positive_int, default=30)
+    p.add_argument("--batch", type=positive_int, default=100, help="images per batch (default 100)")
+    p.add_argument("--lr", type=positive_float, default=0.01, help="learning rate (default 0.01)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--augment", type=int, default=1,
-                   help="random shifts of up to this many pixels while training (0 = none)")
+    p.add_argument("--augment", type=int_in(0), default=1,
+                   help="random shifts of up to this many pixels while training (default 1; "
+                        "0 turns augmentation off)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("-o", "--out", default="model.pt", help="checkpoint path (default model.pt)")
+    p.add_argument("-o", "--out", type=output_file, default="model.pt",
+                   help="checkpoint path (default model.pt)")
     p.set_defaults(func=run)
 
 
 def config_from_args(args, shape):
     if args.config:
-        with open(args.config) as f:
-            cfg = json.load(f)
+        try:
+            cfg = json.loads(Path(args.config).read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise UsageError(f"{args.config}: not a JSON file ({e})") from None
+        if not isinstance(cfg, dict):
+            raise UsageError(f"{args.config}: a network configuration is a JSON object, "
+                             f"not {type(cfg).__name__}")
         cfg.setdefault("input", {})["shape"] = list(shape)
         return cfg
     name = args.net or FAMILIES[args.family or "binary"]
@@ -47,8 +55,10 @@ def config_from_args(args, shape):
 
 
 def run(args):
-    if args.epochs < 1:
-        raise ValueError(f"--epochs must be at least 1, not {args.epochs}")
+    # torch loads here, not when the parser is built: --help and argument errors stay instant
+    from bittern.bench.common import git_commit
+    from bittern.model.data import load_dataset
+    from bittern.model.train import float_accuracy, save_checkpoint, train
     ds = load_dataset(args.data)
     cfg = config_from_args(args, ds.shape)
     print(f"training {cfg.get('name', 'custom')} on {ds.name}: {len(ds.train_x)} train / "
@@ -60,7 +70,8 @@ def run(args):
             "augment": args.augment,
             "train_seconds": round(result.seconds, 2), "float_test_accuracy": acc,
             "commit": git_commit(), "history": result.history}
+    replaced = " (replaced the previous file)" if Path(args.out).exists() else ""
     save_checkpoint(args.out, result.net, meta=meta)
     print(f"trained in {result.seconds:.1f} s: train acc {result.history[-1]['train_acc']:.4f}, "
-          f"held-out float acc {acc:.4f} -> {args.out}")
+          f"held-out float acc {acc:.4f} -> {args.out}{replaced}")
     return 0

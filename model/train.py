@@ -8,14 +8,19 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from .fileformat import MAGIC
 from .layers import BitNet
 from .permute import apply_input_permutation, search_permutation
 from .sparsity import prune_packs
 
-__all__ = ["TrainResult", "train", "float_accuracy", "CHECKPOINT_VERSION", "save_checkpoint",
+__all__ = ["CheckpointError", "TrainResult", "train", "float_accuracy", "CHECKPOINT_VERSION", "save_checkpoint",
            "load_checkpoint"]
 
 CHECKPOINT_VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A file that is not a readable bittern training checkpoint; the message says why."""
 
 
 class TrainResult:
@@ -121,12 +126,29 @@ def save_checkpoint(path, net, *, meta):
 
 
 def load_checkpoint(path):
-    data = torch.load(path, map_location="cpu", weights_only=False)
+    """The network and metadata of a checkpoint written by :func:`save_checkpoint`.
+
+    ``weights_only=True``: a checkpoint holds only tensors, numbers, strings, lists and dicts,
+    so a .pt from someone else cannot run code while it loads."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head == MAGIC:
+        raise CheckpointError(f"{path}: a .bittern model file, not a training checkpoint (.pt "
+                              f"from `bittern train`); it is already exported")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:   # torch raises pickle, zip, EOF or runtime errors for a bad file
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise CheckpointError(f"{path}: not a readable checkpoint ({reason[:200]})") from None
     if not isinstance(data, dict) or data.get("format") != "bittern-checkpoint":
-        raise ValueError(f"{path}: not a bittern training checkpoint")
+        raise CheckpointError(f"{path}: not a bittern training checkpoint")
     if data.get("version") != CHECKPOINT_VERSION:
-        raise ValueError(f"{path}: checkpoint version {data.get('version')}, this bittern reads "
-                         f"version {CHECKPOINT_VERSION}")
+        raise CheckpointError(f"{path}: checkpoint version {data.get('version')}, this bittern "
+                              f"reads version {CHECKPOINT_VERSION}")
     net = BitNet(data["config"])
-    net.load_state_dict(data["state_dict"])
+    try:
+        net.load_state_dict(data["state_dict"])
+    except (RuntimeError, KeyError) as e:
+        raise CheckpointError(f"{path}: its weights do not match its configuration "
+                              f"({str(e).splitlines()[0][:200]})") from None
     return net.eval(), data.get("meta", {})

@@ -8,20 +8,23 @@ or ``CLEAR`` is kept in ``STATUS``.
 """
 
 from amaranth import *
-from amaranth.lib import wiring
+from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from . import regmap as rm
 from .array import SystolicArray
 from .bram import PRIMITIVES, BlockRAM, block_count
 from .buffers import BankedBuffer
+from .layouts import register_layout
 from .pe import acc_width_for
 from .sequencer import Sequencer
 from .wishbone import WishboneTarget, wishbone_signature
 
-__all__ = ["Accelerator", "ADDR_WIDTH"]
+__all__ = ["Accelerator", "ADDR_WIDTH", "MAX_ROWS", "MAX_COLS", "WORD_BITS"]
 
 ADDR_WIDTH = rm.ADDR_BITS - 2       # Wishbone word address bits
+MAX_ROWS, MAX_COLS = 32, 64         # array geometry limits (powers of two up to these)
+WORD_BITS = 32                      # bits per buffer word, so lanes per PE word
 
 
 def _pow2(name, v, hi):
@@ -70,9 +73,9 @@ class Accelerator(wiring.Component):
 
     def __init__(self, *, rows, cols, lanes=32, w_depth=1024, a_depth=64, t_depth=64, s_depth=64,
                  stage_levels=2, ram="inferred", bus_regs=None):
-        _pow2("rows", rows, 32)
-        _pow2("cols", cols, 64)
-        if lanes != 32:
+        _pow2("rows", rows, MAX_ROWS)
+        _pow2("cols", cols, MAX_COLS)
+        if lanes != WORD_BITS:
             raise ValueError(f"lanes must be 32 (the buffers hold 32-bit words), not {lanes!r}")
         for name, v in (("w_depth", w_depth), ("a_depth", a_depth), ("t_depth", t_depth),
                         ("s_depth", s_depth)):
@@ -111,7 +114,7 @@ class Accelerator(wiring.Component):
 
     @property
     def config_word(self):
-        return self._rows | (self._cols << 8) | (self._lanes << 16)
+        return rm.pack("CONFIG", ROWS=self._rows, COLS=self._cols, LANES=self._lanes)
 
     @property
     def acc_width(self):
@@ -264,13 +267,14 @@ class Accelerator(wiring.Component):
             desc.r_en.eq(Mux(busy, seq.d_en, r_stb & is_desc)),
             seq.d_data.eq(desc.r_data),
         ]
+        ctrl = data.View(register_layout("CTRL"), w_data)
         with m.If(w_stb):
             with m.If(is_reg):
                 with m.Switch(a[:6]):                # is_reg: a < 0x40
                     with m.Case(W(rm.reg("CTRL").offset)):
-                        with m.If(w_data[0] & busy):
+                        with m.If(ctrl.start & busy):
                             m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.START_WHILE_BUSY)]
-                        m.d.comb += [start.eq(w_data[0]), clear.eq(w_data[1])]
+                        m.d.comb += [start.eq(ctrl.start), clear.eq(ctrl.clear)]
                     with m.Case(W(rm.reg("N_LAYERS").offset)):
                         with m.If(bus_busy):
                             m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BUS_WHILE_BUSY)]
@@ -291,11 +295,13 @@ class Accelerator(wiring.Component):
         r_sel = Signal(3)                   # 0 reg/zero, 1 desc, 2 wbuf, 3 abuf, 4 tbuf, 5 nbuf, 6 sbuf
         r_reg = Signal(32)
         # seq.done and busy change together; the sticky bit follows a cycle later.
-        status = Cat(busy, done | seq.done, err, C(0, 5), cause, C(0, 4), Mux(err, err_layer, seq.layer))
+        status = Signal(register_layout("STATUS"))
+        m.d.comb += [status.busy.eq(busy), status.done.eq(done | seq.done), status.error.eq(err),
+                     status.cause.eq(cause), status.layer.eq(Mux(err, err_layer, seq.layer))]
         values = {
             "ID": rm.ID_VALUE, "VERSION": rm.VERSION, "CONFIG": self.config_word,
             "WBUF_DEPTH": self._w_depth, "ABUF_DEPTH": self._a_depth, "TBUF_DEPTH": self._t_depth,
-            "SBUF_DEPTH": self._s_depth, "CTRL": 0, "STATUS": status, "N_LAYERS": n_layers,
+            "SBUF_DEPTH": self._s_depth, "CTRL": 0, "STATUS": status.as_value(), "N_LAYERS": n_layers,
             "PERF_CYCLES": perf_cycles, "PERF_ACTIVE": perf_active, "PERF_TILES": perf_tiles,
         }
         # A register read latches which register (a copy of the address bits of its own, so

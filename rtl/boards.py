@@ -22,6 +22,8 @@ from amaranth.lib.cdc import ResetSynchronizer
 from amaranth.lib.wiring import In, Out
 from amaranth_boards.resources import SPIResource
 
+from bittern.sim import toollog
+
 from .accelerator import ADDR_WIDTH, Accelerator
 from .spi import SPIBridge
 
@@ -270,8 +272,13 @@ def build_bitstream(board, *, rows=2, cols=2, lanes=32, w_depth=256, a_depth=64,
                 extra = {"script_after_read": synth_opts} if synth_opts else {}
                 # A platform builds once: a retry needs a fresh one.
                 platform = platform if attempt == 0 else _platform(info)
-                platform.build(top, name="top", build_dir=str(out), do_program=False,
-                               nextpnr_opts=" ".join(opts), **extra)
+                # Yosys writes top.json when synthesis ends, nextpnr top.report.json after
+                # routing: the terminal shows which step runs and for how long.
+                with toollog.stage(f"{board} {rows}x{cols}: synthesis (Yosys)",
+                                   watch=[(out / "top.json", f"{board} {rows}x{cols}: place and "
+                                                             f"route (nextpnr)")]):
+                    platform.build(top, name="top", build_dir=str(out), do_program=False,
+                                   nextpnr_opts=" ".join(opts), **extra)
                 error = None
                 break
             except Exception as e:  # the toolchain's own failure: not fitting, timing, ...

@@ -13,24 +13,26 @@ The protocol (documented in ``docs/accelerator.md``; the C runtime driver does t
 3. Write ``CTRL.START``, poll ``STATUS`` until ``BUSY`` is clear, check ``ERROR``.
 4. ``score_addresses(spec, geom)``: read class ``m`` of image ``c``.
 
-Only what the hardware implements is accepted; anything else raises :class:`UnsupportedLayer`
-naming the layer (the hardware itself answers such a descriptor with ``UNSUPPORTED_LAYER``).
+Which layers run, their buffer footprints, descriptors and weight/threshold writes come from
+the op registry (:mod:`bittern.rtl.ops`); this module only places the layers and writes the
+inputs. Anything no op runs raises :class:`UnsupportedLayer` naming the layer (the hardware
+itself answers such a descriptor with ``UNSUPPORTED_LAYER``).
 """
 
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
-from bittern.model.spec import Enc, Kind, WEnc
+from bittern.model.packing import pack_binary
 
+from . import ops
 from . import regmap as rm
+from .ops import UnsupportedLayer
 
-__all__ = ["Geometry", "Plan", "UnsupportedLayer", "plan", "program_writes", "batch_writes",
-           "score_addresses", "unpack_scores", "DESC_CFG"]
-
-
-class UnsupportedLayer(ValueError):
-    """A layer the accelerator cannot run; the message names the layer and the reason."""
+__all__ = ["Geometry", "Plan", "LayerPlan", "UnsupportedLayer", "plan", "program_writes",
+           "batch_writes", "score_addresses", "unpack_scores", "DESC_CFG", "default_depths",
+           "ideal_cycles", "binarize"]
 
 
 @dataclass(frozen=True)
@@ -51,13 +53,13 @@ class Geometry:
 
 @dataclass(frozen=True)
 class LayerPlan:
-    n_in: int
-    n_out: int
-    words: int
-    tiles: int
+    """Where one layer lives: its op, footprint and the first word of each of its ranges."""
+    op: ops.HwOp
+    footprint: ops.Footprint
+    cycles: int                 # array-active cycles per batch (the op's estimate, = PERF_ACTIVE)
     w_base: int
     a_in: int
-    a_out: int
+    a_out: int                  # activation word, or score word for the scores layer
     t_base: int
     scores: bool
 
@@ -69,96 +71,75 @@ class Plan:
 
     @property
     def in_words(self):
-        return self.layers[0].words
+        return self.layers[0].footprint.a_in
 
 
 def DESC_CFG(kind, in_enc, w_enc, out_enc):
-    return int(kind) | int(in_enc) << 4 | int(w_enc) << 8 | int(out_enc) << 12
+    """The ``D_CFG`` word (for tests writing descriptors by hand)."""
+    return rm.pack("D_CFG", KIND=int(kind), IN_ENC=int(in_enc), W_ENC=int(w_enc), OUT_ENC=int(out_enc))
 
 
-def _check(spec, i, layer):
-    at = layer.where(i)
-    if layer.kind != Kind.DENSE:
-        raise UnsupportedLayer(f"{at}: only dense layers run on the accelerator, not {layer.kind.name}")
-    if layer.in_enc != Enc.BINARY:
-        raise UnsupportedLayer(f"{at}: only binary inputs run on the accelerator (in_enc={int(layer.in_enc)}); "
-                               "a u8 first layer needs input_threshold in the model header")
-    if layer.w_enc != WEnc.BINARY:
-        raise UnsupportedLayer(f"{at}: only binary weights run on the accelerator, not {layer.w_enc.name}")
-    if layer.out_enc not in (Enc.BINARY, Enc.SCORES):
-        raise UnsupportedLayer(f"{at}: only binary or scores outputs run on the accelerator, not "
-                               f"{layer.out_enc.name}")
-
-
-def plan(spec, geom):
-    """Place every layer of ``spec`` in the buffers of ``geom``; raises if it does not fit."""
+def _select(spec):
     spec.validate()
     if len(spec.layers) > rm.MAX_LAYERS:
         raise UnsupportedLayer(f"the accelerator runs at most {rm.MAX_LAYERS} layers, not {len(spec.layers)}")
-    for i, layer in enumerate(spec.layers):
-        _check(spec, i, layer)
-    half = max(max(-(-l.in_c // 32) for l in spec.layers),
-               max(-(-l.out_c // 32) for l in spec.layers[:-1]) if len(spec.layers) > 1 else 0)
+    n = len(spec.layers)
+    return [ops.select(layer, i, last=i == n - 1) for i, layer in enumerate(spec.layers)]
+
+
+def _half(fps):
+    """Words per column bank of each activation ping-pong half."""
+    return max(max(f.a_in for f in fps), max(f.a_out for f in fps))
+
+
+def default_depths(spec, rows, cols):
+    """Smallest buffer depths (per bank) that hold every layer of ``spec`` an op runs, placed as
+    :func:`plan` places them (layers no op runs stay in software and take no buffer)."""
+    n = len(spec.layers)
+    fps = [op.footprint(layer, rows=rows, cols=cols) for i, layer in enumerate(spec.layers)
+           if (op := ops.find(layer, last=i == n - 1)) is not None]
+    if not fps:
+        return dict(w_depth=2, a_depth=2, t_depth=2, s_depth=2)
+    return dict(w_depth=max(sum(f.w for f in fps), 2), a_depth=max(2 * _half(fps), 2),
+                t_depth=max(sum(f.t for f in fps), 2), s_depth=max(sum(f.s for f in fps), 2))
+
+
+def plan(spec, geom):
+    """Place every layer of ``spec`` in the buffers of ``geom``; raises if it does not fit.
+
+    Weights and thresholds go back to back; activations ping-pong between two halves of each
+    column bank; the scores start at score word 0."""
+    chosen = _select(spec)
+    fps = [op.footprint(layer, rows=geom.rows, cols=geom.cols) for op, layer in zip(chosen, spec.layers)]
+    half = _half(fps)
     if 2 * half > geom.a_depth:
         raise UnsupportedLayer(f"activations need 2 x {half} words per column, the buffer has {geom.a_depth}")
-    out, w_base, t_base = [], 0, 0
-    for i, layer in enumerate(spec.layers):
-        words = -(-layer.in_c // 32)
-        tiles = -(-layer.out_c // geom.rows)
-        scores = layer.out_enc == Enc.SCORES
-        lp = LayerPlan(n_in=layer.in_c, n_out=layer.out_c, words=words, tiles=tiles, w_base=w_base,
-                       a_in=(i % 2) * half, a_out=0 if scores else ((i + 1) % 2) * half,
-                       t_base=t_base, scores=scores)
-        w_base += tiles * words
-        if w_base > geom.w_depth:
-            raise UnsupportedLayer(f"{layer.where(i)}: weights need {w_base} words per row bank, the "
-                                   f"buffer has {geom.w_depth}")
-        if not scores:
-            t_base += tiles
-            if t_base > geom.t_depth:
-                raise UnsupportedLayer(f"{layer.where(i)}: thresholds need {t_base} entries per row "
-                                       f"bank, the buffer has {geom.t_depth}")
-        elif tiles * geom.cols > geom.s_depth:
-            raise UnsupportedLayer(f"{layer.where(i)}: scores need {tiles * geom.cols} words per row "
-                                   f"bank, the buffer has {geom.s_depth}")
+    out, w_base, t_base, s_base = [], 0, 0, 0
+    for i, (op, layer, fp) in enumerate(zip(chosen, spec.layers, fps)):
+        scores = fp.s > 0
+        lp = LayerPlan(op=op, footprint=fp, cycles=op.cycles(layer, rows=geom.rows, cols=geom.cols),
+                       w_base=w_base, a_in=(i % 2) * half,
+                       a_out=s_base if scores else ((i + 1) % 2) * half, t_base=t_base, scores=scores)
+        for what, end, depth, unit in (("weights", w_base + fp.w, geom.w_depth, "words"),
+                                       ("thresholds", t_base + fp.t, geom.t_depth, "entries"),
+                                       ("scores", s_base + fp.s, geom.s_depth, "words")):
+            if end > depth:
+                raise UnsupportedLayer(f"{layer.where(i)}: {what} need {end} {unit} per row bank, "
+                                       f"the buffer has {depth}")
+        w_base, t_base, s_base = w_base + fp.w, t_base + fp.t, s_base + fp.s
         out.append(lp)
     return Plan(geom=geom, layers=tuple(out))
-
-
-def _pack_rows(values):
-    """-1/+1 values [n, features] -> uint32 words [n, ceil(features/32)], pad bits 0."""
-    v = np.asarray(values) > 0
-    n, f = v.shape
-    words = -(-f // 32)
-    bits = np.zeros((n, words * 32), dtype=np.uint64)
-    bits[:, :f] = v
-    return (bits.reshape(n, words, 32) << np.arange(32, dtype=np.uint64)).sum(-1).astype(np.uint64)
 
 
 def program_writes(spec, p):
     """(byte address, value) writes that load ``spec`` into an idle accelerator."""
     g = p.geom
-    wb, tb = rm.window("WBUF").base, rm.window("TBUF").base
-    ops = []
+    writes = []
     for i, (layer, lp) in enumerate(zip(spec.layers, p.layers)):
-        w = _pack_rows(layer.weights)                            # [out_c, words]
-        for mch in range(layer.out_c):
-            t, r = divmod(mch, g.rows)
-            for k in range(lp.words):
-                j = (lp.w_base + t * lp.words + k) * g.rows + r
-                ops.append((wb + 4 * j, int(w[mch, k])))
-        if not lp.scores:
-            for mch in range(layer.out_c):
-                e = lp.t_base * g.rows + mch
-                ops.append((tb + 8 * e, int(layer.thresholds[mch, 0]) & 0xFFFFFFFF))
-                ops.append((tb + 8 * e + 4, int(layer.directions[mch] < 0)))
-        cfg = DESC_CFG(Kind.DENSE, Enc.BINARY, WEnc.BINARY, Enc.SCORES if lp.scores else Enc.BINARY)
-        for name, v in (("D_CFG", cfg), ("D_IN_FEATURES", lp.n_in), ("D_OUT_FEATURES", lp.n_out),
-                        ("D_W_BASE", lp.w_base), ("D_A_IN", lp.a_in), ("D_A_OUT", lp.a_out),
-                        ("D_T_BASE", lp.t_base)):
-            ops.append((rm.desc_addr(i, name), v))
-    ops.append((rm.reg("N_LAYERS").offset, len(spec.layers)))
-    return ops
+        writes += lp.op.writes(layer, lp, rows=g.rows, cols=g.cols)
+        writes += [(rm.desc_addr(i, name), v) for name, v in lp.op.descriptor(layer, lp).items()]
+    writes.append((rm.reg("N_LAYERS").offset, len(spec.layers)))
+    return writes
 
 
 def binarize(spec, images):
@@ -175,7 +156,7 @@ def batch_writes(spec, p, images):
     g = p.geom
     if len(images) > g.cols:
         raise ValueError(f"a batch holds at most {g.cols} images, not {len(images)}")
-    words = _pack_rows(binarize(spec, images))
+    words = pack_binary(torch.from_numpy(binarize(spec, images))).numpy()
     ab = rm.window("ABUF").base
     a_in = p.layers[0].a_in
     return [(ab + 4 * ((a_in + k) * g.cols + c), int(words[c, k]))
@@ -187,7 +168,7 @@ def score_addresses(spec, p, n_images):
     g, lp = p.geom, p.layers[-1]
     sb = rm.window("SBUF").base
     return [[sb + 4 * ((lp.a_out + (mch // g.rows) * g.cols + c) * g.rows + mch % g.rows)
-             for mch in range(lp.n_out)] for c in range(n_images)]
+             for mch in range(spec.layers[-1].out_c)] for c in range(n_images)]
 
 
 def unpack_scores(words):
@@ -197,6 +178,5 @@ def unpack_scores(words):
 
 
 def ideal_cycles(spec, geom):
-    """Cycles per batch of an array that never idles: sum over layers of tiles x words."""
-    p = plan(spec, geom)
-    return sum(lp.tiles * lp.words for lp in p.layers)
+    """Array-active cycles per batch summed over the layers (the ops' estimates)."""
+    return sum(lp.cycles for lp in plan(spec, geom).layers)

@@ -15,7 +15,8 @@ from enum import IntEnum
 
 __all__ = ["Field", "Register", "Window", "Cause", "REGISTERS", "WINDOWS", "DESC_BASE",
            "DESC_STRIDE", "DESC_WORDS", "MAX_LAYERS", "ADDR_BITS", "ID_VALUE", "VERSION",
-           "reg", "field_of", "desc_addr", "generate_markdown", "generate_c_header", "write_generated"]
+           "reg", "field_of", "fields_of", "pack", "unpack", "desc_addr", "generate_markdown",
+           "generate_c_header", "write_generated"]
 
 ID_VALUE = 0x41525442       # "BTRA" little-endian: identifies a bittern accelerator
 VERSION = 1                 # bumped only on incompatible map changes
@@ -163,10 +164,34 @@ def reg(name):
 
 
 def field_of(reg_name, field_name):
-    for f in (_BY_NAME.get(reg_name) or {r.name: r for r in DESCRIPTOR}[reg_name]).fields:
+    for f in fields_of(reg_name):
         if f.name == field_name:
             return f
     raise KeyError(f"{reg_name} has no field {field_name}")
+
+
+def fields_of(reg_name):
+    """The fields of register or descriptor register ``reg_name``."""
+    return (_BY_NAME.get(reg_name) or {r.name: r for r in DESCRIPTOR}[reg_name]).fields
+
+
+def pack(reg_name, **values):
+    """The word of register ``reg_name`` with its fields set to ``values`` (others 0)."""
+    word = 0
+    by_name = {f.name: f for f in fields_of(reg_name)}
+    for name, v in values.items():
+        f = by_name.get(name)
+        if f is None:
+            raise KeyError(f"{reg_name} has no field {name}")
+        if not 0 <= int(v) < 1 << f.width:
+            raise ValueError(f"{reg_name}.{name} is {f.width} bits wide, {v} does not fit")
+        word |= int(v) << f.lsb
+    return word
+
+
+def unpack(reg_name, word):
+    """Field name -> value of the word of register ``reg_name``."""
+    return {f.name: (int(word) & f.mask) >> f.lsb for f in fields_of(reg_name)}
 
 
 def desc_addr(layer, name):
@@ -219,6 +244,7 @@ def generate_c_header():
     p = "BT_ACC_"
     out = ["/* Generated from rtl/regmap.py by `python -m bittern.rtl.regmap`; do not edit. */",
            "#ifndef BITTERN_REGS_H", "#define BITTERN_REGS_H", "",
+           "#include <stdint.h>  /* BT_ACC_DESC() casts to uint32_t */", "",
            f"#define {p}ID_VALUE 0x{ID_VALUE:08X}u",
            f"#define {p}MAP_VERSION {VERSION}u",
            f"#define {p}ADDR_BITS {ADDR_BITS}u",

@@ -6,6 +6,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# apt and pip talk a lot: their output goes to this log, the terminal gets one line a step
+# (and the log's last lines if a step fails). SETUP_VERBOSE=1 streams everything.
+mkdir -p build
+LOG=build/setup.log
+: > "$LOG"
+quietly() {
+    if [ "${SETUP_VERBOSE:-0}" != 0 ]; then
+        "$@" 2>&1 | tee -a "$LOG"
+        return "${PIPESTATUS[0]}"
+    fi
+    if ! "$@" >> "$LOG" 2>&1; then
+        echo "setup: error: '$*' failed; the last lines of $LOG:" >&2
+        tail -n 20 "$LOG" >&2
+        return 1
+    fi
+}
+
 SYSTEM_PACKAGES=(iverilog gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm clang libclang-rt-14-dev llvm
                  make g++ cmake python3-venv git)
 
@@ -25,8 +42,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
         exit 1
     fi
     export DEBIAN_FRONTEND=noninteractive
-    "${SUDO[@]}" apt-get update -qq
-    "${SUDO[@]}" apt-get install -y -qq "${missing[@]}"
+    quietly "${SUDO[@]}" apt-get update -qq
+    quietly "${SUDO[@]}" apt-get install -y -qq "${missing[@]}"
 fi
 
 PYTHON=${PYTHON:-python3}
@@ -41,9 +58,9 @@ fi
 stamp=.venv/.bittern-setup
 want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    echo "setup: installing bittern and its Python dependencies into .venv"
+    echo "setup: installing bittern and its Python dependencies into .venv (log: $LOG)"
     # torch is pinned to the CPU wheel; a looser requirement would pull CUDA wheels.
-    .venv/bin/python -m pip install -q -e '.[all]'
+    quietly .venv/bin/python -m pip install -e '.[all]'
     echo "$want" > "$stamp"
 fi
 echo "setup: ready (.venv/bin/bittern)"

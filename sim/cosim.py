@@ -27,7 +27,7 @@ import numpy as np
 __all__ = ["BUSES", "CosimResult", "WishboneMaster", "SPIMaster", "CosimError", "cosim_run"]
 
 BUSES = ("wishbone", "spi")
-DEFAULT_RUNTIME_BUILD = Path(__file__).resolve().parent.parent / "build" / "cosim" / "runtime"
+DEFAULT_RUNTIME_BUILD = Path("build") / "cosim" / "runtime"   # in the current folder
 
 # register offsets used outside the driver (the driver has its own, from bittern_regs.h)
 REG_CTRL, REG_STATUS = 0x020, 0x024
@@ -209,7 +209,7 @@ def cosim_run(spec, images, *, simulator="verilator", bus="wishbone", rows=8, co
     name = (f"cosim_{bus}_r{rows}c{cols}_w{depths['w_depth']}a{depths['a_depth']}"
             f"t{depths['t_depth']}s{depths['s_depth']}")
     top = Accelerator(**params) if bus == "wishbone" else SPIAccelerator(**params)
-    rt = Path(runtime_build) if runtime_build else DEFAULT_RUNTIME_BUILD
+    rt = (Path(runtime_build) if runtime_build else DEFAULT_RUNTIME_BUILD).resolve()
     # Build here, with the compiler's message on failure, not inside the simulator; the lock
     # keeps parallel workers from running make in one folder at once.
     rt.mkdir(parents=True, exist_ok=True)

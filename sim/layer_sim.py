@@ -7,6 +7,7 @@ integers), :func:`decode` turns the recorded ``out_*`` cycles back into the accu
 The same plain-integer stimulus drives Amaranth's simulator, Icarus and Verilator.
 """
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -308,7 +309,14 @@ def run_schedules(schedules, *, simulator="verilator", build_root=None, waves=Fa
             for j in data["jobs"]:
                 outs = [(o[0], o[1], int(o[2]), int(o[3])) for o in j["outputs"]]
                 runs.append((outs, j["overrun"], j["wall_s"]))
-            run_schedules.last_waves = res.waves
+            if res.waves and res.waves.exists():
+                # The simulator rewrites one dump file per build: keep each run's under its own
+                # name, so the waveforms of every layer survive a whole-model run.
+                kept = res.waves.with_name(f"{cfg.name}-run{len(run_schedules.waves)}"
+                                           f"{res.waves.suffix}")
+                os.replace(res.waves, kept)
+                run_schedules.waves.append(kept)
+                run_schedules.last_waves = kept
     else:
         raise ValueError(f"simulator must be 'amaranth', 'icarus' or 'verilator', not {simulator!r}")
     results = []
@@ -323,6 +331,7 @@ def run_schedules(schedules, *, simulator="verilator", build_root=None, waves=Fa
 
 
 run_schedules.last_waves = None
+run_schedules.waves = []      # every waveform file kept by this process, in run order
 
 
 # ---- whole layers and models -------------------------------------------------------------
@@ -349,6 +358,7 @@ class ModelRun:
     scores: "torch.Tensor"
     labels: "torch.Tensor"
     layers: list
+    waves: list = field(default_factory=list)   # waveform files, in layer order (waves=True)
 
     @property
     def cycles(self):
@@ -490,6 +500,7 @@ def simulate_model(spec, images, *, rows, cols, lanes, simulator="verilator", la
     from bittern.model import golden
     x = golden.prepare_input(spec, torch.as_tensor(images))
     runs = []
+    first_wave = len(run_schedules.waves)
     for i, layer in enumerate(spec.layers):
         if layers is None or i in layers:
             r = simulate_layer(x, layer, rows=rows, cols=cols, lanes=lanes, simulator=simulator,
@@ -499,4 +510,5 @@ def simulate_model(spec, images, *, rows, cols, lanes, simulator="verilator", la
         else:
             x = golden.run_layer(x, layer).values
     scores = x.reshape(x.shape[0], -1)
-    return ModelRun(scores=scores, labels=golden.argmax_first(scores), layers=runs)
+    return ModelRun(scores=scores, labels=golden.argmax_first(scores), layers=runs,
+                    waves=run_schedules.waves[first_wave:])

@@ -22,10 +22,13 @@ What it does (see ``shared/TOOLCHAIN.md`` for why):
   so ``sim/`` (where the ``tb_*.py`` modules live) is added to it;
 * keeps cocotb from rewriting asserts in every imported module (only ``tb_*.py``), which made
   heavy imports (torch) several seconds slower;
+* keeps the simulator's and compiler's output in ``<build_dir>/build.log`` and
+  ``<test_dir>/test.log`` (streamed to the terminal as well when :mod:`bittern.sim.toollog`
+  is verbose, ``bittern -v``); a failure's message names the log and carries its last lines;
 * raises :class:`SimulationError` when a cocotb test fails (with the results file path), and
   returns the path of the JUnit results file otherwise.
 
-Waveforms: ``waves=True`` writes ``<name>.vcd`` (Icarus, through a small ``$dumpvars``
+Waveforms: ``waves=True`` writes ``<name>.fst`` (Icarus, through a small ``$dumpvars``
 module added as a second root) or ``dump.vcd`` (Verilator), both in the test dir;
 :func:`run_cocotb` returns the path in ``RunResult.waves``.
 """
@@ -39,13 +42,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["SIMULATORS", "DEFAULT_BUILD_ROOT", "SimulationError", "RunResult", "verilog_text",
+from . import toollog
+
+__all__ = ["SIMULATORS", "default_build_root", "SimulationError", "RunResult", "verilog_text",
            "write_verilog", "run_cocotb", "verilator_bin"]
 
 SIMULATORS = ("icarus", "verilator")
 SIM_DIR = Path(__file__).resolve().parent
-# BITTERN_SIM_BUILD overrides the build root (e.g. a fresh directory for a cold-build timing).
-DEFAULT_BUILD_ROOT = Path(os.environ.get("BITTERN_SIM_BUILD", SIM_DIR.parent / "build" / "sim"))
+
+
+def default_build_root():
+    """``$BITTERN_SIM_BUILD`` (e.g. a fresh folder for a cold-build timing), else ``build/sim``
+    in the current folder (never inside the installed package)."""
+    return Path(os.environ.get("BITTERN_SIM_BUILD", Path.cwd() / "build" / "sim"))
 
 
 class SimulationError(RuntimeError):
@@ -166,7 +175,7 @@ def run_cocotb(component, *, name, test_module, simulator="icarus", build_root=N
     test_module : str
         The cocotb test module (a ``tb_*.py`` importable from ``sim/`` or ``sys.path``).
     simulator : "icarus" or "verilator"
-    build_root : path, default ``$BITTERN_SIM_BUILD`` or ``build/sim`` in the checkout
+    build_root : path, default :func:`default_build_root`
     extra_env : dict of str, passed to the testbench (``os.environ`` there)
     waves : bool
         Record a waveform (FST on Icarus, VCD on Verilator).
@@ -195,7 +204,7 @@ def run_cocotb(component, *, name, test_module, simulator="icarus", build_root=N
         raise ValueError(f"simulator must be one of {', '.join(SIMULATORS)}, not {simulator!r}")
     from cocotb_tools.runner import get_runner
     t0 = time.monotonic()
-    root = Path(build_root) if build_root is not None else DEFAULT_BUILD_ROOT
+    root = Path(build_root) if build_root is not None else default_build_root()
     base = root / name
     if isinstance(component, (str, Path)):
         src = Path(component)
@@ -217,7 +226,7 @@ def run_cocotb(component, *, name, test_module, simulator="icarus", build_root=N
         if waves:
             dump = base / f"{name}_waves.v"
             _write_if_changed(dump, f"module {name}_waves;\ninitial begin\n"
-                                    f"  $dumpfile(\"{name}.vcd\");\n  $dumpvars(0, {name});\n"
+                                    f"  $dumpfile(\"{name}.fst\");\n  $dumpvars(0, {name});\n"
                                     f"end\nendmodule\n")
             sources.append(dump)
             build_args += ["-s", f"{name}_waves"]
@@ -229,28 +238,35 @@ def run_cocotb(component, *, name, test_module, simulator="icarus", build_root=N
             "BITTERN_VERILATOR_MAKEFLAGS",
             "CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0")
         build_args = ["-Wno-fatal"]
+    quiet = not toollog.verbose()
+    build_log, test_log = build_dir / "build.log", test_dir / "test.log"
     with _locked(build_dir), _environ(**proc_env):
         runner = get_runner(simulator)
         try:
             runner.build(sources=sources, hdl_toplevel=name, build_dir=build_dir,
                          build_args=build_args, waves=waves and simulator == "verilator",
-                         timescale=("1ns", "1ps"), always=False)
-        except SystemExit as e:
-            raise SimulationError(f"{name}: {simulator} build failed ({e})") from None
+                         timescale=("1ns", "1ps"), always=False,
+                         log_file=build_log if quiet else None)
+        except (SystemExit, RuntimeError) as e:
+            raise SimulationError(toollog.failure_message(
+                f"{name}: {simulator} build failed ({e})", build_log)) from None
         try:
+            # Icarus: waves=True keeps vvp from suppressing the dump module's output ("-none")
+            # and makes it FST; Verilator traces through its own build flag.
             results = runner.test(hdl_toplevel=name, test_module=test_module, test_dir=test_dir,
-                                  extra_env=env, waves=waves and simulator == "verilator",
+                                  extra_env=env, waves=waves,
                                   testcase=testcase, seed=seed,
-                                  build_dir=build_dir)
-        except SystemExit as e:
+                                  build_dir=build_dir, log_file=test_log if quiet else None)
+        except (SystemExit, RuntimeError) as e:
             # A failing cocotb test ends the runner with SystemExit: report the test's message.
             xml = test_dir / "results.xml"
             if xml.exists():
                 _check_results(xml, f"{name} on {simulator}")
-            raise SimulationError(f"{name}: {simulator} run failed ({e})") from None
+            raise SimulationError(toollog.failure_message(
+                f"{name}: {simulator} run failed ({e})", test_log)) from None
     tests = _check_results(results, f"{name} on {simulator}")
     wave = None
     if waves:
-        wave = test_dir / (f"{name}.vcd" if simulator == "icarus" else "dump.vcd")
+        wave = test_dir / (f"{name}.fst" if simulator == "icarus" else "dump.vcd")
     return RunResult(results=Path(results), build_dir=build_dir, test_dir=test_dir, waves=wave,
                      wall_s=time.monotonic() - t0, tests=tests)

@@ -15,6 +15,7 @@ import numpy as np
 
 from bittern.rtl import loader
 from bittern.rtl import regmap as rm
+from bittern.rtl.loader import default_depths   # re-exported: callers in sim/ import it from here
 
 __all__ = ["AccelResult", "default_depths", "run_script", "run_on_accelerator"]
 
@@ -33,21 +34,11 @@ class AccelResult:
         return self.active / self.cycles if self.cycles else 0.0
 
 
-def default_depths(spec, rows, cols):
-    """Smallest buffer depths (per bank) that hold ``spec`` for this array shape."""
-    wd = sum(-(-l.out_c // rows) * -(-l.in_c // 32) for l in spec.layers)
-    half = max(max(-(-l.in_c // 32) for l in spec.layers),
-               max([-(-l.out_c // 32) for l in spec.layers[:-1]] or [0]))
-    td = sum(-(-l.out_c // rows) for l in spec.layers[:-1])
-    sd = -(-spec.layers[-1].out_c // rows) * cols
-    return dict(w_depth=max(wd, 2), a_depth=max(2 * half, 2), t_depth=max(td, 2), s_depth=max(sd, 2))
-
-
 def run_script(accel, script, *, name, simulator="verilator", build_root=None):
     """Run a bus script (see ``sim/tb_accel.py``) on ``accel``; returns ``{"reads", "runs"}``."""
-    from bittern.sim.runner import DEFAULT_BUILD_ROOT, run_cocotb
+    from bittern.sim.runner import default_build_root, run_cocotb
     from bittern.sim.vendor_models import models_for
-    models = models_for(accel.ram, Path(build_root or DEFAULT_BUILD_ROOT) / name)
+    models = models_for(accel.ram, Path(build_root or default_build_root()) / name)
     with tempfile.TemporaryDirectory(prefix="bt_accel_") as tmp:
         sp, rp = Path(tmp) / "script.json", Path(tmp) / "result.json"
         sp.write_text(json.dumps(script))

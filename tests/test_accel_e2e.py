@@ -60,7 +60,7 @@ def test_accel_thresholds_at_the_accumulator_range_edges():
     the format's limits, in both directions, must still give golden's bits."""
     from bittern.model.spec import THRESHOLD_LIMIT
     from bittern.rtl.pe import acc_width_for
-    from bittern.sim.tb_accel_host import default_depths
+    from bittern.rtl.loader import default_depths
     seed = 15
     print("seed", seed)
     rng = np.random.default_rng(seed)

@@ -97,7 +97,7 @@ def test_accel_misuse_sets_error_causes():
         ["w", D(0, "D_T_BASE"), 15], ["run", 10000],                                      # 9: thresholds
         ["w", D(0, "D_T_BASE"), p.layers[0].t_base],
         ["w", D(1, "D_IN_FEATURES"), 0], ["run", 10000],                                  # 10: shape
-        ["w", D(1, "D_IN_FEATURES"), p.layers[1].n_in],
+        ["w", D(1, "D_IN_FEATURES"), spec.layers[1].in_c],
         ["w", R("N_LAYERS"), 17], ["run", 10000],                                         # 11: count
         ["w", R("N_LAYERS"), 2], ["run", 100000], *scores,                                # 12: good again
     ]
@@ -115,7 +115,7 @@ def test_accel_misuse_sets_error_causes():
     assert runs[1]["status"] & 0b111 == 0b010                     # done, no error
     np.testing.assert_array_equal(loader.unpack_scores(reads[6:6 + n]), ref)
     # The hardware counted exactly the ideal number of array cycles.
-    assert runs[1]["active"] == sum(lp.tiles * lp.words for lp in p.layers)
+    assert runs[1]["active"] == sum(lp.cycles for lp in p.layers)
     i = 6 + n
     busy_status, after_status = reads[i], reads[i + 1]
     assert busy_status & 1 and cause(busy_status) == rm.Cause.START_WHILE_BUSY

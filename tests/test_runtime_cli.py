@@ -15,9 +15,12 @@ APP = r"""
 #include "bittern.h"
 #include "net.h"
 static uint32_t ws[NET_WORKSPACE_BYTES / 4];
+/* the exported input macros: a 28x28x1 image (fails to compile if they are wrong) */
+typedef char input_shape_ok[(NET_INPUT_H == 28 && NET_INPUT_W == 28 && NET_INPUT_C == 1 &&
+                             NET_INPUT_BYTES == 784 && NET_INPUT_THRESHOLD <= 255) ? 1 : -1];
 int main(void) {
-    static uint8_t img[784];
-    for (int i = 0; i < 784; i++) img[i] = (uint8_t)((i * 37) & 255);
+    static uint8_t img[NET_INPUT_BYTES];
+    for (int i = 0; i < (int)NET_INPUT_BYTES; i++) img[i] = (uint8_t)((i * 37) & 255);
     bt_model_t m; int32_t s[NET_N_SCORES]; uint32_t label;
     bt_status_t st = bt_model_load(&m, net, net_bytes);
     if (st == BT_OK) st = bt_run(&m, img, ws, sizeof ws, s, &label);
@@ -66,6 +69,6 @@ def test_run_and_mem(rng, tmp_path, capsys):
 def test_bad_model_is_one_line_error(tmp_path, capsys):
     bad = tmp_path / "bad.bittern"
     bad.write_bytes(b"BTRN" + bytes(10))
-    assert main(["runtime", "mem", "--model", str(bad)]) == 1
+    assert main(["runtime", "mem", "--model", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("bittern runtime: error:") and "truncated" in err
+    assert err.startswith("bittern runtime mem: error:") and "truncated" in err

@@ -87,5 +87,6 @@ def test_cli_sim(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0, out
     assert "scores match the golden model" in out
-    assert main(["sim", "--model", str(tmp_path / "m.bittern"), "--layer", "5"]) == 1
+    assert "layer 1 on the accelerator: yes (DENSE_XNOR)" in out
+    assert main(["sim", "--model", str(tmp_path / "m.bittern"), "--layer", "5"]) == 2
     assert "--layer must be 0..1, not 5" in capsys.readouterr().err

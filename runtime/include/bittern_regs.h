@@ -2,6 +2,8 @@
 #ifndef BITTERN_REGS_H
 #define BITTERN_REGS_H
 
+#include <stdint.h>  /* BT_ACC_DESC() casts to uint32_t */
+
 #define BT_ACC_ID_VALUE 0x41525442u
 #define BT_ACC_MAP_VERSION 1u
 #define BT_ACC_ADDR_BITS 20u

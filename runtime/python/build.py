@@ -6,14 +6,17 @@ Builds are cached per build directory; a model/images pair becomes a generated C
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
+
+from bittern.sim import toollog
 
 __all__ = ["RUNTIME_DIR", "CPUS", "BuildError", "build_host", "build_fuzz", "build_firmware",
            "default_build_dir"]
 
-RUNTIME_DIR = Path(__file__).resolve().parent.parent
-CPUS = ("cortex-m0", "cortex-m3", "cortex-m4", "cortex-m7")
+# The C sources: runtime/ in a checkout; bittern/runtime_src/ (package data) in an installed wheel.
+_HERE = Path(__file__).resolve().parent
+RUNTIME_DIR = _HERE.parent if (_HERE.parent / "Makefile").exists() else _HERE.parent / "runtime_src"
+CPUS = ("cortex-m0", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
 
 
 class BuildError(RuntimeError):
@@ -21,21 +24,24 @@ class BuildError(RuntimeError):
 
 
 def default_build_dir():
-    return Path(os.environ.get("BITTERN_RUNTIME_BUILD", RUNTIME_DIR / "build"))
+    """``$BITTERN_RUNTIME_BUILD``, else ``build/runtime`` in the current folder (never inside
+    the installed package)."""
+    return Path(os.environ.get("BITTERN_RUNTIME_BUILD", Path.cwd() / "build" / "runtime"))
 
 
-def _make(args, build_dir):
-    cmd = ["make", "-s", "-C", str(RUNTIME_DIR), f"BUILD={Path(build_dir).resolve()}", *args]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode:
-        raise BuildError(f"{' '.join(cmd)} failed:\n{r.stdout}{r.stderr}")
-    return r
+def _make(args, build_dir, log_name):
+    """Run the runtime's Makefile; its output goes to ``<build_dir>/<log_name>.log``."""
+    build_dir = Path(build_dir).resolve()
+    cmd = ["make", "-s", "-C", str(RUNTIME_DIR), f"BUILD={build_dir}", *args]
+    log = build_dir / "logs" / f"{log_name}.log"
+    if toollog.run(cmd, log=log, check=False):
+        raise BuildError(toollog.failure_message(f"make {' '.join(args)} failed", log))
 
 
 def build_host(build_dir=None):
     """Build libbittern.a/.so and the sanitized host_runner; returns the output folder."""
     build_dir = Path(build_dir or default_build_dir())
-    _make(["CPU=host", "host"], build_dir)
+    _make(["CPU=host", "host"], build_dir, "make-host")
     return build_dir / "host"
 
 
@@ -46,7 +52,7 @@ def build_fuzz(build_dir=None, *, coverage=False):
         raise BuildError("clang is not installed (scripts/setup.sh installs clang and "
                          "libclang-rt-14-dev)")
     build_dir = Path(build_dir or default_build_dir())
-    _make(["fuzz-cov" if coverage else "fuzz"], build_dir)
+    _make(["fuzz-cov" if coverage else "fuzz"], build_dir, "make-fuzz-cov" if coverage else "make-fuzz")
     return build_dir / "fuzz" / ("fuzz_load_run_cov" if coverage else "fuzz_load_run")
 
 
@@ -67,7 +73,8 @@ def build_firmware(cpu, c_source, *, workspace_bytes, n_scores=16, build_dir=Non
     if popcount is not None:
         build_dir = build_dir / f"pop{int(popcount)}"  # objects differ: keep them apart
     _make([*extra, f"CPU={cpu}", f"OPT={opt}", f"FW_DATA={Path(c_source).resolve()}",
-           f"FW_WORKSPACE={ws}", f"FW_SCORES={max(1, int(n_scores))}", "firmware"], build_dir)
+           f"FW_WORKSPACE={ws}", f"FW_SCORES={max(1, int(n_scores))}", "firmware"], build_dir,
+          f"make-{cpu}-{name}")
     out = build_dir / cpu / "firmware.elf"
     final = build_dir / cpu / f"{name}.elf"
     if final != out:

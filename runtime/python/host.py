@@ -13,7 +13,11 @@ from bittern.model.images import check_images
 from .build import build_host
 from .codegen import model_bytes
 
-__all__ = ["HostResult", "run_host", "load_many"]
+__all__ = ["HostRunError", "HostResult", "run_host", "load_many"]
+
+
+class HostRunError(RuntimeError):
+    """The sanitized host runner failed or crashed; the message has its output."""
 
 
 @dataclass
@@ -41,7 +45,7 @@ def run_host(model, images, *, trace=False, build_dir=None):
             cmd.append("trace")
         r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode:
-        raise RuntimeError(f"host_runner failed ({r.returncode}):\n{r.stdout[-2000:]}{r.stderr[-4000:]}")
+        raise HostRunError(f"host_runner failed ({r.returncode}):\n{r.stdout[-2000:]}{r.stderr[-4000:]}")
     labels, scores, traces, cur, ws = [], [], [], {}, 0
     for line in r.stdout.splitlines():
         parts = line.split()
@@ -68,8 +72,8 @@ def load_many(blobs, *, build_dir=None):
         r = subprocess.run([str(_runner(build_dir)), "load-many", str(p)], capture_output=True,
                            text=True)
     if r.returncode:
-        raise RuntimeError(f"host_runner load-many crashed ({r.returncode}):\n{r.stderr[-4000:]}")
+        raise HostRunError(f"host_runner load-many crashed ({r.returncode}):\n{r.stderr[-4000:]}")
     lines = r.stdout.splitlines()
     if len(lines) != len(blobs):
-        raise RuntimeError(f"host_runner answered {len(lines)} of {len(blobs)} models")
+        raise HostRunError(f"host_runner answered {len(lines)} of {len(blobs)} models")
     return lines

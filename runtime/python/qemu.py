@@ -9,9 +9,10 @@ __all__ = ["MACHINES", "INSTR_PER_TICK", "QemuError", "QemuResult", "run_elf"]
 # instruction is 1 ns, so a tick is 40 instructions at 25 MHz (mps2) and 62.5 at 16 MHz
 # (micro:bit). The firmware also times a calibration loop of CALIB_INSTR instructions.
 MACHINES = {"cortex-m3": "mps2-an385", "cortex-m4": "mps2-an386", "cortex-m7": "mps2-an500",
-            "cortex-m0": "microbit"}
+            "cortex-m0": "microbit", "cortex-m33": "mps2-an505", "cortex-m55": "mps3-an547"}
 CALIB_INSTR = 100000
-INSTR_PER_TICK = {"cortex-m3": 40.0, "cortex-m4": 40.0, "cortex-m7": 40.0, "cortex-m0": 62.5}
+INSTR_PER_TICK = {"cortex-m3": 40.0, "cortex-m4": 40.0, "cortex-m7": 40.0, "cortex-m0": 62.5,
+                  "cortex-m33": 50.0, "cortex-m55": 31.25}   # an505 at 20 MHz, an547 at 32 MHz
 
 
 class QemuError(RuntimeError):

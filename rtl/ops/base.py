@@ -1,0 +1,83 @@
+"""What every hardware op states about the layer kind it runs (FINN's per-layer op as model)."""
+
+from dataclasses import dataclass
+
+from . import expr
+
+__all__ = ["BANKS", "Footprint", "HwOp"]
+
+# Buffer banks a layer occupies, in words per bank:
+#   w     weight words per row bank           t     threshold entries per row bank
+#   a_in  input words per column bank         a_out output words per column bank
+#   s     score words per row bank
+BANKS = ("w", "t", "a_in", "a_out", "s")
+
+
+@dataclass(frozen=True)
+class Footprint:
+    w: int
+    t: int
+    a_in: int
+    a_out: int
+    s: int
+
+
+class HwOp:
+    """One layer kind the accelerator runs.
+
+    A subclass sets the class attributes and implements :meth:`writes`; the registry
+    (:mod:`bittern.rtl.ops`) and the generated C table read the attributes, so nothing about
+    the op is repeated elsewhere.
+
+    Attributes
+    ----------
+    name : str
+        Identifier (C: ``BT_OP_<NAME>``).
+    summary : str
+        One line for the docs' "what runs in hardware" table.
+    kind, in_enc, w_enc : int
+        The layer kind and encodings (the model file's enum values) the op runs.
+    out_encs : tuple of int
+        The output encodings it writes.
+    footprint_formulas : dict
+        Bank name -> formula (:mod:`bittern.rtl.ops.expr`) of words per bank.
+    cycles_formula : str
+        Array-active cycles of one layer for one batch (what ``PERF_ACTIVE`` counts).
+    max_features : int
+        Largest input or output feature count.
+    """
+
+    name = None
+    summary = None
+    kind = in_enc = w_enc = None
+    out_encs = ()
+    footprint_formulas = {}
+    cycles_formula = None
+    max_features = 0xFFFF       # the descriptor's feature counts are 16-bit fields
+
+    def matches(self, layer):
+        """Whether the layer's kind and encodings are this op's (the table the C side gets)."""
+        return (int(layer.kind), int(layer.in_enc), int(layer.w_enc)) == \
+            (self.kind, self.in_enc, self.w_enc) and int(layer.out_enc) in self.out_encs
+
+    def why_not(self, layer, *, last):
+        """None when this op runs ``layer`` (``last``: it is the model's last layer), else the
+        reason, a sentence a user can act on."""
+        if not self.matches(layer):
+            return f"{self.name} does not run this kind and encodings"
+        return None
+
+    def footprint(self, layer, *, rows, cols):
+        return Footprint(**{bank: expr.evaluate(self.footprint_formulas[bank], layer, rows=rows, cols=cols)
+                            for bank in BANKS})
+
+    def cycles(self, layer, *, rows, cols):
+        return expr.evaluate(self.cycles_formula, layer, rows=rows, cols=cols)
+
+    def descriptor(self, layer, place):
+        """Descriptor register name -> value (see ``rtl/regmap.py``) for a placed layer."""
+        raise NotImplementedError
+
+    def writes(self, layer, place, *, rows, cols):
+        """(byte address, word) writes of the layer's weights and thresholds."""
+        raise NotImplementedError

@@ -1,0 +1,161 @@
+"""Descriptor decode: reads one layer descriptor, derives the loop bounds and checks it.
+
+Runs ahead of the layer it decodes (the sequencer starts it on the next layer while the current
+one runs), so only the first layer of a run waits for its descriptor. Every check becomes a
+registered flag before the verdict is chosen from them (timing).
+"""
+
+from amaranth import *
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from bittern.model.spec import Enc
+
+from . import ops
+from .layouts import register_layout
+from .regmap import Cause, DESC_WORDS, MAX_LAYERS
+
+__all__ = ["DescriptorDecoder", "layer_fields"]
+
+
+def layer_fields(rows):
+    """What a running layer needs of its decoded descriptor."""
+    return data.StructLayout({
+        "n_in": 16, "w_base": 16, "a_in": 16, "a_out": 16, "t_base": 16,
+        "words_m1": 12, "words_m2": 12,          # W - 1, W - 2 (W = ceil(N/32) reduction words)
+        "tiles": 12, "tiles_m1": 12, "tiles_m2": 12,
+        "last_keep": rows,                       # rows of the layer's last tile that exist
+        "scores": 1, "is_last": 1,
+    })
+
+
+class DescriptorDecoder(wiring.Component):
+    """Reads and checks descriptor ``layer`` while the previous layer runs.
+
+    ``go`` starts at layer 0; after ``ready``, ``take`` moves on to the next layer (unless this
+    one is the last) and ``drop`` stops. ``bad``/``cause`` give the verdict (cause 0: it runs).
+
+    Parameters
+    ----------
+    rows, cols : int
+        Array geometry (powers of two).
+    w_depth, a_depth, t_depth, s_depth : int
+        Words per bank of the buffers the ranges are checked against.
+    """
+
+    def __init__(self, *, rows, cols, w_depth, a_depth, t_depth, s_depth):
+        self._rows, self._cols = rows, cols
+        self._w_depth, self._a_depth, self._t_depth, self._s_depth = w_depth, a_depth, t_depth, s_depth
+        super().__init__({
+            "go": In(1), "take": In(1), "drop": In(1), "n_layers": In(8),
+            # descriptor memory read port (2-cycle latency: registered output)
+            "d_addr": Out(range(MAX_LAYERS * DESC_WORDS)), "d_en": Out(1), "d_data": In(32),
+            "ready": Out(1), "bad": Out(1), "cause": Out(4), "layer": Out(4),
+            "fields": Out(layer_fields(rows)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        rows, cols = self._rows, self._cols
+        rb = (rows - 1).bit_length()
+        cb = (cols - 1).bit_length()
+        f = self.fields
+        cfg = Signal(register_layout("D_CFG"))
+        n_in, w_base, a_in, a_out, t_base = f.n_in, f.w_base, f.a_in, f.a_out, f.t_base
+        n_out = Signal(16)
+        high = Signal(7)            # which fields had bits above 15
+        scores, is_last, last_keep = f.scores, f.is_last, f.last_keep
+        words = Signal(12)          # W = ceil(N/32)
+        tiles = f.tiles
+        wtotal = Signal(24)         # tiles * W
+        mul_w = Signal(24)
+        tiles_sh = Signal(12)
+        out_words = Signal(12)
+        a_in_end, a_out_end, t_end, s_end = (Signal(18, name=n) for n in
+                                             ("a_in_end", "a_out_end", "t_end", "s_end"))
+        w_end = Signal(25)
+        ovf_w, ovf_a, ovf_t, ovf_s = Signal(), Signal(), Signal(), Signal()
+        f_kind, f_shape, f_last = Signal(), Signal(), Signal()
+        d_q = Signal(32)            # descriptor word, registered once more here (timing)
+        m.d.sync += d_q.eq(self.d_data)
+        d_q_high = d_q[16:] != 0
+        di = Signal(4)              # descriptor word being read
+        layer = self.layer
+        # The layer kinds and encodings some op of the registry runs (rtl/ops/).
+        runs_cfg = Cat((cfg.kind == op.kind) & (cfg.in_enc == op.in_enc) & (cfg.w_enc == op.w_enc) &
+                       cfg.out_enc.matches(*op.out_encs) for op in ops.OPS).any()
+        with m.FSM(name="dec"):
+            with m.State("D_IDLE"):
+                with m.If(self.go):
+                    m.d.sync += [layer.eq(0), di.eq(0)]
+                    m.next = "DESC"
+            with m.State("DESC"):
+                # Words 0..6; the memory answers in two cycles and d_q registers its output
+                # once more, so word i lands three cycles after its address, at di = i+3.
+                m.d.comb += [self.d_addr.eq(Cat(di[:3], layer)), self.d_en.eq(1)]
+                m.d.sync += di.eq(di + 1)
+                for i, sig in enumerate([cfg, n_in, n_out, w_base, a_in, a_out, t_base]):
+                    with m.If(di == i + 3):
+                        m.d.sync += sig.eq(d_q[:16] if i else d_q)
+                        if i:
+                            m.d.sync += high[i].eq(d_q_high)
+                with m.If(di == 9):
+                    m.next = "CHECK0"
+            with m.State("CHECK0"):
+                # Check states either compute registered values/flags or choose on registered
+                # flags, never both: the FSM's enables stay shallow.
+                m.d.sync += [words.eq((n_in + 31) >> 5), tiles.eq((n_out + rows - 1) >> rb),
+                             out_words.eq((n_out + 31) >> 5), scores.eq(cfg.out_enc == Enc.SCORES),
+                             is_last.eq(layer == self.n_layers - 1),
+                             f_kind.eq(~runs_cfg),
+                             f_shape.eq(high[1] | high[2] | (n_in == 0) | (n_out == 0))]
+                rem = n_out[:rb] if rb else C(0, 1)
+                m.d.sync += last_keep.eq(Mux(rem == 0, (1 << rows) - 1, (C(1, rows + 1) << rem) - 1))
+                m.next = "CHECK1"
+            with m.State("CHECK1"):
+                m.d.sync += [wtotal.eq(0), mul_w.eq(words), tiles_sh.eq(tiles),
+                             f.words_m1.eq(words - 1), f.words_m2.eq(words - 2),
+                             f.tiles_m1.eq(tiles - 1), f.tiles_m2.eq(tiles - 2),
+                             a_in_end.eq(a_in + words), a_out_end.eq(a_out + out_words),
+                             t_end.eq(t_base + tiles), s_end.eq(a_out + (tiles << cb)),
+                             f_last.eq(is_last != scores)]
+                m.next = "MUL"
+            with m.State("MUL"):
+                # tiles * words by shift-and-add, one bit of `tiles` per cycle (no multiplier).
+                with m.If(tiles_sh[0]):
+                    m.d.sync += wtotal.eq(wtotal + mul_w)
+                m.d.sync += [tiles_sh.eq(tiles_sh >> 1), mul_w.eq(mul_w << 1)]
+                with m.If(tiles_sh == 0):
+                    m.next = "CHECK2"
+            with m.State("CHECK2"):
+                m.d.sync += [w_end.eq(w_base + wtotal),
+                             ovf_a.eq(high[4] | (a_in_end > self._a_depth) |
+                                      (~scores & (high[5] | (a_out_end > self._a_depth)))),
+                             ovf_t.eq(~scores & (high[6] | (t_end > self._t_depth))),
+                             ovf_s.eq(scores & (high[5] | (s_end > self._s_depth)))]
+                m.next = "CHECK3"
+            with m.State("CHECK3"):
+                m.d.sync += ovf_w.eq(high[3] | (w_end > self._w_depth))
+                m.next = "CHECK4"
+            with m.State("CHECK4"):
+                # Every bound was compared into a flag above: only a choice here (first wins).
+                m.d.sync += [self.ready.eq(1), self.bad.eq(f_kind | f_shape | f_last | ovf_w | ovf_a |
+                                                          ovf_t | ovf_s)]
+                m.d.sync += self.cause.eq(
+                    Mux(f_kind, Cause.UNSUPPORTED_LAYER, Mux(f_shape, Cause.BAD_SHAPE,
+                    Mux(f_last, Cause.SCORES_NOT_LAST, Mux(ovf_w, Cause.WBUF_OVERFLOW,
+                    Mux(ovf_a, Cause.ABUF_OVERFLOW, Mux(ovf_t, Cause.TBUF_OVERFLOW,
+                    Mux(ovf_s, Cause.SBUF_OVERFLOW, 0))))))))
+                m.next = "D_READY"
+            with m.State("D_READY"):
+                with m.If(self.drop):
+                    m.d.sync += self.ready.eq(0)
+                    m.next = "D_IDLE"
+                with m.Elif(self.take):
+                    m.d.sync += self.ready.eq(0)
+                    with m.If(is_last):
+                        m.next = "D_IDLE"
+                    with m.Else():
+                        m.d.sync += [layer.eq(layer + 1), di.eq(0)]
+                        m.next = "DESC"
+        return m
