@@ -28,6 +28,8 @@ BENCHES = {
     "families": ("Accuracy, size and cycles per network family",
                  "bench_families", ["--out", "OUT", "--epochs", "30"],
                  ["--out", "OUT", "--epochs", "3", "--families", "binary,sparse,wrpn,gxnor,cnn,float"]),
+    "driver": ("C accelerator driver on the RTL: offload, batches, bus traffic",
+               "bench_driver", [], ["--images", "2"]),
     "fuzz": ("Model loader fuzzing (C vs Python verdicts, sanitizers)",
              "fuzz_loader", ["--mutants", "20000"], ["--mutants", "1000"]),
 }

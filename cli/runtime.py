@@ -83,8 +83,11 @@ def export_c(args):
     from bittern.runtime.memory import memory_report
 
     spec = fileformat.load(args.model)
+    from bittern.runtime.host import model_units
+
     c, h = write_export_c(args.model, args.out, args.name)
     print(f"wrote {c} and {h}: {_report_line(memory_report(spec))}")
+    print(f"per-model runtime: make -C runtime KERNELS=\"{' '.join(model_units(args.model))}\"")
     return 0
 
 

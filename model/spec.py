@@ -237,6 +237,9 @@ class LayerSpec:
                 raise SpecError(f"{at}: directions must be +1 or -1")
             if np.abs(self.thresholds.astype(np.int64)).max() > THRESHOLD_LIMIT:
                 raise SpecError(f"{at}: thresholds must lie in [-2^30, 2^30]")
+            ordered = self.directions.astype(np.int64)[:, None] * self.thresholds.astype(np.int64)
+            if (np.diff(ordered, axis=1) < 0).any():
+                raise SpecError(f"{at}: thresholds must be ordered (d * T_j non-decreasing in j)")
 
     def _validate_sparse(self, at, w):
         if self.kind != Kind.DENSE:

@@ -190,6 +190,7 @@ class Accelerator(wiring.Component):
         cause = Signal(4)
         err_layer = Signal(4)
         n_layers = Signal(8)
+        model_tag = Signal(32)      # stored for the driver only (see regmap MODEL_TAG)
         perf_cycles, perf_active, perf_tiles = Signal(32), Signal(32), Signal(32)
         m.d.comb += self.irq.eq(done)
 
@@ -280,6 +281,8 @@ class Accelerator(wiring.Component):
                             m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BUS_WHILE_BUSY)]
                         with m.Else():
                             m.d.sync += n_layers.eq(w_data)
+                    with m.Case(W(rm.reg("MODEL_TAG").offset)):
+                        m.d.sync += model_tag.eq(w_data)
                     with m.Default():
                         m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
             # The windows exclude each other: flat enables, no priority chain (timing).
@@ -302,6 +305,7 @@ class Accelerator(wiring.Component):
             "ID": rm.ID_VALUE, "VERSION": rm.VERSION, "CONFIG": self.config_word,
             "WBUF_DEPTH": self._w_depth, "ABUF_DEPTH": self._a_depth, "TBUF_DEPTH": self._t_depth,
             "SBUF_DEPTH": self._s_depth, "CTRL": 0, "STATUS": status.as_value(), "N_LAYERS": n_layers,
+            "MODEL_TAG": model_tag,
             "PERF_CYCLES": perf_cycles, "PERF_ACTIVE": perf_active, "PERF_TILES": perf_tiles,
         }
         # A register read latches which register (a copy of the address bits of its own, so

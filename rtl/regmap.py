@@ -102,6 +102,12 @@ REGISTERS = (
     Register("ABUF_DEPTH", 0x010, "RO", 0, "Activation buffer depth in words per column bank."),
     Register("TBUF_DEPTH", 0x014, "RO", 0, "Threshold buffer depth in entries per row bank."),
     Register("SBUF_DEPTH", 0x018, "RO", 0, "Score buffer depth in 32-bit words per row bank."),
+    Register("MODEL_TAG", 0x01C, "RW", 0, "Identity of the programmed model, kept for the driver: it "
+             "writes 0 before programming and the model's tag (a CRC of the model file's header, "
+             "which holds its size and CRC, and of this geometry) after, so a reset (0) or another "
+             "host's model is seen with one read. The hardware only stores it. (At 0x01C, after the "
+             "depths, so that the SPI bridge's look-ahead read after a burst of ID..SBUF_DEPTH "
+             "lands on a register.)"),
     Register("CTRL", 0x020, "WO", 0, "Control strobes (write 1 to act; reads 0).", (
         Field("START", 0, 1, "run layers 0..N_LAYERS-1 on the batch in the activation buffer; "
               "clears DONE, ERROR, CAUSE and the PERF counters"),

@@ -1,9 +1,10 @@
-"""Hardware/software co-simulation: the C runtime's driver runs a trained model on the RTL.
+"""Hardware/software co-simulation: the C runtime's driver runs models on the RTL.
 
 The host build of the runtime is loaded with ctypes inside the cocotb process; its transport
 callbacks become Wishbone cycles (or, with its own SPI transport, SPI frames) on the simulated
-accelerator. The scores that ``bt_run_accel`` returns must be the golden model's, bit for bit:
-the driver, the generated register header and the RTL have to agree for that.
+accelerator. The scores that ``bt_run_accel`` / ``bt_run_accel_batch`` return must be the
+golden model's, bit for bit: the driver, the generated register header and the RTL have to
+agree for that. Every Wishbone test uses one geometry, so Verilator builds it once.
 """
 
 import numpy as np
@@ -12,42 +13,57 @@ import torch
 
 from bittern.model import golden, randspec
 from bittern.rtl import regmap as rm
-from bittern.sim.cosim import cosim_run
+from bittern.runtime.cases import offload_cases
+from bittern.sim.cosim import (CTRL_CLEAR, CTRL_START, STATUS_BUSY, STATUS_DONE, STATUS_ERROR,
+                               cosim_run, cosim_session)
 
-STATUS_BUSY, STATUS_DONE, STATUS_ERROR = 1, 2, 4
+ROWS, COLS = 4, 2
+DEPTHS = dict(w_depth=1024, a_depth=64, t_depth=64, s_depth=64)
 
 
 def cause(status):
-    return rm.Cause((status >> 8) & 0xF)
+    f = rm.field_of("STATUS", "CAUSE")
+    return rm.Cause((status & f.mask) >> f.lsb)
 
 
-def ideal_words(spec, rows):
-    return sum(-(-l.out_c // rows) * -(-l.in_c // 32) for l in spec.layers)
+def ideal_words(spec, rows, hw=None):
+    """Array cycles of one START that never idles: tiles x input words of the offloaded layers."""
+    hw = hw or [1] * len(spec.layers)
+    return sum(-(-l.out_c // rows) * -(-l.in_c // 32) for l, h in zip(spec.layers, hw) if h)
+
+
+def mask(flags):
+    return sum(1 << i for i, f in enumerate(flags) if f)
+
+
+def golden_of(spec, images):
+    ref = golden.run(spec, torch.as_tensor(np.asarray(images)))
+    return ref.scores.numpy(), ref.labels.numpy()
 
 
 def test_cosim_trained_mlp_wishbone(small_trained_mlp_spec, mnist):
-    """Trained 784-64-32-10 MLP: all layers offloaded, exact scores, then the misuse phase."""
+    """Trained 784-64-32-10 MLP: all layers offloaded, exact scores, then the misuse phase
+    (timeouts never CLEAR or touch a busy accelerator)."""
     spec = small_trained_mlp_spec
-    rows, cols, n_run = 4, 2, 4
+    n_run = 4
     images = mnist.test_x[:n_run + 3]
     print("images: mnist5k test_x[0:7] (no randomness)")
-    res = cosim_run(spec, images, simulator="verilator", rows=rows, cols=cols, misuse=True)
+    res = cosim_run(spec, images, rows=ROWS, cols=COLS, depths=DEPTHS, misuse=True)
     print(f"wall {res.wall_s:.1f} s (testbench {res.tb_wall_s:.1f} s), bus {res.bus}, "
           f"cycles {res.cycles}, active {res.active}")
-    ref = golden.run(spec, torch.as_tensor(images))
-    gs, gl = ref.scores.numpy(), ref.labels.numpy()
+    gs, gl = golden_of(spec, images)
     np.testing.assert_array_equal(res.scores, gs[:n_run])
     np.testing.assert_array_equal(res.labels, gl[:n_run])
 
     # the driver found the accelerator through the generated register map
-    assert res.probe["id"] == rm.ID_VALUE and (res.probe["rows"], res.probe["cols"]) == (rows, cols)
-    # every layer ran on the hardware, one run per image, nothing in software, no error
+    assert res.probe["id"] == rm.ID_VALUE and (res.probe["rows"], res.probe["cols"]) == (ROWS, COLS)
+    # every layer ran on the hardware, one START per image, nothing in software, no error
     d = res.driver
-    assert d["first_hw"] == 0 and d["n_layers"] == len(spec.layers)
+    assert d["hw_layers"] == mask([1] * len(spec.layers)) and d["programs"] == 1
     assert d["runs_hw"] == n_run and d["layers_hw"] == n_run * len(spec.layers)
     assert d["layers_sw"] == 0 and d["errors"] == 0
-    # the hardware's own counters: every array cycle a useful word pair, the ideal count
-    ideal = ideal_words(spec, rows)
+    # the hardware's own counters, summed per call: every array cycle a useful word pair
+    ideal = ideal_words(spec, ROWS)
     assert res.active == [ideal] * n_run and res.tiles[0] > 0
     assert all(c > a for c, a in zip(res.cycles, res.active))
 
@@ -56,41 +72,136 @@ def test_cosim_trained_mlp_wishbone(small_trained_mlp_spec, mnist):
     for i, ph in enumerate(m["phases"]):
         assert ph["scores"] == gs[n_run + i].tolist(), ph["name"]
         assert ph["label"] == gl[n_run + i], ph["name"]
-    # a. one STATUS poll: the driver gives up on a busy run, finishes the image in software
+    # a. one STATUS poll: the driver gives up on a busy run, writes nothing after START (no
+    #    CLEAR while BUSY), finishes the image in software
     assert a["status"] & STATUS_BUSY, "the run must still be busy after one poll"
-    assert a["driver"]["errors"] == 1 and a["driver"]["runs_hw"] == n_run
-    # b. its input writes hit the busy accelerator: dropped and flagged, the driver records it
-    assert b["driver"]["errors"] == 2 and b["driver"]["last_cause"] == rm.Cause.BUS_WHILE_BUSY
+    assert a["ctrl"] == [CTRL_START]
+    assert a["driver"]["timeouts"] == 1 and a["driver"]["pending"] == 1
+    assert a["driver"]["runs_hw"] == n_run
+    # b. still busy: the driver touches nothing (no dropped writes, no BUS_WHILE_BUSY)
+    assert b["writes"] == 0 and b["status"] & STATUS_BUSY and not b["status"] & STATUS_ERROR
+    assert b["driver"]["timeouts"] == 1 and b["driver"]["runs_hw"] == n_run
     # c. START while busy: the documented error bit and cause, the run goes on
     before, after = m["raw_start"]["before"], m["raw_start"]["after"]
     assert before & STATUS_BUSY and not before & STATUS_ERROR
     assert after & STATUS_BUSY and after & STATUS_ERROR
     assert cause(after) == rm.Cause.START_WHILE_BUSY
-    # d. the run ends (never a hang), the error stays until the next START
+    # d. the run ends (never a hang), the error stays until the next START or CLEAR
     idle = m["idle"]["status"]
     assert not idle & STATUS_BUSY and idle & STATUS_DONE and cause(idle) == rm.Cause.START_WHILE_BUSY
-    # e. with the default poll limit the hardware runs the next image again, exactly
-    assert e["driver"]["runs_hw"] == n_run + 1 and e["driver"]["errors"] == 2
-    assert not e["status"] & STATUS_ERROR
-    assert m["recovered_perf"]["active"] == ideal
+    # e. idle again: the driver clears the abandoned run's status, the hardware runs exactly
+    assert e["ctrl"] == [CTRL_CLEAR, CTRL_START]
+    assert e["driver"]["runs_hw"] == n_run + 1 and e["driver"]["pending"] == 0
+    assert not e["status"] & STATUS_ERROR and e["driver"]["perf"]["active"] == ideal
+    # f. without software fallback a timeout is the status code
+    assert m["strict"]["status"] == "BT_ERR_ACCEL" and m["strict"]["driver"]["timeouts"] == 2
+    assert not m["strict_idle"]["status"] & STATUS_BUSY
+
+
+def test_cosim_mixed_layers_batch_perf():
+    """Layers on the accelerator and in software per layer, activations crossing over: a u8
+    first layer and a ternary last layer in software around a hardware middle; GXNOR-style
+    software layers between two hardware stretches; a CNN's convolutions in software and its
+    dense head in hardware. Each runs as a batch (COLS images per START) and image by image:
+    exact every time, with the performance counters of every START."""
+    seed = 11
+    print("seed", seed)
+    rng = np.random.default_rng(seed)
+    cases = list(offload_cases(rng).items())
+    models = [spec for _, (spec, _) in cases]
+    images = [rng.integers(0, 256, size=(3, spec.input_features)).astype(np.uint8)
+              for spec in models]
+    steps = []
+    for i in range(len(models)):
+        steps += [{"op": "load", "slot": i, "model": i},
+                  {"op": "run", "slot": i, "images": i, "batch": True, "perf": True},
+                  {"op": "run", "slot": i, "images": i, "perf": True}]
+    res = cosim_session(models, images, steps, rows=ROWS, cols=COLS, depths=DEPTHS, bursts=True)
+    print(f"wall {res.wall_s:.1f} s (testbench {res.tb_wall_s:.1f} s), bus {res.bus}")
+    for i, (name, (spec, hw)) in enumerate(cases):
+        batch, single = res.steps[3 * i + 1], res.steps[3 * i + 2]
+        gs, gl = golden_of(spec, images[i])
+        stretches = sum(1 for j, h in enumerate(hw) if h and (j == 0 or not hw[j - 1]))
+        for run in (batch, single):
+            np.testing.assert_array_equal(run["scores"], gs, err_msg=name)
+            np.testing.assert_array_equal(run["labels"], gl, err_msg=name)
+            d = run["driver"]
+            assert d["hw_layers"] == mask(hw) and d["errors"] == 0, name
+        print(name, "batch perf", batch["perf"], "single perf", single["perf"])
+        # 3 images: a batch call is two STARTs per stretch (2 + 1 images), singles one each
+        assert batch["perf"][0]["starts"] == 2 * stretches and batch["perf"][0]["images"] == 3
+        assert [p["starts"] for p in single["perf"]] == [stretches] * 3
+        # every START feeds the array exactly the ideal word count, whatever the batch
+        ideal = ideal_words(spec, ROWS, hw)
+        assert batch["perf"][0]["active"] == 2 * ideal
+        assert [p["active"] for p in single["perf"]] == [ideal] * 3
+        assert batch["perf"][0]["cycles"] < sum(p["cycles"] for p in single["perf"])
+        # bt_accel_read_perf reads the device's counters of the last START
+        last = single["read_perf"][-1]
+        assert 0 < last["active"] <= ideal and last["cycles"] > last["active"]
+        if stretches == 1:
+            assert {k: last[k] for k in ("cycles", "active", "tiles")} == \
+                {k: single["perf"][-1][k] for k in ("cycles", "active", "tiles")}
+        # the software layers ran in software, the rest on the hardware
+        assert single["driver"]["layers_sw"] - batch["driver"]["layers_sw"] == 3 * hw.count(0)
+
+
+def test_cosim_model_identity():
+    """#17 item 2 on the RTL: a model loaded into the struct of another, a device reset and
+    another host's model are each seen through MODEL_TAG and re-programmed; the scores are
+    exact after each (the old pointer check ran model B on model A's weights)."""
+    seed = 5
+    print("seed", seed)
+    rng = np.random.default_rng(seed)
+    spec_a = randspec.random_model(rng, hidden=(40,), in_features=70)
+    spec_b = randspec.random_model(rng, hidden=(24, 16), in_features=70)
+    x = rng.integers(0, 256, size=(2, 70)).astype(np.uint8)
+    steps = [{"op": "load", "slot": 0, "model": 0},
+             {"op": "run", "slot": 0, "images": 0},             # 1: A
+             {"op": "load", "slot": 0, "model": 1},             # B into A's struct
+             {"op": "run", "slot": 0, "images": 0},             # 3: B
+             {"op": "reset"},
+             {"op": "run", "slot": 0, "images": 0},             # 5: B after a reset
+             {"op": "probe", "host": 1},
+             {"op": "load", "slot": 1, "model": 0},
+             {"op": "run", "slot": 1, "images": 0, "host": 1},  # 8: another host runs A
+             {"op": "run", "slot": 0, "images": 0}]             # 9: B again
+    res = cosim_session([spec_a, spec_b], [x], steps, rows=ROWS, cols=COLS, depths=DEPTHS,
+                        bursts=True)
+    print(f"wall {res.wall_s:.1f} s (testbench {res.tb_wall_s:.1f} s), bus {res.bus}")
+    ga, gb = golden_of(spec_a, x)[0], golden_of(spec_b, x)[0]
+    for i, g, programs in ((1, ga, 1), (3, gb, 2), (5, gb, 3), (8, ga, 1), (9, gb, 4)):
+        run = res.steps[i]
+        np.testing.assert_array_equal(run["scores"], g, err_msg=f"step {i}")
+        assert run["driver"]["programs"] == programs, f"step {i}"
+        assert run["driver"]["errors"] == 0 and run["driver"]["layers_sw"] == 0, f"step {i}"
+    # the second image of each run found the model in place: programmed once per run
+    assert res.steps[3]["driver"]["runs_hw"] == 4
 
 
 def test_cosim_spi_transport():
-    """The driver's own SPI transport (bt_transport_spi) over four wires into SPIBridge."""
+    """The driver's own SPI transport (bt_transport_spi) over four wires into SPIBridge:
+    bursts (many words per chip-select period), a batch and single images, exact."""
     seed = 7
     print("seed", seed)
     rng = np.random.default_rng(seed)
     spec = randspec.random_model(rng, hidden=(20,), in_features=40, classes=5)
     images = rng.integers(0, 256, size=(2, 40)).astype(np.uint8)
-    res = cosim_run(spec, images, bus="spi", rows=2, cols=2)
+    steps = [{"op": "load", "slot": 0, "model": 0},
+             {"op": "run", "slot": 0, "images": 0, "batch": True},
+             {"op": "run", "slot": 0, "images": 0}]
+    res = cosim_session([spec], [images], steps, bus="spi", rows=ROWS, cols=COLS, depths=DEPTHS)
     print(f"wall {res.wall_s:.1f} s (testbench {res.tb_wall_s:.1f} s), bus {res.bus}, "
           f"simulated {res.sim_ns / 1e3:.0f} us")
-    ref = golden.run(spec, torch.as_tensor(images))
-    np.testing.assert_array_equal(res.scores, ref.scores.numpy())
-    np.testing.assert_array_equal(res.labels, ref.labels.numpy())
-    assert res.driver["runs_hw"] == 2 and res.driver["layers_sw"] == 0
-    assert res.bus["frames"] == res.bus["reads"] + res.bus["writes"]
-    assert res.active == [ideal_words(spec, 2)] * 2
+    gs, gl = golden_of(spec, images)
+    for run in res.steps[1:]:
+        np.testing.assert_array_equal(run["scores"], gs)
+        np.testing.assert_array_equal(run["labels"], gl)
+        assert run["driver"]["layers_sw"] == 0 and run["driver"]["errors"] == 0
+    assert res.steps[1]["perf"][0]["starts"] == 1 and res.steps[1]["perf"][0]["images"] == 2
+    assert res.steps[1]["perf"][0]["active"] == ideal_words(spec, ROWS)
+    words = res.bus["reads"] + res.bus["writes"]
+    assert res.bus["frames"] < words / 3, "consecutive words go out as bursts"
 
 
 def test_cosim_bad_arguments():
@@ -110,3 +221,6 @@ def test_cosim_bad_arguments():
         cosim_run(spec, x, misuse=True)
     with pytest.raises(ValueError, match=r"^poll_limit must be an integer in 1\.\.2\*\*32-1, not 0$"):
         cosim_run(spec, x, poll_limit=0)
+    with pytest.raises(ValueError, match=r"^step \{'op': 'run', 'slot': 0, 'images': 0\} runs slot 0 "
+                                         r"before a load into it$"):
+        cosim_session([spec], [x], [{"op": "run", "slot": 0, "images": 0}], depths=DEPTHS)

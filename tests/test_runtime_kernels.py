@@ -12,7 +12,7 @@ from bittern.model import golden
 from bittern.model.spec import U8, Enc, WEnc
 from bittern.runtime.build import build_host
 from bittern.runtime.cases import KERNEL_CASES, layer_case, mlp768
-from bittern.runtime.host import run_host
+from bittern.runtime.host import layer_kernels, run_host
 from bittern.runtime.mcu import run_on_core
 
 
@@ -51,6 +51,46 @@ def test_kernel_matches_golden(name, rng, build_dir):
     assert len(np.unique(g.trace[idx].values.numpy())) > 1
 
 
+@pytest.mark.parametrize("name", sorted(KERNEL_CASES))
+def test_every_claiming_kernel_matches_golden(name, rng, build_dir):
+    """Larq/CMSIS-NN style: each kernel of the table that supports a layer is forced onto it
+    and must match the golden model, so a fast path is covered even when the table would
+    pick another kernel; the reference kernel supports every layer and is listed last."""
+    spec = layer_case(rng, **KERNEL_CASES[name])
+    x = rng.integers(0, 256, size=(4, spec.input_features), dtype=np.uint8)
+    g = golden.run(spec, x)
+    for i, names in enumerate(layer_kernels(spec, build_dir=build_dir)):
+        assert names[-1] == "ref", f"layer {i}: {names}"
+        for kernel in names:
+            h = run_host(spec, x, trace=True, build_dir=build_dir, force=(i, kernel))
+            want = g.trace[i].values.reshape(len(x), -1).numpy()
+            got = np.stack([h.trace[j][i] for j in range(len(x))])
+            assert np.array_equal(got, want), f"layer {i} by kernel {kernel} differs from golden"
+            np.testing.assert_array_equal(h.scores, g.scores.numpy(), err_msg=kernel)
+
+
+def test_forcing_a_kernel_that_does_not_claim_the_layer_fails(rng, build_dir):
+    spec = layer_case(rng, **KERNEL_CASES["dense_u8_bin"])
+    x = rng.integers(0, 256, size=(1, spec.input_features), dtype=np.uint8)
+    with pytest.raises(RuntimeError, match="BT_ERR_ARG"):
+        run_host(spec, x, build_dir=build_dir, force=(0, "dense_bb"))
+
+
+def test_per_model_build_rejects_a_layer_it_has_no_kernel_for(rng, build_dir, tmp_path):
+    """A build with only the binary MLP's code (dense_bb, binarize) runs that MLP bit-exactly
+    and refuses a model with a ternary layer at load time, naming the layer."""
+    from bittern.runtime.host import model_units
+    mlp = mlp768(rng)
+    units = model_units(mlp, build_dir=build_dir)
+    assert units == ["binarize", "dense_bb"]
+    build_host(tmp_path / "small", kernels=units)
+    x = rng.integers(0, 256, size=(2, 28, 28, 1), dtype=np.uint8)
+    check_trace(mlp, x, run_host(mlp, x, trace=True, build_dir=tmp_path / "small"))
+    ter = layer_case(rng, **KERNEL_CASES["dense_bin_ter_ter"])
+    with pytest.raises(RuntimeError, match="E BT_ERR_KERNEL 1"):
+        run_host(ter, x[:1, :ter.input_features], build_dir=tmp_path / "small")
+
+
 def test_random_odd_sizes(rng, build_dir):
     """Random dense/conv binary and ternary layers with sizes around word boundaries."""
     for _ in range(6):
@@ -78,7 +118,7 @@ def test_mlp768_host(packs, rng, build_dir):
 
 
 @pytest.mark.parametrize("name", ["conv_ter_ter_pad2", "sparse_ter_in", "dense_u8_int2",
-                                  "conv_u8_bin_pool"])
+                                  "conv_u8_bin_pool", "conv_u8_bin_c1", "dense_ter_ter_bin"])
 def test_kernels_on_cortex_m0_and_m4(name, rng, tmp_path):
     """The same kernels cross-compiled under QEMU: M0 with the byte-table popcount, M4 with
     SWAR/Harley-Seal (the M0 default is covered by the trained-model test)."""

@@ -124,3 +124,19 @@ def test_misaligned_and_null(rng, capi):
     assert capi.error_name(capi.lib.bt_model_load(C.byref(m), C.addressof(buf) + 1, len(data))) \
         == "BT_ERR_ALIGN"
     assert capi.error_name(capi.lib.bt_model_load(None, buf, len(data))) == "BT_ERR_NULL"
+
+
+def test_thresholds_out_of_order(rng, capi):
+    """Kernels binary-search a multi-threshold row (docs/numerics.md section 4): a row whose
+    d * T_j decreases is rejected by the C loader and by the Python reader alike."""
+    spec = layer_case(rng, **KERNEL_CASES["dense_ter_bin_uint3"])
+    layer = spec.layers[1]
+    o = next(o for o in range(layer.out_c) if layer.thresholds[o, 1] != layer.thresholds[o, 2])
+    data = bytearray(fileformat.to_bytes(spec))
+    t_off = struct.unpack_from("<I", data, LAYER1 + 88)[0]
+    row = t_off + 4 * o * (1 + layer.n_thr)
+    t1, t2 = struct.unpack_from("<ii", data, row + 8)
+    struct.pack_into("<ii", data, row + 8, t2, t1)
+    data = fix_crc(data)
+    assert capi.error_name(capi.load(data)[0]) == "BT_ERR_THRESHOLDS"
+    assert python_verdict(data) is None

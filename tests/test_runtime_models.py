@@ -61,14 +61,51 @@ def test_fused_conv_model_on_m0_and_m4(rng, mnist, tmp_path):
         assert info["elf"]["ram_static"] + res.stack_bytes < MICROBIT_RAM
 
 
-@pytest.mark.parametrize("packs,target", [(0, 86000), (2, 17700)])
-def test_mlp768_instruction_target_m4(packs, target, mnist, tmp_path):
-    """The issue's targets: 768-256-10 binary MLP (input binarized and cropped, argmax) on
-    Cortex-M4 at -O3, counted under QEMU -icount; dense <= 86,000, 2-of-24 packs <= 17,700."""
+# Regression bounds measured at this commit (+~2%), not the issue's goals: bench_mcu prints
+# the ratios to those (M4 dense 51,000, sparse 12,000; 4 KB of runtime code).
+MLP768_BOUNDS = {  # (cpu, packs): (instructions per image, runtime code bytes, per-model build)
+    ("cortex-m4", 0): (85000, 4600), ("cortex-m4", 2): (17500, 6150),
+    ("cortex-m0", 0): (133000, 4800), ("cortex-m0", 2): (26500, 6400),
+}
+
+
+@pytest.fixture(scope="module")
+def shared_build(tmp_path_factory):
+    """One host + firmware build folder for the MLP cases (objects reused between them)."""
+    return tmp_path_factory.mktemp("mlp768_build")
+
+
+@pytest.mark.parametrize("cpu,packs", sorted(MLP768_BOUNDS))
+def test_mlp768_instructions_and_code(cpu, packs, mnist, shared_build):
+    """768-256-10 binary MLP (input binarized and cropped, argmax) at -O3, counted under QEMU
+    -icount, in a per-model build (only its kernels linked): bit-exact, and neither the
+    instruction count nor the runtime's code (loader with validation included) may grow."""
     from bittern.runtime.cases import mlp768
     spec = mlp768(np.random.default_rng(0), packs=packs)
     x = mnist.test_x[:10]
-    res, _ = run_on_core("cortex-m4", spec, x, build_dir=tmp_path)
+    res, info = run_on_core(cpu, spec, x, build_dir=shared_build, per_model=True)
     assert res.scores == golden.run(spec, x).scores.tolist()
-    print(f"packs={packs}: {res.instructions_per_image:.0f} instructions per image (target {target})")
-    assert res.instructions_per_image <= target
+    instr, code = MLP768_BOUNDS[(cpu, packs)]
+    print(f"{cpu} packs={packs}: {res.instructions_per_image:.0f} instructions per image "
+          f"(bound {instr}), runtime code {info['elf']['runtime_code']} B (bound {code})")
+    assert res.instructions_per_image <= instr
+    assert info["elf"]["runtime_code"] <= code
+
+
+def test_cnn_m0_shape_instruction_bound(rng, mnist, shared_build):
+    """cnn-m0's shape (u8 28x28 -> conv 32 -> conv 64 -> 10) with random weights on the M0:
+    bit-exact, and the one-channel u8 first-layer kernel keeps it under a measured bound
+    (14.2 M instructions per image before it, 6.64 M with it; the issue's goal is 2 M)."""
+    from bittern.model import randspec
+    from bittern.model.spec import U8, Enc, Kind, ModelSpec
+    l1 = randspec.random_layer(rng, kind=Kind.CONV, in_enc=U8, in_bits=8, in_h=28, in_w=28,
+                               in_c=1, out_c=32, kernel=3, pad=1, pool=2)
+    l2 = randspec.random_layer(rng, kind=Kind.CONV, in_h=14, in_w=14, in_c=32, out_c=64,
+                               kernel=3, pad=1, pool=2)
+    l3 = randspec.random_layer(rng, in_c=7 * 7 * 64, out_c=10, out_enc=Enc.SCORES, out_bits=0)
+    spec = ModelSpec(layers=[l1, l2, l3], in_h=28, in_w=28, in_c=1).validate()
+    x = mnist.test_x[:2]
+    res, _ = run_on_core("cortex-m0", spec, x, build_dir=shared_build, per_model=True)
+    assert res.scores == golden.run(spec, x).scores.tolist()
+    print(f"cnn-m0 shape on M0: {res.instructions_per_image:,.0f} instructions per image")
+    assert res.instructions_per_image <= 6_800_000

@@ -37,14 +37,15 @@ typedef enum {
     BT_ERR_PAD_BITS = 12,       /* a set pad bit in packed weights */
     BT_ERR_WEIGHTS = 13,        /* weight values out of range (ternary neg without nz, int range) */
     BT_ERR_SPARSE_INDEX = 14,   /* sparse pack index out of range or not increasing */
-    BT_ERR_THRESHOLDS = 15,     /* direction not +/-1 or threshold outside [-2^30, 2^30] */
+    BT_ERR_THRESHOLDS = 15,     /* direction not +/-1, threshold outside [-2^30, 2^30] or out of order */
     BT_ERR_ACC_BOUND = 16,      /* accumulator bound wrong or >= 2^31 */
     BT_ERR_CHAIN = 17,          /* layer shapes / encodings do not chain */
     BT_ERR_WORKSPACE = 18,      /* workspace too small or misaligned */
     BT_ERR_ARG = 19,            /* bad argument (layer index, buffer size) */
     BT_ERR_NO_ACCEL = 20,       /* no accelerator answered the probe */
     BT_ERR_ACCEL = 21,          /* the accelerator reported an error or timed out */
-    BT_ERR_COUNT_ = 22
+    BT_ERR_KERNEL = 22,         /* no kernel of this (per-model) build runs a layer */
+    BT_ERR_COUNT_ = 23
 } bt_status_t;
 
 /* Readable, stable name of a status code ("BT_ERR_CRC"); never NULL. */
@@ -114,56 +115,90 @@ typedef struct {
     void *ctx;
     uint32_t (*read32)(void *ctx, uint32_t addr);
     void (*write32)(void *ctx, uint32_t addr, uint32_t value);
-    /* optional: burst write of n words to consecutive addresses (NULL: word by word) */
+    /* optional: n words to / from consecutive addresses from `addr` (NULL: word by word) */
     void (*write_burst)(void *ctx, uint32_t addr, const uint32_t *words, uint32_t n);
+    void (*read_burst)(void *ctx, uint32_t addr, uint32_t *words, uint32_t n);
 } bt_transport_t;
 
 /* Memory-mapped registers at `base` (ctx must point to a uintptr_t holding the base). */
 void bt_transport_mmio(bt_transport_t *t, uintptr_t *base);
 
 /* SPI frames for rtl/spi.py's bridge (mode 0, MSB first, one frame per chip select):
- * write 0x02 A2 A1 A0 D3 D2 D1 D0, read 0x03 A2 A1 A0 <dummy> D3 D2 D1 D0 (24-bit byte
- * addresses and data big-endian on the wire); `xfer` exchanges `n` bytes full-duplex
- * (tx, rx) with chip select held low for the whole frame, on the user's SPI bus. */
+ * write 0x02 A2 A1 A0 then words D3 D2 D1 D0 ..., read 0x03 A2 A1 A0 <dummy> then words
+ * (24-bit byte address, words big-endian on the wire; the bridge advances the address by 4
+ * per word). Bursts go out as frames of up to BT_SPI_BURST_WORDS words. `xfer` exchanges `n`
+ * bytes full-duplex (tx, rx) with chip select held low for the whole frame. */
+#ifndef BT_SPI_BURST_WORDS
+#define BT_SPI_BURST_WORDS 32u
+#endif
 typedef struct {
     void (*xfer)(void *bus, const uint8_t *tx, uint8_t *rx, uint32_t n);
     void *bus;
 } bt_spi_t;
 void bt_transport_spi(bt_transport_t *t, bt_spi_t *spi);
 
+/* The accelerator's performance counters (PERF_CYCLES / PERF_ACTIVE / PERF_TILES), summed
+ * over `starts` runs (CTRL.START); `images`: the images that ran layers on the hardware. */
+typedef struct {
+    uint32_t cycles, active, tiles;
+    uint32_t starts, images;
+} bt_accel_perf_t;
+
 typedef struct {
     const bt_transport_t *transport;  /* NULL: software only */
     uint32_t present;                 /* set by bt_accel_probe */
     uint32_t id, version;
     uint32_t rows, cols;              /* array geometry (CONFIG) */
-    uint32_t w_depth, a_depth, t_depth, s_depth;
+    uint32_t w_depth, a_depth, t_depth, s_depth;  /* as reported, clamped to the windows */
     uint32_t poll_limit;              /* STATUS polls before giving up (default 10^7) */
-    /* the programmed model: layers first_hw..n_layers-1 run on the accelerator */
-    const bt_model_t *model;
-    uint32_t first_hw;                /* == n_layers: nothing offloaded */
-    uint32_t half;                    /* activation ping-pong half, in words */
-    uint32_t s_base;                  /* score row of the last layer (its A_OUT) */
+    /* 1 (probe's default): an image whose hardware run fails is finished in software and
+     * the call returns BT_OK; 0: the call returns BT_ERR_ACCEL and writes no scores. */
+    uint32_t sw_fallback;
+    /* The programmed model, known by its content: `tag` (also kept in the device's MODEL_TAG
+     * register; 0: none) hashes the model file's header (size, CRC) and the geometry. Bit i
+     * of hw_layers: layer i runs on the accelerator; of seg_ends: it ends a hardware stretch
+     * (one START). */
+    uint32_t tag;
+    uint64_t hw_layers, seg_ends;
+    uint32_t loaded_seg;              /* first layer of the stretch whose descriptors are loaded */
+    uint32_t pending;                 /* a run of ours timed out: touch nothing until !BUSY */
+    bt_accel_perf_t perf;             /* the counters of the last call's runs */
     /* counters and the last hardware error (STATUS.CAUSE), for diagnostics */
-    uint32_t layers_hw, layers_sw, runs_hw, errors, last_cause;
+    uint32_t layers_hw, layers_sw, runs_hw, errors, timeouts, programs, last_cause;
 } bt_accel_t;
 
 /* Probe the ID register; BT_OK when an accelerator answers, BT_ERR_NO_ACCEL otherwise. */
 bt_status_t bt_accel_probe(bt_accel_t *accel, const bt_transport_t *transport);
 
-/* Whether layer `index` can run on the probed accelerator: it and every later layer are dense
- * binary x binary (binary or scores output) and they fit the accelerator's buffers. */
+/* Whether layer `index` of `model` runs on the probed accelerator: the driver's plan puts
+ * every layer the hardware supports on it when it fits the buffers, in stretches of
+ * consecutive layers (one START each); the others run in software. */
 int bt_accel_supports(const bt_accel_t *accel, const bt_model_t *model, uint32_t index);
 
-/* Write the offloadable layers' weights, thresholds and descriptors (bt_run_accel does this
- * on first use of a model). BT_OK also when nothing can be offloaded. */
+/* Write the offloaded layers' weights and thresholds and the model's tag (bt_run_accel does
+ * this whenever the device's MODEL_TAG differs from the model's: first use, another model,
+ * a reset, another host). BT_OK also when nothing can be offloaded. */
 bt_status_t bt_accel_program(bt_accel_t *accel, const bt_model_t *model);
 
 /* bt_run with layers offloaded to `accel` where supported, the rest (or all, when no
  * accelerator answered) in software, with identical results. A hardware error or timeout
- * during a run is recorded (errors, last_cause) and that image is recomputed in software. */
+ * is counted (errors, timeouts, last_cause); see sw_fallback. After a timeout the run is left
+ * alone (no CLEAR while BUSY): later calls use the hardware again once it is idle. */
 bt_status_t bt_run_accel(bt_accel_t *accel, const bt_model_t *model, const uint8_t *image,
                          void *workspace, size_t workspace_bytes, int32_t *scores,
                          uint32_t *label);
+
+/* bt_run_accel for `n` images stored back to back (in_h*in_w*in_c bytes each): up to COLS
+ * images (and at most BT_ACCEL_MAX_BATCH, default 8, a compile-time option) share each START. The workspace holds one slot of bt_workspace_bytes() (rounded up
+ * to 4) per image run together: k slots, k >= 1, run min(k, COLS) images at a time.
+ * `scores` receives n * n_scores values (may be NULL), `labels` n labels (may be NULL). */
+bt_status_t bt_run_accel_batch(bt_accel_t *accel, const bt_model_t *model,
+                               const uint8_t *images, uint32_t n, void *workspace,
+                               size_t workspace_bytes, int32_t *scores, uint32_t *labels);
+
+/* Read the device's counters now (those of its last START, whoever wrote it; starts and
+ * images are 0). accel->perf holds the sums over the last call's own runs. */
+bt_status_t bt_accel_read_perf(const bt_accel_t *accel, bt_accel_perf_t *perf);
 
 #ifdef __cplusplus
 }

@@ -26,6 +26,7 @@
 #define BT_ACC_ABUF_DEPTH 0x010u  /* RO */
 #define BT_ACC_TBUF_DEPTH 0x014u  /* RO */
 #define BT_ACC_SBUF_DEPTH 0x018u  /* RO */
+#define BT_ACC_MODEL_TAG 0x01Cu  /* RW */
 #define BT_ACC_CTRL 0x020u  /* WO */
 #define BT_ACC_CTRL_START_SHIFT 0u
 #define BT_ACC_CTRL_START_MASK 0x00000001u

@@ -38,10 +38,13 @@ def _make(args, build_dir, log_name):
         raise BuildError(toollog.failure_message(f"make {' '.join(args)} failed", log))
 
 
-def build_host(build_dir=None):
-    """Build libbittern.a/.so and the sanitized host_runner; returns the output folder."""
+def build_host(build_dir=None, *, kernels=None):
+    """Build libbittern.a/.so and the sanitized host_runner; returns the output folder.
+
+    ``kernels``: a per-model build with only those code units (see :func:`build_firmware`)."""
     build_dir = Path(build_dir or default_build_dir())
-    _make(["CPU=host", "host"], build_dir, "make-host")
+    _make(["CPU=host", *([f"KERNELS={' '.join(sorted(set(kernels)))}"] if kernels else []),
+           "host"], build_dir, "make-host" + ("-k-" + "-".join(sorted(set(kernels))) if kernels else ""))
     return build_dir / "host"
 
 
@@ -57,11 +60,13 @@ def build_fuzz(build_dir=None, *, coverage=False):
 
 
 def build_firmware(cpu, c_source, *, workspace_bytes, n_scores=16, build_dir=None, name="firmware",
-                   opt="-O3", popcount=None):
+                   opt="-O3", popcount=None, kernels=None):
     """Link the QEMU test firmware for ``cpu`` with a generated model/images C file.
 
     ``popcount`` picks the popcount form (0 SWAR/Harley-Seal, 1 byte table; None: the
-    Makefile default). Returns the ELF path (``<build_dir>/<cpu>/<name>.elf``).
+    Makefile default). ``kernels`` (names from :func:`bittern.runtime.codegen.model_kernels`)
+    makes a per-model build holding only that code; None keeps every kernel. Returns the ELF
+    path (``<build_dir>/<cpu>/<name>.elf``, its link map beside it as ``<name>.map``).
     """
     if cpu not in CPUS:
         raise ValueError(f"cpu must be one of {', '.join(CPUS)}, not {cpu!r}")
@@ -72,6 +77,10 @@ def build_firmware(cpu, c_source, *, workspace_bytes, n_scores=16, build_dir=Non
     extra = [] if popcount is None else [f"POP={int(popcount)}"]
     if popcount is not None:
         build_dir = build_dir / f"pop{int(popcount)}"  # objects differ: keep them apart
+    if kernels is not None:
+        units = sorted(set(kernels))
+        extra.append(f"KERNELS={' '.join(units)}")
+        build_dir = build_dir / ("k-" + "-".join(units))
     _make([*extra, f"CPU={cpu}", f"OPT={opt}", f"FW_DATA={Path(c_source).resolve()}",
            f"FW_WORKSPACE={ws}", f"FW_SCORES={max(1, int(n_scores))}", "firmware"], build_dir,
           f"make-{cpu}-{name}")
@@ -79,4 +88,5 @@ def build_firmware(cpu, c_source, *, workspace_bytes, n_scores=16, build_dir=Non
     final = build_dir / cpu / f"{name}.elf"
     if final != out:
         out.replace(final)
+        out.with_suffix(".map").replace(final.with_suffix(".map"))
     return final

@@ -10,7 +10,7 @@ import numpy as np
 from bittern.model import randspec
 from bittern.model.spec import U8, Enc, Kind, ModelSpec, WEnc
 
-__all__ = ["layer_case", "KERNEL_CASES", "mlp768"]
+__all__ = ["layer_case", "KERNEL_CASES", "mlp768", "offload_cases"]
 
 
 def layer_case(rng, *, kind=Kind.DENSE, in_enc=Enc.BINARY, in_bits=1, w_enc=WEnc.BINARY,
@@ -97,6 +97,8 @@ KERNEL_CASES = {
                              pad=1, pool=2),
     "conv_u8_bin_c1": dict(kind=C, in_enc=U8, in_h=7, in_w=8, in_c=1, out_c=5, kernel=3, pad=1,
                            pool=2),
+    "conv_uint3_bin_c1_k4": dict(kind=C, in_enc=EU, in_bits=3, in_h=9, in_w=8, in_c=1, out_c=20,
+                                 kernel=4, stride=2, pad=2),
     "conv_uint2_bin_wide": dict(kind=C, in_enc=EU, in_bits=2, in_h=5, in_w=4, in_c=34, out_c=6,
                                 kernel=2, stride=2, pad=1),
     "conv_u8_int3": dict(kind=C, in_enc=U8, w_enc=I, w_bits=3, in_h=6, in_w=6, in_c=2, out_c=4,
@@ -114,3 +116,29 @@ def mlp768(rng, *, packs=0, hidden=256, classes=10):
     l2 = randspec.random_layer(rng, in_c=hidden, out_c=classes, out_enc=Enc.SCORES, out_bits=0)
     return ModelSpec(layers=[l1, l2], in_h=28, in_w=28, in_c=1, input_threshold=128, crop_lo=8,
                      crop_hi=8).validate()
+
+
+def offload_cases(rng):
+    """Models that mix accelerator and software layers for the driver's tests (today's
+    hardware runs dense binary x binary layers): name -> (spec, offloaded flag per layer)."""
+    rl = randspec.random_layer
+    # a u8 first layer and a ternary-weight last layer in software, the middle on the hardware
+    u8_first = ModelSpec(layers=[
+        rl(rng, in_enc=U8, in_bits=8, in_c=70, out_c=40),
+        rl(rng, in_c=40, out_c=48),
+        rl(rng, in_c=48, out_c=33),
+        rl(rng, w_enc=T, w_bits=2, in_c=33, out_c=10, out_enc=SC, out_bits=0),
+    ], in_h=1, in_w=1, in_c=70, input_threshold=0).validate()
+    # GXNOR-style ternary layers in software between two hardware stretches
+    sw_middle = ModelSpec(layers=[
+        rl(rng, in_c=70, out_c=40),
+        rl(rng, w_enc=T, w_bits=2, out_enc=ET, out_bits=2, in_c=40, out_c=36),
+        rl(rng, in_enc=ET, in_bits=2, w_enc=T, w_bits=2, in_c=36, out_c=24),
+        rl(rng, in_c=24, out_c=50),
+        rl(rng, in_c=50, out_c=10, out_enc=SC, out_bits=0),
+    ], in_h=1, in_w=1, in_c=70, input_threshold=128).validate()
+    # eBNN-style CNN: convolutions in software, the dense head (after the flatten) on the hardware
+    cnn = randspec.random_family_model(rng, "cnn")
+    return {"u8_first_sw_last": (u8_first, [0, 1, 1, 0]),
+            "sw_middle": (sw_middle, [1, 0, 0, 1, 1]),
+            "cnn": (cnn, [0, 0, 1])}

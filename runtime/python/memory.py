@@ -1,12 +1,13 @@
 """The exact RAM and flash a model needs on the C runtime (mirrors runtime/src/bt_model.c)."""
 
 import subprocess
+from pathlib import Path
 
 from bittern.model import fileformat
 from bittern.model.packing import n_words
 from bittern.model.spec import Enc, ModelSpec
 
-__all__ = ["act_bytes", "buffer_bytes", "memory_report", "elf_sizes"]
+__all__ = ["act_bytes", "buffer_bytes", "memory_report", "elf_sizes", "runtime_code_bytes"]
 
 
 def act_bytes(enc, h, w, c):
@@ -53,6 +54,27 @@ def _blob_sizes(layer):
     return w + t
 
 
+def runtime_code_bytes(map_path):
+    """Flash bytes of the runtime library's code and constants in a linked firmware: the
+    .text*/.rodata* input sections from libbittern.a that the linker kept (its map file),
+    without the test harness, startup code or compiler helpers."""
+    text = Path(map_path).read_text()
+    text = text[text.index("Linker script and memory map"):]
+    total, pending = 0, None
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 1 and line.startswith(" ."):
+            pending = parts[0]
+            continue
+        if pending and len(parts) == 3 and parts[0].startswith("0x"):
+            parts = [pending] + parts
+        pending = None
+        if (len(parts) == 4 and parts[0].startswith((".text", ".rodata")) and
+                "libbittern.a(" in parts[3]):
+            total += int(parts[2], 16)
+    return total
+
+
 def elf_sizes(elf):
     """Section sizes of an ELF (arm-none-eabi-size): flash = code + model + .data image (test
     images in .bt_images are left out), static RAM = .data + .bss (add the stack)."""
@@ -65,5 +87,7 @@ def elf_sizes(elf):
             sec[parts[0]] = int(parts[1])
     flash = sum(v for k, v in sec.items() if k in (".text", ".bt_model", ".ARM.exidx", ".data"))
     ram = sec.get(".data", 0) + sec.get(".bss", 0)
-    return {"sections": sec, "flash": flash, "code": sec.get(".text", 0),
+    map_path = Path(elf).with_suffix(".map")
+    runtime = runtime_code_bytes(map_path) if map_path.exists() else None
+    return {"sections": sec, "flash": flash, "code": sec.get(".text", 0), "runtime_code": runtime,
             "model": sec.get(".bt_model", 0), "images": sec.get(".bt_images", 0), "ram_static": ram}

@@ -1,14 +1,31 @@
-/* Accelerator driver: transports, probe, programming, and per-layer offload with software
- * fallback. The register map is the generated bittern_regs.h (rtl/regmap.py); the protocol
- * is the one rtl/loader.py drives (docs/registers.md):
- *   program once: weights (row-banked), thresholds, one descriptor per layer, N_LAYERS;
- *   per image: packed input into column bank 0, CTRL.START, poll STATUS, read the scores.
- * The accelerator runs a suffix of the model (dense, binary x binary, the last layer scores);
- * earlier layers, and everything when no accelerator answers, run on the software kernels. */
+/* Accelerator driver: transports, probe, the per-layer plan, programming, and runs that mix
+ * hardware and software layers. The register map is the generated bittern_regs.h
+ * (rtl/regmap.py, docs/registers.md).
+ *
+ * Plan: every layer the hardware supports (bt_accel_layer_supported) and that fits the
+ * buffers runs on it, in stretches of consecutive layers; each stretch is one START on up to
+ * COLS images. Its first layer reads activation row 0; activations ping-pong between the two
+ * halves of the activation buffer; its last layer writes int32 scores to score row 0 (the
+ * hardware ends every run with a scores layer): the scores of the model, or, for a hidden
+ * layer, accumulators that the driver thresholds into the next layer's binary input.
+ * Weights of all offloaded layers sit back to back in the weight buffer, thresholds of the
+ * layers inside a stretch back to back in the threshold buffer; both are written once per
+ * model. Descriptors are those of one stretch at a time (the hardware starts at descriptor 0).
+ *
+ * Identity: the model's tag (a CRC of its file header, which holds the file's size and CRC,
+ * and of the geometry) is written to MODEL_TAG after programming; every call reads it back,
+ * so a reset (MODEL_TAG = 0) or another host's model is seen and the model re-programmed. */
 #include "bt_internal.h"
+#include "bittern_ops.h"
 #include "bittern_regs.h"
 
 #define DEFAULT_POLL_LIMIT 10000000u
+#define PLAN_VERSION 2u         /* in the tag: a driver that places layers differently re-programs */
+#define NO_SEG 0xFFFFFFFFu
+#define QUEUE_WORDS 32u
+#ifndef BT_ACCEL_MAX_BATCH
+#define BT_ACCEL_MAX_BATCH 8u   /* images per START at most (their cursors live on the stack) */
+#endif
 
 /* ---- memory-mapped registers ---- */
 static uint32_t mmio_read32(void *ctx, uint32_t addr)
@@ -31,33 +48,62 @@ void bt_transport_mmio(bt_transport_t *t, uintptr_t *base)
     t->read32 = mmio_read32;
     t->write32 = mmio_write32;
     t->write_burst = 0;
+    t->read_burst = 0;
 }
 
-/* ---- SPI frames, as rtl/spi.py's bridge takes them (mode 0, MSB first, one frame per
- * chip-select period): write 0x02 A2 A1 A0 D3 D2 D1 D0; read 0x03 A2 A1 A0 <dummy> then
- * the target shifts out D3 D2 D1 D0. Addresses are 24-bit byte addresses, big-endian. ---- */
+/* ---- SPI frames, as rtl/spi.py's bridge takes them (see bittern.h) ---- */
 static void put_be(uint8_t *p, uint32_t v, int n)
 {
     for (int i = n - 1; i >= 0; i--, v >>= 8)
         p[i] = (uint8_t)v;
 }
 
-static uint32_t spi_read32(void *ctx, uint32_t addr)
+static void spi_write_burst(void *ctx, uint32_t addr, const uint32_t *words, uint32_t n)
 {
     bt_spi_t *spi = (bt_spi_t *)ctx;
-    uint8_t tx[9] = {0x03}, rx[9] = {0};
-    put_be(tx + 1, addr, 3);
-    spi->xfer(spi->bus, tx, rx, 9);
-    return ((uint32_t)rx[5] << 24) | ((uint32_t)rx[6] << 16) | ((uint32_t)rx[7] << 8) | rx[8];
+    uint8_t tx[4u + 4u * BT_SPI_BURST_WORDS], rx[sizeof tx];
+    while (n) {
+        uint32_t k = n < BT_SPI_BURST_WORDS ? n : BT_SPI_BURST_WORDS;
+        tx[0] = 0x02;
+        put_be(tx + 1, addr, 3);
+        for (uint32_t i = 0; i < k; i++)
+            put_be(tx + 4u + 4u * i, words[i], 4);
+        spi->xfer(spi->bus, tx, rx, 4u + 4u * k);
+        addr += 4u * k;
+        words += k;
+        n -= k;
+    }
+}
+
+static void spi_read_burst(void *ctx, uint32_t addr, uint32_t *words, uint32_t n)
+{
+    bt_spi_t *spi = (bt_spi_t *)ctx;
+    uint8_t tx[5u + 4u * BT_SPI_BURST_WORDS] = {0}, rx[sizeof tx];
+    while (n) {
+        uint32_t k = n < BT_SPI_BURST_WORDS ? n : BT_SPI_BURST_WORDS;
+        tx[0] = 0x03;
+        put_be(tx + 1, addr, 3);
+        spi->xfer(spi->bus, tx, rx, 5u + 4u * k);
+        for (uint32_t i = 0; i < k; i++) {
+            const uint8_t *p = rx + 5u + 4u * i;
+            words[i] = ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+        }
+        addr += 4u * k;
+        words += k;
+        n -= k;
+    }
+}
+
+static uint32_t spi_read32(void *ctx, uint32_t addr)
+{
+    uint32_t v;
+    spi_read_burst(ctx, addr, &v, 1);
+    return v;
 }
 
 static void spi_write32(void *ctx, uint32_t addr, uint32_t value)
 {
-    bt_spi_t *spi = (bt_spi_t *)ctx;
-    uint8_t tx[8] = {0x02}, rx[8];
-    put_be(tx + 1, addr, 3);
-    put_be(tx + 4, value, 4);
-    spi->xfer(spi->bus, tx, rx, 8);
+    spi_write_burst(ctx, addr, &value, 1);
 }
 
 void bt_transport_spi(bt_transport_t *t, bt_spi_t *spi)
@@ -67,9 +113,12 @@ void bt_transport_spi(bt_transport_t *t, bt_spi_t *spi)
     t->ctx = spi;
     t->read32 = spi_read32;
     t->write32 = spi_write32;
-    t->write_burst = 0;
+    t->write_burst = spi_write_burst;
+    t->read_burst = spi_read_burst;
 }
 
+/* ---- bus access: single words, a write queue that merges consecutive addresses into
+ * bursts, and burst reads ---- */
 static uint32_t rd(const bt_accel_t *a, uint32_t addr)
 {
     return a->transport->read32(a->transport->ctx, addr);
@@ -80,7 +129,74 @@ static void wr(const bt_accel_t *a, uint32_t addr, uint32_t v)
     a->transport->write32(a->transport->ctx, addr, v);
 }
 
+static void rd_words(const bt_accel_t *a, uint32_t addr, uint32_t *w, uint32_t n)
+{
+    const bt_transport_t *t = a->transport;
+    if (t->read_burst) {
+        t->read_burst(t->ctx, addr, w, n);
+        return;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        w[i] = t->read32(t->ctx, addr + 4u * i);
+}
+
+typedef struct {
+    const bt_transport_t *t;
+    uint32_t addr, n;
+    uint32_t w[QUEUE_WORDS];
+} wqueue;
+
+static void wq_flush(wqueue *q)
+{
+    if (!q->n)
+        return;
+    if (q->t->write_burst)
+        q->t->write_burst(q->t->ctx, q->addr, q->w, q->n);
+    else
+        for (uint32_t i = 0; i < q->n; i++)
+            q->t->write32(q->t->ctx, q->addr + 4u * i, q->w[i]);
+    q->n = 0;
+}
+
+static void wq_put(wqueue *q, uint32_t addr, uint32_t v)
+{
+    if (q->n && (q->n == QUEUE_WORDS || addr != q->addr + 4u * q->n))
+        wq_flush(q);
+    if (!q->n)
+        q->addr = addr;
+    q->w[q->n++] = v;
+}
+
 /* ---- probe ---- */
+static uint32_t clamp_depth(uint32_t depth, uint32_t window_bytes, uint32_t entry_bytes,
+                            uint32_t banks)
+{
+    uint32_t most = window_bytes / entry_bytes / banks;
+    return depth < most ? depth : most;
+}
+
+/* Read ID, VERSION, CONFIG and the depths; 0 when no accelerator of this map answers. Every
+ * depth is clamped to its window (a device or a bus fault reporting more must never make
+ * the driver write past a window into the next one). */
+static int read_geometry(bt_accel_t *a)
+{
+    uint32_t r[7];
+    rd_words(a, BT_ACC_ID, r, 7);   /* ID .. SBUF_DEPTH are consecutive */
+    a->id = r[0];
+    a->version = r[1];
+    if (a->id != BT_ACC_ID_VALUE || a->version != BT_ACC_MAP_VERSION)
+        return 0;
+    a->rows = (r[2] & BT_ACC_CONFIG_ROWS_MASK) >> BT_ACC_CONFIG_ROWS_SHIFT;
+    a->cols = (r[2] & BT_ACC_CONFIG_COLS_MASK) >> BT_ACC_CONFIG_COLS_SHIFT;
+    if (!a->rows || !a->cols)
+        return 0;
+    a->w_depth = clamp_depth(r[3], BT_ACC_WBUF_SIZE, 4u, a->rows);
+    a->a_depth = clamp_depth(r[4], BT_ACC_ABUF_SIZE, 4u, a->cols);
+    a->t_depth = clamp_depth(r[5], BT_ACC_TBUF_SIZE, 8u, a->rows);  /* two words per entry */
+    a->s_depth = clamp_depth(r[6], BT_ACC_SBUF_SIZE, 4u, a->rows);
+    return 1;
+}
+
 bt_status_t bt_accel_probe(bt_accel_t *accel, const bt_transport_t *transport)
 {
     if (!accel)
@@ -89,231 +205,536 @@ bt_status_t bt_accel_probe(bt_accel_t *accel, const bt_transport_t *transport)
     *accel = z;
     accel->transport = transport;
     accel->poll_limit = DEFAULT_POLL_LIMIT;
+    accel->sw_fallback = 1;
+    accel->loaded_seg = NO_SEG;
     if (!transport || !transport->read32 || !transport->write32)
         return BT_ERR_NO_ACCEL;
-    accel->id = rd(accel, BT_ACC_ID);
-    if (accel->id != BT_ACC_ID_VALUE)
-        return BT_ERR_NO_ACCEL;
-    accel->version = rd(accel, BT_ACC_VERSION);
-    if (accel->version != BT_ACC_MAP_VERSION)
-        return BT_ERR_NO_ACCEL; /* a register map this driver does not speak */
-    uint32_t cfg = rd(accel, BT_ACC_CONFIG);
-    accel->rows = (cfg & BT_ACC_CONFIG_ROWS_MASK) >> BT_ACC_CONFIG_ROWS_SHIFT;
-    accel->cols = (cfg & BT_ACC_CONFIG_COLS_MASK) >> BT_ACC_CONFIG_COLS_SHIFT;
-    accel->w_depth = rd(accel, BT_ACC_WBUF_DEPTH);
-    accel->a_depth = rd(accel, BT_ACC_ABUF_DEPTH);
-    accel->t_depth = rd(accel, BT_ACC_TBUF_DEPTH);
-    accel->s_depth = rd(accel, BT_ACC_SBUF_DEPTH);
-    if (!accel->rows || !accel->cols)
+    if (!read_geometry(accel))
         return BT_ERR_NO_ACCEL;
     accel->present = 1;
     return BT_OK;
 }
 
-/* ---- planning: which suffix of the model fits ---- */
-static int layer_ok(const bt_layer_t *l)
+/* ---- what the hardware runs ---- */
+
+/* A layer's footprint, in words (entries) per bank. */
+typedef struct {
+    uint32_t words_in, words_out;
+    uint32_t w;         /* weight words */
+    uint32_t t;         /* threshold entries, when it feeds the next layer on the chip */
+    uint32_t s;         /* score words, when it ends a stretch (run as a scores layer) */
+    int bin_out;
+} footprint;
+
+/* THE decision whether the accelerator runs a layer (on its own: whether the stretch around
+ * it fits is the planner's), and what it takes from each buffer: the per-op support and
+ * footprint table generated from the Python op registry (bittern_ops.h, rtl/ops/), plus what
+ * the table leaves to the driver: the descriptor's 16-bit shape fields, an input that fits
+ * half the activation buffer and weights that fit the weight buffer. A stretch ends in a
+ * scores layer (the hardware's rule), so `s` is the footprint of the layer run with scores
+ * output; a layer whose op has no scores output cannot end a stretch. */
+static int bt_accel_layer_supported(const bt_accel_t *a, const bt_layer_t *l, footprint *f)
 {
-    return l->kind == BT_KIND_DENSE && l->in_enc == BT_ENC_BINARY && l->w_enc == BT_W_BINARY &&
-           (l->out_enc == BT_ENC_BINARY || l->out_enc == BT_ENC_SCORES);
+    int op = bt_op_find(l);
+    if (op == BT_OP_NONE || l->in_c > 0xFFFFu || l->out_c > 0xFFFFu)
+        return 0;
+    uint32_t rows = a->rows, cols = a->cols;
+    f->words_in = bt_op_a_in_words(op, rows, cols, l);
+    f->words_out = bt_op_a_out_words(op, rows, cols, l);
+    f->w = bt_op_w_words(op, rows, cols, l);
+    f->t = bt_op_t_entries(op, rows, cols, l);
+    bt_layer_t as_scores = *l;
+    as_scores.out_enc = BT_ENC_SCORES;
+    as_scores.n_thr = 0;
+    f->s = bt_op_find(&as_scores) == op ? bt_op_s_words(op, rows, cols, &as_scores) : 0xFFFFFFFFu;
+    f->bin_out = l->out_enc == BT_ENC_BINARY;
+    return f->words_in <= a->a_depth / 2u && f->w <= a->w_depth;
 }
 
-/* Does layers first..n-1 fit the buffers (as rtl/loader.py plans it)? */
-static int suffix_fits(const bt_accel_t *a, const bt_model_t *m, uint32_t first, uint32_t *half_out)
+static void footprint_of(const bt_accel_t *a, const bt_model_t *m, uint32_t i, bt_layer_t *l,
+                         footprint *f)
 {
-    uint32_t n = m->n_layers, half = 0, w_base = 0, t_base = 0;
-    if (n - first > BT_ACC_MAX_LAYERS)
-        return 0;
-    for (uint32_t i = first; i < n; i++) {
+    footprint z = {0};
+    *f = z;
+    bt_layer_decode(m, i, l);
+    (void)bt_accel_layer_supported(a, l, f);
+}
+
+typedef struct {
+    uint64_t hw, end;
+    uint32_t wsum, tsum;
+} plan_t;
+
+/* Close the stretch first..last: its last layer writes the score buffer; drop layers from
+ * its end until one fits there (the dropped ones run in software). */
+static void close_stretch(const bt_accel_t *a, const bt_model_t *m, uint32_t first,
+                          uint32_t last, plan_t *p)
+{
+    for (uint32_t e = last + 1u; e-- > first;) {
         bt_layer_t l;
-        bt_layer_decode(m, i, &l);
-        if (!layer_ok(&l))
-            return 0;
-        uint32_t wi = bt_nwords(l.in_c), wo = bt_nwords(l.out_c);
-        if (wi > half)
-            half = wi;
-        if (i + 1 < n && wo > half)
-            half = wo;
-        uint32_t tiles = (l.out_c + a->rows - 1) / a->rows;
-        if ((uint64_t)w_base + (uint64_t)tiles * wi > a->w_depth)
-            return 0;
-        w_base += tiles * wi;
-        if (i + 1 < n) {
-            t_base += tiles;
-            if (t_base > a->t_depth)
-                return 0;
-        } else if ((uint64_t)tiles * a->cols > a->s_depth) {
-            return 0;
+        footprint f;
+        footprint_of(a, m, e, &l, &f);
+        if (f.s <= a->s_depth) {
+            p->end |= 1ull << e;
+            return;
+        }
+        p->hw &= ~(1ull << e);
+        p->wsum -= f.w;
+        if (e > first) {                /* the layer before becomes the end: no thresholds */
+            footprint_of(a, m, e - 1u, &l, &f);
+            p->tsum -= f.t;
         }
     }
-    if (2ull * half > a->a_depth)
-        return 0;
-    *half_out = half;
-    return 1;
 }
 
-static uint32_t first_offloadable(const bt_accel_t *a, const bt_model_t *m, uint32_t *half)
+/* Greedy, in layer order: a supported layer that fits the weight buffer joins the stretch
+ * of the layer before when that layer can feed it on the chip (binary output that fits half
+ * the activation buffer, thresholds that fit, at most MAX_LAYERS per stretch). */
+static void plan_model(const bt_accel_t *a, const bt_model_t *m, plan_t *p)
 {
-    uint32_t n = m->n_layers;
-    /* the shortest run of supported layers ending at the last one, then the longest that fits */
-    uint32_t first = n;
-    while (first > 0) {
+    uint32_t n = m->n_layers, run = 0, half = a->a_depth / 2u;
+    footprint prev = {0};
+    p->hw = p->end = 0;
+    p->wsum = p->tsum = 0;
+    for (uint32_t i = 0; i <= n; i++) {
         bt_layer_t l;
-        bt_layer_decode(m, first - 1, &l);
-        if (!layer_ok(&l))
-            break;
-        first--;
+        footprint f = {0};
+        int ok = 0;
+        if (i < n) {
+            bt_layer_decode(m, i, &l);
+            ok = bt_accel_layer_supported(a, &l, &f);
+        }
+        int joins = ok && run && run < BT_ACC_MAX_LAYERS && prev.bin_out &&
+                    prev.words_out <= half && p->tsum + prev.t <= a->t_depth &&
+                    p->wsum + f.w <= a->w_depth;
+        if (run && !joins) {
+            close_stretch(a, m, i - run, i - 1u, p);
+            run = 0;
+        }
+        if (ok && p->wsum + f.w <= a->w_depth) {
+            if (run)
+                p->tsum += prev.t;
+            p->hw |= 1ull << i;
+            p->wsum += f.w;
+            run++;
+            prev = f;
+        }
     }
-    for (; first < n; first++)
-        if (suffix_fits(a, m, first, half))
-            return first;
-    return n;
+}
+
+static uint32_t popcount64(uint64_t x)
+{
+    return bt_pop32((uint32_t)x) + bt_pop32((uint32_t)(x >> 32));
 }
 
 int bt_accel_supports(const bt_accel_t *accel, const bt_model_t *model, uint32_t index)
 {
-    uint32_t half;
-    if (!accel || !accel->present || !model || index >= model->n_layers)
+    if (!accel || !accel->present || !model || !model->data || index >= model->n_layers)
         return 0;
-    return index >= first_offloadable(accel, model, &half);
+    plan_t p;
+    plan_model(accel, model, &p);
+    return index < 64u && (int)((p.hw >> index) & 1u);
+}
+
+/* ---- identity ---- */
+static void put_le(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+static uint32_t model_tag(const bt_accel_t *a, const bt_model_t *m)
+{
+    uint8_t b[BT_HEADER_BYTES + 28u];
+    for (uint32_t i = 0; i < BT_HEADER_BYTES; i++)
+        b[i] = m->data[i];
+    const uint32_t g[7] = {a->rows, a->cols, a->w_depth, a->a_depth, a->t_depth, a->s_depth,
+                           PLAN_VERSION};
+    for (uint32_t i = 0; i < 7u; i++)
+        put_le(b + BT_HEADER_BYTES + 4u * i, g[i]);
+    uint32_t tag = bt_crc32(b, sizeof b);
+    return tag ? tag : 1u;      /* 0 means "nothing programmed" */
+}
+
+/* ---- programming ---- */
+
+/* Descriptors of the stretch starting at `first`, and N_LAYERS. */
+static void load_stretch(bt_accel_t *a, const bt_model_t *m, uint32_t first)
+{
+    if (a->loaded_seg == first)
+        return;
+    uint32_t w_base = 0, t_base = 0, j = 0;
+    bt_layer_t l;
+    footprint f;
+    for (uint32_t i = 0; i < first; i++)
+        if ((a->hw_layers >> i) & 1u) {
+            footprint_of(a, m, i, &l, &f);
+            w_base += f.w;
+            if (!((a->seg_ends >> i) & 1u))
+                t_base += f.t;
+        }
+    /* the ping-pong half: the stretch's widest vector (as rtl/loader.py places it) */
+    uint32_t half = 0;
+    for (uint32_t i = first;; i++) {
+        footprint_of(a, m, i, &l, &f);
+        half = f.words_in > half ? f.words_in : half;
+        if ((a->seg_ends >> i) & 1u)
+            break;
+        half = f.words_out > half ? f.words_out : half;
+    }
+    wqueue q;
+    q.t = a->transport;
+    q.n = 0;
+    for (uint32_t i = first;; i++, j++) {
+        footprint_of(a, m, i, &l, &f);
+        int end = (int)((a->seg_ends >> i) & 1u);
+        uint32_t cfg = (l.kind << BT_ACC_D_CFG_KIND_SHIFT) | (l.in_enc << BT_ACC_D_CFG_IN_ENC_SHIFT) |
+                       (l.w_enc << BT_ACC_D_CFG_W_ENC_SHIFT) |
+                       ((end ? (uint32_t)BT_ENC_SCORES : l.out_enc) << BT_ACC_D_CFG_OUT_ENC_SHIFT);
+        const uint32_t d[8] = {cfg, l.in_c, l.out_c, w_base, (j % 2u) * half,
+                               end ? 0u : ((j + 1u) % 2u) * half, t_base, 0u};
+        for (uint32_t k = 0; k < 8u; k++)   /* word 7 is unused: written to keep one burst */
+            wq_put(&q, BT_ACC_DESC(j, 4u * k), d[k]);
+        w_base += f.w;
+        if (end)
+            break;
+        t_base += f.t;
+    }
+    wq_flush(&q);
+    wr(a, BT_ACC_N_LAYERS, j + 1u);
+    a->loaded_seg = first;
+}
+
+static uint32_t first_hw_layer(const bt_accel_t *a)
+{
+    uint32_t i = 0;
+    while (!((a->hw_layers >> i) & 1u))
+        i++;
+    return i;
 }
 
 bt_status_t bt_accel_program(bt_accel_t *accel, const bt_model_t *model)
 {
-    if (!accel || !model)
+    if (!accel || !model || !model->data)
         return BT_ERR_NULL;
     if (!accel->present)
         return BT_ERR_NO_ACCEL;
-    uint32_t half = 0, n = model->n_layers;
-    uint32_t first = first_offloadable(accel, model, &half);
-    accel->model = model;
-    accel->first_hw = first;
-    accel->half = half;
-    if (first == n)
+    bt_accel_t *a = accel;
+    plan_t p;
+    plan_model(a, model, &p);
+    a->hw_layers = p.hw;
+    a->seg_ends = p.end;
+    a->loaded_seg = NO_SEG;
+    a->tag = 0;
+    uint32_t tag = model_tag(a, model);
+    if (!p.hw) {
+        a->tag = tag;           /* nothing to offload: the device is left as it is */
         return BT_OK;
-    uint32_t rows = accel->rows, w_base = 0, t_base = 0;
-    for (uint32_t i = first; i < n; i++) {
-        bt_layer_t l;
-        bt_layer_decode(model, i, &l);
-        uint32_t j = i - first, words = bt_nwords(l.in_c);
-        uint32_t tiles = (l.out_c + rows - 1) / rows;
-        int scores = l.out_enc == BT_ENC_SCORES;
-        const uint32_t *w = (const uint32_t *)(const void *)(model->data + l.w_offset);
-        for (uint32_t mch = 0; mch < l.out_c; mch++)
-            for (uint32_t k = 0; k < words; k++)
-                wr(accel, BT_ACC_WBUF_BASE + 4u * BT_ACC_WBUF_INDEX(rows, w_base, words, mch, k),
-                   w[mch * words + k]);
-        if (!scores) {
-            const int32_t *t = (const int32_t *)(const void *)(model->data + l.t_offset);
-            for (uint32_t mch = 0; mch < l.out_c; mch++) {
-                uint32_t e = BT_ACC_TBUF_ENTRY(rows, t_base, mch);
-                wr(accel, BT_ACC_TBUF_BASE + 8u * e, (uint32_t)t[2 * mch + 1]);
-                wr(accel, BT_ACC_TBUF_BASE + 8u * e + 4u, t[2 * mch] < 0 ? 1u : 0u);
-            }
-        }
-        uint32_t a_in = (j % 2u) * half, a_out = scores ? 0u : ((j + 1u) % 2u) * half;
-        uint32_t cfg = (BT_KIND_DENSE << BT_ACC_D_CFG_KIND_SHIFT) |
-                       (BT_ENC_BINARY << BT_ACC_D_CFG_IN_ENC_SHIFT) |
-                       (BT_W_BINARY << BT_ACC_D_CFG_W_ENC_SHIFT) |
-                       ((scores ? BT_ENC_SCORES : BT_ENC_BINARY) << BT_ACC_D_CFG_OUT_ENC_SHIFT);
-        wr(accel, BT_ACC_DESC(j, BT_ACC_D_CFG), cfg);
-        wr(accel, BT_ACC_DESC(j, BT_ACC_D_IN_FEATURES), l.in_c);
-        wr(accel, BT_ACC_DESC(j, BT_ACC_D_OUT_FEATURES), l.out_c);
-        wr(accel, BT_ACC_DESC(j, BT_ACC_D_W_BASE), w_base);
-        wr(accel, BT_ACC_DESC(j, BT_ACC_D_A_IN), a_in);
-        wr(accel, BT_ACC_DESC(j, BT_ACC_D_A_OUT), a_out);
-        wr(accel, BT_ACC_DESC(j, BT_ACC_D_T_BASE), t_base);
-        w_base += tiles * words;
-        if (!scores)
-            t_base += tiles;
-        else
-            accel->s_base = a_out;
     }
-    wr(accel, BT_ACC_N_LAYERS, n - first);
+    if (rd(a, BT_ACC_STATUS) & BT_ACC_STATUS_BUSY_MASK)
+        return BT_ERR_ACCEL;    /* a run (another host's, or one we gave up on) owns the buffers */
+    wr(a, BT_ACC_MODEL_TAG, 0); /* an interrupted programming leaves no valid tag */
+    uint32_t rows = a->rows, w_base = 0, t_base = 0;
+    wqueue q;
+    q.t = a->transport;
+    q.n = 0;
+    for (uint32_t i = 0; i < model->n_layers && i < 64u; i++) {
+        if (!((p.hw >> i) & 1u))
+            continue;
+        bt_layer_t l;
+        footprint f;
+        footprint_of(a, model, i, &l, &f);
+        const uint32_t *w = (const uint32_t *)(const void *)(model->data + l.w_offset);
+        /* the layer's whole weight window in order, zeros for the channels of the last tile
+         * beyond out_c: one burst */
+        uint32_t words = f.words_in;
+        for (uint32_t j = 0; j < f.w * rows; j++) {
+            uint32_t r = j % rows, t = j / rows / words, k = j / rows % words, mch = t * rows + r;
+            wq_put(&q, BT_ACC_WBUF_BASE + 4u * BT_ACC_WBUF_INDEX(rows, w_base, words, mch, k),
+                   mch < l.out_c ? w[mch * words + k] : 0u);
+        }
+        w_base += f.w;
+        if ((p.end >> i) & 1u)
+            continue;           /* the stretch's last layer: scores, thresholded in software */
+        const int32_t *thr = (const int32_t *)(const void *)(model->data + l.t_offset);
+        for (uint32_t mch = 0; mch < l.out_c; mch++) {
+            uint32_t e = BT_ACC_TBUF_ENTRY(rows, t_base, mch);
+            wq_put(&q, BT_ACC_TBUF_BASE + 8u * e, (uint32_t)thr[2u * mch + 1u]);
+            wq_put(&q, BT_ACC_TBUF_BASE + 8u * e + 4u, thr[2u * mch] < 0 ? 1u : 0u);
+        }
+        t_base += f.t;
+    }
+    wq_flush(&q);
+    load_stretch(a, model, first_hw_layer(a));
+    wr(a, BT_ACC_MODEL_TAG, tag);
+    a->tag = tag;
+    a->programs++;
     return BT_OK;
 }
 
-/* ---- run ---- */
-
-/* Layers index..n-1 on the accelerator; scores into `out` (the last layer's buffer).
- * Returns 0 on success, 1 on a hardware error or timeout (recorded in accel). */
-static int hw_suffix(bt_accel_t *a, const bt_model_t *m, const bt_layer_t *l, const void *in,
-                     int32_t *out)
+/* Before a call: is the device ours, idle, and holding this model? Re-programs it when its
+ * MODEL_TAG says otherwise (first use, another model, a reset, another host). *use_hw: run
+ * the planned layers on it. */
+static bt_status_t sync_model(bt_accel_t *a, const bt_model_t *m, int *use_hw)
 {
-    const uint32_t *x = (const uint32_t *)in;
-    uint32_t words = bt_nwords(l->in_c), cols = a->cols, rows = a->rows;
-    for (uint32_t k = 0; k < words; k++)
-        wr(a, BT_ACC_ABUF_BASE + 4u * BT_ACC_ABUF_INDEX(cols, 0u, k, 0u), x[k]);
+    *use_hw = 0;
+    if (!a->present)
+        return BT_OK;
+    uint32_t tag = model_tag(a, m);
+    if (a->tag == tag && !a->hw_layers)
+        return BT_OK;           /* planned before: nothing offloaded, no bus traffic */
+    if (a->pending) {
+        if (rd(a, BT_ACC_STATUS) & BT_ACC_STATUS_BUSY_MASK)
+            return BT_ERR_ACCEL;    /* the run we gave up on is still going: hands off */
+        a->pending = 0;
+        wr(a, BT_ACC_CTRL, BT_ACC_CTRL_CLEAR_MASK);     /* idle now: drop its DONE/ERROR */
+    }
+    uint32_t dev = rd(a, BT_ACC_MODEL_TAG);
+    if (dev != tag) {
+        if (!read_geometry(a)) {    /* a reset may have brought another build */
+            a->present = 0;
+            return BT_ERR_NO_ACCEL;
+        }
+        bt_status_t st = bt_accel_program(a, m);
+        if (st != BT_OK)
+            return st;
+    } else if (a->tag != tag) {
+        /* the device holds this model, placed by this plan (another host, or an earlier
+         * struct): adopt it */
+        plan_t p;
+        plan_model(a, m, &p);
+        a->hw_layers = p.hw;
+        a->seg_ends = p.end;
+        a->tag = tag;
+        a->loaded_seg = p.hw ? first_hw_layer(a) : NO_SEG;
+    }
+    if (popcount64(a->seg_ends) > 1u)
+        a->loaded_seg = NO_SEG; /* stretches swap descriptors: load them afresh each call */
+    *use_hw = a->hw_layers != 0;
+    return BT_OK;
+}
+
+/* ---- runs ---- */
+
+/* Binary output from an accumulator and the threshold row (d, T): d*acc >= d*T.
+ * (docs/numerics.md section 4; the same compare as the software kernels' output stage.) */
+static uint32_t threshold_bit(const int32_t *row, int32_t acc)
+{
+    return row[0] > 0 ? (uint32_t)(acc >= row[1]) : (uint32_t)(acc <= row[1]);
+}
+
+typedef struct {
+    const bt_layer_t *l;
+    const int32_t *thr;         /* NULL: the output is the scores */
+    void *const *out;
+    uint32_t k, rows, cols;
+} sink;
+
+static void sink_word(const sink *s, uint32_t j, uint32_t v)
+{
+    uint32_t r = j % s->rows, q = j / s->rows, c = q % s->cols, mch = q / s->cols * s->rows + r;
+    if (c >= s->k || mch >= s->l->out_c)
+        return;
+    if (!s->thr)
+        ((int32_t *)s->out[c])[mch] = (int32_t)v;
+    else if (threshold_bit(s->thr + 2u * mch, (int32_t)v))
+        ((uint32_t *)s->out[c])[mch >> 5] |= 1u << (mch & 31u);
+}
+
+/* Layer `last`'s output of k images from score row 0 into out[c] (runtime layout). */
+static void read_outputs(const bt_accel_t *a, const bt_model_t *m, uint32_t last, uint32_t k,
+                         void *const *out)
+{
+    bt_layer_t l;
+    footprint f;
+    footprint_of(a, m, last, &l, &f);
+    sink s = {&l, 0, out, k, a->rows, a->cols};
+    if (l.out_enc == BT_ENC_BINARY) {
+        s.thr = (const int32_t *)(const void *)(m->data + l.t_offset);
+        for (uint32_t c = 0; c < k; c++)
+            for (uint32_t j = 0; j < f.words_out; j++)
+                ((uint32_t *)out[c])[j] = 0;
+    }
+    if (a->transport->read_burst) {
+        /* the whole score region, idle columns included: few long bursts */
+        uint32_t buf[QUEUE_WORDS], total = f.s * a->rows;
+        for (uint32_t j0 = 0; j0 < total; j0 += QUEUE_WORDS) {
+            uint32_t n = total - j0 < QUEUE_WORDS ? total - j0 : QUEUE_WORDS;
+            rd_words(a, BT_ACC_SBUF_BASE + 4u * j0, buf, n);
+            for (uint32_t i = 0; i < n; i++)
+                sink_word(&s, j0 + i, buf[i]);
+        }
+        return;
+    }
+    for (uint32_t c = 0; c < k; c++)
+        for (uint32_t mch = 0; mch < l.out_c; mch++) {
+            uint32_t j = BT_ACC_SBUF_INDEX(a->rows, a->cols, 0u, mch, c);
+            sink_word(&s, j, rd(a, BT_ACC_SBUF_BASE + 4u * j));
+        }
+}
+
+/* One START: layers first..last (a planned stretch) on k images, inputs in[c] (packed
+ * words), outputs into out[c]. 0 on success; 1 on a hardware error or a timeout (counted;
+ * after a timeout nothing is written: the run is left to finish). */
+static int run_stretch(bt_accel_t *a, const bt_model_t *m, uint32_t first, uint32_t last,
+                       uint32_t k, const void *const *in, void *const *out)
+{
+    load_stretch(a, m, first);
+    bt_layer_t l;
+    footprint f;
+    footprint_of(a, m, first, &l, &f);
+    uint32_t cols = a->cols;
+    int burst = a->transport->write_burst != 0;
+    wqueue q;
+    q.t = a->transport;
+    q.n = 0;
+    /* image c, word w at activation row w of column bank c; with bursts the whole window
+     * (idle columns get zeros), else only the images' own words */
+    for (uint32_t w = 0; w < f.words_in; w++)
+        for (uint32_t c = 0; c < (burst ? cols : k); c++)
+            wq_put(&q, BT_ACC_ABUF_BASE + 4u * BT_ACC_ABUF_INDEX(cols, 0u, w, c),
+                   c < k ? ((const uint32_t *)in[c])[w] : 0u);
+    wq_flush(&q);
     wr(a, BT_ACC_CTRL, BT_ACC_CTRL_START_MASK);
     uint32_t st = 0, polls = 0;
     do {
         st = rd(a, BT_ACC_STATUS);
     } while ((st & BT_ACC_STATUS_BUSY_MASK) && ++polls < a->poll_limit);
-    if ((st & BT_ACC_STATUS_BUSY_MASK) || (st & BT_ACC_STATUS_ERROR_MASK) ||
-        !(st & BT_ACC_STATUS_DONE_MASK)) {
+    if (st & BT_ACC_STATUS_BUSY_MASK) {
+        a->pending = 1;         /* no CLEAR, no buffer access while it runs */
+        a->timeouts++;
+        a->errors++;
+        return 1;
+    }
+    if ((st & BT_ACC_STATUS_ERROR_MASK) || !(st & BT_ACC_STATUS_DONE_MASK)) {
         a->errors++;
         a->last_cause = (st & BT_ACC_STATUS_CAUSE_MASK) >> BT_ACC_STATUS_CAUSE_SHIFT;
         wr(a, BT_ACC_CTRL, BT_ACC_CTRL_CLEAR_MASK);
         return 1;
     }
-    bt_layer_t last;
-    bt_layer_decode(m, m->n_layers - 1, &last);
-    for (uint32_t mch = 0; mch < last.out_c; mch++)
-        out[mch] = (int32_t)rd(a, BT_ACC_SBUF_BASE +
-                                  4u * BT_ACC_SBUF_INDEX(rows, cols, a->s_base, mch, 0u));
+    read_outputs(a, m, last, k, out);
+    uint32_t perf[3];
+    rd_words(a, BT_ACC_PERF_CYCLES, perf, 3);   /* PERF_CYCLES, PERF_ACTIVE, PERF_TILES */
+    a->perf.cycles += perf[0];
+    a->perf.active += perf[1];
+    a->perf.tiles += perf[2];
+    a->perf.starts++;
+    a->runs_hw++;
     return 0;
 }
 
-typedef struct {
-    bt_accel_t *accel;
-    int failed;
-} run_ctx;
-
-/* Returns 1 when layer `index` was consumed by the hardware (0: run it in software). The
- * hardware always runs to the end of the model, so later layers report 1 without work. */
-static int accel_layer(void *ctx, const bt_model_t *m, uint32_t index, const bt_layer_t *l,
-                       const void *in, uint32_t in_plane, void *out)
+/* k images through the whole model, each in its workspace slot; stretches on the hardware
+ * when use_hw, every image's layer in lockstep. */
+static bt_status_t run_group(bt_accel_t *a, const bt_model_t *m, int use_hw,
+                             const uint8_t *images, size_t image_bytes, uint32_t k,
+                             uint8_t *ws, uint32_t slot, int32_t *scores, uint32_t *labels)
 {
-    run_ctx *rc = (run_ctx *)ctx;
-    bt_accel_t *a = rc->accel;
-    (void)in_plane;
-    if (rc->failed || !a->present || index < a->first_hw) {
-        a->layers_sw++;
-        return 0;
+    bt_cursor_t cur[BT_ACCEL_MAX_BATCH];
+    const void *in[BT_ACCEL_MAX_BATCH];
+    void *out[BT_ACCEL_MAX_BATCH];
+    for (uint32_t c = 0; c < k; c++) {
+        bt_status_t st = bt_run_begin(m, images + c * image_bytes, ws + (size_t)c * slot, slot,
+                                      &cur[c]);
+        if (st != BT_OK)
+            return st;
     }
-    if (index == a->first_hw) {
-        /* scores of the whole suffix land in the buffer of the model's last layer */
-        /* buffers alternate per layer: the last layer writes `out` when an even number
-         * of layers follows, else the buffer holding `in` (a workspace buffer: offloaded
-         * layers take binary input, never the u8 image). The input is uploaded before
-         * any score is written back. */
-        uint8_t *last_out = (uint8_t *)out;
-        if ((m->n_layers - 1u - index) & 1u)
-            last_out = (uint8_t *)(uintptr_t)in;
-        if (hw_suffix(a, m, l, in, (int32_t *)(void *)last_out)) {
-            rc->failed = 1;
-            a->layers_sw++;
-            return 0;
+    uint32_t n = m->n_layers;
+    int on_hw = 0;              /* a stretch of these images ran on the hardware */
+    for (uint32_t i = 0; i < n;) {
+        bt_layer_t l;
+        bt_layer_decode(m, i, &l);
+        for (uint32_t c = 0; c < k; c++)
+            in[c] = bt_run_input(&cur[c], &l);  /* once per layer: it flattens in place */
+        if (use_hw && i < 64u && ((a->hw_layers >> i) & 1u)) {
+            uint32_t last = i;
+            while (!((a->seg_ends >> last) & 1u))
+                last++;
+            for (uint32_t c = 0; c < k; c++)
+                out[c] = bt_run_out(&cur[c], last);
+            if (!run_stretch(a, m, i, last, k, in, out)) {
+                if (!on_hw)
+                    a->perf.images += k;
+                on_hw = 1;
+                bt_layer_t ll;
+                bt_layer_decode(m, last, &ll);
+                for (uint32_t c = 0; c < k; c++)
+                    bt_run_advance(&cur[c], last, &ll);
+                a->layers_hw += (last - i + 1u) * k;
+                i = last + 1u;
+                continue;
+            }
+            if (!a->sw_fallback)
+                return BT_ERR_ACCEL;
+            use_hw = 0;         /* the rest of this call in software, from the same inputs */
         }
-        a->runs_hw++;
+        for (uint32_t c = 0; c < k; c++) {
+            bt_layer_sw(m, &l, in[c], cur[c].plane, bt_run_out(&cur[c], i));
+            bt_run_advance(&cur[c], i, &l);
+        }
+        a->layers_sw += k;
+        i++;
     }
-    a->layers_hw++;
-    return 1;
+    for (uint32_t c = 0; c < k; c++)
+        bt_run_finish(m, &cur[c], scores ? scores + (size_t)c * m->n_scores : 0,
+                      labels ? labels + c : 0);
+    return BT_OK;
+}
+
+bt_status_t bt_run_accel_batch(bt_accel_t *accel, const bt_model_t *model,
+                               const uint8_t *images, uint32_t n, void *workspace,
+                               size_t workspace_bytes, int32_t *scores, uint32_t *labels)
+{
+    if (!accel || !model || !model->data || !images || !workspace)
+        return BT_ERR_NULL;
+    if (!n || !model->n_layers)
+        return BT_ERR_ARG;
+    uint32_t slot = (bt_workspace_bytes(model) + 3u) & ~3u;
+    if (((uintptr_t)workspace & 3u) || workspace_bytes < slot)
+        return BT_ERR_WORKSPACE;
+    bt_accel_perf_t z = {0};
+    accel->perf = z;
+    int use_hw = 0;
+    bt_status_t st = sync_model(accel, model, &use_hw);
+    if (st != BT_OK && !accel->sw_fallback)
+        return BT_ERR_ACCEL;
+    /* images per group: after sync_model, which may have re-read the geometry */
+    size_t slots = workspace_bytes / slot;
+    uint32_t group = BT_ACCEL_MAX_BATCH;
+    if (slots < group)
+        group = (uint32_t)slots;
+    if (accel->present && accel->cols < group)
+        group = accel->cols;
+    size_t image_bytes = (size_t)model->in_h * model->in_w * model->in_c;
+    for (uint32_t done = 0; done < n;) {
+        uint32_t k = n - done < group ? n - done : group;
+        st = run_group(accel, model, use_hw, images + done * image_bytes, image_bytes, k,
+                       (uint8_t *)workspace, slot, scores ? scores + (size_t)done * model->n_scores : 0,
+                       labels ? labels + done : 0);
+        if (st != BT_OK)
+            return st;
+        if (accel->pending)
+            use_hw = 0;         /* timed out: leave it alone for the rest of the call */
+        done += k;
+    }
+    return BT_OK;
 }
 
 bt_status_t bt_run_accel(bt_accel_t *accel, const bt_model_t *model, const uint8_t *image,
                          void *workspace, size_t workspace_bytes, int32_t *scores,
                          uint32_t *label)
 {
-    if (!accel || !model)
+    return bt_run_accel_batch(accel, model, image, 1, workspace, workspace_bytes, scores, label);
+}
+
+bt_status_t bt_accel_read_perf(const bt_accel_t *accel, bt_accel_perf_t *perf)
+{
+    if (!accel || !perf)
         return BT_ERR_NULL;
-    if (accel->present && accel->model != model) {
-        bt_status_t st = bt_accel_program(accel, model);
-        if (st != BT_OK)
-            return st;
-    }
-    /* on a hardware failure accel_layer declines, and the software kernels run the rest
-     * from the same input: the results stay exact */
-    run_ctx rc = {accel, 0};
-    return bt_run_internal(model, image, workspace, workspace_bytes, scores, label, 0, 0,
-                           accel_layer, &rc);
+    if (!accel->present)
+        return BT_ERR_NO_ACCEL;
+    uint32_t v[3];
+    rd_words(accel, BT_ACC_PERF_CYCLES, v, 3);
+    bt_accel_perf_t p = {v[0], v[1], v[2], 0, 0};
+    *perf = p;
+    return BT_OK;
 }

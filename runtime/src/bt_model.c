@@ -6,7 +6,7 @@ static const char *const names[BT_ERR_COUNT_] = {
     "BT_ERR_VERSION", "BT_ERR_HEADER", "BT_ERR_TRAILING", "BT_ERR_CRC", "BT_ERR_ENUM",
     "BT_ERR_SHAPE", "BT_ERR_BLOB", "BT_ERR_PAD_BITS", "BT_ERR_WEIGHTS", "BT_ERR_SPARSE_INDEX",
     "BT_ERR_THRESHOLDS", "BT_ERR_ACC_BOUND", "BT_ERR_CHAIN", "BT_ERR_WORKSPACE", "BT_ERR_ARG",
-    "BT_ERR_NO_ACCEL", "BT_ERR_ACCEL",
+    "BT_ERR_NO_ACCEL", "BT_ERR_ACCEL", "BT_ERR_KERNEL",
 };
 
 const char *bt_error_name(bt_status_t status)
@@ -160,6 +160,7 @@ static bt_status_t check_layer(const bt_model_t *m, uint32_t i, const bt_layer_t
         if (pad_bits_set(w, taps, in_c))
             return BT_ERR_PAD_BITS;
         break;
+#if BT_HAS_W_TERNARY
     case BT_W_TERNARY: {
         if ((uint64_t)l->w_bytes != (uint64_t)taps * nw * 8u)
             return BT_ERR_BLOB;
@@ -171,6 +172,8 @@ static bt_status_t check_layer(const bt_model_t *m, uint32_t i, const bt_layer_t
                 return BT_ERR_WEIGHTS;
         break;
     }
+#endif
+#if BT_HAS_W_SPARSE
     case BT_W_SPARSE: {
         uint32_t p = l->packs;
         if (l->kind != BT_KIND_DENSE || (in_c & 31u) || p < 1 || p > nw)
@@ -191,7 +194,9 @@ static bt_status_t check_layer(const bt_model_t *m, uint32_t i, const bt_layer_t
         }
         break;
     }
-    default: { /* int k */
+#endif
+#if BT_HAS_W_INT
+    case BT_W_INT: {
         if (l->w_bits < 2 || l->w_bits > 8)
             return BT_ERR_ENUM;
         uint64_t n = (uint64_t)taps * in_c;
@@ -211,6 +216,9 @@ static bt_status_t check_layer(const bt_model_t *m, uint32_t i, const bt_layer_t
             wmax = 1;
         break;
     }
+#endif
+    default: /* no kernel of this build runs it: bt_model_load rejected it already */
+        return BT_ERR_KERNEL;
     }
     /* accumulator bound, exactly as the exporter computes it */
     uint64_t amax = l->in_enc == BT_ENC_U8 ? 255u :
@@ -235,6 +243,10 @@ static bt_status_t check_layer(const bt_model_t *m, uint32_t i, const bt_layer_t
                 return BT_ERR_THRESHOLDS;
             for (uint32_t j = 1; j <= L; j++)
                 if (row[j] > BT_THR_LIMIT || row[j] < -BT_THR_LIMIT)
+                    return BT_ERR_THRESHOLDS;
+            /* d * T_j never decreases with j, so kernels may binary-search a row */
+            for (uint32_t j = 2; j <= L; j++)
+                if (row[0] * row[j] < row[0] * row[j - 1])
                     return BT_ERR_THRESHOLDS;
         }
     }
@@ -307,6 +319,8 @@ bt_status_t bt_model_load(bt_model_t *model, const void *data, size_t size)
         !bt_mul_le(feats, m.in_c, BT_MAX_INPUT_FEATURES, &feats) ||
         (uint64_t)m.crop_lo + m.crop_hi >= feats)
         return BT_ERR_HEADER;
+    if (!BT_K_BINARIZE && m.input_threshold)
+        return BT_ERR_KERNEL;
     /* tensor 0 is the layer-0 input; tensor t lives in buffer t % 2 */
     uint32_t enc = m.input_threshold ? BT_ENC_BINARY : BT_ENC_U8;
     uint32_t bits = m.input_threshold ? 1u : 8u;
@@ -325,7 +339,13 @@ bt_status_t bt_model_load(bt_model_t *model, const void *data, size_t size)
             model->bad_layer = 0;
             return BT_ERR_CHAIN;
         }
-        bt_status_t s = check_layer(&m, i, &l, &enc, &bits, shape);
+        /* a per-model build (bt_config.h) first rejects what it has no code for */
+        bt_status_t s = BT_OK;
+        if (!bt_kernel_select(&l) || (!BT_K_FLATTEN && bt_needs_flatten(&l, enc, shape[0],
+                                                                          shape[1], shape[2])))
+            s = BT_ERR_KERNEL;
+        if (s == BT_OK)
+            s = check_layer(&m, i, &l, &enc, &bits, shape);
         if (s != BT_OK) {
             model->bad_layer = i;
             return s;

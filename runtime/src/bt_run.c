@@ -1,6 +1,7 @@
 /* Inference: input preparation, the ping-pong schedule, flattening, argmax. */
 #include "bt_internal.h"
 
+#if BT_K_BINARIZE
 /* Bit 7 of each byte of the result: that byte of v is >= t (v, t4 = t in every byte).
  * x >= t  <=>  x + (256 - t) carries out of the byte: the majority of the two top bits and
  * the carry into bit 7, computed for four bytes at once without cross-byte carries. */
@@ -8,17 +9,6 @@ static inline uint32_t ge_bytes(uint32_t v, uint32_t c4)
 {
     uint32_t low = (v & 0x7F7F7F7Fu) + (c4 & 0x7F7F7F7Fu);
     return ((v & c4) | ((v | c4) & low)) & 0x80808080u;
-}
-
-static inline uint32_t load32(const uint8_t *p)
-{
-#if defined(__GNUC__) && (defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__) || defined(__x86_64__))
-    uint32_t v; /* one unaligned LDR where the core allows it */
-    __builtin_memcpy(&v, p, 4);
-    return v;
-#else
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-#endif
 }
 
 /* Pixel >= t -> bit 1 (+1). Pixels [0, n) go to `words` packed `c` channels per pixel
@@ -35,8 +25,8 @@ static void binarize(const uint8_t *p, uint32_t n, uint32_t c, uint32_t t, uint3
                  * 0,8,16,24 and 4,12,20,28 they gather into 8 adjacent bits with one
                  * multiply (all partial products land on distinct bits: no carries). */
                 for (uint32_t b = 0; b < 32u; b += 8u) {
-                    uint32_t m0 = ge_bytes(load32(p + b), c4) >> 7;
-                    uint32_t m1 = ge_bytes(load32(p + b + 4u), c4) >> 3;
+                    uint32_t m0 = ge_bytes(bt_ld32u(p + b), c4) >> 7;
+                    uint32_t m1 = ge_bytes(bt_ld32u(p + b + 4u), c4) >> 3;
                     word |= (((m0 | m1) * 0x00204081u) >> 21 & 0xFFu) << b;
                 }
             } else {
@@ -50,6 +40,9 @@ static void binarize(const uint8_t *p, uint32_t n, uint32_t c, uint32_t t, uint3
     }
 }
 
+#endif
+
+#if BT_K_FLATTEN
 /* In-place flatten of a packed per-pixel tensor (px pixels of c channels, c % 32 != 0) to
  * one contiguous vector. Bit q = p*c + ch moves down from p*32*nw + ch >= q, so a forward
  * pass that sets one bit at a time never clobbers a bit it has yet to read. */
@@ -68,6 +61,8 @@ static void repack(uint32_t *w, uint32_t px, uint32_t c)
     for (uint32_t j = bt_nwords(q); j < total; j++)
         w[j] = 0;
 }
+
+#endif
 
 int32_t bt_act_value(const bt_model_t *model, uint32_t index, const void *act, uint32_t i)
 {
@@ -96,17 +91,16 @@ int32_t bt_act_value(const bt_model_t *model, uint32_t index, const void *act, u
     }
 }
 
-bt_status_t bt_run_internal(const bt_model_t *model, const uint8_t *image, void *workspace,
-                            size_t workspace_bytes, int32_t *scores, uint32_t *label,
-                            bt_trace_fn trace, void *trace_ctx, layer_hook hook, void *hook_ctx)
+bt_status_t bt_run_begin(const bt_model_t *model, const uint8_t *image, void *workspace,
+                         size_t workspace_bytes, bt_cursor_t *cur)
 {
-    if (!model || !image || !workspace || !model->data)
+    if (!model || !image || !workspace || !model->data || !cur)
         return BT_ERR_NULL;
     if (model->n_layers == 0)
         return BT_ERR_ARG;
     if (((uintptr_t)workspace & 3u) || workspace_bytes < bt_workspace_bytes(model))
         return BT_ERR_WORKSPACE;
-    uint8_t *buf[2];
+    uint8_t **buf = cur->buf;
     buf[0] = (uint8_t *)workspace;
     buf[1] = buf[0] + ((model->buf_bytes[0] + 3u) & ~3u);
 
@@ -118,6 +112,7 @@ bt_status_t bt_run_internal(const bt_model_t *model, const uint8_t *image, void 
     bt_layer_t l;
     bt_layer_decode(model, 0, &l);
     uint32_t enc = BT_ENC_U8, plane = 0;
+#if BT_K_BINARIZE
     if (model->input_threshold) {
         /* a dense first layer takes one contiguous vector */
         uint32_t cc = l.kind == BT_KIND_DENSE ? feats : c;
@@ -132,29 +127,48 @@ bt_status_t bt_run_internal(const bt_model_t *model, const uint8_t *image, void 
         c = cc;
         plane = h * w * bt_nwords(c);
     }
-    for (uint32_t i = 0; i < model->n_layers; i++) {
-        if (i)
-            bt_layer_decode(model, i, &l);
-        if (l.kind == BT_KIND_DENSE && (enc == BT_ENC_BINARY || enc == BT_ENC_TERNARY) &&
-            h * w > 1u && (c & 31u)) {
-            uint32_t *words = (uint32_t *)(void *)buf[i & 1u];
-            repack(words, h * w, c);
-            if (enc == BT_ENC_TERNARY)
-                repack(words + plane, h * w, c);
-        }
-        void *out = buf[(i + 1) & 1u];
-        if (!hook || !hook(hook_ctx, model, i, &l, in, plane, out))
-            bt_layer_sw(model, &l, in, plane, out);
-        if (trace)
-            trace(trace_ctx, i, out);
-        in = (const uint8_t *)out;
-        enc = l.out_enc;
-        h = l.out_h;
-        w = l.out_w;
-        c = l.out_c;
-        plane = h * w * bt_nwords(c);
+#endif
+    cur->in = in;
+    cur->enc = enc;
+    cur->h = h;
+    cur->w = w;
+    cur->c = c;
+    cur->plane = plane;
+    cur->next = 0;
+    return BT_OK;
+}
+
+const void *bt_run_input(bt_cursor_t *cur, const bt_layer_t *l)
+{
+#if BT_K_FLATTEN
+    uint32_t enc = cur->enc, h = cur->h, w = cur->w, c = cur->c;
+    if (bt_needs_flatten(l, enc, h, w, c)) {
+        uint32_t *words = (uint32_t *)(void *)cur->buf[cur->next & 1u];
+        repack(words, h * w, c);
+        if (enc == BT_ENC_TERNARY)
+            repack(words + cur->plane, h * w, c);
     }
-    const int32_t *s = (const int32_t *)(const void *)in;
+#else
+    (void)l;
+#endif
+    return cur->in;
+}
+
+void bt_run_advance(bt_cursor_t *cur, uint32_t index, const bt_layer_t *l)
+{
+    cur->in = (const uint8_t *)bt_run_out(cur, index);
+    cur->enc = l->out_enc;
+    cur->h = l->out_h;
+    cur->w = l->out_w;
+    cur->c = l->out_c;
+    cur->plane = l->out_h * l->out_w * bt_nwords(l->out_c);
+    cur->next = index + 1u;
+}
+
+void bt_run_finish(const bt_model_t *model, const bt_cursor_t *cur, int32_t *scores,
+                   uint32_t *label)
+{
+    const int32_t *s = (const int32_t *)(const void *)cur->in;
     uint32_t best = 0;
     for (uint32_t j = 0; j < model->n_scores; j++) {
         if (scores)
@@ -164,13 +178,34 @@ bt_status_t bt_run_internal(const bt_model_t *model, const uint8_t *image, void 
     }
     if (label)
         *label = best;
+}
+
+bt_status_t bt_run_internal(const bt_model_t *model, const uint8_t *image, void *workspace,
+                            size_t workspace_bytes, int32_t *scores, uint32_t *label,
+                            bt_trace_fn trace, void *trace_ctx)
+{
+    bt_cursor_t cur;
+    bt_status_t st = bt_run_begin(model, image, workspace, workspace_bytes, &cur);
+    if (st != BT_OK)
+        return st;
+    for (uint32_t i = 0; i < model->n_layers; i++) {
+        bt_layer_t l;
+        bt_layer_decode(model, i, &l);
+        const void *in = bt_run_input(&cur, &l);
+        void *out = bt_run_out(&cur, i);
+        bt_layer_sw(model, &l, in, cur.plane, out);
+        if (trace)
+            trace(trace_ctx, i, out);
+        bt_run_advance(&cur, i, &l);
+    }
+    bt_run_finish(model, &cur, scores, label);
     return BT_OK;
 }
 
 bt_status_t bt_run(const bt_model_t *model, const uint8_t *image, void *workspace,
                    size_t workspace_bytes, int32_t *scores, uint32_t *label)
 {
-    return bt_run_internal(model, image, workspace, workspace_bytes, scores, label, 0, 0, 0, 0);
+    return bt_run_internal(model, image, workspace, workspace_bytes, scores, label, 0, 0);
 }
 
 bt_status_t bt_run_image(const bt_model_t *model, const uint8_t *image, size_t image_bytes,
@@ -182,7 +217,7 @@ bt_status_t bt_run_image(const bt_model_t *model, const uint8_t *image, size_t i
     /* the loader bounded in_h*in_w*in_c by BT_MAX_INPUT_FEATURES: no wrap */
     if (image_bytes != (size_t)model->in_h * model->in_w * model->in_c)
         return BT_ERR_ARG;
-    return bt_run_internal(model, image, workspace, workspace_bytes, scores, label, 0, 0, 0, 0);
+    return bt_run_internal(model, image, workspace, workspace_bytes, scores, label, 0, 0);
 }
 
 bt_status_t bt_run_traced(const bt_model_t *model, const uint8_t *image, void *workspace,
@@ -190,5 +225,5 @@ bt_status_t bt_run_traced(const bt_model_t *model, const uint8_t *image, void *w
                           bt_trace_fn trace, void *trace_ctx)
 {
     return bt_run_internal(model, image, workspace, workspace_bytes, scores, label, trace,
-                           trace_ctx, 0, 0);
+                           trace_ctx);
 }

@@ -1,0 +1,301 @@
+/* Binary-weight convolutions, packed binary input (conv_bb) or byte codes (conv_bytes: u8
+ * pixels, uint k; conv_bytes_c1: one channel, the grayscale first layer). With pool <= 2 the
+ * valid-tap rectangle of each conv position is found once per output pixel and reused for
+ * every output channel (the eBNN fused loop). */
+#include "bt_kernels.h"
+
+/* Valid kernel rows/columns [lo, hi) of conv output coordinate c (zero pad taps skipped). */
+static inline void tap_range(uint32_t c, uint32_t stride, uint32_t pad, uint32_t kernel,
+                             uint32_t size, uint32_t *lo, uint32_t *hi)
+{
+    int32_t start = (int32_t)(c * stride) - (int32_t)pad;
+    int32_t a = start < 0 ? -start : 0;
+    int32_t b = (int32_t)size - start;
+    *lo = (uint32_t)a;
+    *hi = b < (int32_t)kernel ? (uint32_t)(b < a ? a : b) : kernel;
+}
+
+/* Binary x binary conv: the valid taps form a rectangle, walked with plain pointer steps;
+ * acc = (valid taps) * C - 2 * popcount(a XOR w). */
+static int32_t acc_conv_bb(const bt_kctx *k, uint32_t o, uint32_t cy, uint32_t cx)
+{
+    const bt_layer_t *l = k->l;
+    uint32_t nw = k->nw, K = l->kernel, ky0, ky1, kx0, kx1;
+    tap_range(cy, l->stride, l->pad, K, l->in_h, &ky0, &ky1);
+    tap_range(cx, l->stride, l->pad, K, l->in_w, &kx0, &kx1);
+    if (ky1 <= ky0 || kx1 <= kx0)
+        return 0;
+    uint32_t row = l->in_w * nw, run = (kx1 - kx0) * nw, pc = 0;
+    const uint32_t *a = bt_in_words(k) + ((cy * l->stride + ky0 - l->pad) * l->in_w +
+                                          (cx * l->stride + kx0 - l->pad)) * nw;
+    const uint32_t *w = bt_w_words(k) + ((o * K + ky0) * K + kx0) * nw;
+    for (uint32_t ky = ky0; ky < ky1; ky++, a += row, w += K * nw) {
+        if (l->in_c == 1u) {
+            /* one channel (a binarized grayscale image): a word holds one bit, its own
+             * popcount */
+            for (uint32_t j = 0; j < run; j++)
+                pc += a[j] ^ w[j];
+        } else if (nw == 1u) {
+            for (uint32_t j = 0; j < run; j++)
+                pc += bt_pop32(a[j] ^ w[j]);
+        } else {
+            /* taps of a kernel row are adjacent pixels: one contiguous run of words */
+            pc += bt_pop_xor(a, w, run);
+        }
+    }
+    return (int32_t)((ky1 - ky0) * (kx1 - kx0) * l->in_c) - 2 * (int32_t)pc;
+}
+
+/* Byte codes (u8 / uint k) x binary weights: acc = 2 * sum(x where w=+1) - sum(x). */
+static int32_t acc_bytes_binary(const bt_kctx *k, uint32_t o, uint32_t cy, uint32_t cx)
+{
+    const bt_layer_t *l = k->l;
+    int64_t acc = 0;
+    for (uint32_t ky = 0; ky < l->kernel; ky++)
+        for (uint32_t kx = 0; kx < l->kernel; kx++) {
+            uint32_t y, x;
+            if (!bt_tap_at(l, cy, cx, ky, kx, &y, &x))
+                continue;
+            const uint8_t *a = k->in + (y * l->in_w + x) * l->in_c;
+            const uint32_t *w = bt_w_words(k) + ((o * l->kernel + ky) * l->kernel + kx) * k->nw;
+            uint32_t pos = 0, all = 0, c = 0;
+            for (uint32_t j = 0; j < k->nw; j++) {
+                uint32_t bits = w[j], end = c + 32u < l->in_c ? c + 32u : l->in_c;
+                for (; c < end; c++, bits >>= 1) {
+                    uint32_t v = a[c];
+                    all += v;
+                    pos += (bits & 1u) * v;
+                }
+            }
+            acc += 2 * (int64_t)pos - all;
+        }
+    return (int32_t)acc; /* |acc| <= acc_bound < 2^31 */
+}
+
+/* The valid-tap rectangle of one conv output position, found once per output pixel and
+ * reused for every output channel. */
+typedef struct {
+    const uint32_t *a;   /* first input word of the rectangle (packed input) */
+    const uint8_t *ab;   /* first input byte of the rectangle (byte input) */
+    uint32_t w_off;      /* its word offset inside one output channel's weights */
+    uint32_t rows, run;  /* kernel rows, words per row (packed) */
+    uint32_t taps;       /* taps per kernel row */
+    int32_t n;           /* valid taps * C (packed); sum of the input codes (bytes) */
+} tap_win;
+
+static void win_make(const bt_kctx *k, uint32_t cy, uint32_t cx, tap_win *t)
+{
+    const bt_layer_t *l = k->l;
+    uint32_t nw = k->nw, K = l->kernel, ky0, ky1, kx0, kx1;
+    tap_range(cy, l->stride, l->pad, K, l->in_h, &ky0, &ky1);
+    tap_range(cx, l->stride, l->pad, K, l->in_w, &kx0, &kx1);
+    if (ky1 <= ky0 || kx1 <= kx0) {
+        t->rows = t->run = t->taps = 0;
+        t->n = 0;
+        t->a = bt_in_words(k);
+        t->ab = k->in;
+        t->w_off = 0;
+        return;
+    }
+    uint32_t first = (cy * l->stride + ky0 - l->pad) * l->in_w + (cx * l->stride + kx0 - l->pad);
+    t->w_off = (ky0 * K + kx0) * nw;
+    t->rows = ky1 - ky0;
+    t->taps = kx1 - kx0;
+    t->run = t->taps * nw;
+    if (l->in_enc == BT_ENC_BINARY) {
+        t->a = bt_in_words(k) + first * nw;
+        t->ab = k->in;
+        t->n = (int32_t)(t->rows * t->taps * l->in_c);
+        return;
+    }
+    /* byte codes: the window's code sum is the same for every output channel */
+    t->a = bt_in_words(k);
+    t->ab = k->in + first * l->in_c;
+    uint32_t sum = 0;
+    const uint8_t *x = t->ab;
+    for (uint32_t r = 0; r < t->rows; r++, x += l->in_w * l->in_c)
+        for (uint32_t j = 0; j < t->taps * l->in_c; j++)
+            sum += x[j];
+    t->n = (int32_t)sum; /* <= acc_bound < 2^31 */
+}
+
+/* Byte codes x binary weights over one window: 2 * sum(x where w = +1) - sum(x), in 64 bits
+ * (2 * pos alone may pass 2^31 when the bound is near it). */
+static inline int32_t win_acc_bytes(const bt_kctx *k, const tap_win *t, const uint32_t *w_o)
+{
+    const bt_layer_t *l = k->l;
+    uint32_t C = l->in_c, nw = k->nw, pos = 0;
+    const uint8_t *x = t->ab;
+    const uint32_t *w = w_o + t->w_off;
+    for (uint32_t r = 0; r < t->rows; r++, x += l->in_w * C, w += l->kernel * nw) {
+        const uint8_t *xt = x;
+        const uint32_t *wt = w;
+        for (uint32_t j = 0; j < t->taps; j++, xt += C, wt += nw) {
+            if (C == 1u) {
+                pos += xt[0] & (0u - (wt[0] & 1u));
+                continue;
+            }
+            for (uint32_t c = 0; c < C; c++)
+                pos += xt[c] & (0u - ((wt[c >> 5] >> (c & 31u)) & 1u));
+        }
+    }
+    return (int32_t)(2 * (int64_t)pos - t->n);
+}
+
+static inline int32_t win_acc(const bt_kctx *k, const tap_win *t, const uint32_t *w_o)
+{
+    const bt_layer_t *l = k->l;
+    const uint32_t *a = t->a, *w = w_o + t->w_off;
+    uint32_t row = l->in_w * k->nw, wrow = l->kernel * k->nw, pc = 0;
+    for (uint32_t r = 0; r < t->rows; r++, a += row, w += wrow) {
+        if (l->in_c == 1u) {
+            for (uint32_t j = 0; j < t->run; j++)
+                pc += a[j] ^ w[j];
+        } else if (k->nw == 1u) {
+            for (uint32_t j = 0; j < t->run; j++)
+                pc += bt_pop32(a[j] ^ w[j]);
+        } else {
+            pc += bt_pop_xor(a, w, t->run);
+        }
+    }
+    return t->n - 2 * (int32_t)pc;
+}
+
+/* Pool <= 2: windows once per output pixel, every output channel over them. */
+static void conv_windows(const bt_kctx *k, int bytes)
+{
+    const bt_layer_t *l = k->l;
+    uint32_t pool = l->pool, w_stride = l->kernel * l->kernel * k->nw;
+    tap_win win[4];
+    bt_out_clear(k);
+    for (uint32_t py = 0; py < l->out_h; py++)
+        for (uint32_t px = 0; px < l->out_w; px++) {
+            for (uint32_t j = 0; j < pool * pool; j++)
+                win_make(k, py * pool + j / pool, px * pool + j % pool, &win[j]);
+            for (uint32_t o = 0; o < l->out_c; o++) {
+                const uint32_t *w_o = bt_w_words(k) + o * w_stride;
+                int32_t acc;
+                if (bytes) {
+                    acc = win_acc_bytes(k, &win[0], w_o);
+                    for (uint32_t j = 1; j < pool * pool; j++) {
+                        int32_t v = win_acc_bytes(k, &win[j], w_o);
+                        if (v > acc)
+                            acc = v;
+                    }
+                } else {
+                    acc = win_acc(k, &win[0], w_o);
+                    for (uint32_t j = 1; j < pool * pool; j++) {
+                        int32_t v = win_acc(k, &win[j], w_o);
+                        if (v > acc)
+                            acc = v;
+                    }
+                }
+                bt_out_put(k, py * l->out_w + px, o, acc);
+            }
+        }
+}
+
+int bt_supports_conv_bb(const bt_layer_t *l)
+{
+    return l->kind == BT_KIND_CONV && l->in_enc == BT_ENC_BINARY && l->w_enc == BT_W_BINARY;
+}
+
+void BT_NOINLINE bt_kernel_conv_bb(const bt_kctx *k)
+{
+    if (k->l->pool <= 2u)
+        conv_windows(k, 0);
+    else
+        bt_each_output(k, acc_conv_bb);
+}
+
+int bt_supports_conv_bytes(const bt_layer_t *l)
+{
+    return l->kind == BT_KIND_CONV && !bt_packed(l->in_enc) && l->w_enc == BT_W_BINARY;
+}
+
+void BT_NOINLINE bt_kernel_conv_bytes(const bt_kctx *k)
+{
+    if (k->l->pool <= 2u)
+        conv_windows(k, 1);
+    else
+        bt_each_output(k, acc_bytes_binary);
+}
+
+/* ---- one input channel (a grayscale image), K*K <= 16 taps, pool <= 2 ----------------
+ * Per conv position the window's pixels are gathered once, two taps per word in 16-bit
+ * lanes (pad taps are zero codes, so they add nothing); per output channel the taps' weight
+ * bits become lane masks once, so a window costs a load, an AND and an add per two taps. */
+#define C1_TAPS 16u
+#define C1_BLOCK 16u /* output channels per block: lane masks take 512 B of stack */
+#define C1_WORDS (C1_TAPS / 2u)
+
+typedef struct {
+    uint32_t px[C1_WORDS]; /* tap t in lane t % 2 of word t / 2, zero beyond the taps */
+    int32_t sum;           /* sum of the window's codes */
+} c1_win;
+
+static void c1_gather(const bt_kctx *k, uint32_t cy, uint32_t cx, uint32_t words, c1_win *g)
+{
+    const bt_layer_t *l = k->l;
+    uint32_t K = l->kernel, sum = 0, t = 0;
+    for (uint32_t j = 0; j < words; j++)
+        g->px[j] = 0;
+    for (uint32_t ky = 0; ky < K; ky++)
+        for (uint32_t kx = 0; kx < K; kx++, t++) {
+            uint32_t y, x;
+            if (bt_tap_at(l, cy, cx, ky, kx, &y, &x)) {
+                uint32_t v = k->in[y * l->in_w + x];
+                g->px[t >> 1] |= v << (16u * (t & 1u));
+                sum += v;
+            }
+        }
+    g->sum = (int32_t)sum;
+}
+
+/* 2 * sum(codes of taps with weight +1) - sum(all codes); lanes hold <= 8 * 255 */
+static inline int32_t c1_acc(const c1_win *g, const uint32_t *lm, uint32_t words)
+{
+    uint32_t lanes = 0;
+    for (uint32_t j = 0; j < words; j++)
+        lanes += g->px[j] & lm[j];
+    return 2 * (int32_t)((lanes & 0xFFFFu) + (lanes >> 16)) - g->sum;
+}
+
+int bt_supports_conv_bytes_c1(const bt_layer_t *l)
+{
+    return bt_supports_conv_bytes(l) && l->in_c == 1u && l->kernel * l->kernel <= C1_TAPS &&
+           l->pool <= 2u;
+}
+
+void BT_NOINLINE bt_kernel_conv_bytes_c1(const bt_kctx *k)
+{
+    const bt_layer_t *l = k->l;
+    uint32_t pool = l->pool, taps = l->kernel * l->kernel, words = (taps + 1u) >> 1;
+    uint32_t lm[C1_BLOCK][C1_WORDS]; /* lane masks of a block of output channels */
+    c1_win win[4];
+    bt_out_clear(k);
+    for (uint32_t o0 = 0; o0 < l->out_c; o0 += C1_BLOCK) {
+        uint32_t cnt = l->out_c - o0 < C1_BLOCK ? l->out_c - o0 : C1_BLOCK;
+        const uint32_t *w = bt_w_words(k) + o0 * taps; /* one word per tap: in_c == 1 */
+        for (uint32_t b = 0; b < cnt; b++) {
+            for (uint32_t j = 0; j < words; j++)
+                lm[b][j] = 0;
+            for (uint32_t t = 0; t < taps; t++)
+                lm[b][t >> 1] |= (0u - (*w++ & 1u)) & (0xFFFFu << (16u * (t & 1u)));
+        }
+        for (uint32_t py = 0; py < l->out_h; py++)
+            for (uint32_t px = 0; px < l->out_w; px++) {
+                for (uint32_t j = 0; j < pool * pool; j++)
+                    c1_gather(k, py * pool + j / pool, px * pool + j % pool, words, &win[j]);
+                for (uint32_t b = 0; b < cnt; b++) {
+                    int32_t acc = c1_acc(&win[0], lm[b], words);
+                    for (uint32_t j = 1; j < pool * pool; j++) {
+                        int32_t v = c1_acc(&win[j], lm[b], words);
+                        if (v > acc)
+                            acc = v;
+                    }
+                    bt_out_put(k, py * l->out_w + px, o0 + b, acc);
+                }
+            }
+    }
+}
