@@ -10,8 +10,9 @@ import zlib
 import numpy as np
 import torch
 
-from .packing import n_words, pack_bits, unpack_bits
-from .spec import Enc, Head, Kind, LayerSpec, ModelSpec, SpecError, WEnc
+from . import limits
+from .packing import n_words, pack_bits
+from .spec import U8, Enc, Head, Kind, LayerSpec, ModelSpec, SpecError, WEnc, n_thresholds
 
 __all__ = ["MAGIC", "VERSION", "VERSIONS", "HEADER_BYTES", "LAYER_BYTES", "ModelFileError",
            "to_bytes", "from_bytes", "save", "load", "head_bytes", "layer_act_bytes",
@@ -143,20 +144,87 @@ def _blob(data, off, size, at, what):
     return data[off: off + size]
 
 
-def _words(blob, shape):
-    return np.frombuffer(blob, dtype="<u4").astype(np.int64).reshape(shape)
-
-
-def _check_pad(words, n, at, what):
-    full = unpack_bits(torch.from_numpy(words), n_words(n) * 32)
-    if bool(full[..., n:].any()):
-        raise ModelFileError(f"{at}: {what} has a set pad bit (bits {n}.. of the last word must be 0)")
-    return unpack_bits(torch.from_numpy(words), n).numpy()
-
-
 def _expect(at, what, got, want):
     if got != want:
         raise ModelFileError(f"{at}: {what} is {got}, expected {want}")
+
+
+def _bits(blob, rows, n, at, what):
+    """Packed ``[rows][ceil(n/32)]`` words -> ``uint8 [rows, n]`` bits (one byte per weight,
+    no wider temporaries), refusing a set pad bit."""
+    nw = n_words(n)
+    b = np.frombuffer(blob, dtype=np.uint8).reshape(rows, nw * 4)
+    bits = np.unpackbits(b, axis=1, bitorder="little")  # little-endian words: element order
+    if n % 32 and bool(bits[:, n:].any()):
+        raise ModelFileError(f"{at}: {what} has a set pad bit (bits {n}.. of the last word must be 0)")
+    return bits[:, :n]
+
+
+def _pm1(bits):
+    """0/1 bits (a uint8 array the reader owns) -> -1/+1 int8 values, in place."""
+    w = bits.view(np.int8)
+    w *= 2
+    w -= 1
+    return w
+
+
+def _record_error(r):
+    """Enumerations and bit widths of a raw record (before any shift by a bit count)."""
+    if r["in_enc"] not in (U8, Enc.BINARY, Enc.TERNARY, Enc.UINT):
+        return f"unknown in_enc {r['in_enc']}"
+    want = {U8: 8, Enc.BINARY: 1, Enc.TERNARY: 2}.get(r["in_enc"])
+    if want is not None and r["in_bits"] != want:
+        return f"in_bits must be {want} for in_enc {r['in_enc']}, not {r['in_bits']}"
+    if r["in_enc"] == Enc.UINT and not 1 <= r["in_bits"] <= 8:
+        return f"uint activations need 1..8 bits, not {r['in_bits']}"
+    if r["out_enc"] == Enc.UINT and not 1 <= r["out_bits"] <= 8:
+        return f"uint outputs need 1..8 bits, not {r['out_bits']}"
+    if r["w_enc"] == WEnc.INT and not 2 <= r["w_bits"] <= 8:
+        return f"int weights need 2..8 bits, not {r['w_bits']}"
+    return None
+
+
+def _weights(data, at, kind, w_enc, r):
+    """The weight blob as int8 values, every size checked before anything is allocated."""
+    k, in_c, out_c = r["kernel"], r["in_c"], r["out_c"]
+    taps, words = out_c * k * k, n_words(in_c)
+    idx = None
+    if w_enc == WEnc.SPARSE:
+        p = r["packs"]
+        if kind != Kind.DENSE or in_c % 32 or not 1 <= p <= words:
+            raise ModelFileError(f"{at}: sparse layer needs dense kind, in_c % 32 == 0 and "
+                                 f"1 <= packs <= {words}, got packs={p}, in_c={in_c}")
+        size = out_c * p * 4 + out_c * p * 2 + (-(out_c * p * 2) % 4)
+    elif w_enc == WEnc.BINARY:
+        size = taps * words * 4
+    elif w_enc == WEnc.TERNARY:
+        size = 2 * taps * words * 4
+    else:
+        size = taps * in_c + (-(taps * in_c) % 4)
+    wb = _blob(data, r["w_offset"], r["w_bytes"], at, "weight blob")
+    _expect(at, "weight blob size", len(wb), size)
+    if w_enc == WEnc.BINARY:
+        w = _pm1(_bits(wb, taps, in_c, at, "binary weights"))
+    elif w_enc == WEnc.TERNARY:
+        half = len(wb) // 2
+        nz = _bits(wb[:half], taps, in_c, at, "ternary nz plane")
+        neg = _bits(wb[half:], taps, in_c, at, "ternary neg plane")
+        if bool((neg & ~nz).any()):
+            raise ModelFileError(f"{at}: ternary weights have neg set where nz is 0")
+        w = nz.view(np.int8) - np.int8(2) * (neg & nz).view(np.int8)
+    elif w_enc == WEnc.SPARSE:
+        p = r["packs"]
+        kept = _bits(wb[: out_c * p * 4], out_c * p, 32, at, "sparse packs").reshape(out_c, p, 32)
+        idx = np.frombuffer(wb[out_c * p * 4: out_c * p * 6], dtype="<u2").reshape(out_c, p)
+        if int(idx.max()) >= words or (p > 1 and not (np.diff(idx.astype(np.int32), axis=1) > 0).all()):
+            raise ModelFileError(f"{at}: sparse pack index out of range or not increasing")
+        w = np.zeros((out_c, words, 32), dtype=np.int8)
+        w[np.arange(out_c)[:, None], idx] = _pm1(kept)
+        idx = idx.astype(np.uint16)
+    else:
+        w = np.frombuffer(wb[: taps * in_c], dtype="i1").copy()
+    shape = (out_c, in_c) if kind == Kind.DENSE else (out_c, k, k, in_c)
+    return w.reshape(shape), idx
 
 
 def _read_layer(data, i, r):
@@ -166,46 +234,15 @@ def _read_layer(data, i, r):
         out_enc = Enc(r["out_enc"])
     except ValueError as e:
         raise ModelFileError(f"{at}: {e}") from None
-    k, in_c, out_c = r["kernel"], r["in_c"], r["out_c"]
-    if min(k, in_c, out_c) < 1 or in_c > 1 << 20 or out_c > 1 << 16 or k > 15:
-        raise ModelFileError(f"{at}: implausible shape kernel={k} in_c={in_c} out_c={out_c}")
-    taps = out_c * k * k
-    wb = _blob(data, r["w_offset"], r["w_bytes"], at, "weight blob")
-    words = n_words(in_c)
-    if w_enc == WEnc.BINARY:
-        _expect(at, "weight blob size", len(wb), taps * words * 4)
-        bits = _check_pad(_words(wb, (out_c, k, k, words)), in_c, at, "binary weights")
-        w = 2 * bits - 1
-    elif w_enc == WEnc.TERNARY:
-        _expect(at, "weight blob size", len(wb), 2 * taps * words * 4)
-        half = len(wb) // 2
-        nz = _check_pad(_words(wb[:half], (out_c, k, k, words)), in_c, at, "ternary nz plane")
-        neg = _check_pad(_words(wb[half:], (out_c, k, k, words)), in_c, at, "ternary neg plane")
-        if bool((neg & ~nz.astype(bool)).any()):
-            raise ModelFileError(f"{at}: ternary weights have neg set where nz is 0")
-        w = nz * (1 - 2 * neg)
-    elif w_enc == WEnc.SPARSE:
-        p = r["packs"]
-        if kind != Kind.DENSE or in_c % 32 or not 1 <= p <= words:
-            raise ModelFileError(f"{at}: sparse layer needs dense kind, in_c % 32 == 0 and "
-                                 f"1 <= packs <= {words}, got packs={p}, in_c={in_c}")
-        _expect(at, "weight blob size", len(wb), out_c * p * 4 + (-(out_c * p * 2) % 4) + out_c * p * 2)
-        kept = _words(wb[: out_c * p * 4], (out_c, p))
-        idx = np.frombuffer(wb[out_c * p * 4: out_c * p * 6], dtype="<u2").astype(np.int64).reshape(out_c, p)
-        if idx.max() >= words or (p > 1 and not (np.diff(idx, axis=1) > 0).all()):
-            raise ModelFileError(f"{at}: sparse pack index out of range or not increasing")
-        full = np.zeros((out_c, words), dtype=np.int64)
-        np.put_along_axis(full, idx, kept, axis=1)
-        bits = unpack_bits(torch.from_numpy(full), in_c).numpy()
-        mask = np.zeros((out_c, words), dtype=bool)
-        np.put_along_axis(mask, idx, True, axis=1)
-        w = (2 * bits - 1) * np.repeat(mask, 32, axis=1)
-        w = w.reshape(out_c, 1, 1, in_c)
-    else:
-        _expect(at, "weight blob size", len(wb), taps * in_c + (-(taps * in_c) % 4))
-        w = np.frombuffer(wb[: taps * in_c], dtype="i1").astype(np.int64).reshape(out_c, k, k, in_c)
-    w = w.reshape(out_c, in_c) if kind == Kind.DENSE else w.reshape(out_c, k, k, in_c)
+    why = _record_error(r) or limits.layer_shape_error(
+        kind=int(kind), in_h=r["in_h"], in_w=r["in_w"], in_c=r["in_c"], out_c=r["out_c"],
+        kernel=r["kernel"], stride=r["stride"], pad=r["pad"], pool=r["pool"])
+    if why:
+        raise ModelFileError(f"{at}: {why}")
+    w, idx = _weights(data, at, kind, w_enc, r)
+    out_c = r["out_c"]
     L = r["n_thr"]
+    _expect(at, "n_thr", L, n_thresholds(out_enc, r["out_bits"]))
     thr = dirs = None
     if L:
         tb = _blob(data, r["t_offset"], r["t_bytes"], at, "threshold blob")
@@ -215,15 +252,13 @@ def _read_layer(data, i, r):
     layer = LayerSpec(kind=kind, in_enc=r["in_enc"], in_bits=r["in_bits"], w_enc=w_enc,
                       w_bits=r["w_bits"], out_enc=out_enc,
                       out_bits=0 if out_enc == Enc.SCORES else r["out_bits"],
-                      in_h=r["in_h"], in_w=r["in_w"], in_c=in_c, out_c=out_c,
-                      weights=w.astype(np.int8), kernel=k, stride=r["stride"], pad=r["pad"],
-                      pool=r["pool"], thresholds=thr, directions=dirs,
-                      pack_index=idx.astype(np.uint16) if w_enc == WEnc.SPARSE else None)
+                      in_h=r["in_h"], in_w=r["in_w"], in_c=r["in_c"], out_c=out_c,
+                      weights=w, kernel=r["kernel"], stride=r["stride"], pad=r["pad"],
+                      pool=r["pool"], thresholds=thr, directions=dirs, pack_index=idx)
     try:
         layer.validate(i)
     except SpecError as e:
         raise ModelFileError(str(e)) from None
-    _expect(at, "n_thr", L, layer.n_thr)
     _expect(at, "out_h", r["out_h"], layer.out_h)
     _expect(at, "out_w", r["out_w"], layer.out_w)
     _expect(at, "acc_bound", r["acc_bound"], layer.acc_bound)
@@ -248,8 +283,9 @@ def from_bytes(data: bytes, *, name="model") -> ModelSpec:
     if file_bytes < len(data):
         raise ModelFileError(f"{name}: {len(data) - file_bytes} trailing bytes after the "
                              f"{file_bytes} the header declares")
-    if not 1 <= n <= 64 or HEADER_BYTES + n * LAYER_BYTES > len(data):
-        raise ModelFileError(f"{name}: n_layers {n} is not 1..64 or its table does not fit")
+    if not 1 <= n <= limits.MAX_LAYERS or HEADER_BYTES + n * LAYER_BYTES > len(data):
+        raise ModelFileError(f"{name}: n_layers {n} is not 1..{limits.MAX_LAYERS} or its table "
+                             f"does not fit")
     if zlib.crc32(data[HEADER_BYTES:]) != crc:
         raise ModelFileError(f"{name}: CRC-32 mismatch (file corrupted)")
     in_h, in_w, in_c, thr, crop_lo, crop_hi, n_classes = h[7:14]
@@ -258,10 +294,16 @@ def from_bytes(data: bytes, *, name="model") -> ModelSpec:
         raise ModelFileError(f"{name}: reserved header word is {head_off}, expected 0 in version 1")
     if version == 2 and not head_off:
         raise ModelFileError(f"{name}: version 2 file without a head (head_offset is 0)")
+    why = limits.input_error(in_h, in_w, in_c)
+    if why:
+        raise ModelFileError(f"{name}: {why}")
     layers = []
     for i in range(n):
         rec = dict(zip(_LAYER_FIELDS, _LAYER.unpack_from(data, HEADER_BYTES + i * LAYER_BYTES)))
-        layers.append(_read_layer(data, i, rec))
+        try:
+            layers.append(_read_layer(data, i, rec))
+        except ModelFileError as e:
+            raise ModelFileError(f"{name}: {e}") from None
     head = _read_head(data, head_off, n_classes, name) if head_off else None
     spec = ModelSpec(layers=layers, in_h=in_h, in_w=in_w, in_c=in_c, input_threshold=thr,
                      crop_lo=crop_lo, crop_hi=crop_hi, head=head)

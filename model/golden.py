@@ -18,11 +18,23 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .packing import pack_bits, popcount
+from .images import check_images
+from .packing import n_words, pack_bits, popcount
 from .spec import Enc, Kind, ModelSpec, SpecError, WEnc
 
-__all__ = ["LayerTrace", "GoldenResult", "prepare_input", "layer_accumulators", "pool_max",
-           "apply_thresholds", "codes_to_values", "run_layer", "run", "argmax_first", "head_labels"]
+__all__ = ["LayerTrace", "GoldenResult", "GoldenMemoryError", "MEMORY_BUDGET", "prepare_input",
+           "layer_accumulators", "pool_max", "apply_thresholds", "codes_to_values", "run_layer",
+           "run", "argmax_first", "layer_memory", "batch_for",
+           "head_labels"]
+
+# The golden model works on int64 tensors, far wider than the runtime's packed ones: it runs a
+# batch only when its estimated peak fits this budget, and refuses a model one image of which
+# does not (both loaders may accept a 4096x4096 conv that would need gigabytes here).
+MEMORY_BUDGET = 1 << 29
+
+
+class GoldenMemoryError(SpecError):
+    """A model the golden model cannot run within :data:`MEMORY_BUDGET`."""
 
 
 @dataclass
@@ -42,14 +54,8 @@ class GoldenResult:
 
 def prepare_input(spec: ModelSpec, images):
     """uint8 images -> int64 values [B, h, w, c] for layer 0 (crop, binarize, reshape)."""
-    x = torch.as_tensor(images)
-    if x.dtype != torch.uint8:
-        raise SpecError(f"input images must be uint8, not {x.dtype}")
+    x = torch.from_numpy(check_images(images, spec)).to(torch.int64)
     b = x.shape[0]
-    if x[0].numel() != spec.input_features:
-        raise SpecError(f"input has {x[0].numel()} values per image, the model expects "
-                        f"{spec.input_features} ({spec.in_h}x{spec.in_w}x{spec.in_c})")
-    x = x.reshape(b, -1).to(torch.int64)
     if spec.crop_lo or spec.crop_hi:
         x = x[:, spec.crop_lo: x.shape[1] - spec.crop_hi]
         x = x.reshape(b, 1, 1, -1)
@@ -214,9 +220,38 @@ def run_layer(x, layer, *, method="auto", activity=False):
     return LayerTrace(acc=acc, values=values, fired=fired)
 
 
+def layer_memory(layer):
+    """(fixed, per image) bytes the golden model's temporaries take for ``layer``: an upper
+    estimate of the packed path (per tap: [h, w, out_c, words] int64 XOR/popcount terms) and
+    of the value path (float64 unfold of every tap)."""
+    ch, cw, oc, k, c = layer.conv_h, layer.conv_w, layer.out_c, layer.kernel, layer.in_c
+    words = n_words(c)
+    per_image = 8 * (ch * cw * (6 * oc * words + 64 * words + 2 * k * k * c + 3 * oc) +
+                     3 * layer.in_h * layer.in_w * c)
+    fixed = 8 * 4 * oc * k * k * c
+    return fixed, per_image
+
+
+def batch_for(spec, batch):
+    """The largest batch <= ``batch`` whose estimated peak fits :data:`MEMORY_BUDGET`."""
+    fixed = max(layer_memory(layer)[0] for layer in spec.layers)
+    per, worst = max((layer_memory(layer)[1], i) for i, layer in enumerate(spec.layers))
+    if fixed + per > MEMORY_BUDGET:
+        raise GoldenMemoryError(
+            f"{spec.layers[worst].where(worst)}: the golden model would need about "
+            f"{(fixed + per) >> 20} MiB for one image, more than its {MEMORY_BUDGET >> 20} MiB "
+            f"budget")
+    return max(1, min(batch, (MEMORY_BUDGET - fixed) // per))
+
+
 def run(spec: ModelSpec, images, *, method="auto", activity=False, batch=1024):
-    """Run the whole model on uint8 images; returns scores, labels and a per-layer trace."""
-    images = torch.as_tensor(images)
+    """Run the whole model on uint8 images; returns scores, labels and a per-layer trace.
+
+    Images are checked by :func:`bittern.model.images.check_images`; batches are cut so the
+    golden model's temporaries stay within :data:`MEMORY_BUDGET` (a model of which one image
+    does not fit raises :class:`GoldenMemoryError`)."""
+    images = check_images(images, spec)
+    batch = batch_for(spec, batch)
     traces_all, scores_all = [], []
     for start in range(0, images.shape[0], batch):
         x = prepare_input(spec, images[start: start + batch])

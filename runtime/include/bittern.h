@@ -17,8 +17,9 @@
 extern "C" {
 #endif
 
+#include "bittern_limits.h" /* BT_MAX_LAYERS and the other model-file limits (generated) */
+
 #define BT_FORMAT_VERSION 2u      /* the newest version read; version 1 files load too */
-#define BT_MAX_LAYERS 64u
 
 typedef enum {
     BT_OK = 0,
@@ -101,6 +102,12 @@ bt_status_t bt_run(const bt_model_t *model, const uint8_t *image, void *workspac
 /* Logit of class `c` through the model's head: mult_c * score + offset_c in int64 (the score
  * itself without a head; docs/numerics.md section 5). `c` must be < n_classes. */
 int64_t bt_head_logit(const bt_model_t *model, uint32_t c, int32_t score);
+
+/* bt_run with the image's length: BT_ERR_ARG unless `image_bytes` is exactly
+ * in_h*in_w*in_c, so a short (or another model's) image is never read past its end. */
+bt_status_t bt_run_image(const bt_model_t *model, const uint8_t *image, size_t image_bytes,
+                         void *workspace, size_t workspace_bytes, int32_t *scores,
+                         uint32_t *label);
 
 bt_status_t bt_run_traced(const bt_model_t *model, const uint8_t *image, void *workspace,
                           size_t workspace_bytes, int32_t *scores, uint32_t *label,

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from bittern.sim import toollog
 
-__all__ = ["RUNTIME_DIR", "CPUS", "BuildError", "build_host", "build_firmware", "default_build_dir"]
+__all__ = ["RUNTIME_DIR", "CPUS", "BuildError", "build_host", "build_fuzz", "build_firmware",
+           "default_build_dir"]
 
 # The C sources: runtime/ in a checkout; bittern/runtime_src/ (package data) in an installed wheel.
 _HERE = Path(__file__).resolve().parent
@@ -45,6 +46,17 @@ def build_host(build_dir=None, *, kernels=None):
     _make(["CPU=host", *([f"KERNELS={' '.join(sorted(set(kernels)))}"] if kernels else []),
            "host"], build_dir, "make-host" + ("-k-" + "-".join(sorted(set(kernels))) if kernels else ""))
     return build_dir / "host"
+
+
+def build_fuzz(build_dir=None, *, coverage=False):
+    """Build the libFuzzer target (clang, ASan + UBSan), or with ``coverage`` the same harness
+    instrumented for llvm-cov; returns the executable's path."""
+    if shutil.which("clang") is None:
+        raise BuildError("clang is not installed (scripts/setup.sh installs clang and "
+                         "libclang-rt-14-dev)")
+    build_dir = Path(build_dir or default_build_dir())
+    _make(["fuzz-cov" if coverage else "fuzz"], build_dir, "make-fuzz-cov" if coverage else "make-fuzz")
+    return build_dir / "fuzz" / ("fuzz_load_run_cov" if coverage else "fuzz_load_run")
 
 
 def build_firmware(cpu, c_source, *, workspace_bytes, n_scores=16, build_dir=None, name="firmware",

@@ -3,8 +3,11 @@ accelerator transport, so Python (tests, a co-simulation against the RTL) can dr
 driver with its own read32/write32."""
 
 import ctypes as C
+from types import SimpleNamespace
 
 import numpy as np
+
+from bittern.model.images import check_images
 
 from .build import build_host
 from .codegen import model_bytes
@@ -85,6 +88,8 @@ class CApi:
         run_args = [C.POINTER(Model), C.c_void_p, C.c_void_p, C.c_size_t,
                     C.POINTER(C.c_int32), C.POINTER(C.c_uint32)]
         L.bt_run.argtypes = run_args
+        L.bt_run_image.argtypes = [C.POINTER(Model), C.c_void_p, C.c_size_t, C.c_void_p,
+                                   C.c_size_t, C.POINTER(C.c_int32), C.POINTER(C.c_uint32)]
         L.bt_transport_spi.argtypes = [C.POINTER(Transport), C.POINTER(Spi)]
         L.bt_accel_probe.argtypes = [C.POINTER(Accel), C.POINTER(Transport)]
         L.bt_run_accel.argtypes = [C.POINTER(Accel)] + run_args
@@ -110,8 +115,13 @@ class CApi:
         self._keep.append(buf)
         return st, m
 
+    def _images(self, m, images):
+        """The one image check (bittern.model.images) against loaded model ``m``'s input."""
+        shape = SimpleNamespace(in_h=m.in_h, in_w=m.in_w, in_c=m.in_c)
+        return check_images(images, shape)
+
     def _run(self, fn, prefix, m, images):
-        imgs = np.ascontiguousarray(np.asarray(images, dtype=np.uint8))
+        imgs = self._images(m, images)
         ws_n = self.lib.bt_workspace_bytes(C.byref(m))
         ws = (C.c_uint32 * max(1, (ws_n + 3) // 4))()
         scores = (C.c_int32 * m.n_scores)()
@@ -126,7 +136,22 @@ class CApi:
         return np.array(labels), np.array(all_scores, dtype=np.int64)
 
     def run(self, m, images):
-        return self._run(self.lib.bt_run, (), m, images)
+        """Every image through bt_run_image, which checks its length in C as well."""
+        imgs = self._images(m, images)
+        feats = imgs.shape[1]
+        return self._run(lambda mp, img, *rest: self.lib.bt_run_image(mp, img, feats, *rest),
+                         (), m, imgs)
+
+    def run_image(self, m, image, n_bytes=None):
+        """One bt_run_image call on raw bytes (``n_bytes`` defaults to their length): the
+        status name and the label, for tests of the C-side length check."""
+        buf = (C.c_uint8 * max(1, len(image))).from_buffer_copy(bytes(image) or b"\0")
+        ws_n = self.lib.bt_workspace_bytes(C.byref(m))
+        ws = (C.c_uint32 * max(1, (ws_n + 3) // 4))()
+        lab = C.c_uint32()
+        st = self.lib.bt_run_image(C.byref(m), buf, len(image) if n_bytes is None else n_bytes,
+                                   ws, ws_n, None, C.byref(lab))
+        return self.error_name(st), lab.value
 
     def transport(self, read32, write32, write_burst=None, read_burst=None):
         """A bt_transport_t calling Python functions read32(addr) and write32(addr, value),

@@ -52,7 +52,8 @@ def model_c_source(model, name="bt_model_data"):
 
 def firmware_c_source(model, images):
     """Model plus uint8 images [N, ...] for port/fw_main.c."""
-    imgs = np.ascontiguousarray(np.asarray(images, dtype=np.uint8))
+    from bittern.model.images import check_images
+    imgs = check_images(images, fileformat.from_bytes(model_bytes(model)))
     n = imgs.shape[0]
     per = int(np.prod(imgs.shape[1:])) if n else 0
     src = model_c_source(model, "bt_fw_model").replace("bt_fw_model_bytes", "bt_fw_model_bytes")

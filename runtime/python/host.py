@@ -7,6 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from bittern.model import fileformat
+from bittern.model.images import check_images
+
 from .build import build_host
 from .codegen import model_bytes
 
@@ -35,8 +38,8 @@ def run_host(model, images, *, trace=False, build_dir=None, force=None):
     ``force=(layer, kernel_name)`` computes that layer with the named kernel of the kernel
     table instead of the selected one (it must support the layer, see :func:`layer_kernels`).
     """
-    imgs = np.ascontiguousarray(np.asarray(images, dtype=np.uint8))
     data = model_bytes(model)
+    imgs = check_images(images, fileformat.from_bytes(data))
     with tempfile.TemporaryDirectory() as tmp:
         mp, ip = Path(tmp) / "m.bittern", Path(tmp) / "x.bin"
         mp.write_bytes(data)

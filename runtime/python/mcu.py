@@ -3,9 +3,9 @@
 import tempfile
 from pathlib import Path
 
-import numpy as np
 
 from bittern.model import fileformat
+from bittern.model.images import check_images
 
 from .build import build_firmware
 from .codegen import firmware_c_source, model_bytes
@@ -46,8 +46,8 @@ def run_images(cpu, model, images, *, build_dir=None, opt="-O3", per_model=False
     """Like :func:`run_on_core` for any number of images: splits them into firmware-sized
     chunks where flash is small (micro:bit). Returns one merged (QemuResult, info)."""
     data = model_bytes(model)
-    imgs = np.asarray(images, dtype=np.uint8)
-    per = int(np.prod(imgs.shape[1:]))
+    imgs = check_images(images, fileformat.from_bytes(data))
+    per = imgs.shape[1]
     budget = FLASH_FOR_IMAGES.get(cpu)
     chunk = len(imgs) if budget is None else max(1, (budget - len(data)) // per)
     merged, info = None, None

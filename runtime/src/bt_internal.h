@@ -8,7 +8,6 @@
 #define BT_HEADER_BYTES 64u
 #define BT_LAYER_BYTES 96u
 #define BT_MAGIC 0x4E525442u
-#define BT_THR_LIMIT (1L << 30)
 
 /* Fields are little-endian; reading bytes keeps the loader portable and alignment-safe. */
 static inline uint32_t bt_rd32(const uint8_t *p)
@@ -16,7 +15,23 @@ static inline uint32_t bt_rd32(const uint8_t *p)
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
-static inline uint32_t bt_nwords(uint32_t n) { return (n + 31u) >> 5; }
+/* Words of n packed bits; never wraps (n + 31 would for n > 2^32 - 32). */
+static inline uint32_t bt_nwords(uint32_t n) { return (n >> 5) + ((n & 31u) != 0u); }
+
+/* ---- checked size arithmetic (every size the loader derives from a file goes through these)
+ * A product of two 32-bit values formed in 64 bits cannot wrap; it is accepted only when it is
+ * at most `limit` (< 2^32), so a chain of these stays exact on 32- and 64-bit hosts alike. */
+static inline int bt_mul_le(uint32_t a, uint32_t b, uint32_t limit, uint32_t *out)
+{
+    uint64_t p = (uint64_t)a * b;
+    if (p > limit)
+        return 0;
+    *out = (uint32_t)p;
+    return 1;
+}
+
+/* a <= v <= b */
+static inline int bt_in_range(uint32_t v, uint32_t a, uint32_t b) { return v >= a && v <= b; }
 
 /* Four bytes as a little-endian word from any address (input pixels, byte codes). */
 static inline uint32_t bt_ld32u(const uint8_t *p)

@@ -88,6 +88,45 @@ static int pad_bits_set(const uint32_t *w, uint32_t rows, uint32_t n)
     return 0;
 }
 
+/* h*w*(8*ceil(c/32) + 4*c) <= BT_MAX_TENSOR_BYTES (h, w <= BT_MAX_DIM and c <= 2^20 are
+ * checked first, so the 64-bit product below cannot wrap). */
+static int tensor_ok(uint32_t h, uint32_t w, uint32_t c)
+{
+    uint64_t per_px = 8ull * bt_nwords(c) + 4ull * c;
+    return (uint64_t)h * w * per_px <= BT_MAX_TENSOR_BYTES;
+}
+
+/* The shape rules of model/limits.py layer_shape_error, field by field before any product;
+ * on success the pooled output size. */
+static int shape_ok(const bt_layer_t *l, uint32_t *oh, uint32_t *ow)
+{
+    uint32_t k = l->kernel, in_c = l->in_c, out_c = l->out_c;
+    if (!bt_in_range(k, 1, BT_MAX_KERNEL) || !bt_in_range(in_c, 1, BT_MAX_IN_C) ||
+        !bt_in_range(out_c, 1, BT_MAX_OUT_C) || !bt_in_range(l->in_h, 1, BT_MAX_DIM) ||
+        !bt_in_range(l->in_w, 1, BT_MAX_DIM) || !bt_in_range(l->stride, 1, BT_MAX_DIM) ||
+        !bt_in_range(l->pool, 1, BT_MAX_DIM))
+        return 0;
+    if (l->pad > 0 && l->pad >= k)
+        return 0;
+    *oh = *ow = 1;
+    if (l->kind == BT_KIND_DENSE) {
+        if (l->in_h != 1 || l->in_w != 1 || k != 1 || l->stride != 1 || l->pad != 0 || l->pool != 1)
+            return 0;
+    } else {
+        /* in_h, in_w <= 65535 and pad < 15: no wrap */
+        if (l->in_h + 2 * l->pad < k || l->in_w + 2 * l->pad < k)
+            return 0;
+        *oh = ((l->in_h + 2 * l->pad - k) / l->stride + 1) / l->pool;
+        *ow = ((l->in_w + 2 * l->pad - k) / l->stride + 1) / l->pool;
+        if (*oh < 1 || *ow < 1)
+            return 0;
+    }
+    if (!tensor_ok(l->in_h, l->in_w, in_c) || !tensor_ok(*oh, *ow, out_c))
+        return 0;
+    /* out_c <= 2^16, k*k <= 225, in_c <= 2^20: the product fits 64 bits */
+    return (uint64_t)out_c * k * k * in_c <= BT_MAX_LAYER_WEIGHTS;
+}
+
 static bt_status_t check_layer(const bt_model_t *m, uint32_t i, const bt_layer_t *l,
                                uint32_t *enc, uint32_t *bits, uint32_t shape[3])
 {
@@ -97,9 +136,7 @@ static bt_status_t check_layer(const bt_model_t *m, uint32_t i, const bt_layer_t
         l->in_enc > BT_ENC_UINT)
         return BT_ERR_ENUM;
     uint32_t k = l->kernel, in_c = l->in_c, out_c = l->out_c;
-    if (k < 1 || in_c < 1 || out_c < 1 || in_c > (1u << 20) || out_c > (1u << 16) || k > 15)
-        return BT_ERR_SHAPE;
-    /* encodings and bit widths */
+    /* encodings and bit widths (before any shift by a bit count) */
     if ((l->in_enc == BT_ENC_U8 && l->in_bits != 8) ||
         (l->in_enc == BT_ENC_BINARY && l->in_bits != 1) ||
         (l->in_enc == BT_ENC_TERNARY && l->in_bits != 2) ||
@@ -107,29 +144,8 @@ static bt_status_t check_layer(const bt_model_t *m, uint32_t i, const bt_layer_t
         return BT_ERR_ENUM;
     if (l->out_enc == BT_ENC_UINT && (l->out_bits < 1 || l->out_bits > 8))
         return BT_ERR_ENUM;
-    if (l->in_h < 1 || l->in_w < 1 || l->stride < 1 || l->pool < 1)
-        return BT_ERR_SHAPE;
-    if (l->pad > 0 && l->pad >= k)
-        return BT_ERR_SHAPE;
-    uint32_t oh = 1, ow = 1;
-    if (l->kind == BT_KIND_DENSE) {
-        if (l->in_h != 1 || l->in_w != 1 || k != 1 || l->stride != 1 || l->pad != 0 || l->pool != 1)
-            return BT_ERR_SHAPE;
-    } else {
-        if (l->in_h > 65535u || l->in_w > 65535u || l->stride > 65535u || l->pool > 65535u)
-            return BT_ERR_SHAPE;
-        if (l->in_h + 2 * l->pad < k || l->in_w + 2 * l->pad < k)
-            return BT_ERR_SHAPE;
-        uint32_t ch = (l->in_h + 2 * l->pad - k) / l->stride + 1;
-        uint32_t cw = (l->in_w + 2 * l->pad - k) / l->stride + 1;
-        oh = ch / l->pool;
-        ow = cw / l->pool;
-        if (oh < 1 || ow < 1)
-            return BT_ERR_SHAPE;
-    }
-    /* tensors must fit comfortably in 32-bit sizes */
-    if ((uint64_t)l->in_h * l->in_w * (bt_nwords(in_c) * 8u + in_c) > 0x10000000u ||
-        (uint64_t)oh * ow * (bt_nwords(out_c) * 8u + out_c * 4u) > 0x10000000u)
+    uint32_t oh, ow;
+    if (!shape_ok(l, &oh, &ow))
         return BT_ERR_SHAPE;
     /* weights */
     uint32_t taps = out_c * k * k, nw = bt_nwords(in_c);
@@ -209,7 +225,7 @@ static bt_status_t check_layer(const bt_model_t *m, uint32_t i, const bt_layer_t
                     l->in_enc == BT_ENC_UINT ? (1u << l->in_bits) - 1u : 1u;
     uint64_t ntaps = l->w_enc == BT_W_SPARSE ? 32ull * l->packs : (uint64_t)k * k * in_c;
     uint64_t bound = ntaps * amax * wmax;
-    if (bound >= (1ull << 31) || l->acc_bound != bound)
+    if (bound > BT_MAX_ACC_BOUND || l->acc_bound != bound)
         return BT_ERR_ACC_BOUND;
     /* thresholds */
     uint32_t L = n_thresholds(l->out_enc, l->out_bits);
@@ -335,8 +351,13 @@ bt_status_t bt_model_load(bt_model_t *model, const void *data, size_t size)
     m.head_offset = bt_rd32(h + 60);  /* reserved (0) in version 1 */
     if ((version == 1u) != (m.head_offset == 0u))
         return BT_ERR_HEADER;
-    uint64_t feats = (uint64_t)m.in_h * m.in_w * m.in_c;
-    if (m.input_threshold > 255 || feats == 0 || feats > 0x1000000u ||
+    /* each factor on its own, then the product, checked step by step */
+    uint32_t feats;
+    if (m.input_threshold > 255 || !bt_in_range(m.in_h, 1, BT_MAX_INPUT_FEATURES) ||
+        !bt_in_range(m.in_w, 1, BT_MAX_INPUT_FEATURES) ||
+        !bt_in_range(m.in_c, 1, BT_MAX_INPUT_FEATURES) ||
+        !bt_mul_le(m.in_h, m.in_w, BT_MAX_INPUT_FEATURES, &feats) ||
+        !bt_mul_le(feats, m.in_c, BT_MAX_INPUT_FEATURES, &feats) ||
         (uint64_t)m.crop_lo + m.crop_hi >= feats)
         return BT_ERR_HEADER;
     if (!BT_K_BINARIZE && m.input_threshold)
@@ -348,7 +369,7 @@ bt_status_t bt_model_load(bt_model_t *model, const void *data, size_t size)
     uint32_t shape[3] = {m.in_h, m.in_w, m.in_c};
     if (cropped) {
         shape[0] = shape[1] = 1;
-        shape[2] = (uint32_t)feats - m.crop_lo - m.crop_hi;
+        shape[2] = feats - m.crop_lo - m.crop_hi;
     }
     /* u8 input is read straight from the image; a binarized one is packed into buffer 0 */
     m.buf_bytes[0] = m.input_threshold ? bt_act_bytes(BT_ENC_BINARY, shape[0], shape[1], shape[2]) : 0;

@@ -229,6 +229,18 @@ bt_status_t bt_run(const bt_model_t *model, const uint8_t *image, void *workspac
     return bt_run_internal(model, image, workspace, workspace_bytes, scores, label, 0, 0);
 }
 
+bt_status_t bt_run_image(const bt_model_t *model, const uint8_t *image, size_t image_bytes,
+                         void *workspace, size_t workspace_bytes, int32_t *scores,
+                         uint32_t *label)
+{
+    if (!model)
+        return BT_ERR_NULL;
+    /* the loader bounded in_h*in_w*in_c by BT_MAX_INPUT_FEATURES: no wrap */
+    if (image_bytes != (size_t)model->in_h * model->in_w * model->in_c)
+        return BT_ERR_ARG;
+    return bt_run_internal(model, image, workspace, workspace_bytes, scores, label, 0, 0);
+}
+
 bt_status_t bt_run_traced(const bt_model_t *model, const uint8_t *image, void *workspace,
                           size_t workspace_bytes, int32_t *scores, uint32_t *label,
                           bt_trace_fn trace, void *trace_ctx)
