@@ -20,6 +20,7 @@ def test_sim_and_eval_print_no_tool_output(tmp_path, capfd):
     print(f"seed={SEED}")
     capfd.readouterr()
     spec = random_model(np.random.default_rng(SEED), hidden=(24,), in_features=64)
+    spec.in_h, spec.in_w, spec.in_c = 8, 8, 1   # takes the 8x8 digits that eval feeds it
     model = tmp_path / "m.bittern"
     save(spec, model)
     # The suite's shared build folder: a warm run printed Verilator's report, cocotb's banner

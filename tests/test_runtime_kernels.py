@@ -88,7 +88,7 @@ def test_per_model_build_rejects_a_layer_it_has_no_kernel_for(rng, build_dir, tm
     check_trace(mlp, x, run_host(mlp, x, trace=True, build_dir=tmp_path / "small"))
     ter = layer_case(rng, **KERNEL_CASES["dense_bin_ter_ter"])
     with pytest.raises(RuntimeError, match="E BT_ERR_KERNEL 1"):
-        run_host(ter, x[:1, :ter.input_features], build_dir=tmp_path / "small")
+        run_host(ter, x.reshape(2, -1)[:1, :ter.input_features], build_dir=tmp_path / "small")
 
 
 def test_random_odd_sizes(rng, build_dir):
