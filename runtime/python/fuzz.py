@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from bittern.model import fileformat, golden, randspec
-from bittern.model.spec import U8, Enc, Kind, WEnc
+from bittern.model.spec import U8, Enc, Head, Kind, WEnc
 
 __all__ = ["fix_crc", "mutate", "mutations", "python_verdict", "CTRL_FIX", "encode_input",
            "decode_input", "corpus_models", "write_corpus", "CORPUS_DIR", "Differential",
@@ -129,6 +129,15 @@ def corpus_models(seed=0):
         out[f"family_{fam}"] = randspec.random_family_model(rng, fam)
     out["mlp768"] = mlp768(rng, hidden=64)
     out["mlp768_sparse"] = mlp768(rng, packs=3, hidden=32)
+    # format version 2: the per-class head (docs/numerics.md section 5), so its checks and the
+    # int64 argmax are in the corpus too
+    for name, base in (("head_mlp", randspec.random_model(rng, hidden=(24,), in_features=70)),
+                       ("head_family_cnn", randspec.random_family_model(rng, "cnn"))):
+        n = base.layers[-1].out_c
+        base.head = Head(mult=rng.integers(-1000, 1001, size=n).astype(np.int64),
+                         offset=rng.integers(-10**6, 10**6 + 1, size=n).astype(np.int64),
+                         frac_bits=int(rng.integers(0, 63)))
+        out[name] = base.validate()
     return out
 
 
