@@ -196,3 +196,84 @@ def test_conv_op_descriptor_and_footprint():
     assert offs == list(range(fp.w))
     # a dense layer's descriptor words for conv are 0 ("unused"), so it is unchanged
     assert all(r.reset == 0 for r in rm.DESCRIPTOR if r.name.startswith("D_CONV"))
+
+
+DEC_DEPTHS = dict(w_depth=64, a_depth=128, s_depth=64)
+
+
+def _conv_desc(*, in_h=6, in_w=6, kernel=3, stride=1, pad=1, pool=2, out_h=None, out_w=None,
+               n_in=33, n_out=5, w_base=0, a_in=0, a_out=80, scores=0):
+    if out_h is None:
+        out_h = ((in_h + 2 * pad - kernel) // stride + 1) // pool
+    if out_w is None:
+        out_w = ((in_w + 2 * pad - kernel) // stride + 1) // pool
+    return dict(n_in=n_in, n_out=n_out, w_base=w_base, a_in=a_in, a_out=a_out, t_base=0,
+                scores=scores,
+                w_conv_in=rm.pack("D_CONV_IN", IN_H=in_h, IN_W=in_w),
+                w_conv_geom=rm.pack("D_CONV_GEOM", KERNEL=kernel, STRIDE=stride, PAD=pad, POOL=pool),
+                w_conv_out=rm.pack("D_CONV_OUT", OUT_H=out_h, OUT_W=out_w))
+
+
+DEC_CASES = [       # (descriptor, cause); 6x6x33 -> 5, 3x3 pad 1 pool 2: 36 x 2 input words
+    (_conv_desc(), rm.Cause.NONE),
+    (_conv_desc(kernel=5, stride=2, pad=2, pool=1, n_in=5), rm.Cause.NONE),
+    (_conv_desc(kernel=0, pad=0, out_h=1, out_w=1), rm.Cause.CONV_KERNEL),
+    (_conv_desc(kernel=6, pad=0, pool=1, in_h=7, in_w=7), rm.Cause.CONV_KERNEL),
+    (_conv_desc(kernel=5, pad=0, pool=1, in_h=4, in_w=8, out_h=1), rm.Cause.CONV_KERNEL),
+    (_conv_desc(stride=3), rm.Cause.CONV_STRIDE_PAD),
+    (_conv_desc(stride=0, out_h=1, out_w=1), rm.Cause.CONV_STRIDE_PAD),
+    (_conv_desc(pad=3), rm.Cause.CONV_STRIDE_PAD),
+    (_conv_desc(pool=5, out_h=1, out_w=1), rm.Cause.CONV_POOL),
+    (_conv_desc(pool=0, out_h=1, out_w=1), rm.Cause.CONV_POOL),
+    (_conv_desc(in_h=2, in_w=2, pad=0, kernel=1, pool=3, out_h=1, out_w=1), rm.Cause.CONV_POOL),
+    (_conv_desc(out_h=2), rm.Cause.CONV_SHAPE),
+    (_conv_desc(out_w=4), rm.Cause.CONV_SHAPE),
+    (_conv_desc(in_h=0, in_w=3, kernel=1, pad=0, pool=1, out_h=0, out_w=3), rm.Cause.CONV_SHAPE),
+    (_conv_desc(w_base=64 - 2 * 9 * 2 + 1), rm.Cause.WBUF_OVERFLOW),   # 2 tiles x 9 taps x 2 words
+    (_conv_desc(a_in=128 - 72 + 1), rm.Cause.ABUF_OVERFLOW),            # 36 pixels x 2 words
+    (_conv_desc(a_out=128 - 9 + 1), rm.Cause.ABUF_OVERFLOW),            # 3x3 pixels x 1 word
+    (_conv_desc(scores=1, a_out=64 - 9 * 2 * COLS + 1), rm.Cause.SBUF_OVERFLOW),
+]
+
+
+def test_conv_decode_checks_each_cause():
+    from bittern.rtl.conv_decode import ConvDecode
+    dut = ConvDecode(rows=ROWS, cols=COLS, **DEC_DEPTHS)
+    seen = []
+
+    async def bench(ctx):
+        for desc, _ in DEC_CASES:
+            for name, v in desc.items():
+                ctx.set(getattr(dut, name), v)
+            ctx.set(dut.go, 1)
+            await ctx.tick()
+            ctx.set(dut.go, 0)
+            for _ in range(400):
+                await ctx.tick()
+                if ctx.get(dut.ready):
+                    break
+            assert ctx.get(dut.ready), "the conv decoder never became ready"
+            seen.append((ctx.get(dut.cause), ctx.get(dut.bad), ctx.get(dut.fields.tiles),
+                         ctx.get(dut.fields.words), ctx.get(dut.pixels_m1)))
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    for (desc, cause), (got, bad, tiles, words, pix_m1) in zip(DEC_CASES, seen):
+        assert (got, bad) == (int(cause), int(cause != rm.Cause.NONE)), (cause, desc, rm.Cause(got))
+    assert seen[0][2:] == (2, 2, 8)         # 2 channel tiles, 2 words per pixel, 3x3 pixels
+
+
+def test_conv_op_and_decoder_agree_on_geometry():
+    """The op's refusals and the decoder's geometry causes are the same rules."""
+    rng = np.random.default_rng(5)
+    for desc, cause in DEC_CASES:
+        if cause in (rm.Cause.CONV_KERNEL, rm.Cause.CONV_STRIDE_PAD, rm.Cause.CONV_POOL):
+            g = rm.unpack("D_CONV_GEOM", desc["w_conv_geom"])
+            i = rm.unpack("D_CONV_IN", desc["w_conv_in"])
+            if g["KERNEL"] == 0 or g["STRIDE"] == 0 or g["POOL"] == 0 or i["IN_H"] == 0:
+                continue        # LayerSpec itself refuses these
+            layer = _conv(rng, in_h=i["IN_H"], in_w=i["IN_W"], in_c=3, out_c=5, kernel=g["KERNEL"],
+                          stride=g["STRIDE"], pad=g["PAD"], pool=g["POOL"])
+            assert OP.why_not(layer, last=False) is not None, desc
