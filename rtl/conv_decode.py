@@ -47,6 +47,7 @@ class ConvDecode(wiring.Component):
             "ready": Out(1), "bad": Out(1), "cause": Out(6),
             "fields": Out(conv_fields()),
             "pixels_m1": Out(16),           # output pixels - 1, for the write-back
+            "flat": Out(1),                 # D_CONV_OUT.FLAT, for the write-back
         })
 
     def elaborate(self, platform):
@@ -112,7 +113,8 @@ class ConvDecode(wiring.Component):
                 m.d.sync += [
                     f_pool.eq((pool < POOLS.start) | (pool >= POOLS.stop) | (conv_h < pool) |
                               (conv_w < pool)),
-                    f_shape.eq(f_empty | (oh_pool > conv_h) | (ow_pool > conv_w) |
+                    f_shape.eq(f_empty | (cout.flat & (self.n_out[:rb] != 0) if rb else f_empty) |
+                               (oh_pool > conv_h) | (ow_pool > conv_w) |
                                (conv_h - oh_pool >= pool) | (conv_w - ow_pool >= pool)),
                     ovf_a.eq((self.a_in + a_in_words > self._a_depth) |
                              (~self.scores & (self.a_out + a_out_words > self._a_depth))),
@@ -132,6 +134,7 @@ class ConvDecode(wiring.Component):
                     f.kernel.eq(k), f.stride.eq(s), f.pad.eq(p), f.pool.eq(pool),
                     f.out_h.eq(out_h), f.out_w.eq(out_w), f.tiles.eq(tiles), f.a_in.eq(self.a_in),
                     f.w_base.eq(self.w_base), self.pixels_m1.eq(pix_out - 1),
+                    self.flat.eq(cout.flat),
                 ]
                 m.next = "IDLE"
         return m

@@ -132,6 +132,11 @@ REGISTERS = (
         Field("LAYER", 16, 4, "layer being run, or the layer whose descriptor caused the error"),
     )),
     Register("N_LAYERS", 0x028, "RW", 0, "Number of layer descriptors to run (1..MAX_LAYERS)."),
+    Register("FEATURES", 0x02C, "RO", 0, "Optional layer kinds this build has (reset value depends on "
+             "the build): a descriptor of a kind the build lacks stops the run with "
+             "UNSUPPORTED_LAYER, and the driver runs that layer in software.", (
+        Field("CONV", 1, 1, "conv2d, binary x binary (op CONV_XNOR)"),
+    )),
     Register("PERF_CYCLES", 0x030, "RO", 0, "Clock cycles spent busy in the last run (cleared by START)."),
     Register("PERF_ACTIVE", 0x034, "RO", 0, "Cycles in which the array consumed a weight/activation word "
              "(every PE active); utilisation = PERF_ACTIVE / PERF_CYCLES."),
@@ -175,6 +180,9 @@ DESCRIPTOR = (
              "(HWC, as the input). The hardware checks it against the geometry.", (
         Field("OUT_H", 0, 8, "pooled output rows ((IN_H + 2*PAD - K) // STRIDE + 1) // POOL"),
         Field("OUT_W", 8, 8, "pooled output columns, the same with IN_W"),
+        Field("FLAT", 16, 1, "binary output packed as one flattened HWC vector, channel c of pixel "
+              "(y, x) at bit (y*OUT_W + x)*C_out + c from A_OUT (pad bits only at its end: the "
+              "input of a following dense layer, docs/numerics.md); needs C_out a multiple of ROWS"),
     )),
 )
 

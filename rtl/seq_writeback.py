@@ -39,6 +39,9 @@ class WriteBack(wiring.Component):
             # conv layers: output pixels - 1 (0 for dense); ``fields.tiles`` is then the tiles of
             # one pixel, and each pixel's channels start a new output word (HWC, per-pixel padded)
             "pixels_m1": In(16),
+            # ... or, with ``flat``, the pixels' channels packed back to back (a flattened HWC
+            # vector for a following dense layer; C_out a multiple of ROWS)
+            "flat": In(1),
             "idle": Out(1), "all_tiles": Out(1), "tile_done": Out(1),
             "g_o_valid": In(1), "g_o_last": In(1), "g_o_first": In(1),
             "g_o_acc": In(data.ArrayLayout(signed(acc_width), rows)),
@@ -63,6 +66,8 @@ class WriteBack(wiring.Component):
         r_pixels = Signal(17)
         d_pix = Signal(17)              # pixels written back (dense: one pixel of all tiles)
         r_t_base = Signal(16)
+        r_flat = Signal()
+        last_pix = Signal()             # the tile in X belongs to the layer's last pixel
         t_cnt = Signal(12)              # tile of its pixel of the next tile to leave the array
         t_ptr = Signal(16)              # threshold word of the next tile to leave the array
         x_valid0, x_last0 = Signal(), Signal()
@@ -130,8 +135,10 @@ class WriteBack(wiring.Component):
             with m.If(pos + rows == 32):
                 m.d.sync += aw_ptr.eq(aw_ptr + 1)
             with m.If(last_tile):               # the pixel's last tile ends its output word
-                m.d.sync += [d_tile.eq(0), last_tile.eq(r_tiles == 1), pos.eq(0),
-                             aw_ptr.eq(aw_ptr + 1), d_pix.eq(d_pix + 1)]
+                m.d.sync += [d_tile.eq(0), last_tile.eq(r_tiles == 1), d_pix.eq(d_pix + 1),
+                             last_pix.eq(d_pix + 2 == r_pixels)]
+                with m.If(~r_flat):
+                    m.d.sync += [pos.eq(0), aw_ptr.eq(aw_ptr + 1)]
         m.d.comb += self.tile_done.eq(x_valid & x_last)
         keep = Signal(rows)
         m.d.comb += keep.eq(Mux(last_tile, r_last_keep, (1 << rows) - 1))
@@ -146,7 +153,7 @@ class WriteBack(wiring.Component):
         col_oh = Signal(cols, init=1)
         with m.If(x_valid):
             m.d.sync += col_oh.eq(Mux(x_last, 1, col_oh.rotate_left(1)) if cols > 1 else 1)
-        m.d.sync += [y_valid.eq(x_valid), y_end.eq((pos == 32 - rows) | last_tile),
+        m.d.sync += [y_valid.eq(x_valid), y_end.eq((pos == 32 - rows) | (last_tile & (~r_flat | last_pix))),
                      y_pos.eq(pos), y_keep.eq(keep), y_addr.eq(aw_ptr), y_col.eq(col_oh)]
         # X registers the sum's sign and the forcing flags; Y turns them into the output bit:
         # d = +1 crosses when the sign is 0, d = -1 when it is 1; a missing row (keep = 0) or
@@ -184,5 +191,5 @@ class WriteBack(wiring.Component):
                          r_scores.eq(f.scores), d_tile.eq(0), last_tile.eq(f.tiles == 1), pos.eq(0),
                          aw_ptr.eq(f.a_out), s_ptr.eq(f.a_out), t_ptr.eq(f.t_base),
                          r_t_base.eq(f.t_base), t_cnt.eq(0), r_pixels.eq(self.pixels_m1 + 1),
-                         d_pix.eq(0)]
+                         d_pix.eq(0), r_flat.eq(self.flat), last_pix.eq(self.pixels_m1 == 0)]
         return m

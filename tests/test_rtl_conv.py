@@ -186,7 +186,7 @@ def test_conv_op_descriptor_and_footprint():
     d = OP.descriptor(layer, Place)
     assert rm.unpack("D_CONV_IN", d["D_CONV_IN"]) == {"IN_H": 28, "IN_W": 28}
     assert rm.unpack("D_CONV_GEOM", d["D_CONV_GEOM"]) == {"KERNEL": 3, "STRIDE": 1, "PAD": 1, "POOL": 2}
-    assert rm.unpack("D_CONV_OUT", d["D_CONV_OUT"]) == {"OUT_H": 14, "OUT_W": 14}
+    assert rm.unpack("D_CONV_OUT", d["D_CONV_OUT"]) == {"OUT_H": 14, "OUT_W": 14, "FLAT": 0}
     assert rm.unpack("D_CFG", d["D_CFG"])["KIND"] == Kind.CONV
     fp = OP.footprint(layer, rows=4, cols=2)
     assert (fp.w, fp.t, fp.a_in, fp.a_out, fp.s) == (2 * 9, 2, 784, 196, 0)

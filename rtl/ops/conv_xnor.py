@@ -49,6 +49,8 @@ class ConvXnor(HwOp):
         "a_out": "out_h * out_w * CEIL(out_c, 32) * (1 - (out_enc == 0))",
         "s": "out_h * out_w * CEIL(out_c, rows) * cols * (out_enc == 0)",
     }
+    feature = "CONV"
+    build_option = "conv=True"
     cycles_formula = "out_h * out_w * pool * pool * CEIL(out_c, rows) * kernel * kernel * CEIL(in_c, 32)"
 
     def why_not(self, layer, *, last):
@@ -95,7 +97,8 @@ class ConvXnor(HwOp):
                 "D_CONV_IN": rm.pack("D_CONV_IN", IN_H=layer.in_h, IN_W=layer.in_w),
                 "D_CONV_GEOM": rm.pack("D_CONV_GEOM", KERNEL=layer.kernel, STRIDE=layer.stride,
                                        PAD=layer.pad, POOL=layer.pool),
-                "D_CONV_OUT": rm.pack("D_CONV_OUT", OUT_H=layer.out_h, OUT_W=layer.out_w)}
+                "D_CONV_OUT": rm.pack("D_CONV_OUT", OUT_H=layer.out_h, OUT_W=layer.out_w,
+                                      FLAT=int(getattr(place, "flat", False)))}
 
     @staticmethod
     def weight_words(layer, *, rows):

@@ -44,6 +44,9 @@
 #define BT_ACC_STATUS_LAYER_SHIFT 16u
 #define BT_ACC_STATUS_LAYER_MASK 0x000F0000u
 #define BT_ACC_N_LAYERS 0x028u  /* RW */
+#define BT_ACC_FEATURES 0x02Cu  /* RO */
+#define BT_ACC_FEATURES_CONV_SHIFT 1u
+#define BT_ACC_FEATURES_CONV_MASK 0x00000002u
 #define BT_ACC_PERF_CYCLES 0x030u  /* RO */
 #define BT_ACC_PERF_ACTIVE 0x034u  /* RO */
 #define BT_ACC_PERF_TILES 0x038u  /* RO */
@@ -83,6 +86,8 @@
 #define BT_ACC_D_CONV_OUT_OUT_H_MASK 0x000000FFu
 #define BT_ACC_D_CONV_OUT_OUT_W_SHIFT 8u
 #define BT_ACC_D_CONV_OUT_OUT_W_MASK 0x0000FF00u
+#define BT_ACC_D_CONV_OUT_FLAT_SHIFT 16u
+#define BT_ACC_D_CONV_OUT_FLAT_MASK 0x00010000u
 
 /* Buffer windows (byte base addresses and sizes) */
 #define BT_ACC_WBUF_BASE 0x40000u
