@@ -134,7 +134,8 @@ class ConvFetch(wiring.Component):
         m.d.comb += corr_now.eq(Mux(red_first, 0, corr) + Mux(pad & (kw == 0), r.n_in, 0))
 
         # Marks travel with the buffers' 2-cycle read latency.
-        f_marks = Cat(can, red_first, red_last, pad, corr_now, (dx == 0) & (dy == 0), dx_last & dy_last)
+        f_marks = Cat(can, can & red_first, can & red_last, can & pad, corr_now,
+                      (dx == 0) & (dy == 0), dx_last & dy_last)
         f_marks1 = Signal.like(f_marks)
         m.d.sync += [f_marks1.eq(f_marks),
                      Cat(self.g_valid, self.g_first, self.g_last, self.g_pad, self.g_corr,

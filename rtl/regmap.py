@@ -23,7 +23,7 @@ VERSION = 1                 # bumped only on incompatible map changes
 ADDR_BITS = 20              # byte address space: 1 MiB
 MAX_LAYERS = 16
 DESC_BASE = 0x100
-DESC_WORDS = 8
+DESC_WORDS = 16
 DESC_STRIDE = DESC_WORDS * 4
 
 
@@ -202,6 +202,8 @@ WINDOWS = (
 )
 
 _BY_NAME = {r.name: r for r in REGISTERS}
+# Descriptor register name -> word index inside a descriptor.
+DESCRIPTOR_WORD = {r.name: r.offset // 4 for r in DESCRIPTOR}
 
 
 def reg(name):
