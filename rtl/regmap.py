@@ -19,7 +19,7 @@ __all__ = ["Field", "Register", "Window", "Cause", "REGISTERS", "WINDOWS", "DESC
            "generate_c_header", "write_generated"]
 
 ID_VALUE = 0x41525442       # "BTRA" little-endian: identifies a bittern accelerator
-VERSION = 1                 # bumped only on incompatible map changes
+VERSION = 2                 # bumped only on incompatible map changes (2: 16-word descriptors)
 ADDR_BITS = 20              # byte address space: 1 MiB
 MAX_LAYERS = 16
 DESC_BASE = 0x100
@@ -128,7 +128,7 @@ REGISTERS = (
         Field("BUSY", 0, 1, "a run is in progress"),
         Field("DONE", 1, 1, "the last run finished (set with ERROR when a run stops early)"),
         Field("ERROR", 2, 1, "an error occurred; CAUSE says which"),
-        Field("CAUSE", 8, 4, "error cause (see the table of causes)"),
+        Field("CAUSE", 8, 6, "error cause (see the table of causes)"),
         Field("LAYER", 16, 4, "layer being run, or the layer whose descriptor caused the error"),
     )),
     Register("N_LAYERS", 0x028, "RW", 0, "Number of layer descriptors to run (1..MAX_LAYERS)."),
@@ -184,6 +184,13 @@ DESCRIPTOR = (
               "(y, x) at bit (y*OUT_W + x)*C_out + c from A_OUT (pad bits only at its end: the "
               "input of a following dense layer, docs/numerics.md); needs C_out a multiple of ROWS"),
     )),
+    Register("D_PLANES", 0x28, "RW", 0, "Multi-bit layers: weight and activation bit planes "
+             "(0 for a binary layer)."),
+    Register("D_PLANES2", 0x2C, "RW", 0, "Multi-bit layers: more plane fields (0 if unused)."),
+    Register("D_SPARSE", 0x30, "RW", 0, "3PXNet sparse layers: kept packs (0 for a dense layer)."),
+    Register("D_SPARSE2", 0x34, "RW", 0, "3PXNet sparse layers: more fields (0 if unused)."),
+    Register("D_RESERVED0", 0x38, "RW", 0, "Reserved; write 0."),
+    Register("D_RESERVED1", 0x3C, "RW", 0, "Reserved; write 0."),
 )
 
 WINDOWS = (
@@ -299,6 +306,7 @@ def generate_c_header():
            f"#define {p}MAX_LAYERS {MAX_LAYERS}u",
            f"#define {p}DESC_BASE 0x{DESC_BASE:03X}u",
            f"#define {p}DESC_STRIDE 0x{DESC_STRIDE:02X}u",
+           f"#define {p}DESC_WORDS {DESC_WORDS}u",
            f"#define {p}DESC(i, reg) ({p}DESC_BASE + (uint32_t)(i) * {p}DESC_STRIDE + (reg))", "",
            "/* Registers (byte offsets) */"]
     for r in REGISTERS:

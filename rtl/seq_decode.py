@@ -15,7 +15,11 @@ from . import ops
 from .layouts import register_layout
 from .regmap import Cause, DESC_WORDS, MAX_LAYERS
 
-__all__ = ["DescriptorDecoder", "layer_fields"]
+__all__ = ["DescriptorDecoder", "layer_fields", "BASE_WORDS"]
+
+BASE_WORDS = 7      # D_CFG .. D_T_BASE: what every layer kind has; the rest is ``ext``
+WORD_BITS = (DESC_WORDS - 1).bit_length()
+assert DESC_WORDS == 1 << WORD_BITS, "descriptor words are addressed as Cat(word, layer)"
 
 
 def layer_fields(rows):
@@ -54,9 +58,12 @@ class DescriptorDecoder(wiring.Component):
             "go": In(1), "take": In(1), "drop": In(1), "n_layers": In(8),
             # descriptor memory read port (2-cycle latency: registered output)
             "d_addr": Out(range(MAX_LAYERS * DESC_WORDS)), "d_en": Out(1), "d_data": In(32),
-            "ready": Out(1), "bad": Out(1), "cause": Out(4), "layer": Out(4),
+            "ready": Out(1), "bad": Out(1), "cause": Out(6), "layer": Out(4),
             "fields": Out(layer_fields(rows)),
             "is_conv": Out(1),                      # a conv2d descriptor (D_CFG.KIND)
+            # Words 7..15 as read (D_CONV_IN ... D_RESERVED1), for the layer kinds that use them;
+            # valid with ``ready``. Bits nobody reads are trimmed by synthesis.
+            "ext": Out(data.ArrayLayout(32, DESC_WORDS - BASE_WORDS)),
         })
 
     def elaborate(self, platform):
@@ -84,7 +91,7 @@ class DescriptorDecoder(wiring.Component):
         d_q = Signal(32)            # descriptor word, registered once more here (timing)
         m.d.sync += d_q.eq(self.d_data)
         d_q_high = d_q[16:] != 0
-        di = Signal(4)              # descriptor word being read
+        di = Signal(range(DESC_WORDS + 3))  # descriptor word being read (+3: read latency)
         layer = self.layer
         # The layer kinds and encodings some op of the registry runs (rtl/ops/).
         runs_cfg = Cat((cfg.kind == op.kind) & (cfg.in_enc == op.in_enc) & (cfg.w_enc == op.w_enc) &
@@ -97,16 +104,19 @@ class DescriptorDecoder(wiring.Component):
                     m.d.sync += [layer.eq(0), di.eq(0)]
                     m.next = "DESC"
             with m.State("DESC"):
-                # Words 0..6; the memory answers in two cycles and d_q registers its output
-                # once more, so word i lands three cycles after its address, at di = i+3.
-                m.d.comb += [self.d_addr.eq(Cat(di, layer)), self.d_en.eq(1)]
+                # Words 0..DESC_WORDS-1; the memory answers in two cycles and d_q registers its
+                # output once more, so word i lands three cycles after its address, at di = i+3.
+                m.d.comb += [self.d_addr.eq(Cat(di[:WORD_BITS], layer)), self.d_en.eq(1)]
                 m.d.sync += di.eq(di + 1)
                 for i, sig in enumerate([cfg, n_in, n_out, w_base, a_in, a_out, t_base]):
                     with m.If(di == i + 3):
                         m.d.sync += sig.eq(d_q[:16] if i else d_q)
                         if i:
                             m.d.sync += high[i].eq(d_q_high)
-                with m.If(di == 9):
+                for i in range(DESC_WORDS - BASE_WORDS):
+                    with m.If(di == BASE_WORDS + i + 3):
+                        m.d.sync += self.ext[i].eq(d_q)
+                with m.If(di == DESC_WORDS + 2):
                     m.next = "CHECK0"
             with m.State("CHECK0"):
                 # Check states either compute registered values/flags or choose on registered

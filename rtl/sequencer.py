@@ -26,7 +26,7 @@ from .conv_decode import ConvDecode
 from .conv_fetch import ConvFetch
 from .conv_pool import ConvPool
 from .regmap import Cause, DESC_WORDS, MAX_LAYERS
-from .seq_decode import DescriptorDecoder
+from .seq_decode import BASE_WORDS, DescriptorDecoder
 from .seq_fetch import Fetch
 from .seq_writeback import WriteBack
 
@@ -71,7 +71,7 @@ class Sequencer(wiring.Component):
         super().__init__({
             "start": In(1), "n_layers": In(8),
             "busy": Out(1), "done": Out(1),          # done: one-cycle pulse at the end of a run
-            "err": Out(1), "err_cause": Out(4), "layer": Out(4),
+            "err": Out(1), "err_cause": Out(6), "layer": Out(4),
             "active": Out(1), "tile_done": Out(1),   # perf strobes
             # descriptor memory read port (2-cycle latency: registered output)
             "d_addr": Out(range(MAX_LAYERS * DESC_WORDS)), "d_en": Out(1), "d_data": In(32),
@@ -115,7 +115,7 @@ class Sequencer(wiring.Component):
         layer = Signal(4)
         n_layers = Signal(8)
         r_is_last = Signal()
-        err_cause = Signal(4)
+        err_cause = Signal(6)
         load = Signal()             # the decoded layer starts: fetch and write-back take it
         m.d.comb += [self.layer.eq(layer), self.err_cause.eq(err_cause),
                      dec.n_layers.eq(n_layers), dec.d_data.eq(self.d_data),
@@ -127,15 +127,12 @@ class Sequencer(wiring.Component):
         r_conv = Signal()           # the running layer is a conv
         conv_go = Signal()          # start the conv decode of the layer the decoder holds
         load_conv = Signal()        # the layer that loads is a conv
-        conv_i = Signal(3)
-        conv_reading = Signal()
-        conv_addr = Signal(range(MAX_LAYERS * DESC_WORDS))
-        conv_words = [Signal(32, name=f"conv_word{j}") for j in range(3)]
+        # The conv words (D_CONV_IN, _GEOM, _OUT), held by the decoder while it waits.
+        first = rm.DESCRIPTOR_WORD["D_CONV_IN"] - BASE_WORDS
+        conv_words = [dec.ext[first + j] for j in range(3)]
         conv_busy = Signal()
         if self._conv:
             conv = self._elaborate_conv(m, dec, fetch, wb, r_conv, load, load_conv, conv_go, conv_words)
-            m.d.comb += [self.d_addr.eq(Mux(conv_reading, conv_addr, dec.d_addr)),
-                         self.d_en.eq(conv_reading | dec.d_en)]
             conv_busy = conv["fetch"].busy
         else:
             for name in ("w_addr", "w_en", "a_addr", "a_en", "g_valid", "g_first", "g_last", "g_n"):
@@ -185,26 +182,13 @@ class Sequencer(wiring.Component):
                         fail(dec.cause)
                     if self._conv:
                         with m.Elif(dec.is_conv):
-                            m.d.sync += conv_i.eq(0)
-                            m.next = "CONV_READ"
+                            m.d.comb += conv_go.eq(1)
+                            m.next = "CONV_CHECK"
                     with m.Else():
                         m.d.comb += [dec.take.eq(1), load.eq(1)]
                         m.d.sync += [r_is_last.eq(dec.fields.is_last), all_back.eq(0), r_conv.eq(0)]
                         m.next = "RUN"
             if self._conv:
-                with m.State("CONV_READ"):
-                    # The conv words (D_CONV_IN, _GEOM, _OUT) of the layer, read while the
-                    # decoder waits in D_READY (its memory port is free); 2-cycle latency.
-                    first = rm.DESCRIPTOR_WORD["D_CONV_IN"]
-                    m.d.comb += [conv_reading.eq(1),
-                                 conv_addr.eq(dec.layer * DESC_WORDS + first + conv_i[:2])]
-                    m.d.sync += conv_i.eq(conv_i + 1)
-                    for j in range(3):
-                        with m.If(conv_i == j + 2):
-                            m.d.sync += conv_words[j].eq(self.d_data)
-                    with m.If(conv_i == 5):
-                        m.d.comb += conv_go.eq(1)
-                        m.next = "CONV_CHECK"
                 with m.State("CONV_CHECK"):
                     # A conv layer's own checks and loop bounds (decoded once the dense checks
                     # pass; they hold until the next conv_go).
