@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["SIMULATORS", "FRESH_PER_JOB", "ArrayConfig", "SparseConfig", "Recorded", "drive",
-           "split_words", "check_flags", "RunStats", "LayerRun", "WAVES"]
+           "run_amaranth", "split_words", "check_flags", "RunStats", "LayerRun", "WAVES"]
 
 SIMULATORS = ("amaranth", "icarus", "verilator")
 FRESH_PER_JOB = {"amaranth": True, "icarus": False, "verilator": False}
@@ -139,7 +139,8 @@ def _limit(sched, dut):
     return sched.cycles_in + dut.latency + dut.drain_cycles + SLACK_CYCLES
 
 
-def _run_amaranth(sched, *, vcd=None):
+def run_amaranth(sched, *, vcd=None):
+    """Drive one schedule on a fresh array in Amaranth's simulator; returns a :class:`Recorded`."""
     from amaranth.hdl import Value
     from amaranth.sim import Simulator
     cfg = sched.config
@@ -195,7 +196,7 @@ def drive(schedules, *, simulator="verilator", build_root=None, waves=False, wor
             if waves:
                 vcd = Path(workdir or ".") / f"{cfg.name}-run{len(WAVES)}.vcd"
                 WAVES.append(vcd)
-            out.append(_run_amaranth(s, vcd=vcd))
+            out.append(run_amaranth(s, vcd=vcd))
         return out
     if simulator not in SIMULATORS:
         raise ValueError(f"simulator must be 'amaranth', 'icarus' or 'verilator', not {simulator!r}")

@@ -191,7 +191,7 @@ def _outputs(cfg, rec):
 
 def run_amaranth(sched: Schedule, *, vcd=None):
     """Drive one schedule through Amaranth's simulator; returns (outputs, overrun)."""
-    rec = harness._run_amaranth(sched, vcd=vcd)
+    rec = harness.run_amaranth(sched, vcd=vcd)
     return _outputs(sched.config, rec), rec.flags["overrun"]
 
 

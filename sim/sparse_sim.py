@@ -198,7 +198,7 @@ def _outputs(dut, rec):
 
 def run_amaranth(sched: SparseSchedule):
     """Drive one schedule through Amaranth's simulator; returns (outputs, overrun, index_error)."""
-    rec = harness._run_amaranth(sched)
+    rec = harness.run_amaranth(sched)
     return (_outputs(sched.config.info(), rec), rec.flags["overrun"], rec.flags["index_error"])
 
 
