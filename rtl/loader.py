@@ -44,11 +44,17 @@ class Geometry:
     t_depth: int
     s_depth: int
     lanes: int = 32
+    planes: bool = False        # the build runs the plane ops (FEATURES.PLANES)
 
     @classmethod
     def of(cls, acc):
         """The geometry of an :class:`~bittern.rtl.accelerator.Accelerator`."""
-        return cls(acc.rows, acc.cols, acc.w_depth, acc.a_depth, acc.t_depth, acc.s_depth, acc.lanes)
+        return cls(acc.rows, acc.cols, acc.w_depth, acc.a_depth, acc.t_depth, acc.s_depth, acc.lanes,
+                   acc.planes)
+
+    @property
+    def ops(self):
+        return ops.for_build(planes=self.planes)
 
 
 @dataclass(frozen=True)
@@ -79,12 +85,12 @@ def DESC_CFG(kind, in_enc, w_enc, out_enc):
     return rm.pack("D_CFG", KIND=int(kind), IN_ENC=int(in_enc), W_ENC=int(w_enc), OUT_ENC=int(out_enc))
 
 
-def _select(spec):
+def _select(spec, build):
     spec.validate()
     if len(spec.layers) > rm.MAX_LAYERS:
         raise UnsupportedLayer(f"the accelerator runs at most {rm.MAX_LAYERS} layers, not {len(spec.layers)}")
     n = len(spec.layers)
-    return [ops.select(layer, i, last=i == n - 1) for i, layer in enumerate(spec.layers)]
+    return [ops.select(layer, i, last=i == n - 1, build=build) for i, layer in enumerate(spec.layers)]
 
 
 def _half(fps):
@@ -92,12 +98,14 @@ def _half(fps):
     return max(max(f.a_in for f in fps), max(f.a_out for f in fps))
 
 
-def default_depths(spec, rows, cols):
+def default_depths(spec, rows, cols, *, planes=False):
     """Smallest buffer depths (per bank) that hold every layer of ``spec`` an op runs, placed as
-    :func:`plan` places them (layers no op runs stay in software and take no buffer)."""
+    :func:`plan` places them (layers no op of the build runs stay in software and take no
+    buffer; ``planes``: a build with the plane ops)."""
     n = len(spec.layers)
+    build = ops.for_build(planes=planes)
     fps = [op.footprint(layer, rows=rows, cols=cols) for i, layer in enumerate(spec.layers)
-           if (op := ops.find(layer, last=i == n - 1)) is not None]
+           if (op := ops.find(layer, last=i == n - 1, build=build)) is not None]
     if not fps:
         return dict(w_depth=2, a_depth=2, t_depth=2, s_depth=2)
     return dict(w_depth=max(sum(f.w for f in fps), 2), a_depth=max(2 * _half(fps), 2),
@@ -109,7 +117,7 @@ def plan(spec, geom):
 
     Weights and thresholds go back to back; activations ping-pong between two halves of each
     column bank; the scores start at score word 0."""
-    chosen = _select(spec)
+    chosen = _select(spec, geom.ops)
     fps = [op.footprint(layer, rows=geom.rows, cols=geom.cols) for op, layer in zip(chosen, spec.layers)]
     half = _half(fps)
     if 2 * half > geom.a_depth:
@@ -156,7 +164,15 @@ def batch_writes(spec, p, images):
     g = p.geom
     if len(images) > g.cols:
         raise ValueError(f"a batch holds at most {g.cols} images, not {len(images)}")
-    words = pack_binary(torch.from_numpy(binarize(spec, images))).numpy()
+    first = p.layers[0].op
+    if hasattr(first, "input_words"):   # a plane op: the image as bit planes, no thresholding
+        x = np.asarray(images).reshape(len(images), -1).astype(np.int64)
+        x = x[:, spec.crop_lo: x.shape[1] - spec.crop_hi]
+        if spec.input_threshold:
+            x = binarize(spec, images)
+        words = first.input_words(spec.layers[0], x)
+    else:
+        words = pack_binary(torch.from_numpy(binarize(spec, images))).numpy()
     ab = rm.window("ABUF").base
     a_in = p.layers[0].a_in
     return [(ab + 4 * ((a_in + k) * g.cols + c), int(words[c, k]))

@@ -41,6 +41,8 @@ class Cause(IntEnum):
     BAD_ADDRESS = 9           # bus access to an unmapped address or a read-only register write
     BUS_WHILE_BUSY = 10       # buffer or descriptor write while a run is in progress
     SCORES_NOT_LAST = 11      # a scores layer before the last, or a last layer without scores
+    BAD_PLANES = 16           # D_PLANES: more weight or activation planes than the build runs
+    BAD_PLANE_SHIFT = 17      # D_PLANES/D_PLANES2: a pass shift or score shift above the build's
 
 
 CAUSE_DOC = {
@@ -57,6 +59,10 @@ CAUSE_DOC = {
     Cause.BAD_ADDRESS: "bus access to an unmapped address, or a write to a read-only register",
     Cause.BUS_WHILE_BUSY: "a buffer or descriptor write while `STATUS.BUSY`; the write is dropped",
     Cause.SCORES_NOT_LAST: "a scores (`out_enc`=0) layer is not the last one, or the last one is not scores",
+    Cause.BAD_PLANES: "a descriptor's `D_PLANES` asks for more weight or activation planes than "
+                      "this build runs (`FEATURES.PLANES` clear: any planes field non-zero)",
+    Cause.BAD_PLANE_SHIFT: "a pass shift (`D_PLANES2` + activation step) or `SCORE_SHIFT` above "
+                           "what this build's accumulators hold",
 }
 
 
@@ -121,6 +127,10 @@ REGISTERS = (
         Field("LAYER", 16, 4, "layer being run, or the layer whose descriptor caused the error"),
     )),
     Register("N_LAYERS", 0x028, "RW", 0, "Number of layer descriptors to run (1..MAX_LAYERS)."),
+    Register("FEATURES", 0x02C, "RO", 0, "Optional layer kinds this build runs (reset value depends "
+             "on the build); a layer of a kind the build lacks is answered with UNSUPPORTED_LAYER.", (
+        Field("PLANES", 2, 1, "multi-bit dense layers as binary passes (DENSE_PLANES_* ops)"),
+    )),
     Register("PERF_CYCLES", 0x030, "RO", 0, "Clock cycles spent busy in the last run (cleared by START)."),
     Register("PERF_ACTIVE", 0x034, "RO", 0, "Cycles in which the array consumed a weight/activation word "
              "(every PE active); utilisation = PERF_ACTIVE / PERF_CYCLES."),
@@ -144,6 +154,18 @@ DESCRIPTOR = (
              "score-bank word (class m of input c: row bank m%ROWS, word A_OUT + (m//ROWS)*COLS + c)."),
     Register("D_T_BASE", 0x18, "RW", 0, "First threshold-bank word of the layer (binary output only): "
              "channel m of the layer is threshold entry T_BASE*ROWS + m."),
+    Register("D_PLANES", 0x28, "RW", 0, "Binary passes of a multi-bit layer (planes builds, "
+             "`rtl/ops/dense_planes.py`; 0: one pass, as a binary layer). Every output tile runs "
+             "Pw x Pa passes over the reduction words: weight plane p of tile t at W_BASE + "
+             "(t*Pw + p)*W + k, activation plane q at A_IN + q*W + k, and the array accumulates "
+             "the pass's mismatches shifted by WSHIFT[p] + (A_STEP ? q : 0).", (
+        Field("W_PLANES_M1", 0, 4, "weight planes Pw - 1"),
+        Field("A_PLANES_M1", 4, 4, "activation planes Pa - 1"),
+        Field("A_STEP", 8, 1, "activation plane q is shifted by q (u8 bit planes)"),
+        Field("SCORE_SHIFT", 12, 2, "scores layer: score = (acc + offset) >> SCORE_SHIFT, the "
+              "offset (int32) in the layer's threshold entry of the class"),
+    )),
+    Register("D_PLANES2", 0x2C, "RW", 0, "Shift of weight plane p in bits 4p+3..4p (planes 0..7)."),
 )
 
 WINDOWS = (

@@ -85,11 +85,12 @@ int main(void) {{
     (0, dict(kind=Kind.CONV, in_h=5, in_w=5, in_c=2, kernel=3),
      r"layer 0 \(conv 50->40\): only dense layers run on the accelerator, not CONV"),
     (0, dict(in_enc=U8, in_bits=8), r"layer 0 \(dense 70->40\): only binary inputs run on the "
-     r"accelerator \(in_enc=0\); a u8 first layer needs input_threshold in the model header"),
+     r"accelerator \(in_enc=0\); a u8 first layer needs input_threshold in the model header"
+     r"; a planes build runs it \(DENSE_PLANES_U8_BIN: Accelerator\(planes=True\)\)"),
     (1, dict(w_enc=WEnc.TERNARY, w_bits=2), r"layer 1 \(dense 40->24\): only binary weights run "
-     r"on the accelerator, not TERNARY"),
+     r"on the accelerator, not TERNARY; a planes build runs it \(DENSE_PLANES_BIN_TER: Accelerator\(planes=True\)\)"),
     (1, dict(out_enc=Enc.UINT, out_bits=2), r"layer 1 \(dense 40->24\): only binary or scores "
-     r"outputs run on the accelerator, not UINT"),
+     r"outputs run on the accelerator, not UINT; a planes build runs it \(DENSE_PLANES_BIN_BIN: Accelerator\(planes=True\)\)"),
     (1, dict(out_enc=Enc.SCORES, out_bits=0), r"layer 1 \(dense 40->24\): scores are the last "
      r"layer's output only, and the last layer outputs scores"),
 ])
