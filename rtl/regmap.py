@@ -19,11 +19,11 @@ __all__ = ["Field", "Register", "Window", "Cause", "REGISTERS", "WINDOWS", "DESC
            "generate_c_header", "write_generated"]
 
 ID_VALUE = 0x41525442       # "BTRA" little-endian: identifies a bittern accelerator
-VERSION = 1                 # bumped only on incompatible map changes
+VERSION = 2                 # bumped only on incompatible map changes
 ADDR_BITS = 20              # byte address space: 1 MiB
 MAX_LAYERS = 16
 DESC_BASE = 0x100
-DESC_WORDS = 8
+DESC_WORDS = 16
 DESC_STRIDE = DESC_WORDS * 4
 
 
@@ -123,7 +123,7 @@ REGISTERS = (
         Field("BUSY", 0, 1, "a run is in progress"),
         Field("DONE", 1, 1, "the last run finished (set with ERROR when a run stops early)"),
         Field("ERROR", 2, 1, "an error occurred; CAUSE says which"),
-        Field("CAUSE", 8, 4, "error cause (see the table of causes)"),
+        Field("CAUSE", 8, 6, "error cause (see the table of causes)"),
         Field("LAYER", 16, 4, "layer being run, or the layer whose descriptor caused the error"),
     )),
     Register("N_LAYERS", 0x028, "RW", 0, "Number of layer descriptors to run (1..MAX_LAYERS)."),

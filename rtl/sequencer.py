@@ -24,6 +24,7 @@ from amaranth.lib.wiring import In, Out
 from .regmap import Cause, DESC_WORDS, MAX_LAYERS
 from .seq_decode import DescriptorDecoder
 from .seq_fetch import Fetch
+from .seq_passes import SHIFT_BITS
 from .seq_writeback import WriteBack
 
 __all__ = ["Sequencer"]
@@ -40,9 +41,11 @@ class Sequencer(wiring.Component):
         Signed width of the array's ``out_acc``.
     w_depth, a_depth, t_depth, s_depth : int
         Words per bank of the weight, activation, threshold and score buffers.
+    planes : bool
+        Also run the plane ops (binary passes of multi-bit layers, ``g_shift`` to the array).
     """
 
-    def __init__(self, *, rows, cols, acc_width, w_depth, a_depth, t_depth, s_depth):
+    def __init__(self, *, rows, cols, acc_width, w_depth, a_depth, t_depth, s_depth, planes=False):
         for name, v in (("rows", rows), ("cols", cols)):
             if not isinstance(v, int) or v < 1 or v & (v - 1):
                 raise TypeError(f"{name} must be a power of two, not {v!r}")
@@ -54,10 +57,12 @@ class Sequencer(wiring.Component):
                 raise TypeError(f"{name} must be an integer in 2..65535, not {v!r}")
         self._rows, self._cols, self._acc_width = rows, cols, acc_width
         self._w_depth, self._a_depth, self._t_depth, self._s_depth = w_depth, a_depth, t_depth, s_depth
-        super().__init__({
+        self._planes = bool(planes)
+        extra = {"g_shift": Out(SHIFT_BITS)} if planes else {}
+        super().__init__({**extra,
             "start": In(1), "n_layers": In(8),
             "busy": Out(1), "done": Out(1),          # done: one-cycle pulse at the end of a run
-            "err": Out(1), "err_cause": Out(4), "layer": Out(4),
+            "err": Out(1), "err_cause": Out(6), "layer": Out(4),
             "active": Out(1), "tile_done": Out(1),   # perf strobes
             # descriptor memory read port (2-cycle latency: registered output)
             "d_addr": Out(range(MAX_LAYERS * DESC_WORDS)), "d_en": Out(1), "d_data": In(32),
@@ -91,16 +96,16 @@ class Sequencer(wiring.Component):
         rows, cols = self._rows, self._cols
         m.submodules.decode = dec = DescriptorDecoder(
             rows=rows, cols=cols, w_depth=self._w_depth, a_depth=self._a_depth,
-            t_depth=self._t_depth, s_depth=self._s_depth)
+            t_depth=self._t_depth, s_depth=self._s_depth, planes=self._planes)
         m.submodules.fetch = fetch = Fetch(rows=rows, cols=cols, w_depth=self._w_depth,
-                                           a_depth=self._a_depth)
+                                           a_depth=self._a_depth, planes=self._planes)
         m.submodules.writeback = wb = WriteBack(rows=rows, cols=cols, acc_width=self._acc_width,
                                                 a_depth=self._a_depth, t_depth=self._t_depth,
-                                                s_depth=self._s_depth)
+                                                s_depth=self._s_depth, planes=self._planes)
         layer = Signal(4)
         n_layers = Signal(8)
         r_is_last = Signal()
-        err_cause = Signal(4)
+        err_cause = Signal(6)
         load = Signal()             # the decoded layer starts: fetch and write-back take it
         m.d.comb += [self.layer.eq(layer), self.err_cause.eq(err_cause),
                      dec.n_layers.eq(n_layers), dec.d_data.eq(self.d_data),
@@ -108,7 +113,8 @@ class Sequencer(wiring.Component):
                      fetch.load.eq(load), fetch.fields.eq(dec.fields),
                      wb.load.eq(load), wb.fields.eq(dec.fields)]
         # Fetch <-> buffers and array, array -> write-back -> buffers: straight through.
-        for name in ("w_addr", "w_en", "a_addr", "a_en", "g_valid", "g_first", "g_last", "g_n"):
+        for name in ("w_addr", "w_en", "a_addr", "a_en", "g_valid", "g_first", "g_last", "g_n") + \
+                (("g_shift",) if self._planes else ()):
             m.d.comb += getattr(self, name).eq(getattr(fetch, name))
         for name in ("t_addr", "t_en", "aw_addr", "aw_en", "aw_data", "s_addr", "s_en", "s_data",
                      "tile_done"):

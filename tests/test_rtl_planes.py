@@ -73,3 +73,87 @@ def test_family_layers_all_run_on_some_op(family):
         else:
             x = res.trace[i].values.reshape(4, -1)
     assert torch.equal(x, res.scores)
+
+
+def _plane_desc(n_in=70, n_out=10, w_base=0, a_in=0, a_out=8, t_base=0, in_enc=2, w_enc=2,
+                out_enc=1, planes=None, planes2=0):
+    from bittern.rtl import regmap as rm
+    words = [0] * rm.DESC_WORDS
+    words[:7] = [rm.pack("D_CFG", KIND=1, IN_ENC=in_enc, W_ENC=w_enc, OUT_ENC=out_enc),
+                 n_in, n_out, w_base, a_in, a_out, t_base]
+    off = {r.name: r.offset // 4 for r in rm.DESCRIPTOR}
+    words[off["D_PLANES"]] = rm.pack("D_PLANES", W_PLANES_M1=1, A_PLANES_M1=1) \
+        if planes is None else planes
+    words[off["D_PLANES2"]] = planes2
+    return words
+
+
+def test_decoder_planes_bounds_and_causes():
+    """The decoder of a planes build: plane counts, shifts and the plane-multiplied ranges; and
+    a binary-only build refusing plane layers and planes words."""
+    from amaranth import Module
+    from amaranth.sim import Simulator
+    from bittern.rtl import regmap as rm
+    from bittern.rtl.bram import BlockRAM
+    from bittern.rtl.seq_decode import DescriptorDecoder
+    C = rm.Cause
+    P = lambda **kw: rm.pack("D_PLANES", **kw)
+    depths = dict(w_depth=64, a_depth=16, t_depth=8, s_depth=8)
+    # 70 inputs = 3 words, 10 outputs on 4 rows = 3 tiles: weights 3 x 3 x Pw words.
+    cases = [   # (planes build, descriptor, n_layers, cause)
+        (True, _plane_desc(), 2, C.NONE),
+        (True, _plane_desc(planes=P(W_PLANES_M1=8)), 2, C.BAD_PLANES),
+        (True, _plane_desc(planes=P(A_PLANES_M1=15)), 2, C.BAD_PLANES),
+        (True, _plane_desc(planes=P(A_PLANES_M1=7, A_STEP=1), planes2=0x9), 2, C.BAD_PLANE_SHIFT),
+        (True, _plane_desc(planes=P(A_PLANES_M1=7, A_STEP=1), planes2=0x8), 2, C.ABUF_OVERFLOW),
+        (True, _plane_desc(planes=P(SCORE_SHIFT=3), out_enc=0, a_out=0), 1, C.BAD_PLANE_SHIFT),
+        (True, _plane_desc(w_base=64 - 18), 2, C.NONE),                 # 3 x 3 x 2 = 18 fits
+        (True, _plane_desc(w_base=64 - 17), 2, C.WBUF_OVERFLOW),
+        (True, _plane_desc(a_in=16 - 6), 2, C.NONE),                    # 2 planes x 3 words
+        (True, _plane_desc(a_in=16 - 5), 2, C.ABUF_OVERFLOW),
+        (True, _plane_desc(out_enc=0, a_out=0, t_base=6), 1, C.TBUF_OVERFLOW),  # score offsets
+        (False, _plane_desc(), 2, C.UNSUPPORTED_LAYER),
+        (False, _plane_desc(in_enc=1, w_enc=1), 2, C.BAD_PLANES),
+        (False, _plane_desc(in_enc=1, w_enc=1, planes=0, planes2=1), 2, C.BAD_PLANES),
+        (False, _plane_desc(in_enc=1, w_enc=1, planes=0), 2, C.NONE),
+    ]
+    seen = []
+    for planes in (True, False):
+        m = Module()
+        m.submodules.mem = mem = BlockRAM(depth=rm.MAX_LAYERS * rm.DESC_WORDS, width=32)
+        m.submodules.dec = dec = DescriptorDecoder(rows=4, cols=2, planes=planes, **depths)
+        m.d.comb += [mem.r_addr.eq(dec.d_addr), mem.r_en.eq(dec.d_en), dec.d_data.eq(mem.r_data)]
+        mine = [c for c in cases if c[0] == planes]
+
+        async def bench(ctx, mine=mine, mem=mem, dec=dec):
+            for _, words, n_layers, cause in mine:
+                for i, v in enumerate(words):
+                    ctx.set(mem.w_addr, i)
+                    ctx.set(mem.w_data, v)
+                    ctx.set(mem.w_en, 1)
+                    await ctx.tick()
+                ctx.set(mem.w_en, 0)
+                ctx.set(dec.n_layers, n_layers)
+                ctx.set(dec.go, 1)
+                await ctx.tick()
+                ctx.set(dec.go, 0)
+                for _ in range(80):
+                    await ctx.tick()
+                    if ctx.get(dec.ready):
+                        break
+                assert ctx.get(dec.ready), "the decoder never became ready"
+                seen.append((ctx.get(dec.cause), ctx.get(dec.fields.w_planes_m1),
+                             ctx.get(dec.fields.a_planes_m1)))
+                ctx.set(dec.drop, 1)
+                await ctx.tick()
+                ctx.set(dec.drop, 0)
+                await ctx.tick()
+
+        sim = Simulator(m)
+        sim.add_clock(1e-6)
+        sim.add_testbench(bench)
+        sim.run()
+    order = [c for c in cases if c[0]] + [c for c in cases if not c[0]]
+    for (planes, words, _, cause), (got, *_f) in zip(order, seen):
+        assert got == cause, (planes, [hex(w) for w in words], C(got).name, cause.name)
+    assert seen[0][1:] == (1, 1)

@@ -49,6 +49,7 @@ MAX_A_PLANES = 15       # uint-4 thermometer
 MAX_SHIFT = 15          # a pass shift is a 4-bit field
 MAX_UINT_BITS = 4       # uint-k activations / outputs run as 2^k - 1 thermometer planes
 MAX_INT_BITS = 7
+MAX_PASS_SUM = (1 << 30) - 1    # planes builds' PE counts: n * sum of 2^shift over the passes
 
 
 class PlanesError(ValueError):
@@ -252,6 +253,10 @@ class DensePlanes(HwOp):
         sa, _, _ = act_form(layer.in_enc, layer.in_bits)
         if max(sw) + max(sa) > MAX_SHIFT:
             return f"a pass shift of {max(sw) + max(sa)} exceeds {MAX_SHIFT}"
+        total = layer.in_c * sum(1 << (a + b) for a in sw for b in sa)
+        if total > MAX_PASS_SUM:
+            return (f"its passes sum to {total} (inputs x sum of 2^shift), more than the "
+                    f"accumulators' {MAX_PASS_SUM}: use fewer inputs or bits")
         return None
 
     def descriptor(self, layer, place):

@@ -5,11 +5,11 @@
 #include <stdint.h>  /* BT_ACC_DESC() casts to uint32_t */
 
 #define BT_ACC_ID_VALUE 0x41525442u
-#define BT_ACC_MAP_VERSION 1u
+#define BT_ACC_MAP_VERSION 2u
 #define BT_ACC_ADDR_BITS 20u
 #define BT_ACC_MAX_LAYERS 16u
 #define BT_ACC_DESC_BASE 0x100u
-#define BT_ACC_DESC_STRIDE 0x20u
+#define BT_ACC_DESC_STRIDE 0x40u
 #define BT_ACC_DESC(i, reg) (BT_ACC_DESC_BASE + (uint32_t)(i) * BT_ACC_DESC_STRIDE + (reg))
 
 /* Registers (byte offsets) */
@@ -40,7 +40,7 @@
 #define BT_ACC_STATUS_ERROR_SHIFT 2u
 #define BT_ACC_STATUS_ERROR_MASK 0x00000004u
 #define BT_ACC_STATUS_CAUSE_SHIFT 8u
-#define BT_ACC_STATUS_CAUSE_MASK 0x00000F00u
+#define BT_ACC_STATUS_CAUSE_MASK 0x00003F00u
 #define BT_ACC_STATUS_LAYER_SHIFT 16u
 #define BT_ACC_STATUS_LAYER_MASK 0x000F0000u
 #define BT_ACC_N_LAYERS 0x028u  /* RW */
