@@ -97,13 +97,14 @@ class DescriptorDecoder(wiring.Component):
         # The planes words (0 for a binary layer) and what they imply (rtl/seq_passes.py).
         d_planes, d_planes2 = Signal(32), Signal(32)
         f_planes, f_pshift = Signal(), Signal()         # BAD_PLANES, BAD_PLANE_SHIFT
+        any_planes = Signal()                           # (no planes build) a planes word is set
         pl = data.View(register_layout("D_PLANES"), d_planes)
         w_planes, a_planes = Signal(5), Signal(5)
         m.d.comb += [w_planes.eq(f.w_planes_m1 + 1), a_planes.eq(f.a_planes_m1 + 1)]
         with m.FSM(name="dec"):
             with m.State("D_IDLE"):
                 with m.If(self.go):
-                    m.d.sync += [layer.eq(0), di.eq(0)]
+                    m.d.sync += [layer.eq(0), di.eq(0), any_planes.eq(0)]
                     m.next = "DESC"
             with m.State("DESC"):
                 # Words 0..6 (and the planes words 10, 11); the memory answers in two cycles and
@@ -120,7 +121,10 @@ class DescriptorDecoder(wiring.Component):
                 planes_words = {r.name: r.offset // 4 for r in rm.DESCRIPTOR}
                 for name, sig in (("D_PLANES", d_planes), ("D_PLANES2", d_planes2)):
                     with m.If(di == planes_words[name] + 3):
-                        m.d.sync += sig.eq(d_q)
+                        if self._planes:
+                            m.d.sync += sig.eq(d_q)
+                        else:       # a build without planes only needs "some bit set" (area)
+                            m.d.sync += any_planes.eq(any_planes | (d_q != 0))
                 with m.If(di == planes_words["D_PLANES2"] + 3):
                     m.next = "CHECK0"
             with m.State("CHECK0"):
@@ -149,7 +153,7 @@ class DescriptorDecoder(wiring.Component):
                                              ((d_planes & ~C(sum(fl.mask for fl in rm.fields_of("D_PLANES")), 32)) != 0)),
                                  f_pshift.eq(too_far | (pl.score_shift > 2))]
                 else:
-                    m.d.sync += [f_planes.eq((d_planes != 0) | (d_planes2 != 0)), f_pshift.eq(0)]
+                    m.d.sync += [f_planes.eq(any_planes), f_pshift.eq(0)]
                 m.next = "CHECK1"
             with m.State("CHECK1"):
                 if self._planes:
@@ -201,6 +205,6 @@ class DescriptorDecoder(wiring.Component):
                     with m.If(is_last):
                         m.next = "D_IDLE"
                     with m.Else():
-                        m.d.sync += [layer.eq(layer + 1), di.eq(0)]
+                        m.d.sync += [layer.eq(layer + 1), di.eq(0), any_planes.eq(0)]
                         m.next = "DESC"
         return m

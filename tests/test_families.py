@@ -95,9 +95,9 @@ def test_families_on_the_planes_accelerator_match_golden(family, family_specs, m
     """The multi-bit families on the whole accelerator (bus writes -> passes -> score reads) of a
     planes build, every layer in hardware: u8 first layer as 8 bit planes (wrpn), ternary and
     uint-k outputs as thermometer planes, int3 weights (decompose). One Verilator build (2x2,
-    depths covering the three models) is shared by the cases."""
+    depths covering the three models) of the replay harness is shared by the cases."""
     from bittern.rtl import loader, ops
-    from bittern.sim.tb_accel_host import run_on_accelerator
+    from bittern.sim.replay import run_model
     spec = family_specs[family]
     n = len(spec.layers)
     chosen = [ops.select(l, i, last=i == n - 1, build=ops.OPS) for i, l in enumerate(spec.layers)]
@@ -105,7 +105,7 @@ def test_families_on_the_planes_accelerator_match_golden(family, family_specs, m
     all_d = [loader.default_depths(family_specs[f], 2, 2, planes=True) for f in PLANE_FAMILIES]
     depths = {k: max(d[k] for d in all_d) for k in all_d[0]}
     x = mnist.test_x[:4]
-    res = run_on_accelerator(spec, x, rows=2, cols=2, depths=depths, planes=True)
+    res = run_model(spec, x, rows=2, cols=2, depths=depths, planes=True)   # fast replay harness
     want = golden.run(spec, x)
     assert np.array_equal(res.scores, want.scores.numpy())
     p = loader.plan(spec, loader.Geometry(rows=2, cols=2, planes=True, **depths))

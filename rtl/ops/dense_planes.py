@@ -158,7 +158,7 @@ def folded_thresholds(layer, index=0):
     t = t * (1 << shift) - off[:, None]
     if (np.abs(t) > (1 << 31) - 1).any():
         raise PlanesError(f"{layer.where(index)}: a folded threshold (T * {1 << shift} - offset) "
-                          "exceeds int32; scale the layer's thresholds down")
+                          "exceeds int32")
     return t
 
 
@@ -257,6 +257,15 @@ class DensePlanes(HwOp):
         if total > MAX_PASS_SUM:
             return (f"its passes sum to {total} (inputs x sum of 2^shift), more than the "
                     f"accumulators' {MAX_PASS_SUM}: use fewer inputs or bits")
+        try:
+            if layer.out_enc == Enc.SCORES:
+                off = fold(layer)[3]
+                if (np.abs(off) > (1 << 31) - 1).any():
+                    raise PlanesError("a folded score offset exceeds int32")
+            else:
+                folded_thresholds(layer)
+        except PlanesError as e:
+            return str(e).split(": ", 1)[-1]
         return None
 
     def descriptor(self, layer, place):
