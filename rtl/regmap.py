@@ -19,7 +19,7 @@ __all__ = ["Field", "Register", "Window", "Cause", "REGISTERS", "WINDOWS", "DESC
            "generate_c_header", "write_generated"]
 
 ID_VALUE = 0x41525442       # "BTRA" little-endian: identifies a bittern accelerator
-VERSION = 2                 # bumped only on incompatible map changes
+VERSION = 2                 # bumped only on incompatible map changes (2: 16-word descriptors)
 ADDR_BITS = 20              # byte address space: 1 MiB
 MAX_LAYERS = 16
 DESC_BASE = 0x100
@@ -154,6 +154,12 @@ DESCRIPTOR = (
              "score-bank word (class m of input c: row bank m%ROWS, word A_OUT + (m//ROWS)*COLS + c)."),
     Register("D_T_BASE", 0x18, "RW", 0, "First threshold-bank word of the layer (binary output only): "
              "channel m of the layer is threshold entry T_BASE*ROWS + m."),
+    # Words 7..15 belong to the layer kinds that need more than a dense layer's fields; each
+    # reads 0 when its feature is unused, so a dense binary descriptor leaves them all 0.
+    Register("D_CONV_IN", 0x1C, "RW", 0, "Convolution: the input map (0 for a dense layer)."),
+    Register("D_CONV_GEOM", 0x20, "RW", 0, "Convolution: kernel, stride, padding and pooling "
+             "(0 for a dense layer)."),
+    Register("D_CONV_OUT", 0x24, "RW", 0, "Convolution: the output map (0 for a dense layer)."),
     Register("D_PLANES", 0x28, "RW", 0, "Binary passes of a multi-bit layer (planes builds, "
              "`rtl/ops/dense_planes.py`; 0: one pass, as a binary layer). Every output tile runs "
              "Pw x Pa passes over the reduction words: weight plane p of tile t at W_BASE + "
@@ -166,6 +172,10 @@ DESCRIPTOR = (
               "offset (int32) in the layer's threshold entry of the class"),
     )),
     Register("D_PLANES2", 0x2C, "RW", 0, "Shift of weight plane p in bits 4p+3..4p (planes 0..7)."),
+    Register("D_SPARSE", 0x30, "RW", 0, "3PXNet sparse layers: kept packs (0 for a dense layer)."),
+    Register("D_SPARSE2", 0x34, "RW", 0, "3PXNet sparse layers: more fields (0 if unused)."),
+    Register("D_RESERVED0", 0x38, "RW", 0, "Reserved; write 0."),
+    Register("D_RESERVED1", 0x3C, "RW", 0, "Reserved; write 0."),
 )
 
 WINDOWS = (
@@ -279,6 +289,7 @@ def generate_c_header():
            f"#define {p}MAX_LAYERS {MAX_LAYERS}u",
            f"#define {p}DESC_BASE 0x{DESC_BASE:03X}u",
            f"#define {p}DESC_STRIDE 0x{DESC_STRIDE:02X}u",
+           f"#define {p}DESC_WORDS {DESC_WORDS}u",
            f"#define {p}DESC(i, reg) ({p}DESC_BASE + (uint32_t)(i) * {p}DESC_STRIDE + (reg))", "",
            "/* Registers (byte offsets) */"]
     for r in REGISTERS:

@@ -16,7 +16,11 @@ from .layouts import register_layout
 from . import regmap as rm
 from .regmap import Cause, DESC_WORDS, MAX_LAYERS
 
-__all__ = ["DescriptorDecoder", "layer_fields"]
+__all__ = ["DescriptorDecoder", "layer_fields", "BASE_WORDS"]
+
+BASE_WORDS = 7      # D_CFG .. D_T_BASE: what every layer kind has; the rest is ``ext``
+WORD_BITS = (DESC_WORDS - 1).bit_length()
+assert DESC_WORDS == 1 << WORD_BITS, "descriptor words are addressed as Cat(word, layer)"
 
 
 def layer_fields(rows):
@@ -60,6 +64,9 @@ class DescriptorDecoder(wiring.Component):
             "d_addr": Out(range(MAX_LAYERS * DESC_WORDS)), "d_en": Out(1), "d_data": In(32),
             "ready": Out(1), "bad": Out(1), "cause": Out(6), "layer": Out(4),
             "fields": Out(layer_fields(rows)),
+            # Words 7..15 as read (D_CONV_IN ... D_RESERVED1), for the layer kinds that use them;
+            # valid with ``ready``. Bits nobody reads are trimmed by synthesis.
+            "ext": Out(data.ArrayLayout(32, DESC_WORDS - BASE_WORDS)),
         })
 
     def elaborate(self, platform):
@@ -88,44 +95,38 @@ class DescriptorDecoder(wiring.Component):
         d_q = Signal(32)            # descriptor word, registered once more here (timing)
         m.d.sync += d_q.eq(self.d_data)
         d_q_high = d_q[16:] != 0
-        di = Signal(5)              # descriptor word being read
+        di = Signal(range(DESC_WORDS + 3))  # descriptor word being read (+3: read latency)
         layer = self.layer
         # The layer kinds and encodings some op of the registry runs (rtl/ops/).
         runs_cfg = Cat((cfg.kind == op.kind) & (cfg.in_enc == op.in_enc) & (cfg.w_enc == op.w_enc) &
                        cfg.out_enc.matches(*op.out_encs)
                        for op in ops.for_build(planes=self._planes)).any()
         # The planes words (0 for a binary layer) and what they imply (rtl/seq_passes.py).
-        d_planes, d_planes2 = Signal(32), Signal(32)
+        ext_word = {r.name: r.offset // 4 - BASE_WORDS for r in rm.DESCRIPTOR if r.offset // 4 >= BASE_WORDS}
+        d_planes, d_planes2 = self.ext[ext_word["D_PLANES"]], self.ext[ext_word["D_PLANES2"]]
         f_planes, f_pshift = Signal(), Signal()         # BAD_PLANES, BAD_PLANE_SHIFT
-        any_planes = Signal()                           # (no planes build) a planes word is set
         pl = data.View(register_layout("D_PLANES"), d_planes)
         w_planes, a_planes = Signal(5), Signal(5)
         m.d.comb += [w_planes.eq(f.w_planes_m1 + 1), a_planes.eq(f.a_planes_m1 + 1)]
         with m.FSM(name="dec"):
             with m.State("D_IDLE"):
                 with m.If(self.go):
-                    m.d.sync += [layer.eq(0), di.eq(0), any_planes.eq(0)]
+                    m.d.sync += [layer.eq(0), di.eq(0)]
                     m.next = "DESC"
             with m.State("DESC"):
-                # Words 0..6 (and the planes words 10, 11); the memory answers in two cycles and
-                # d_q registers its output once more, so word i lands three cycles after its
-                # address, at di = i+3.
-                wb = (DESC_WORDS - 1).bit_length()
-                m.d.comb += [self.d_addr.eq(Cat(di[:wb], layer)), self.d_en.eq(1)]
+                # Words 0..DESC_WORDS-1; the memory answers in two cycles and d_q registers its
+                # output once more, so word i lands three cycles after its address, at di = i+3.
+                m.d.comb += [self.d_addr.eq(Cat(di[:WORD_BITS], layer)), self.d_en.eq(1)]
                 m.d.sync += di.eq(di + 1)
                 for i, sig in enumerate([cfg, n_in, n_out, w_base, a_in, a_out, t_base]):
                     with m.If(di == i + 3):
                         m.d.sync += sig.eq(d_q[:16] if i else d_q)
                         if i:
                             m.d.sync += high[i].eq(d_q_high)
-                planes_words = {r.name: r.offset // 4 for r in rm.DESCRIPTOR}
-                for name, sig in (("D_PLANES", d_planes), ("D_PLANES2", d_planes2)):
-                    with m.If(di == planes_words[name] + 3):
-                        if self._planes:
-                            m.d.sync += sig.eq(d_q)
-                        else:       # a build without planes only needs "some bit set" (area)
-                            m.d.sync += any_planes.eq(any_planes | (d_q != 0))
-                with m.If(di == planes_words["D_PLANES2"] + 3):
+                for i in range(DESC_WORDS - BASE_WORDS):
+                    with m.If(di == BASE_WORDS + i + 3):
+                        m.d.sync += self.ext[i].eq(d_q)
+                with m.If(di == DESC_WORDS + 2):
                     m.next = "CHECK0"
             with m.State("CHECK0"):
                 # Check states either compute registered values/flags or choose on registered
@@ -153,7 +154,7 @@ class DescriptorDecoder(wiring.Component):
                                              ((d_planes & ~C(sum(fl.mask for fl in rm.fields_of("D_PLANES")), 32)) != 0)),
                                  f_pshift.eq(too_far | (pl.score_shift > 2))]
                 else:
-                    m.d.sync += [f_planes.eq(any_planes), f_pshift.eq(0)]
+                    m.d.sync += [f_planes.eq((d_planes != 0) | (d_planes2 != 0)), f_pshift.eq(0)]
                 m.next = "CHECK1"
             with m.State("CHECK1"):
                 if self._planes:
@@ -205,6 +206,6 @@ class DescriptorDecoder(wiring.Component):
                     with m.If(is_last):
                         m.next = "D_IDLE"
                     with m.Else():
-                        m.d.sync += [layer.eq(layer + 1), di.eq(0), any_planes.eq(0)]
+                        m.d.sync += [layer.eq(layer + 1), di.eq(0)]
                         m.next = "DESC"
         return m

@@ -10,6 +10,7 @@
 #define BT_ACC_MAX_LAYERS 16u
 #define BT_ACC_DESC_BASE 0x100u
 #define BT_ACC_DESC_STRIDE 0x40u
+#define BT_ACC_DESC_WORDS 16u
 #define BT_ACC_DESC(i, reg) (BT_ACC_DESC_BASE + (uint32_t)(i) * BT_ACC_DESC_STRIDE + (reg))
 
 /* Registers (byte offsets) */
@@ -67,6 +68,9 @@
 #define BT_ACC_D_A_IN 0x10u
 #define BT_ACC_D_A_OUT 0x14u
 #define BT_ACC_D_T_BASE 0x18u
+#define BT_ACC_D_CONV_IN 0x1Cu
+#define BT_ACC_D_CONV_GEOM 0x20u
+#define BT_ACC_D_CONV_OUT 0x24u
 #define BT_ACC_D_PLANES 0x28u
 #define BT_ACC_D_PLANES_W_PLANES_M1_SHIFT 0u
 #define BT_ACC_D_PLANES_W_PLANES_M1_MASK 0x0000000Fu
@@ -77,6 +81,10 @@
 #define BT_ACC_D_PLANES_SCORE_SHIFT_SHIFT 12u
 #define BT_ACC_D_PLANES_SCORE_SHIFT_MASK 0x00003000u
 #define BT_ACC_D_PLANES2 0x2Cu
+#define BT_ACC_D_SPARSE 0x30u
+#define BT_ACC_D_SPARSE2 0x34u
+#define BT_ACC_D_RESERVED0 0x38u
+#define BT_ACC_D_RESERVED1 0x3Cu
 
 /* Buffer windows (byte base addresses and sizes) */
 #define BT_ACC_WBUF_BASE 0x40000u
