@@ -44,7 +44,7 @@ def _specs(trained, seed):
 def _pass_macs(spec):
     total = 0
     for i, layer in enumerate(spec.layers):
-        op = ops.select(layer, i, last=i == len(spec.layers) - 1, build=ops.OPS)
+        op = ops.select(layer, i, last=i == len(spec.layers) - 1)
         if isinstance(op, dp.DensePlanes):
             sw, _ = dp.weight_form(layer.w_enc, layer.w_bits)
             sa, _, _ = dp.act_form(layer.in_enc, layer.in_bits)
@@ -68,7 +68,7 @@ def main(argv=None):
     # One build per geometry: depths that hold every model.
     depths = {}
     for g in ((2, 2), (4, 4)):
-        each = [loader.default_depths(s, *g, planes=True) for s in specs.values()]
+        each = [loader.default_depths(s, *g) for s in specs.values()]
         depths[g] = {k: max(d[k] for d in each) for k in each[0]}
     print("| family | array | cycles/img | active/img | ideal mac | ideal pass | active/ideal pass "
           "| util |")

@@ -9,7 +9,7 @@ from amaranth import *
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from bittern.model.spec import Enc
+from bittern.model.spec import Enc, Kind
 
 from . import ops
 from .layouts import register_layout
@@ -26,7 +26,7 @@ assert DESC_WORDS == 1 << WORD_BITS, "descriptor words are addressed as Cat(word
 def layer_fields(rows):
     """What a running layer needs of its decoded descriptor."""
     return data.StructLayout({
-        "n_in": 16, "w_base": 16, "a_in": 16, "a_out": 16, "t_base": 16,
+        "n_in": 16, "n_out": 16, "w_base": 16, "a_in": 16, "a_out": 16, "t_base": 16,
         "words_m1": 12, "words_m2": 12,          # W - 1, W - 2 (W = ceil(N/32) reduction words)
         "tiles": 12, "tiles_m1": 12, "tiles_m2": 12,
         "last_keep": rows,                       # rows of the layer's last tile that exist
@@ -49,14 +49,16 @@ class DescriptorDecoder(wiring.Component):
         Array geometry (powers of two).
     w_depth, a_depth, t_depth, s_depth : int
         Words per bank of the buffers the ranges are checked against.
-    planes : bool
-        The build runs the plane ops (``D_PLANES``/``D_PLANES2``; without, a non-zero planes
-        word is ``BAD_PLANES``).
+    features : int
+        The build's ``FEATURES`` register: ops of optional layer kinds it lacks are refused
+        (``UNSUPPORTED_LAYER``). With ``PLANES`` it reads ``D_PLANES``/``D_PLANES2``; without,
+        a non-zero planes word is ``BAD_PLANES``.
     """
 
-    def __init__(self, *, rows, cols, w_depth, a_depth, t_depth, s_depth, planes=False):
+    def __init__(self, *, rows, cols, w_depth, a_depth, t_depth, s_depth, features=0):
         self._rows, self._cols = rows, cols
-        self._planes = bool(planes)
+        self._features = features
+        self._planes = bool(features & rm.field_of("FEATURES", "PLANES").mask)
         self._w_depth, self._a_depth, self._t_depth, self._s_depth = w_depth, a_depth, t_depth, s_depth
         super().__init__({
             "go": In(1), "take": In(1), "drop": In(1), "n_layers": In(8),
@@ -64,6 +66,7 @@ class DescriptorDecoder(wiring.Component):
             "d_addr": Out(range(MAX_LAYERS * DESC_WORDS)), "d_en": Out(1), "d_data": In(32),
             "ready": Out(1), "bad": Out(1), "cause": Out(6), "layer": Out(4),
             "fields": Out(layer_fields(rows)),
+            "is_conv": Out(1),                      # a conv2d descriptor (D_CFG.KIND)
             # Words 7..15 as read (D_CONV_IN ... D_RESERVED1), for the layer kinds that use them;
             # valid with ``ready``. Bits nobody reads are trimmed by synthesis.
             "ext": Out(data.ArrayLayout(32, DESC_WORDS - BASE_WORDS)),
@@ -77,7 +80,7 @@ class DescriptorDecoder(wiring.Component):
         f = self.fields
         cfg = Signal(register_layout("D_CFG"))
         n_in, w_base, a_in, a_out, t_base = f.n_in, f.w_base, f.a_in, f.a_out, f.t_base
-        n_out = Signal(16)
+        n_out = f.n_out
         high = Signal(7)            # which fields had bits above 15
         scores, is_last, last_keep = f.scores, f.is_last, f.last_keep
         words = Signal(12)          # W = ceil(N/32)
@@ -99,8 +102,9 @@ class DescriptorDecoder(wiring.Component):
         layer = self.layer
         # The layer kinds and encodings some op of the registry runs (rtl/ops/).
         runs_cfg = Cat((cfg.kind == op.kind) & (cfg.in_enc == op.in_enc) & (cfg.w_enc == op.w_enc) &
-                       cfg.out_enc.matches(*op.out_encs)
-                       for op in ops.for_build(planes=self._planes)).any()
+                       cfg.out_enc.matches(*op.out_encs) for op in ops.OPS
+                       if op.in_build(self._features)).any()
+        m.d.comb += self.is_conv.eq(cfg.kind == Kind.CONV)
         # The planes words (0 for a binary layer) and what they imply (rtl/seq_passes.py).
         ext_word = {r.name: r.offset // 4 - BASE_WORDS for r in rm.DESCRIPTOR if r.offset // 4 >= BASE_WORDS}
         d_planes, d_planes2 = self.ext[ext_word["D_PLANES"]], self.ext[ext_word["D_PLANES2"]]

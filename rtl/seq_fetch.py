@@ -67,7 +67,8 @@ class Fetch(wiring.Component):
         if self._planes:
             m.submodules.passes = pl = PassLoop(rows=self._rows)
             wrow = Signal(16)       # first word of the current weight plane of the tile
-            m.d.comb += [pl.load.eq(self.load), pl.fields.eq(f), f_shift.eq(pl.shift)]
+            m.d.comb += [pl.load.eq(self.load), pl.fields.eq(f),
+                         f_shift.eq(Mux(f_valid, pl.shift, 0))]    # 0 outside this layer's words
             tile_first, tile_last = k_zero & pl.first, k_last & pl.last
             g_shift = [self.g_shift]
         # Marks travel with the buffers' 2-cycle read latency.

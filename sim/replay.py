@@ -384,9 +384,9 @@ def run_model(spec, images, *, rows, cols, simulator="verilator", depths=None, r
     from bittern.sim.vendor_models import models_for
     images = np.asarray(images)
     images = images.reshape(len(images), -1)
-    depths = depths or default_depths(spec, rows, cols, planes=planes)
-    p = loader.plan(spec, loader.Geometry(rows=rows, cols=cols, planes=planes, **depths))
+    depths = depths or default_depths(spec, rows, cols)
     accel = Accelerator(rows=rows, cols=cols, ram=ram, planes=planes, **depths)
+    p = loader.plan(spec, loader.Geometry.of(accel))
     name = accel_name(accel)
     txn, batches = model_transactions(spec, p, images, max_cycles=max_cycles)
     models = models_for(ram, Path(build_root or default_build_root()) / name)

@@ -97,18 +97,20 @@ def test_families_on_the_planes_accelerator_match_golden(family, family_specs, m
     uint-k outputs as thermometer planes, int3 weights (decompose). One Verilator build (2x2,
     depths covering the three models) of the replay harness is shared by the cases."""
     from bittern.rtl import loader, ops
+    from bittern.rtl import regmap as rm
     from bittern.sim.replay import run_model
     spec = family_specs[family]
     n = len(spec.layers)
-    chosen = [ops.select(l, i, last=i == n - 1, build=ops.OPS) for i, l in enumerate(spec.layers)]
+    chosen = [ops.select(l, i, last=i == n - 1) for i, l in enumerate(spec.layers)]
     assert any(op.name.startswith("DENSE_PLANES") for op in chosen)
-    all_d = [loader.default_depths(family_specs[f], 2, 2, planes=True) for f in PLANE_FAMILIES]
+    all_d = [loader.default_depths(family_specs[f], 2, 2) for f in PLANE_FAMILIES]
     depths = {k: max(d[k] for d in all_d) for k in all_d[0]}
     x = mnist.test_x[:4]
     res = run_model(spec, x, rows=2, cols=2, depths=depths, planes=True)   # fast replay harness
     want = golden.run(spec, x)
     assert np.array_equal(res.scores, want.scores.numpy())
-    p = loader.plan(spec, loader.Geometry(rows=2, cols=2, planes=True, **depths))
+    p = loader.plan(spec, loader.Geometry(rows=2, cols=2, features=rm.pack("FEATURES", PLANES=1),
+                                          **depths))
     assert res.active == sum(lp.cycles for lp in p.layers) * res.batches
     print(f"{family}: {res.cycles // res.batches} cycles/batch of 2, "
           f"{res.active // res.batches} active")

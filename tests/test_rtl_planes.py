@@ -67,7 +67,7 @@ def test_family_layers_all_run_on_some_op(family):
     res = golden.run(spec, images)
     x = golden.prepare_input(spec, images).reshape(4, -1)
     for i, layer in enumerate(spec.layers):
-        op = ops.select(layer, i, last=i == n - 1, build=ops.OPS)
+        op = ops.select(layer, i, last=i == n - 1)
         if isinstance(op, dp.DensePlanes):
             x = torch.as_tensor(dp.reference(layer, x))
         else:
@@ -121,7 +121,8 @@ def test_decoder_planes_bounds_and_causes():
     for planes in (True, False):
         m = Module()
         m.submodules.mem = mem = BlockRAM(depth=rm.MAX_LAYERS * rm.DESC_WORDS, width=32)
-        m.submodules.dec = dec = DescriptorDecoder(rows=4, cols=2, planes=planes, **depths)
+        m.submodules.dec = dec = DescriptorDecoder(rows=4, cols=2, **depths,
+                                                   features=rm.pack("FEATURES", PLANES=int(planes)))
         m.d.comb += [mem.r_addr.eq(dec.d_addr), mem.r_en.eq(dec.d_en), dec.d_data.eq(mem.r_data)]
         mine = [c for c in cases if c[0] == planes]
 
@@ -161,16 +162,16 @@ def test_decoder_planes_bounds_and_causes():
 
 def test_planes_refusals_name_the_layer_and_reason():
     """What only a planes build runs, and what no build runs, each with its sentence."""
-    from bittern.model.spec import Kind
+    from bittern.rtl import regmap as rm
     seed = 1920
     print("seed", seed)
     rng = np.random.default_rng(seed)
     ter = randspec.random_layer(rng, w_enc=WEnc.TERNARY, w_bits=2, in_c=40, out_c=8)
-    with pytest.raises(ops.UnsupportedLayer, match=r"^layer 1 \(dense 40->8\): only binary weights "
-                       r"run on the accelerator, not TERNARY; a planes build runs it "
-                       r"\(DENSE_PLANES_BIN_TER: Accelerator\(planes=True\)\)$"):
-        ops.select(ter, 1, last=False)
-    assert ops.select(ter, 1, last=False, build=ops.OPS).name == "DENSE_PLANES_BIN_TER"
+    with pytest.raises(ops.UnsupportedLayer, match=r"^layer 1 \(dense 40->8\): this accelerator "
+                       r"build has no DENSE_PLANES_BIN_TER; build it with planes=True$"):
+        ops.select(ter, 1, last=False, features=0)
+    planes = rm.pack("FEATURES", PLANES=1)
+    assert ops.select(ter, 1, last=False, features=planes).name == "DENSE_PLANES_BIN_TER"
     cases = [
         (dict(in_enc=Enc.UINT, in_bits=5), "uint5 inputs need 31 planes; the accelerator runs "
          "uint-k inputs up to k = 4"),
@@ -180,18 +181,15 @@ def test_planes_refusals_name_the_layer_and_reason():
         (dict(in_enc=U8, in_bits=8, w_enc=WEnc.INT, w_bits=7, in_c=40000),
          "its passes sum to 1305600000 (inputs x sum of 2^shift), more than the accumulators' "
          "1073741823: use fewer inputs or bits"),
-        (dict(kind=Kind.CONV, in_h=4, in_w=4, in_c=2, kernel=3, w_enc=WEnc.TERNARY, w_bits=2),
-         "only dense layers run as binary passes, not CONV"),
     ]
     for change, reason in cases:
         kw = {**dict(in_c=40, out_c=8, w_enc=WEnc.TERNARY, w_bits=2), **change}
         layer = randspec.random_layer(rng, **kw)
-        got = ops.why_not(layer, last=False, build=ops.OPS)
+        got = ops.why_not(layer, last=False)
         assert got == reason, (change, got)
     # The hardware side: an Accelerator without planes says so in FEATURES.
-    from bittern.rtl import regmap as rm
     from bittern.rtl.accelerator import Accelerator
-    assert Accelerator(rows=2, cols=2, planes=True).features_word == rm.pack("FEATURES", PLANES=1)
-    assert Accelerator(rows=2, cols=2).features_word == 0
+    assert Accelerator(rows=2, cols=2, planes=True).features == planes
+    assert Accelerator(rows=2, cols=2).features == 0
     with pytest.raises(TypeError, match="^planes must be True or False, not 1$"):
         Accelerator(rows=2, cols=2, planes=1)

@@ -11,14 +11,14 @@ here and its fetch/write-back mode in the gateware.
 """
 
 from .base import BANKS, Footprint, HwOp
+from .conv_xnor import ConvXnor
 from .dense_planes import PLANE_OPS
 from .dense_xnor import DenseXnor
 
-__all__ = ["OPS", "BASE_OPS", "PLANE_OPS", "BANKS", "Footprint", "HwOp", "UnsupportedLayer", "find", "select", "why_not", "for_build"]
+__all__ = ["OPS", "BANKS", "Footprint", "HwOp", "UnsupportedLayer", "find", "select", "why_not"]
 
 # DENSE_XNOR first: a binary layer it runs needs no planes build.
-OPS = (DenseXnor(),) + PLANE_OPS
-BASE_OPS = OPS[:1]          # what every build runs; PLANE_OPS need Accelerator(planes=True)
+OPS = (DenseXnor(), ConvXnor()) + PLANE_OPS
 
 
 class UnsupportedLayer(ValueError):
@@ -31,40 +31,31 @@ def _closeness(op, layer):
         (int(layer.out_enc) in op.out_encs)
 
 
-def for_build(*, planes=False):
-    """The ops a build runs: DENSE_XNOR always, the plane ops with ``planes`` (the
-    Accelerator's ``planes=`` keyword, ``FEATURES.PLANES``)."""
-    return OPS if planes else BASE_OPS
-
-
-def why_not(layer, *, last, build=BASE_OPS):
-    """None when some op of ``build`` runs ``layer``, else the reason of the op that comes
-    closest (and, when only another build runs it, which one)."""
+def why_not(layer, *, last, features=None):
+    """None when some op of the build (``features``: its ``FEATURES`` register, None: any
+    build) runs ``layer``, else the reason of the op that comes closest."""
     reasons = []
-    for op in build:
+    for op in OPS:
         reason = op.why_not(layer, last=last)
         if reason is None:
-            return None
+            if op.in_build(features):
+                return None
+            reason = f"this accelerator build has no {op.name}; build it with {op.build_option}"
         reasons.append((-_closeness(op, layer), reason))
-    reason = min(reasons)[1]
-    other = find(layer, last=last, build=OPS)
-    if other is not None and other not in build:
-        reason += f"; a planes build runs it ({other.name}: Accelerator(planes=True))"
-    return reason
+    return min(reasons)[1]
 
 
-def find(layer, *, last, build=BASE_OPS):
-    """The op of ``build`` that runs ``layer``, or None."""
-    for op in build:
-        if op.why_not(layer, last=last) is None:
+def find(layer, *, last, features=None):
+    """The op of the build (``features``, None: any build) that runs ``layer``, or None."""
+    for op in OPS:
+        if op.in_build(features) and op.why_not(layer, last=last) is None:
             return op
     return None
 
 
-def select(layer, index, *, last, build=BASE_OPS):
-    """The op of ``build`` that runs layer ``index``; raises :class:`UnsupportedLayer` naming
-    it and why."""
-    op = find(layer, last=last, build=build)
+def select(layer, index, *, last, features=None):
+    """The op that runs layer ``index``; raises :class:`UnsupportedLayer` naming it and why."""
+    op = find(layer, last=last, features=features)
     if op is not None:
         return op
-    raise UnsupportedLayer(f"{layer.where(index)}: {why_not(layer, last=last, build=build)}")
+    raise UnsupportedLayer(f"{layer.where(index)}: {why_not(layer, last=last, features=features)}")

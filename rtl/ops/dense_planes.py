@@ -194,6 +194,8 @@ class DensePlanes(HwOp):
 
     kind = int(Kind.DENSE)
     out_encs = (int(Enc.SCORES), int(Enc.BINARY), int(Enc.TERNARY), int(Enc.UINT))
+    feature = "PLANES"
+    build_option = "planes=True"
 
     _ENC_NAMES = {U8: "U8", int(Enc.BINARY): "BIN", int(Enc.TERNARY): "TER", int(Enc.UINT): "UINT"}
     _W_NAMES = {int(WEnc.BINARY): "BIN", int(WEnc.TERNARY): "TER", int(WEnc.INT): "INT"}
@@ -246,9 +248,10 @@ class DensePlanes(HwOp):
             return f"{Enc(layer.out_enc).name} outputs do not run on the accelerator"
         if (layer.out_enc == Enc.SCORES) != last:
             return "scores are the last layer's output only, and the last layer outputs scores"
-        for what, n in (("inputs", layer.in_c), ("outputs", hw_channels(layer))):
+        for what, n in (("inputs", layer.in_c), ("outputs", layer.out_c),
+                        ("output channels with their thermometer planes", hw_channels(layer))):
             if n > self.max_features:
-                return f"{n} {what} (with output planes) exceed the descriptor's {self.max_features}"
+                return f"{n} {what} exceed the descriptor's {self.max_features}"
         sw, _ = weight_form(layer.w_enc, layer.w_bits)
         sa, _, _ = act_form(layer.in_enc, layer.in_bits)
         if max(sw) + max(sa) > MAX_SHIFT:
