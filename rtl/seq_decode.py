@@ -111,6 +111,7 @@ class DescriptorDecoder(wiring.Component):
         f_planes, f_pshift = Signal(), Signal()         # BAD_PLANES, BAD_PLANE_SHIFT
         pl = data.View(register_layout("D_PLANES"), d_planes)
         w_planes, a_planes = Signal(5), Signal(5)
+        pw_sh, pa_sh, w_sh = Signal(5), Signal(5), Signal(17)     # PMUL's shift-and-add
         m.d.comb += [w_planes.eq(f.w_planes_m1 + 1), a_planes.eq(f.a_planes_m1 + 1)]
         with m.FSM(name="dec"):
             with m.State("D_IDLE"):
@@ -162,8 +163,10 @@ class DescriptorDecoder(wiring.Component):
                 m.next = "CHECK1"
             with m.State("CHECK1"):
                 if self._planes:
-                    # Pw weight planes per tile row, Pa activation planes of W words each.
-                    m.d.sync += [mul_w.eq(words * w_planes), a_in_end.eq(a_in + words * a_planes)]
+                    # Pw weight planes per tile row, Pa activation planes of W words each:
+                    # W*Pw and A_IN + W*Pa by shift-and-add in PMUL (no multiplier: timing).
+                    m.d.sync += [mul_w.eq(0), a_in_end.eq(a_in), pw_sh.eq(w_planes),
+                                 pa_sh.eq(a_planes), w_sh.eq(words)]
                 else:
                     m.d.sync += [mul_w.eq(words), a_in_end.eq(a_in + words)]
                 m.d.sync += [wtotal.eq(0), tiles_sh.eq(tiles),
@@ -172,7 +175,16 @@ class DescriptorDecoder(wiring.Component):
                              a_out_end.eq(a_out + out_words),
                              t_end.eq(t_base + tiles), s_end.eq(a_out + (tiles << cb)),
                              f_last.eq(is_last != scores)]
-                m.next = "MUL"
+                m.next = "PMUL" if self._planes else "MUL"
+            if self._planes:
+                with m.State("PMUL"):
+                    with m.If(pw_sh[0]):
+                        m.d.sync += mul_w.eq(mul_w + w_sh)
+                    with m.If(pa_sh[0]):
+                        m.d.sync += a_in_end.eq(a_in_end + w_sh)
+                    m.d.sync += [pw_sh.eq(pw_sh >> 1), pa_sh.eq(pa_sh >> 1), w_sh.eq(w_sh << 1)]
+                    with m.If((pw_sh[1:] == 0) & (pa_sh[1:] == 0)):
+                        m.next = "MUL"
             with m.State("MUL"):
                 # tiles * words by shift-and-add, one bit of `tiles` per cycle (no multiplier).
                 with m.If(tiles_sh[0]):
