@@ -95,8 +95,7 @@ class Model:
             from bittern.sim import layer_sim
             r = layer_sim.simulate_model(self.spec, x.reshape(len(x), -1), rows=4, cols=4,
                                          lanes=32, build_root=build_dir)
-            _, labels = golden.head_labels(self.spec, r.scores)
-            return labels.numpy().astype(np.int64), torch.as_tensor(r.scores).numpy().astype(np.int64)
+            return r.labels.numpy().astype(np.int64), torch.as_tensor(r.scores).numpy().astype(np.int64)
         if name == "replay":
             from bittern.sim import replay
             r = replay.run_model(self.spec, x, rows=2, cols=2, depths=_replay_depths(self.spec),

@@ -21,6 +21,7 @@ from bittern.model.interop.onnx_import import OnnxImportError, import_qonnx
 from bittern.model.interop.qonnx_run import run_qonnx
 from bittern.model.spec import U8, Enc, Kind, WEnc
 from bittern.rtl.loader import UnsupportedLayer
+from bittern.sim.layer_sim import simulate_model
 from bittern.runtime.host import run_host
 from bittern.runtime.mcu import run_on_core
 
@@ -113,6 +114,10 @@ def test_import_on_the_simulated_accelerator(imported, mnist):
     np.testing.assert_array_equal(scores, g.scores.numpy())
     np.testing.assert_array_equal(labels, g.labels.numpy())
     assert labels[2] != np.argmax(scores[2])
+    # the bare-array path (`bittern sim`, target="array") labels through the head as well
+    # (layers=[]: every layer on the golden model, no simulator; the labels are the point)
+    run = simulate_model(spec, x.reshape(len(x), -1), rows=2, cols=2, lanes=32, layers=[])
+    np.testing.assert_array_equal(run.labels.numpy(), g.labels.numpy())
     with pytest.raises(UnsupportedLayer, match="layer 0 .*CONV"):        # the CNN does not fit
         bittern.Model(imported["cnn"][0]).predict(x, target="replay")
 
