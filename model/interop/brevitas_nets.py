@@ -127,7 +127,7 @@ def build(name):
         return _Seq([conv(1, 16), nn.BatchNorm2d(16), act(), nn.MaxPool2d(2),
                      conv(16, 32), nn.BatchNorm2d(32), act(), nn.MaxPool2d(2),
                      nn.Flatten(), lin(32 * 7 * 7, 10), nn.BatchNorm1d(10)], False)
-    if name == "u8-mlp":            # 8-bit pixels into ternary weights, like 3PXNet's first layer
+    if name == "u8-mlp":            # 8-bit pixels straight into ternary weights
         return _U8Seq([lin(784, 64, 2), nn.BatchNorm1d(64), act(), lin(64, 10), nn.BatchNorm1d(10)])
     raise ValueError(f"unknown Brevitas network {name!r}; choose one of {', '.join(NETWORKS)}")
 
