@@ -9,19 +9,23 @@ from amaranth import *
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from bittern.model.spec import Enc
+from bittern.model.spec import Enc, Kind
 
 from . import ops
 from .layouts import register_layout
 from .regmap import Cause, DESC_WORDS, MAX_LAYERS
 
-__all__ = ["DescriptorDecoder", "layer_fields"]
+__all__ = ["DescriptorDecoder", "layer_fields", "BASE_WORDS"]
+
+BASE_WORDS = 7      # D_CFG .. D_T_BASE: what every layer kind has; the rest is ``ext``
+WORD_BITS = (DESC_WORDS - 1).bit_length()
+assert DESC_WORDS == 1 << WORD_BITS, "descriptor words are addressed as Cat(word, layer)"
 
 
 def layer_fields(rows):
     """What a running layer needs of its decoded descriptor."""
     return data.StructLayout({
-        "n_in": 16, "w_base": 16, "a_in": 16, "a_out": 16, "t_base": 16,
+        "n_in": 16, "n_out": 16, "w_base": 16, "a_in": 16, "a_out": 16, "t_base": 16,
         "words_m1": 12, "words_m2": 12,          # W - 1, W - 2 (W = ceil(N/32) reduction words)
         "tiles": 12, "tiles_m1": 12, "tiles_m2": 12,
         "last_keep": rows,                       # rows of the layer's last tile that exist
@@ -41,17 +45,25 @@ class DescriptorDecoder(wiring.Component):
         Array geometry (powers of two).
     w_depth, a_depth, t_depth, s_depth : int
         Words per bank of the buffers the ranges are checked against.
+    features : int
+        The build's ``FEATURES`` register: ops of optional layer kinds it lacks are refused
+        (``UNSUPPORTED_LAYER``).
     """
 
-    def __init__(self, *, rows, cols, w_depth, a_depth, t_depth, s_depth):
+    def __init__(self, *, rows, cols, w_depth, a_depth, t_depth, s_depth, features=0):
         self._rows, self._cols = rows, cols
+        self._features = features
         self._w_depth, self._a_depth, self._t_depth, self._s_depth = w_depth, a_depth, t_depth, s_depth
         super().__init__({
             "go": In(1), "take": In(1), "drop": In(1), "n_layers": In(8),
             # descriptor memory read port (2-cycle latency: registered output)
             "d_addr": Out(range(MAX_LAYERS * DESC_WORDS)), "d_en": Out(1), "d_data": In(32),
-            "ready": Out(1), "bad": Out(1), "cause": Out(4), "layer": Out(4),
+            "ready": Out(1), "bad": Out(1), "cause": Out(6), "layer": Out(4),
             "fields": Out(layer_fields(rows)),
+            "is_conv": Out(1),                      # a conv2d descriptor (D_CFG.KIND)
+            # Words 7..15 as read (D_CONV_IN ... D_RESERVED1), for the layer kinds that use them;
+            # valid with ``ready``. Bits nobody reads are trimmed by synthesis.
+            "ext": Out(data.ArrayLayout(32, DESC_WORDS - BASE_WORDS)),
         })
 
     def elaborate(self, platform):
@@ -62,7 +74,7 @@ class DescriptorDecoder(wiring.Component):
         f = self.fields
         cfg = Signal(register_layout("D_CFG"))
         n_in, w_base, a_in, a_out, t_base = f.n_in, f.w_base, f.a_in, f.a_out, f.t_base
-        n_out = Signal(16)
+        n_out = f.n_out
         high = Signal(7)            # which fields had bits above 15
         scores, is_last, last_keep = f.scores, f.is_last, f.last_keep
         words = Signal(12)          # W = ceil(N/32)
@@ -79,27 +91,32 @@ class DescriptorDecoder(wiring.Component):
         d_q = Signal(32)            # descriptor word, registered once more here (timing)
         m.d.sync += d_q.eq(self.d_data)
         d_q_high = d_q[16:] != 0
-        di = Signal(4)              # descriptor word being read
+        di = Signal(range(DESC_WORDS + 3))  # descriptor word being read (+3: read latency)
         layer = self.layer
         # The layer kinds and encodings some op of the registry runs (rtl/ops/).
         runs_cfg = Cat((cfg.kind == op.kind) & (cfg.in_enc == op.in_enc) & (cfg.w_enc == op.w_enc) &
-                       cfg.out_enc.matches(*op.out_encs) for op in ops.OPS).any()
+                       cfg.out_enc.matches(*op.out_encs) for op in ops.OPS
+                       if op.in_build(self._features)).any()
+        m.d.comb += self.is_conv.eq(cfg.kind == Kind.CONV)
         with m.FSM(name="dec"):
             with m.State("D_IDLE"):
                 with m.If(self.go):
                     m.d.sync += [layer.eq(0), di.eq(0)]
                     m.next = "DESC"
             with m.State("DESC"):
-                # Words 0..6; the memory answers in two cycles and d_q registers its output
-                # once more, so word i lands three cycles after its address, at di = i+3.
-                m.d.comb += [self.d_addr.eq(Cat(di[:3], layer)), self.d_en.eq(1)]
+                # Words 0..DESC_WORDS-1; the memory answers in two cycles and d_q registers its
+                # output once more, so word i lands three cycles after its address, at di = i+3.
+                m.d.comb += [self.d_addr.eq(Cat(di[:WORD_BITS], layer)), self.d_en.eq(1)]
                 m.d.sync += di.eq(di + 1)
                 for i, sig in enumerate([cfg, n_in, n_out, w_base, a_in, a_out, t_base]):
                     with m.If(di == i + 3):
                         m.d.sync += sig.eq(d_q[:16] if i else d_q)
                         if i:
                             m.d.sync += high[i].eq(d_q_high)
-                with m.If(di == 9):
+                for i in range(DESC_WORDS - BASE_WORDS):
+                    with m.If(di == BASE_WORDS + i + 3):
+                        m.d.sync += self.ext[i].eq(d_q)
+                with m.If(di == DESC_WORDS + 2):
                     m.next = "CHECK0"
             with m.State("CHECK0"):
                 # Check states either compute registered values/flags or choose on registered

@@ -51,11 +51,11 @@ def run_script(accel, script, *, name, simulator="verilator", build_root=None):
 def accel_name(accel):
     return (f"accel_r{accel.rows}c{accel.cols}_w{accel.w_depth}a{accel.a_depth}"
             + ("" if accel.ram == "inferred" else f"_{accel.ram}") +
-            f"t{accel.t_depth}s{accel.s_depth}")
+            f"t{accel.t_depth}s{accel.s_depth}" + ("_conv" if accel.conv else ""))
 
 
 def run_on_accelerator(spec, images, *, rows, cols, lanes=32, simulator="verilator",
-                       depths=None, build_root=None, max_cycles=2_000_000, ram="inferred"):
+                       depths=None, build_root=None, max_cycles=2_000_000, ram="inferred", conv=False):
     """Run ``spec`` on ``images`` (u8, [n, ...]) on the simulated accelerator.
 
     ``ram`` builds the buffers from a board's memory primitives (``"spram"``, ``"dp16kd"``)
@@ -67,8 +67,8 @@ def run_on_accelerator(spec, images, *, rows, cols, lanes=32, simulator="verilat
     from bittern.rtl.accelerator import Accelerator
     images = np.asarray(images)
     depths = depths or default_depths(spec, rows, cols)
-    p = loader.plan(spec, loader.Geometry(rows=rows, cols=cols, lanes=lanes, **depths))
-    accel = Accelerator(rows=rows, cols=cols, lanes=lanes, ram=ram, **depths)
+    accel = Accelerator(rows=rows, cols=cols, lanes=lanes, ram=ram, conv=conv, **depths)
+    p = loader.plan(spec, loader.Geometry.of(accel))
     script = [["w", a, v] for a, v in loader.program_writes(spec, p)]
     n = len(images)
     addrs_all = []
