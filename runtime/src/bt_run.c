@@ -189,6 +189,7 @@ static uint32_t argmax(const int32_t *s, uint32_t n)
     return best;
 }
 
+#if BT_K_HEAD
 /* The same through the per-class head: int64 logits, never overflowing (checked at load). */
 static uint32_t head_argmax(const bt_model_t *model, const int32_t *s)
 {
@@ -203,6 +204,7 @@ static uint32_t head_argmax(const bt_model_t *model, const int32_t *s)
     }
     return best;
 }
+#endif
 
 void bt_run_finish(const bt_model_t *model, const bt_cursor_t *cur, int32_t *scores,
                    uint32_t *label)
@@ -212,7 +214,11 @@ void bt_run_finish(const bt_model_t *model, const bt_cursor_t *cur, int32_t *sco
         for (uint32_t j = 0; j < model->n_scores; j++)
             scores[j] = s[j];
     if (label)
+#if BT_K_HEAD
         *label = model->head_offset ? head_argmax(model, s) : argmax(s, model->n_scores);
+#else
+        *label = argmax(s, model->n_scores); /* the loader refused a model with a head */
+#endif
 }
 
 bt_status_t bt_run_internal(const bt_model_t *model, const uint8_t *image, void *workspace,
