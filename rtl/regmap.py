@@ -19,11 +19,11 @@ __all__ = ["Field", "Register", "Window", "Cause", "REGISTERS", "WINDOWS", "DESC
            "generate_c_header", "write_generated"]
 
 ID_VALUE = 0x41525442       # "BTRA" little-endian: identifies a bittern accelerator
-VERSION = 1                 # bumped only on incompatible map changes
+VERSION = 2                 # bumped only on incompatible map changes (2: 16-word descriptors)
 ADDR_BITS = 20              # byte address space: 1 MiB
 MAX_LAYERS = 16
 DESC_BASE = 0x100
-DESC_WORDS = 8
+DESC_WORDS = 16
 DESC_STRIDE = DESC_WORDS * 4
 
 
@@ -41,6 +41,12 @@ class Cause(IntEnum):
     BAD_ADDRESS = 9           # bus access to an unmapped address or a read-only register write
     BUS_WHILE_BUSY = 10       # buffer or descriptor write while a run is in progress
     SCORES_NOT_LAST = 11      # a scores layer before the last, or a last layer without scores
+    CONV_KERNEL = 12          # conv kernel 0, above 5, or larger than the padded input
+    CONV_STRIDE_PAD = 13      # conv stride not 1..2, or pad not below the kernel
+    CONV_POOL = 14            # conv pool not 1..4, or larger than the conv output map
+    CONV_SHAPE = 15           # conv input map 0, or OUT_H/OUT_W not the pooled conv output
+    BAD_PLANES = 16           # D_PLANES: more weight or activation planes than the build runs
+    BAD_PLANE_SHIFT = 17      # D_PLANES/D_PLANES2: a pass shift or score shift above the build's
 
 
 CAUSE_DOC = {
@@ -57,6 +63,17 @@ CAUSE_DOC = {
     Cause.BAD_ADDRESS: "bus access to an unmapped address, or a write to a read-only register",
     Cause.BUS_WHILE_BUSY: "a buffer or descriptor write while `STATUS.BUSY`; the write is dropped",
     Cause.SCORES_NOT_LAST: "a scores (`out_enc`=0) layer is not the last one, or the last one is not scores",
+    Cause.CONV_KERNEL: "a conv descriptor's `KERNEL` is 0, above 5, or larger than the padded input "
+                       "(`IN_H + 2*PAD` or `IN_W + 2*PAD`)",
+    Cause.CONV_STRIDE_PAD: "a conv descriptor's `STRIDE` is not 1..2, or its `PAD` is not below `KERNEL`",
+    Cause.CONV_POOL: "a conv descriptor's `POOL` is not 1..4, or the pool is larger than the conv "
+                     "output map",
+    Cause.CONV_SHAPE: "a conv descriptor's `IN_H`/`IN_W` is 0, or `OUT_H`/`OUT_W` is not the pooled "
+                      "conv output size `((IN + 2*PAD - KERNEL) // STRIDE + 1) // POOL`",
+    Cause.BAD_PLANES: "a descriptor's `D_PLANES` asks for more weight or activation planes than "
+                      "this build runs (`FEATURES.PLANES` clear: any planes field non-zero)",
+    Cause.BAD_PLANE_SHIFT: "a pass shift (`D_PLANES2` + activation step) or `SCORE_SHIFT` above "
+                           "what this build's accumulators hold",
 }
 
 
@@ -117,10 +134,16 @@ REGISTERS = (
         Field("BUSY", 0, 1, "a run is in progress"),
         Field("DONE", 1, 1, "the last run finished (set with ERROR when a run stops early)"),
         Field("ERROR", 2, 1, "an error occurred; CAUSE says which"),
-        Field("CAUSE", 8, 4, "error cause (see the table of causes)"),
+        Field("CAUSE", 8, 6, "error cause (see the table of causes)"),
         Field("LAYER", 16, 4, "layer being run, or the layer whose descriptor caused the error"),
     )),
     Register("N_LAYERS", 0x028, "RW", 0, "Number of layer descriptors to run (1..MAX_LAYERS)."),
+    Register("FEATURES", 0x02C, "RO", 0, "Optional layer kinds this build has (reset value depends on "
+             "the build): a descriptor of a kind the build lacks stops the run with "
+             "UNSUPPORTED_LAYER, and the driver runs that layer in software.", (
+        Field("CONV", 1, 1, "conv2d, binary x binary (op CONV_XNOR)"),
+        Field("PLANES", 2, 1, "multi-bit dense layers as binary passes (ops DENSE_PLANES_*)"),
+    )),
     Register("PERF_CYCLES", 0x030, "RO", 0, "Clock cycles spent busy in the last run (cleared by START)."),
     Register("PERF_ACTIVE", 0x034, "RO", 0, "Cycles in which the array consumed a weight/activation word "
              "(every PE active); utilisation = PERF_ACTIVE / PERF_CYCLES."),
@@ -144,6 +167,46 @@ DESCRIPTOR = (
              "score-bank word (class m of input c: row bank m%ROWS, word A_OUT + (m//ROWS)*COLS + c)."),
     Register("D_T_BASE", 0x18, "RW", 0, "First threshold-bank word of the layer (binary output only): "
              "channel m of the layer is threshold entry T_BASE*ROWS + m."),
+    # conv2d (KIND 2): IN_FEATURES / OUT_FEATURES are the channel counts C_in / C_out; all
+    # three words are 0 for a dense layer ("no conv").
+    Register("D_CONV_IN", 0x1C, "RW", 0, "conv2d input map (0 for dense). Input pixel (y, x) "
+             "holds ceil(C_in/32) words of its own from activation word "
+             "A_IN + (y*IN_W + x)*ceil(C_in/32) (HWC, the channel vector padded per pixel).", (
+        Field("IN_H", 0, 8, "input rows (1..255)"),
+        Field("IN_W", 8, 8, "input columns (1..255)"),
+    )),
+    Register("D_CONV_GEOM", 0x20, "RW", 0, "conv2d kernel, stride, zero padding and max-pool "
+             "(0 for dense). Padding taps contribute 0 to the sum and to N (docs/numerics.md).", (
+        Field("KERNEL", 0, 3, "kernel size K (1..5, at most IN + 2*PAD)"),
+        Field("STRIDE", 4, 2, "stride (1..2)"),
+        Field("PAD", 8, 3, "zero padding on every side (0..K-1)"),
+        Field("POOL", 12, 3, "max-pool size = stride (1..4; 1: no pool), taken before the threshold"),
+    )),
+    Register("D_CONV_OUT", 0x24, "RW", 0, "conv2d output map after the pool (0 for dense); binary "
+             "output pixel (y, x) holds ceil(C_out/32) words from A_OUT + (y*OUT_W + x)*ceil(C_out/32) "
+             "(HWC, as the input). The hardware checks it against the geometry.", (
+        Field("OUT_H", 0, 8, "pooled output rows ((IN_H + 2*PAD - K) // STRIDE + 1) // POOL"),
+        Field("OUT_W", 8, 8, "pooled output columns, the same with IN_W"),
+        Field("FLAT", 16, 1, "binary output packed as one flattened HWC vector, channel c of pixel "
+              "(y, x) at bit (y*OUT_W + x)*C_out + c from A_OUT (pad bits only at its end: the "
+              "input of a following dense layer, docs/numerics.md); needs C_out a multiple of ROWS"),
+    )),
+    Register("D_PLANES", 0x28, "RW", 0, "Binary passes of a multi-bit layer (planes builds, "
+             "`rtl/ops/dense_planes.py`; 0: one pass, as a binary layer). Every output tile runs "
+             "Pw x Pa passes over the reduction words: weight plane p of tile t at W_BASE + "
+             "(t*Pw + p)*W + k, activation plane q at A_IN + q*W + k, and the array accumulates "
+             "the pass's mismatches shifted by WSHIFT[p] + (A_STEP ? q : 0).", (
+        Field("W_PLANES_M1", 0, 4, "weight planes Pw - 1"),
+        Field("A_PLANES_M1", 4, 4, "activation planes Pa - 1"),
+        Field("A_STEP", 8, 1, "activation plane q is shifted by q (u8 bit planes)"),
+        Field("SCORE_SHIFT", 12, 2, "scores layer: score = (acc + offset) >> SCORE_SHIFT, the "
+              "offset (int32) in the layer's threshold entry of the class"),
+    )),
+    Register("D_PLANES2", 0x2C, "RW", 0, "Shift of weight plane p in bits 4p+3..4p (planes 0..7)."),
+    Register("D_SPARSE", 0x30, "RW", 0, "3PXNet sparse layers: kept packs (0 for a dense layer)."),
+    Register("D_SPARSE2", 0x34, "RW", 0, "3PXNet sparse layers: more fields (0 if unused)."),
+    Register("D_RESERVED0", 0x38, "RW", 0, "Reserved; write 0."),
+    Register("D_RESERVED1", 0x3C, "RW", 0, "Reserved; write 0."),
 )
 
 WINDOWS = (
@@ -162,6 +225,8 @@ WINDOWS = (
 )
 
 _BY_NAME = {r.name: r for r in REGISTERS}
+# Descriptor register name -> word index inside a descriptor.
+DESCRIPTOR_WORD = {r.name: r.offset // 4 for r in DESCRIPTOR}
 
 
 def reg(name):
@@ -257,6 +322,7 @@ def generate_c_header():
            f"#define {p}MAX_LAYERS {MAX_LAYERS}u",
            f"#define {p}DESC_BASE 0x{DESC_BASE:03X}u",
            f"#define {p}DESC_STRIDE 0x{DESC_STRIDE:02X}u",
+           f"#define {p}DESC_WORDS {DESC_WORDS}u",
            f"#define {p}DESC(i, reg) ({p}DESC_BASE + (uint32_t)(i) * {p}DESC_STRIDE + (reg))", "",
            "/* Registers (byte offsets) */"]
     for r in REGISTERS:

@@ -11,7 +11,20 @@ from bittern.model.spec import Enc, Kind, WEnc
 from .. import regmap as rm
 from .base import HwOp
 
-__all__ = ["DenseXnor"]
+__all__ = ["DenseXnor", "threshold_writes"]
+
+
+def threshold_writes(layer, place, *, rows):
+    """(byte address, word) writes of a binary-output layer's thresholds: channel m is entry
+    T_BASE*ROWS + m, two words (threshold, direction bit)."""
+    if layer.out_enc == Enc.SCORES:
+        return []
+    tb, ops = rm.window("TBUF").base, []
+    for m in range(layer.out_c):
+        e = place.t_base * rows + m
+        ops.append((tb + 8 * e, int(layer.thresholds[m, 0]) & 0xFFFFFFFF))
+        ops.append((tb + 8 * e + 4, int(layer.directions[m] < 0)))
+    return ops
 
 
 class DenseXnor(HwOp):
@@ -55,7 +68,7 @@ class DenseXnor(HwOp):
                 "D_T_BASE": place.t_base}
 
     def writes(self, layer, place, *, rows, cols):
-        wb, tb = rm.window("WBUF").base, rm.window("TBUF").base
+        wb = rm.window("WBUF").base
         w = pack_binary(layer.weights).numpy()                  # [out_c, words]
         words = w.shape[1]
         ops = []
@@ -63,9 +76,4 @@ class DenseXnor(HwOp):
             t, r = divmod(m, rows)
             for k in range(words):
                 ops.append((wb + 4 * ((place.w_base + t * words + k) * rows + r), int(w[m, k])))
-        if layer.out_enc != Enc.SCORES:
-            for m in range(layer.out_c):
-                e = place.t_base * rows + m
-                ops.append((tb + 8 * e, int(layer.thresholds[m, 0]) & 0xFFFFFFFF))
-                ops.append((tb + 8 * e + 4, int(layer.directions[m] < 0)))
-        return ops
+        return ops + threshold_writes(layer, place, rows=rows)

@@ -236,7 +236,9 @@ typedef struct {
 static int bt_accel_layer_supported(const bt_accel_t *a, const bt_layer_t *l, footprint *f)
 {
     int op = bt_op_find(l);
-    if (op == BT_OP_NONE || l->in_c > 0xFFFFu || l->out_c > 0xFFFFu)
+    /* The plane ops (DENSE_PLANES_*, planes builds) need weight planes, folded thresholds and
+     * plane-layout activations this driver does not write yet: their layers run in software. */
+    if (op != BT_OP_DENSE_XNOR || l->in_c > 0xFFFFu || l->out_c > 0xFFFFu)
         return 0;
     uint32_t rows = a->rows, cols = a->cols;
     f->words_in = bt_op_a_in_words(op, rows, cols, l);
@@ -391,9 +393,11 @@ static void load_stretch(bt_accel_t *a, const bt_model_t *m, uint32_t first)
         uint32_t cfg = (l.kind << BT_ACC_D_CFG_KIND_SHIFT) | (l.in_enc << BT_ACC_D_CFG_IN_ENC_SHIFT) |
                        (l.w_enc << BT_ACC_D_CFG_W_ENC_SHIFT) |
                        ((end ? (uint32_t)BT_ENC_SCORES : l.out_enc) << BT_ACC_D_CFG_OUT_ENC_SHIFT);
-        const uint32_t d[8] = {cfg, l.in_c, l.out_c, w_base, (j % 2u) * half,
-                               end ? 0u : ((j + 1u) % 2u) * half, t_base, 0u};
-        for (uint32_t k = 0; k < 8u; k++)   /* word 7 is unused: written to keep one burst */
+        /* every word, the ones a dense layer does not use 0 (no stale fields of a previous
+           model), in one burst */
+        const uint32_t d[BT_ACC_DESC_WORDS] = {cfg, l.in_c, l.out_c, w_base, (j % 2u) * half,
+                                               end ? 0u : ((j + 1u) % 2u) * half, t_base};
+        for (uint32_t k = 0; k < BT_ACC_DESC_WORDS; k++)
             wq_put(&q, BT_ACC_DESC(j, 4u * k), d[k]);
         w_base += f.w;
         if (end)
