@@ -77,13 +77,15 @@ def generate_markdown_table():
         out.append(f"| `{op.name}` | {op.summary} | `{f['w']}` | `{f['t']}` | `{f['a_in']}`, "
                    f"`{f['a_out']}` | `{f['s']}` | `{op.cycles_formula}` |")
     out += ["",
-            "A first layer on `u8` pixels runs via the host: the model header's `input_threshold` "
-            "(and crop) binarize the image before it is written; with `input_threshold = 0` it is "
-            "refused. Any layer no op runs (conv2d, ternary / sparse / int weights, ternary / uint "
-            "activations, for now) is refused by the loader with `UnsupportedLayer` naming the "
-            "layer and the reason, and by the hardware with `STATUS.CAUSE = UNSUPPORTED_LAYER`, "
-            "`STATUS.LAYER` = the layer. Formulas: `CEIL(a, b)` rounds up; `out_enc == 0` is a "
-            "scores layer.", "", TABLE_END]
+            "`DENSE_XNOR` runs in every build; a first layer on `u8` pixels runs there via the "
+            "host (the model header's `input_threshold` and crop binarize the image before it is "
+            "written). The `DENSE_PLANES_*` ops need a planes build (`Accelerator(planes=True)`, "
+            "`FEATURES.PLANES`): the layer as binary passes, see \"Multi-bit layers as binary "
+            "passes\" below; a `u8` first layer then runs as 8 bit planes without thresholding. "
+            "Any layer no op of the build runs (conv2d, sparse weights, for now) is refused by the "
+            "loader with `UnsupportedLayer` naming the layer and the reason, and by the hardware "
+            "with `STATUS.CAUSE = UNSUPPORTED_LAYER`, `STATUS.LAYER` = the layer. Formulas: "
+            "`CEIL(a, b)` rounds up; `out_enc == 0` is a scores layer.", "", TABLE_END]
     return "\n".join(out)
 
 

@@ -277,9 +277,6 @@ static int64_t rd64(const uint8_t *p)
     return (int64_t)((uint64_t)bt_rd32(p) | ((uint64_t)bt_rd32(p + 4) << 32));
 }
 
-/* |v| for v >= -(2^63 - 1); the caller has excluded INT64_MIN. */
-static uint64_t abs64(int64_t v) { return v < 0 ? (uint64_t)(-v) : (uint64_t)v; }
-
 int64_t bt_head_logit(const bt_model_t *model, uint32_t c, int32_t score)
 {
     if (!model || !model->head_offset || c >= model->n_classes)
@@ -287,6 +284,10 @@ int64_t bt_head_logit(const bt_model_t *model, uint32_t c, int32_t score)
     const uint8_t *h = model->data + model->head_offset + 8u;
     return rd64(h + 8u * c) * score + rd64(h + 8u * (model->n_classes + c));
 }
+
+#if BT_K_HEAD
+/* |v| for v >= -(2^63 - 1); the caller has excluded INT64_MIN. */
+static uint64_t abs64(int64_t v) { return v < 0 ? (uint64_t)(-v) : (uint64_t)v; }
 
 /* The version-2 head: u32 frac_bits (0..BT_HEAD_MAX_FRAC_BITS), u32 0, i64 mult[n],
  * i64 offset[n], each |coefficient| <= BT_HEAD_LIMIT and |mult| * acc_bound + |offset| < 2^63
@@ -310,6 +311,7 @@ static bt_status_t check_head(const bt_model_t *m, const bt_layer_t *last)
     }
     return BT_OK;
 }
+#endif
 
 bt_status_t bt_model_load(bt_model_t *model, const void *data, size_t size)
 {
@@ -405,9 +407,13 @@ bt_status_t bt_model_load(bt_model_t *model, const void *data, size_t size)
     if (m.n_classes != last.out_c)
         return BT_ERR_HEADER;
     if (m.head_offset) {
+#if BT_K_HEAD
         bt_status_t s = check_head(&m, &last);
         if (s != BT_OK)
             return s;
+#else
+        return BT_ERR_KERNEL;
+#endif
     }
     m.bad_layer = 0xFFFFFFFFu;
     *model = m;
