@@ -119,7 +119,7 @@ def OP_GEOM(layer):
 
 
 @pytest.mark.parametrize("features,change,reason", [
-    (0, {}, r"layer 0 \(conv 36->4\): this accelerator build has no CONV_XNOR; build it with conv=True"),
+    (0, {}, r"layer 0 \(conv 36->4\): this accelerator build has no CONV_XNOR; build it with conv=True \(bittern build --conv\)"),
     (2, dict(stride=3), r"layer 0 \(conv 36->\d+\): stride 3 is not 1 or 2"),
     (2, dict(pool=5), r"layer 0 \(conv 36->\d+\): pool 5 is not 1..4"),
 ])

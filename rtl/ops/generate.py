@@ -79,11 +79,12 @@ def generate_markdown_table():
     out += ["",
             "A first layer on `u8` pixels runs via the host: the model header's `input_threshold` "
             "(and crop) binarize the image before it is written; with `input_threshold = 0` it is "
-            "refused. Any layer no op runs (conv2d, ternary / sparse / int weights, ternary / uint "
-            "activations, for now) is refused by the loader with `UnsupportedLayer` naming the "
-            "layer and the reason, and by the hardware with `STATUS.CAUSE = UNSUPPORTED_LAYER`, "
-            "`STATUS.LAYER` = the layer. Formulas: `CEIL(a, b)` rounds up; `out_enc == 0` is a "
-            "scores layer.", "", TABLE_END]
+            "refused. Any layer no op runs (ternary / sparse / int weights, ternary / uint "
+            "activations, for now), or whose op the build lacks (an op with a `FEATURES` bit: "
+            f"{', '.join(f'`{op.name}` needs `{op.build_option}` (`FEATURES.{op.feature}`)' for op in OPS if op.feature)}), "
+            "is refused by the loader with `UnsupportedLayer` naming the layer and the reason, and "
+            "by the hardware with `STATUS.CAUSE = UNSUPPORTED_LAYER`, `STATUS.LAYER` = the layer. "
+            "Formulas: `CEIL(a, b)` rounds up; `out_enc == 0` is a scores layer.", "", TABLE_END]
     return "\n".join(out)
 
 
