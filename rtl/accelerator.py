@@ -17,6 +17,8 @@ from .bram import PRIMITIVES, BlockRAM, block_count
 from .buffers import BankedBuffer
 from .layouts import register_layout
 from .pe import acc_width_for
+from .ops.dense_planes import MAX_PASS_SUM
+from .seq_passes import SHIFT_BITS
 from .sequencer import Sequencer
 from .wishbone import WishboneTarget, wishbone_signature
 
@@ -75,7 +77,7 @@ class Accelerator(wiring.Component):
     """
 
     def __init__(self, *, rows, cols, lanes=32, w_depth=1024, a_depth=64, t_depth=64, s_depth=64,
-                 stage_levels=2, ram="inferred", bus_regs=None, conv=False):
+                 stage_levels=2, ram="inferred", bus_regs=None, conv=False, planes=False):
         _pow2("rows", rows, MAX_ROWS)
         _pow2("cols", cols, MAX_COLS)
         if lanes != WORD_BITS:
@@ -101,6 +103,9 @@ class Accelerator(wiring.Component):
         if not isinstance(conv, bool):
             raise TypeError(f"conv must be True or False, not {conv!r}")
         self._conv = conv
+        if not isinstance(planes, bool):
+            raise TypeError(f"planes must be True or False, not {planes!r}")
+        self._planes = planes
         self._bus_regs = (ram == "dp16kd") if bus_regs is None else bool(bus_regs)
         super().__init__({"bus": In(wishbone_signature(ADDR_WIDTH)), "irq": Out(1)})
 
@@ -113,11 +118,12 @@ class Accelerator(wiring.Component):
     s_depth = property(lambda self: self._s_depth)
     ram = property(lambda self: self._ram)
     conv = property(lambda self: self._conv)
+    planes = property(lambda self: self._planes)
 
     @property
     def features(self):
         """The FEATURES register: the optional layer kinds of this build."""
-        return rm.pack("FEATURES", CONV=int(self._conv))
+        return rm.pack("FEATURES", CONV=int(self._conv), PLANES=int(self._planes))
 
     @property
     def max_n(self):
@@ -129,12 +135,20 @@ class Accelerator(wiring.Component):
         return rm.pack("CONFIG", ROWS=self._rows, COLS=self._cols, LANES=self._lanes)
 
     @property
+    def pass_bound(self):
+        """Largest sum of shifted mismatch counts a layer's passes may reach (the PEs' count
+        width): ``max_n`` for a binary-only build; a planes build counts to 2^30 - 1 (the
+        loader refuses a layer whose ``n * sum 2^shift`` is larger)."""
+        return MAX_PASS_SUM if self._planes else self.max_n
+
+    @property
     def acc_width(self):
-        return acc_width_for(self.max_n)
+        return acc_width_for(self.pass_bound)
 
     def _make_array(self):
         return SystolicArray(rows=self._rows, cols=self._cols, lanes=self._lanes, pe="xnor",
-                             max_n=self.max_n, stage_levels=self._stage_levels)
+                             max_n=self.pass_bound, stage_levels=self._stage_levels,
+                             shift_bits=SHIFT_BITS if self._planes else 0)
 
     def elaborate(self, platform):
         m = Module()
@@ -187,6 +201,7 @@ class Accelerator(wiring.Component):
             sbuf.s_w_addr.eq(seq.s_addr), sbuf.s_w_en.eq(seq.s_en),
             arr.in_valid.eq(seq.g_valid), arr.in_first.eq(seq.g_first), arr.in_last.eq(seq.g_last),
             arr.n.eq(seq.g_n),
+            *([arr.in_shift.eq(seq.g_shift)] if self._planes else []),
             seq.g_o_valid.eq(arr.out_valid), seq.g_o_first.eq(arr.out_first),
             seq.g_o_last.eq(arr.out_last),
         ]

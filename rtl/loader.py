@@ -109,12 +109,13 @@ def _half(fps):
     return max(max(f.a_in for f in fps), max(f.a_out for f in fps))
 
 
-def default_depths(spec, rows, cols):
+def default_depths(spec, rows, cols, *, features=None):
     """Smallest buffer depths (per bank) that hold every layer of ``spec`` an op runs, placed as
-    :func:`plan` places them (layers no op runs stay in software and take no buffer)."""
+    :func:`plan` places them (layers no op runs stay in software and take no buffer;
+    ``features``: only the ops of a build whose ``FEATURES`` reads so, None: any build)."""
     n = len(spec.layers)
     fps = [op.footprint(layer, rows=rows, cols=cols) for i, layer in enumerate(spec.layers)
-           if (op := ops.find(layer, last=i == n - 1)) is not None]
+           if (op := ops.find(layer, last=i == n - 1, features=features)) is not None]
     if not fps:
         return dict(w_depth=2, a_depth=2, t_depth=2, s_depth=2)
     return dict(w_depth=max(sum(f.w for f in fps), 2), a_depth=max(2 * _half(fps), 2),
@@ -180,7 +181,14 @@ def batch_writes(spec, p, images):
     if len(images) > g.cols:
         raise ValueError(f"a batch holds at most {g.cols} images, not {len(images)}")
     first = spec.layers[0]
-    if first.kind == Kind.CONV:     # HWC, each pixel's channels padded to whole words
+    op0 = p.layers[0].op
+    if hasattr(op0, "input_words"):     # a plane op: the image as bit planes, no thresholding
+        x = np.asarray(images).reshape(len(images), -1).astype(np.int64)
+        x = x[:, spec.crop_lo: x.shape[1] - spec.crop_hi]
+        if spec.input_threshold:
+            x = binarize(spec, images)
+        words = op0.input_words(first, x)
+    elif first.kind == Kind.CONV:   # HWC, each pixel's channels padded to whole words
         words = pack_map(binarize(spec, images).reshape(len(images), first.in_h, first.in_w, first.in_c))
     else:
         words = pack_binary(torch.from_numpy(binarize(spec, images))).numpy()

@@ -45,6 +45,8 @@ class Cause(IntEnum):
     CONV_STRIDE_PAD = 13      # conv stride not 1..2, or pad not below the kernel
     CONV_POOL = 14            # conv pool not 1..4, or larger than the conv output map
     CONV_SHAPE = 15           # conv input map 0, or OUT_H/OUT_W not the pooled conv output
+    BAD_PLANES = 16           # D_PLANES: more weight or activation planes than the build runs
+    BAD_PLANE_SHIFT = 17      # D_PLANES/D_PLANES2: a pass shift or score shift above the build's
 
 
 CAUSE_DOC = {
@@ -68,6 +70,10 @@ CAUSE_DOC = {
                      "output map",
     Cause.CONV_SHAPE: "a conv descriptor's `IN_H`/`IN_W` is 0, or `OUT_H`/`OUT_W` is not the pooled "
                       "conv output size `((IN + 2*PAD - KERNEL) // STRIDE + 1) // POOL`",
+    Cause.BAD_PLANES: "a descriptor's `D_PLANES` asks for more weight or activation planes than "
+                      "this build runs (`FEATURES.PLANES` clear: any planes field non-zero)",
+    Cause.BAD_PLANE_SHIFT: "a pass shift (`D_PLANES2` + activation step) or `SCORE_SHIFT` above "
+                           "what this build's accumulators hold",
 }
 
 
@@ -136,6 +142,7 @@ REGISTERS = (
              "the build): a descriptor of a kind the build lacks stops the run with "
              "UNSUPPORTED_LAYER, and the driver runs that layer in software.", (
         Field("CONV", 1, 1, "conv2d, binary x binary (op CONV_XNOR)"),
+        Field("PLANES", 2, 1, "multi-bit dense layers as binary passes (ops DENSE_PLANES_*)"),
     )),
     Register("PERF_CYCLES", 0x030, "RO", 0, "Clock cycles spent busy in the last run (cleared by START)."),
     Register("PERF_ACTIVE", 0x034, "RO", 0, "Cycles in which the array consumed a weight/activation word "
@@ -184,9 +191,18 @@ DESCRIPTOR = (
               "(y, x) at bit (y*OUT_W + x)*C_out + c from A_OUT (pad bits only at its end: the "
               "input of a following dense layer, docs/numerics.md); needs C_out a multiple of ROWS"),
     )),
-    Register("D_PLANES", 0x28, "RW", 0, "Multi-bit layers: weight and activation bit planes "
-             "(0 for a binary layer)."),
-    Register("D_PLANES2", 0x2C, "RW", 0, "Multi-bit layers: more plane fields (0 if unused)."),
+    Register("D_PLANES", 0x28, "RW", 0, "Binary passes of a multi-bit layer (planes builds, "
+             "`rtl/ops/dense_planes.py`; 0: one pass, as a binary layer). Every output tile runs "
+             "Pw x Pa passes over the reduction words: weight plane p of tile t at W_BASE + "
+             "(t*Pw + p)*W + k, activation plane q at A_IN + q*W + k, and the array accumulates "
+             "the pass's mismatches shifted by WSHIFT[p] + (A_STEP ? q : 0).", (
+        Field("W_PLANES_M1", 0, 4, "weight planes Pw - 1"),
+        Field("A_PLANES_M1", 4, 4, "activation planes Pa - 1"),
+        Field("A_STEP", 8, 1, "activation plane q is shifted by q (u8 bit planes)"),
+        Field("SCORE_SHIFT", 12, 2, "scores layer: score = (acc + offset) >> SCORE_SHIFT, the "
+              "offset (int32) in the layer's threshold entry of the class"),
+    )),
+    Register("D_PLANES2", 0x2C, "RW", 0, "Shift of weight plane p in bits 4p+3..4p (planes 0..7)."),
     Register("D_SPARSE", 0x30, "RW", 0, "3PXNet sparse layers: kept packs (0 for a dense layer)."),
     Register("D_SPARSE2", 0x34, "RW", 0, "3PXNet sparse layers: more fields (0 if unused)."),
     Register("D_RESERVED0", 0x38, "RW", 0, "Reserved; write 0."),

@@ -30,10 +30,14 @@ class WriteBack(wiring.Component):
         Signed width of the array's accumulators.
     a_depth, t_depth, s_depth : int
         Words per activation column bank / threshold and score row bank.
+    planes : bool
+        Scores of a plane op (``fields.score_offset``): ``(acc + offset) >> score_shift``, the
+        int32 offset of class ``m`` in its threshold entry (``rtl/ops/dense_planes.py``).
     """
 
-    def __init__(self, *, rows, cols, acc_width, a_depth, t_depth, s_depth):
+    def __init__(self, *, rows, cols, acc_width, a_depth, t_depth, s_depth, planes=False):
         self._rows, self._cols, self._acc_width = rows, cols, acc_width
+        self._planes = bool(planes)
         super().__init__({
             "load": In(1), "fields": In(layer_fields(rows)),
             # conv layers: output pixels - 1 (0 for dense); ``fields.tiles`` is then the tiles of
@@ -129,6 +133,24 @@ class WriteBack(wiring.Component):
         x_acc = [Signal(signed(aw), name=f"x_acc{r}") for r in range(rows)]
         m.d.sync += [x_valid.eq(x_valid2), x_last.eq(x_last2)]
         m.d.sync += [x_acc[r].eq(x_acc2[r]) for r in range(rows)]
+        score = x_acc                   # what a scores layer writes, per row
+        if self._planes:
+            # Plane op scores: the tile's offsets are taken with t_add (same timing), added and
+            # shifted in X (exact: the loader's sum is a multiple of 2^score_shift).
+            s_off = [Signal(signed(32), name=f"s_off{r}") for r in range(rows)]
+            r_sshift, r_soff = Signal(2), Signal()
+            with m.If(x_first2):
+                m.d.sync += [s_off[r].eq(Mux(r_soff, t_raw[r], 0)) for r in range(rows)]
+            score = []
+            for r in range(rows):
+                tot = Signal(signed(33), name=f"s_tot{r}")
+                m.d.comb += tot.eq(x_acc[r] + s_off[r])
+                sc = Signal(signed(33), name=f"s_sc{r}")
+                with m.Switch(r_sshift):
+                    for k in range(4):
+                        with m.Case(k):
+                            m.d.comb += sc.eq(tot >> k)
+                score.append(sc)
         with m.If(x_valid & x_last):
             m.d.sync += [d_tile.eq(d_tile + 1), last_tile.eq(d_tile == r_tiles_m2),
                          pos.eq(pos + rows)]
@@ -162,7 +184,7 @@ class WriteBack(wiring.Component):
         m.d.sync += y_neg.eq(t_neg)
         for r in range(rows):
             total = x_acc[r].as_signed() + t_add[r]          # acc_width + 2 bits: exact
-            m.d.sync += [y_sign[r].eq(total[-1]), y_acc[r].eq(x_acc[r]),
+            m.d.sync += [y_sign[r].eq(total[-1]), y_acc[r].eq(score[r]),
                          y_force1[r].eq(keep[r] & Mux(t_neg[r], t_above[r], t_below[r])),
                          y_force0[r].eq(~keep[r] | Mux(t_neg[r], t_below[r], t_above[r]))]
         m.d.comb += y_bits.eq(y_force1 | (~y_force0 & ~(y_sign ^ y_neg)))
@@ -192,4 +214,6 @@ class WriteBack(wiring.Component):
                          aw_ptr.eq(f.a_out), s_ptr.eq(f.a_out), t_ptr.eq(f.t_base),
                          r_t_base.eq(f.t_base), t_cnt.eq(0), r_pixels.eq(self.pixels_m1 + 1),
                          d_pix.eq(0), r_flat.eq(self.flat), last_pix.eq(self.pixels_m1 == 0)]
+            if self._planes:
+                m.d.sync += [r_sshift.eq(f.score_shift), r_soff.eq(f.score_offset)]
         return m

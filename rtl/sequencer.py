@@ -28,6 +28,7 @@ from .conv_pool import ConvPool
 from .regmap import Cause, DESC_WORDS, MAX_LAYERS
 from .seq_decode import BASE_WORDS, DescriptorDecoder
 from .seq_fetch import Fetch
+from .seq_passes import SHIFT_BITS
 from .seq_writeback import WriteBack
 
 __all__ = ["Sequencer"]
@@ -48,7 +49,8 @@ class Sequencer(wiring.Component):
         The build's ``FEATURES`` register (optional layer kinds). With ``CONV`` a conv2d layer
         is checked by a :class:`~bittern.rtl.conv_decode.ConvDecode`, fetched by a
         :class:`~bittern.rtl.conv_fetch.ConvFetch` and pooled by a
-        :class:`~bittern.rtl.conv_pool.ConvPool` before the write-back.
+        :class:`~bittern.rtl.conv_pool.ConvPool` before the write-back. With ``PLANES`` the
+        fetch runs the binary passes of multi-bit layers (``g_shift`` to the array).
     latency : int
         The array's latency (sizes the conv pool's FIFO of reductions in flight).
     """
@@ -68,7 +70,9 @@ class Sequencer(wiring.Component):
         self._w_depth, self._a_depth, self._t_depth, self._s_depth = w_depth, a_depth, t_depth, s_depth
         self._features, self._latency = features, latency
         self._conv = bool(features & rm.field_of("FEATURES", "CONV").mask)
-        super().__init__({
+        self._planes = bool(features & rm.field_of("FEATURES", "PLANES").mask)
+        extra = {"g_shift": Out(SHIFT_BITS)} if self._planes else {}
+        super().__init__({**extra,
             "start": In(1), "n_layers": In(8),
             "busy": Out(1), "done": Out(1),          # done: one-cycle pulse at the end of a run
             "err": Out(1), "err_cause": Out(6), "layer": Out(4),
@@ -108,10 +112,10 @@ class Sequencer(wiring.Component):
             rows=rows, cols=cols, w_depth=self._w_depth, a_depth=self._a_depth,
             t_depth=self._t_depth, s_depth=self._s_depth, features=self._features)
         m.submodules.fetch = fetch = Fetch(rows=rows, cols=cols, w_depth=self._w_depth,
-                                           a_depth=self._a_depth)
+                                           a_depth=self._a_depth, planes=self._planes)
         m.submodules.writeback = wb = WriteBack(rows=rows, cols=cols, acc_width=self._acc_width,
                                                 a_depth=self._a_depth, t_depth=self._t_depth,
-                                                s_depth=self._s_depth)
+                                                s_depth=self._s_depth, planes=self._planes)
         layer = Signal(4)
         n_layers = Signal(8)
         r_is_last = Signal()
@@ -140,6 +144,8 @@ class Sequencer(wiring.Component):
             for name in ("g_o_valid", "g_o_last", "g_o_first", "g_o_acc"):
                 m.d.comb += getattr(wb, name).eq(getattr(self, name))
             m.d.comb += self.active.eq(fetch.g_valid)
+        if self._planes:        # 0 outside a plane layer's words (Fetch), so a conv word is unshifted
+            m.d.comb += self.g_shift.eq(fetch.g_shift)
         for name in ("t_addr", "t_en", "aw_addr", "aw_en", "aw_data", "s_addr", "s_en", "s_data",
                      "tile_done"):
             m.d.comb += getattr(self, name).eq(getattr(wb, name))

@@ -12,11 +12,13 @@ here and its fetch/write-back mode in the gateware.
 
 from .base import BANKS, Footprint, HwOp
 from .conv_xnor import ConvXnor
+from .dense_planes import PLANE_OPS
 from .dense_xnor import DenseXnor
 
 __all__ = ["OPS", "BANKS", "Footprint", "HwOp", "UnsupportedLayer", "find", "select", "why_not"]
 
-OPS = (DenseXnor(), ConvXnor())
+# DENSE_XNOR first: a binary layer it runs needs no planes build.
+OPS = (DenseXnor(), ConvXnor()) + PLANE_OPS
 
 
 class UnsupportedLayer(ValueError):

@@ -77,14 +77,17 @@ def generate_markdown_table():
         out.append(f"| `{op.name}` | {op.summary} | `{f['w']}` | `{f['t']}` | `{f['a_in']}`, "
                    f"`{f['a_out']}` | `{f['s']}` | `{op.cycles_formula}` |")
     out += ["",
-            "A first layer on `u8` pixels runs via the host: the model header's `input_threshold` "
-            "(and crop) binarize the image before it is written; with `input_threshold = 0` it is "
-            "refused. Any layer no op runs (ternary / sparse / int weights, ternary / uint "
-            "activations, for now), or whose op the build lacks (an op with a `FEATURES` bit: "
-            f"{', '.join(f'`{op.name}` needs `{op.build_option}` (`FEATURES.{op.feature}`)' for op in OPS if op.feature)}), "
-            "is refused by the loader with `UnsupportedLayer` naming the layer and the reason, and "
-            "by the hardware with `STATUS.CAUSE = UNSUPPORTED_LAYER`, `STATUS.LAYER` = the layer. "
-            "Formulas: `CEIL(a, b)` rounds up; `out_enc == 0` is a scores layer.", "", TABLE_END]
+            "`DENSE_XNOR` runs in every build; a first layer on `u8` pixels runs there via the "
+            "host (the model header's `input_threshold` and crop binarize the image before it is "
+            "written). The `DENSE_PLANES_*` ops need a planes build (`Accelerator(planes=True)`, "
+            "`FEATURES.PLANES`): the layer as binary passes, see \"Multi-bit layers as binary "
+            "passes\" below; a `u8` first layer then runs as 8 bit planes without thresholding. "
+            "`CONV_XNOR` needs a conv build (`Accelerator(conv=True)`, `bittern build --conv`, "
+            "`FEATURES.CONV`), see \"conv2d in the gateware\" below. "
+            "Any layer no op of the build runs (sparse weights, for now) is refused by the "
+            "loader with `UnsupportedLayer` naming the layer and the reason, and by the hardware "
+            "with `STATUS.CAUSE = UNSUPPORTED_LAYER`, `STATUS.LAYER` = the layer. Formulas: "
+            "`CEIL(a, b)` rounds up; `out_enc == 0` is a scores layer.", "", TABLE_END]
     return "\n".join(out)
 
 
