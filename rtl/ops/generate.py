@@ -82,7 +82,9 @@ def generate_markdown_table():
             "written). The `DENSE_PLANES_*` ops need a planes build (`Accelerator(planes=True)`, "
             "`FEATURES.PLANES`): the layer as binary passes, see \"Multi-bit layers as binary "
             "passes\" below; a `u8` first layer then runs as 8 bit planes without thresholding. "
-            "Any layer no op of the build runs (conv2d, sparse weights, for now) is refused by the "
+            "`CONV_XNOR` needs a conv build (`Accelerator(conv=True)`, `bittern build --conv`, "
+            "`FEATURES.CONV`), see \"conv2d in the gateware\" below. "
+            "Any layer no op of the build runs (sparse weights, for now) is refused by the "
             "loader with `UnsupportedLayer` naming the layer and the reason, and by the hardware "
             "with `STATUS.CAUSE = UNSUPPORTED_LAYER`, `STATUS.LAYER` = the layer. Formulas: "
             "`CEIL(a, b)` rounds up; `out_enc == 0` is a scores layer.", "", TABLE_END]
