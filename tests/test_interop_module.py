@@ -131,13 +131,15 @@ def test_summary_says_why_not_on_the_accelerator(rng):
     s = summarize(bittern.export(_trained_like(MyNet(), rng), torch.zeros(1, 1, 28, 28)).spec)
     why = [l.accel for l in s.layers]
     assert "only binary weights run on the accelerator's conv" in why[0]   # a ternary conv
-    assert "only binary inputs" in why[1]
-    assert "only binary weights" in why[2] and "only binary inputs" in why[3]
+    # uint x int4 and ternary x ternary dense layers run in a planes build (binary passes)
+    assert why[1] == "a later layer runs in software" and why[3] is None
+    assert "weights run as binary passes, not SPARSE" in why[2]
     assert s.layers[2].low_bit_params == 32 * 1 * 32    # sparse: 32 outputs x 1 kept pack
     spec = bittern.export(_mlp(rng), torch.zeros(1, 1, 28, 28)).spec
     spec.layers[1].w_enc = WEnc.TERNARY                  # +-1 are ternary values too
+    spec.layers[1].w_bits = 2
     why = [l.accel for l in summarize(spec).layers]
-    assert why[0] == "a later layer runs in software" and "only binary weights" in why[1]
+    assert why[:2] == [None, None]                       # DENSE_PLANES_BIN_TER runs it
 
 
 def test_facade_version_load_predict_on_golden_host_qemu(rng, mnist, tmp_path, capsys,
