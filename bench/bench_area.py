@@ -41,11 +41,13 @@ CELLS = {
 KINDS = ("lut", "carry", "ff", "ram", "spram", "dsp")
 
 
-def elaborate_rtlil(board, *, rows, cols, out):
-    """The board top's RTLIL, as the bitstream build would synthesize it."""
+def elaborate_rtlil(board, *, rows, cols, out, options=None):
+    """The board top's RTLIL, as the bitstream build would synthesize it (``options``: the
+    Accelerator's build options, e.g. ``{"conv": True}``)."""
     from bittern.bench.bench_synth import depths_for, mnist_spec
     from bittern.rtl.boards import BoardTop, _platform, board_info
-    top = BoardTop(board, rows=rows, cols=cols, **depths_for(mnist_spec(), rows, cols))
+    top = BoardTop(board, rows=rows, cols=cols, **depths_for(mnist_spec(), rows, cols),
+                   **(options or {}))
     plan = _platform(board_info(board)).prepare(top, name="top")
     plan.extract(str(out))
     return out / "top.il"
@@ -88,10 +90,10 @@ def breakdown(counts, family):
     return rows
 
 
-def table(rows, *, board, rows_cols, commit, min_share=0.01):
+def table(rows, *, board, rows_cols, commit, min_share=0.01, options=""):
     total_luts = max(1, rows[0][2]["lut"] + rows[0][2]["carry"]) if rows else 1
-    out = [f"# Yosys per-block cells, {board} {rows_cols[0]}x{rows_cols[1]}, MLP-sized buffers, "
-           f"git {commit} (non-flattened synthesis; parents include their children)", "",
+    out = [f"# Yosys per-block cells, {board} {rows_cols[0]}x{rows_cols[1]}{options}, "
+           f"MLP-sized buffers, git {commit} (non-flattened synthesis; parents include their children)", "",
            "| block | own LUTs | own carries | own FFs | LUTs+carries | FFs | RAM | SPRAM | share "
            "of LUTs+carries |",
            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -112,18 +114,23 @@ def main(argv=None):
     ap.add_argument("--rows", type=int, default=2)
     ap.add_argument("--cols", type=int, default=2)
     ap.add_argument("--out", type=Path, default=Path("build/bench_area"))
+    ap.add_argument("--conv", action="store_true", help="the build with conv2d (conv=True)")
+    ap.add_argument("--planes", action="store_true", help="the build with binary passes (planes=True)")
     args = ap.parse_args(argv)
+    options = {k: True for k in ("conv", "planes") if getattr(args, k)}
+    suffix = "".join(f"_{k}" for k in options)
     from bittern.rtl.boards import YOWASP_ENV, board_info
     os.environ.update(YOWASP_ENV)
     family = board_info(args.board)["family"]
-    out = (args.out / f"{args.board}_r{args.rows}c{args.cols}").resolve()
+    out = (args.out / f"{args.board}_r{args.rows}c{args.cols}{suffix}").resolve()
     out.mkdir(parents=True, exist_ok=True)
     print(f"{args.board} {args.rows}x{args.cols}: synthesis without flattening (log in {out})",
           flush=True)
-    counts = synthesize(elaborate_rtlil(args.board, rows=args.rows, cols=args.cols, out=out),
-                        family, out)
+    counts = synthesize(elaborate_rtlil(args.board, rows=args.rows, cols=args.cols, out=out,
+                                        options=options), family, out)
     rows = breakdown(counts, family)
-    text = table(rows, board=args.board, rows_cols=(args.rows, args.cols), commit=git_commit())
+    text = table(rows, board=args.board, rows_cols=(args.rows, args.cols), commit=git_commit(),
+                 options="".join(f" {k}=True" for k in options))
     print(text)
     (out / "area.md").write_text(text + "\n")
     (out / "area.json").write_text(json.dumps(

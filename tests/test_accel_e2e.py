@@ -83,7 +83,7 @@ def test_accel_u8_first_layer_is_unsupported():
     rng = np.random.default_rng(5)
     print("seed", 5)
     spec = randspec.random_model(rng, input_threshold=0)
-    with pytest.raises(UnsupportedLayer, match=r"layer 0 \(dense 70->40\): only binary inputs"):
+    with pytest.raises(UnsupportedLayer, match=r"layer 0 \(dense 70->40\): this accelerator build has no DENSE_PLANES_U8_BIN"):
         run_on_accelerator(spec, np.zeros((1, 70), np.uint8), rows=2, cols=2)
 
 
@@ -92,7 +92,7 @@ def test_accel_ternary_layer_is_unsupported():
     print("seed", 6)
     spec = randspec.random_model(rng)
     spec.layers[1] = randspec.random_layer(rng, in_c=40, out_c=24, w_enc=2)
-    with pytest.raises(UnsupportedLayer, match=r"layer 1 \(dense 40->24\): only binary weights"):
+    with pytest.raises(UnsupportedLayer, match=r"layer 1 \(dense 40->24\): this accelerator build has no DENSE_PLANES_BIN_TER"):
         run_on_accelerator(spec, np.zeros((1, 70), np.uint8), rows=2, cols=2)
 
 

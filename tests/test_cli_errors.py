@@ -75,8 +75,8 @@ CASES = [
      "bittern build: error: a 32x2 array with --w-depth 30000 --a-depth 64 --t-depth 16 --s-depth 16 "
      "(ram inferred): a buffer is larger than its window in the register map", 2),
     ("build --board icebreaker --model {d}/good.bittern --out {d}/b",
-     "bittern build: error: {d}/good.bittern: layer 0 (dense 784->256): only binary inputs run on "
-     "the accelerator", 2),
+     "bittern build: error: {d}/good.bittern: layer 0 (dense 784->256): this accelerator build has "
+     "no DENSE_PLANES_U8_BIN; build it with planes=True", 2),
     ("build --board icebreaker --out {d}/good.pt",
      "bittern build: error: argument --out: {d}/good.pt is a file, not a folder", 2),
     ("eval {d}/good.bittern --array foo",

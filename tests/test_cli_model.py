@@ -43,11 +43,13 @@ def test_cli_train_rejects_bad_arguments(capsys):
 
 def test_cli_build_refuses_a_model_the_accelerator_cannot_hold(tmp_path, capsys, trained_mlp_file):
     """``bittern build --model`` sizes the buffers for the model, and says which layer the
-    hardware cannot run before spending minutes in Yosys (this MLP takes u8 pixels)."""
+    hardware cannot run before spending minutes in Yosys (this MLP takes u8 pixels: only a
+    planes build runs them)."""
     assert main(["build", "--board", "icebreaker", "--model", str(trained_mlp_file),
                  "--out", str(tmp_path / "b")]) == 2
     err = capsys.readouterr().err
-    assert "bittern build: error:" in err and "layer 0 (dense 784->256): only binary inputs" in err
+    assert "bittern build: error:" in err and \
+        "layer 0 (dense 784->256): this accelerator build has no DENSE_PLANES_U8_BIN" in err
     assert not (tmp_path / "b").exists()
     assert main(["build", "--board", "icebreaker", "--model", str(tmp_path / "none.bittern")]) == 2
     assert "none.bittern" in capsys.readouterr().err

@@ -136,6 +136,7 @@ def test_summary_says_why_not_on_the_accelerator(rng):
     assert s.layers[2].low_bit_params == 32 * 1 * 32    # sparse: 32 outputs x 1 kept pack
     spec = bittern.export(_mlp(rng), torch.zeros(1, 1, 28, 28)).spec
     spec.layers[1].w_enc = WEnc.TERNARY                  # +-1 are ternary values too
+    spec.layers[1].w_bits = 2
     _check_suffix_rule(spec, summarize(spec))
 
 

@@ -26,8 +26,10 @@ class UnsupportedLayer(ValueError):
 
 
 def _closeness(op, layer):
-    return sum(a == b for a, b in zip((op.kind, op.in_enc, op.w_enc),
-                                      (int(layer.kind), int(layer.in_enc), int(layer.w_enc)))) + \
+    # The layer kind counts double: a conv's reason comes from the conv op, not a dense one.
+    return sum(a == b for a, b in zip((op.kind, op.kind, op.in_enc, op.w_enc),
+                                      (int(layer.kind), int(layer.kind), int(layer.in_enc),
+                                       int(layer.w_enc)))) + \
         (int(layer.out_enc) in op.out_encs)
 
 
@@ -35,14 +37,14 @@ def why_not(layer, *, last, features=None):
     """None when some op of the build (``features``: its ``FEATURES`` register, None: any
     build) runs ``layer``, else the reason of the op that comes closest."""
     reasons = []
-    for op in OPS:
+    for i, op in enumerate(OPS):
         reason = op.why_not(layer, last=last)
         if reason is None:
             if op.in_build(features):
                 return None
             reason = f"this accelerator build has no {op.name}; build it with {op.build_option}"
-        reasons.append((-_closeness(op, layer), reason))
-    return min(reasons)[1]
+        reasons.append((-_closeness(op, layer), i, reason))     # ties: the earlier op's reason
+    return min(reasons)[2]
 
 
 def find(layer, *, last, features=None):

@@ -235,6 +235,9 @@ class DensePlanes(HwOp):
     def why_not(self, layer, *, last):
         if layer.kind != self.kind:
             return f"only dense layers run as binary passes, not {Kind(layer.kind).name}"
+        if int(layer.w_enc) not in self._W_NAMES:
+            return (f"only binary, ternary or int-k weights run as binary passes, not "
+                    f"{WEnc(layer.w_enc).name}")
         if (int(layer.in_enc), int(layer.w_enc)) != (self.in_enc, self.w_enc):
             return f"{self.name} does not run this kind and encodings"
         if layer.in_enc == Enc.UINT and layer.in_bits > MAX_UINT_BITS:
