@@ -41,6 +41,11 @@ class Cause(IntEnum):
     BAD_ADDRESS = 9           # bus access to an unmapped address or a read-only register write
     BUS_WHILE_BUSY = 10       # buffer or descriptor write while a run is in progress
     SCORES_NOT_LAST = 11      # a scores layer before the last, or a last layer without scores
+    # 20..23: sparse (3PXNet) layers
+    BAD_PACKS = 20            # PACKS is 0 or larger than the layer's input words, or N % 32 != 0
+    IBUF_OVERFLOW = 21        # a sparse layer's pack indices run past the index buffer
+    BAD_PACK_INDEX = 22       # a pack index at or past the layer's input words (found while running)
+    SPARSE_STORE_OVERFLOW = 23  # a sparse layer's input is longer than the build's column word store
 
 
 CAUSE_DOC = {
@@ -57,6 +62,13 @@ CAUSE_DOC = {
     Cause.BAD_ADDRESS: "bus access to an unmapped address, or a write to a read-only register",
     Cause.BUS_WHILE_BUSY: "a buffer or descriptor write while `STATUS.BUSY`; the write is dropped",
     Cause.SCORES_NOT_LAST: "a scores (`out_enc`=0) layer is not the last one, or the last one is not scores",
+    Cause.BAD_PACKS: "a sparse layer's `D_SPARSE.PACKS` is 0 or more than its input words, or its "
+                     "`IN_FEATURES` is not a multiple of 32",
+    Cause.IBUF_OVERFLOW: "a sparse layer's pack indices would run past the index buffer",
+    Cause.BAD_PACK_INDEX: "a sparse layer met a pack index at or past its input words (the index "
+                          "buffer holds a bad value); the run stops at that layer",
+    Cause.SPARSE_STORE_OVERFLOW: "a sparse layer's input has more words than this build's column "
+                                 "word store (`FEATURES.SPARSE_WORDS`)",
 }
 
 
@@ -121,10 +133,19 @@ REGISTERS = (
         Field("LAYER", 16, 4, "layer being run, or the layer whose descriptor caused the error"),
     )),
     Register("N_LAYERS", 0x028, "RW", 0, "Number of layer descriptors to run (1..MAX_LAYERS)."),
+    Register("FEATURES", 0x02C, "RO", 0, "Optional layer kinds this build runs (reset value "
+             "depends on the build); a descriptor of a kind the build lacks stops the run with "
+             "UNSUPPORTED_LAYER.", (
+        Field("SPARSE", 0, 1, "3PXNet sparse layers (`W_ENC` 3) run on the sparse array"),
+        Field("SPARSE_WORDS", 4, 12, "input words per column of the sparse array's word store "
+              "(the longest sparse layer input, in 32-bit words; 0 without SPARSE)"),
+    )),
     Register("PERF_CYCLES", 0x030, "RO", 0, "Clock cycles spent busy in the last run (cleared by START)."),
     Register("PERF_ACTIVE", 0x034, "RO", 0, "Cycles in which the array consumed a weight/activation word "
              "(every PE active); utilisation = PERF_ACTIVE / PERF_CYCLES."),
     Register("PERF_TILES", 0x038, "RO", 0, "Output tiles computed in the last run."),
+    Register("IBUF_DEPTH", 0x03C, "RO", 0, "Pack-index buffer depth in words per row bank (0 "
+             "without `FEATURES.SPARSE`)."),
 )
 
 # Descriptor i occupies DESC_BASE + i*DESC_STRIDE .. + DESC_STRIDE-1.
@@ -144,6 +165,16 @@ DESCRIPTOR = (
              "score-bank word (class m of input c: row bank m%ROWS, word A_OUT + (m//ROWS)*COLS + c)."),
     Register("D_T_BASE", 0x18, "RW", 0, "First threshold-bank word of the layer (binary output only): "
              "channel m of the layer is threshold entry T_BASE*ROWS + m."),
+    Register("D_SPARSE", 0x30, "RW", 0, "Sparse (3PXNet, `W_ENC` 3) layers only; 0 otherwise.", (
+        Field("PACKS", 0, 12, "kept packs P per output channel (1 .. ceil(N/32)); the layer's "
+              "weight words are P per tile: kept word q of channel m = t*ROWS+r is bank r, word "
+              "W_BASE + t*P + q"),
+    )),
+    Register("D_SPARSE2", 0x34, "RW", 0, "Sparse layers only: first index-bank word of the layer "
+             "(`IBUF`): the input word of kept pack q of channel m = t*ROWS+r is index bank r, "
+             "word I_BASE + t*P + q.", (
+        Field("I_BASE", 0, 16, "first index-bank word"),
+    )),
 )
 
 WINDOWS = (
@@ -159,6 +190,9 @@ WINDOWS = (
     Window("SBUF", 0xC0000, 0x20000, "Score buffer (read-only from the bus): int32 class scores. Window "
            "word j is word j//ROWS of row bank j%ROWS: class m of input c is window word "
            "(A_OUT + (m//ROWS)*COLS + c)*ROWS + m%ROWS."),
+    Window("IBUF", 0xE0000, 0x20000, "Pack-index buffer of sparse layers (builds with "
+           "`FEATURES.SPARSE`): bits 15:0 of a word are a pack's input word index. Window word j "
+           "is word j//ROWS of row bank j%ROWS (see `D_SPARSE2`)."),
 )
 
 _BY_NAME = {r.name: r for r in REGISTERS}

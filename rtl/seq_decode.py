@@ -9,7 +9,7 @@ from amaranth import *
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from bittern.model.spec import Enc
+from bittern.model.spec import Enc, WEnc
 
 from . import ops
 from .layouts import register_layout
@@ -26,6 +26,7 @@ def layer_fields(rows):
         "tiles": 12, "tiles_m1": 12, "tiles_m2": 12,
         "last_keep": rows,                       # rows of the layer's last tile that exist
         "scores": 1, "is_last": 1,
+        "sparse": 1, "packs": 12, "i_base": 16,  # sparse layers (rtl/seq_sparse.py)
     })
 
 
@@ -41,10 +42,14 @@ class DescriptorDecoder(wiring.Component):
         Array geometry (powers of two).
     w_depth, a_depth, t_depth, s_depth : int
         Words per bank of the buffers the ranges are checked against.
+    sparse_words, i_depth : int
+        Build option: the sparse datapath's column store and index buffer depth (0: no sparse
+        datapath, sparse descriptors are ``UNSUPPORTED_LAYER``).
     """
 
-    def __init__(self, *, rows, cols, w_depth, a_depth, t_depth, s_depth):
+    def __init__(self, *, rows, cols, w_depth, a_depth, t_depth, s_depth, sparse_words=0, i_depth=0):
         self._rows, self._cols = rows, cols
+        self._sparse_words, self._i_depth = sparse_words, i_depth
         self._w_depth, self._a_depth, self._t_depth, self._s_depth = w_depth, a_depth, t_depth, s_depth
         super().__init__({
             "go": In(1), "take": In(1), "drop": In(1), "n_layers": In(8),
@@ -81,9 +86,17 @@ class DescriptorDecoder(wiring.Component):
         d_q_high = d_q[16:] != 0
         di = Signal(4)              # descriptor word being read
         layer = self.layer
-        # The layer kinds and encodings some op of the registry runs (rtl/ops/).
+        # The layer kinds and encodings some op of the registry built in here runs (rtl/ops/).
+        built = {"sparse_words": self._sparse_words}
         runs_cfg = Cat((cfg.kind == op.kind) & (cfg.in_enc == op.in_enc) & (cfg.w_enc == op.w_enc) &
-                       cfg.out_enc.matches(*op.out_encs) for op in ops.OPS).any()
+                       cfg.out_enc.matches(*op.out_encs) for op in ops.OPS
+                       if op.needs is None or built[op.needs]).any()
+        # Sparse layers (rtl/seq_sparse.py): D_SPARSE/D_SPARSE2, checked as the other fields.
+        sparse = self._sparse_words > 0
+        d_sparse = Signal(register_layout("D_SPARSE"))
+        d_sparse2 = Signal(register_layout("D_SPARSE2"))
+        f_packs, f_store, ovf_i = Signal(), Signal(), Signal()
+        i_end = Signal(25)
         with m.FSM(name="dec"):
             with m.State("D_IDLE"):
                 with m.If(self.go):
@@ -109,6 +122,9 @@ class DescriptorDecoder(wiring.Component):
                              is_last.eq(layer == self.n_layers - 1),
                              f_kind.eq(~runs_cfg),
                              f_shape.eq(high[1] | high[2] | (n_in == 0) | (n_out == 0))]
+                if sparse:
+                    m.d.sync += [f.sparse.eq(cfg.w_enc == WEnc.SPARSE), f.packs.eq(d_sparse.packs),
+                                 f.i_base.eq(d_sparse2.i_base)]
                 rem = n_out[:rb] if rb else C(0, 1)
                 m.d.sync += last_keep.eq(Mux(rem == 0, (1 << rows) - 1, (C(1, rows + 1) << rem) - 1))
                 m.next = "CHECK1"
@@ -119,6 +135,13 @@ class DescriptorDecoder(wiring.Component):
                              a_in_end.eq(a_in + words), a_out_end.eq(a_out + out_words),
                              t_end.eq(t_base + tiles), s_end.eq(a_out + (tiles << cb)),
                              f_last.eq(is_last != scores)]
+                if sparse:
+                    # A sparse layer's weight (and index) words are `tiles * P`, not `tiles * W`.
+                    with m.If(f.sparse):
+                        m.d.sync += mul_w.eq(f.packs)
+                    m.d.sync += [f_packs.eq(f.sparse & ((f.packs == 0) | (f.packs > words) |
+                                                        (n_in[:5] != 0))),
+                                 f_store.eq(f.sparse & (words > self._sparse_words))]
                 m.next = "MUL"
             with m.State("MUL"):
                 # tiles * words by shift-and-add, one bit of `tiles` per cycle (no multiplier).
@@ -136,16 +159,24 @@ class DescriptorDecoder(wiring.Component):
                 m.next = "CHECK3"
             with m.State("CHECK3"):
                 m.d.sync += ovf_w.eq(high[3] | (w_end > self._w_depth))
+                if sparse:
+                    m.d.sync += i_end.eq(f.i_base + wtotal)
                 m.next = "CHECK4"
-            with m.State("CHECK4"):
+            if sparse:
+                with m.State("CHECK4"):
+                    m.d.sync += ovf_i.eq(f.sparse & ((d_sparse2.as_value()[16:] != 0) |
+                                                     (i_end > self._i_depth)))
+                    m.next = "CHOOSE"
+            with m.State("CHOOSE" if sparse else "CHECK4"):
                 # Every bound was compared into a flag above: only a choice here (first wins).
                 m.d.sync += [self.ready.eq(1), self.bad.eq(f_kind | f_shape | f_last | ovf_w | ovf_a |
-                                                          ovf_t | ovf_s)]
+                                                          ovf_t | ovf_s | f_packs | f_store | ovf_i)]
                 m.d.sync += self.cause.eq(
                     Mux(f_kind, Cause.UNSUPPORTED_LAYER, Mux(f_shape, Cause.BAD_SHAPE,
+                    Mux(f_packs, Cause.BAD_PACKS, Mux(f_store, Cause.SPARSE_STORE_OVERFLOW,
                     Mux(f_last, Cause.SCORES_NOT_LAST, Mux(ovf_w, Cause.WBUF_OVERFLOW,
                     Mux(ovf_a, Cause.ABUF_OVERFLOW, Mux(ovf_t, Cause.TBUF_OVERFLOW,
-                    Mux(ovf_s, Cause.SBUF_OVERFLOW, 0))))))))
+                    Mux(ovf_s, Cause.SBUF_OVERFLOW, Mux(ovf_i, Cause.IBUF_OVERFLOW, 0)))))))))))
                 m.next = "D_READY"
             with m.State("D_READY"):
                 with m.If(self.drop):

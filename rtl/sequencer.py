@@ -24,6 +24,7 @@ from amaranth.lib.wiring import In, Out
 from .regmap import Cause, DESC_WORDS, MAX_LAYERS
 from .seq_decode import DescriptorDecoder
 from .seq_fetch import Fetch
+from .seq_sparse import INDEX_BITS, SparseEngine
 from .seq_writeback import WriteBack
 
 __all__ = ["Sequencer"]
@@ -40,9 +41,15 @@ class Sequencer(wiring.Component):
         Signed width of the array's ``out_acc``.
     w_depth, a_depth, t_depth, s_depth : int
         Words per bank of the weight, activation, threshold and score buffers.
+    sparse_words, i_depth : int
+        Build option: the sparse datapath (:mod:`bittern.rtl.seq_sparse`) with column stores
+        of ``sparse_words`` words and ``i_depth`` pack-index words per row bank (0: none). It
+        adds the ports ``i_addr``/``i_en``/``i_data`` (index buffer) and ``w_data``/``a_data``
+        (the weight and activation banks' read data).
     """
 
-    def __init__(self, *, rows, cols, acc_width, w_depth, a_depth, t_depth, s_depth):
+    def __init__(self, *, rows, cols, acc_width, w_depth, a_depth, t_depth, s_depth,
+                 sparse_words=0, i_depth=0):
         for name, v in (("rows", rows), ("cols", cols)):
             if not isinstance(v, int) or v < 1 or v & (v - 1):
                 raise TypeError(f"{name} must be a power of two, not {v!r}")
@@ -54,7 +61,13 @@ class Sequencer(wiring.Component):
                 raise TypeError(f"{name} must be an integer in 2..65535, not {v!r}")
         self._rows, self._cols, self._acc_width = rows, cols, acc_width
         self._w_depth, self._a_depth, self._t_depth, self._s_depth = w_depth, a_depth, t_depth, s_depth
-        super().__init__({
+        self._sparse_words, self._i_depth = sparse_words, i_depth
+        sparse_ports = {} if not sparse_words else {
+            "i_addr": Out(range(i_depth)), "i_en": Out(1),
+            "i_data": In(data.ArrayLayout(INDEX_BITS, rows)),
+            "w_data": In(data.ArrayLayout(32, rows)), "a_data": In(data.ArrayLayout(32, cols)),
+        }
+        super().__init__({**sparse_ports,
             "start": In(1), "n_layers": In(8),
             "busy": Out(1), "done": Out(1),          # done: one-cycle pulse at the end of a run
             "err": Out(1), "err_cause": Out(4), "layer": Out(4),
@@ -91,7 +104,8 @@ class Sequencer(wiring.Component):
         rows, cols = self._rows, self._cols
         m.submodules.decode = dec = DescriptorDecoder(
             rows=rows, cols=cols, w_depth=self._w_depth, a_depth=self._a_depth,
-            t_depth=self._t_depth, s_depth=self._s_depth)
+            t_depth=self._t_depth, s_depth=self._s_depth, sparse_words=self._sparse_words,
+            i_depth=self._i_depth)
         m.submodules.fetch = fetch = Fetch(rows=rows, cols=cols, w_depth=self._w_depth,
                                            a_depth=self._a_depth)
         m.submodules.writeback = wb = WriteBack(rows=rows, cols=cols, acc_width=self._acc_width,
@@ -102,6 +116,7 @@ class Sequencer(wiring.Component):
         r_is_last = Signal()
         err_cause = Signal(4)
         load = Signal()             # the decoded layer starts: fetch and write-back take it
+        stop = Signal()             # the run ends (also on an error)
         m.d.comb += [self.layer.eq(layer), self.err_cause.eq(err_cause),
                      dec.n_layers.eq(n_layers), dec.d_data.eq(self.d_data),
                      self.d_addr.eq(dec.d_addr), self.d_en.eq(dec.d_en),
@@ -116,6 +131,9 @@ class Sequencer(wiring.Component):
         for name in ("g_o_valid", "g_o_last", "g_o_first", "g_o_acc", "t_data", "t_neg"):
             m.d.comb += getattr(wb, name).eq(getattr(self, name))
         m.d.comb += self.active.eq(fetch.g_valid)
+        sp_busy, sp_err = C(0, 1), C(0, 1)
+        if self._sparse_words:
+            sp_busy, sp_err = self._sparse_mode(m, fetch, wb, dec, load, stop)
         m.d.sync += [self.err.eq(0), self.done.eq(0)]
 
         nl_bad = Signal()           # N_LAYERS is a stable register: judge it ahead of START
@@ -123,7 +141,7 @@ class Sequencer(wiring.Component):
         # The layer is fully written back: judged from registers a cycle ahead of its use (timing);
         # cleared when a layer's run starts, so a stale value never ends a fresh layer.
         all_back = Signal()
-        m.d.sync += all_back.eq(~fetch.busy & wb.all_tiles & wb.idle)
+        m.d.sync += all_back.eq(~fetch.busy & ~sp_busy & wb.all_tiles & wb.idle)
         # The decoder reads and checks the next layer while this one runs; the run FSM takes
         # its fields and verdict when the previous layer is written back, so an error is still
         # reported at the layer it belongs to, after the layers before it.
@@ -156,7 +174,9 @@ class Sequencer(wiring.Component):
                         m.d.sync += [r_is_last.eq(dec.fields.is_last), all_back.eq(0)]
                         m.next = "RUN"
             with m.State("RUN"):
-                with m.If(all_back):
+                with m.If(sp_err):
+                    fail(Cause.BAD_PACK_INDEX)
+                with m.Elif(all_back):
                     m.d.sync += all_back.eq(0)
                     with m.If(r_is_last):
                         m.next = "FINISH"
@@ -164,6 +184,30 @@ class Sequencer(wiring.Component):
                         m.next = "WAIT"
             with m.State("FINISH"):
                 m.d.sync += [self.busy.eq(0), self.done.eq(1)]
-                m.d.comb += fetch.stop.eq(1)
+                m.d.comb += [fetch.stop.eq(1), stop.eq(1)]
                 m.next = "IDLE"
         return m
+
+    def _sparse_mode(self, m, fetch, wb, dec, load, stop):
+        """Hook the sparse datapath in: it takes sparse layers (the fetch the others), its
+        buffer reads win while it is busy, and the write-back takes its results. Returns its
+        busy and index-error flags."""
+        rows, cols = self._rows, self._cols
+        m.submodules.sparse = sp = SparseEngine(
+            rows=rows, cols=cols, words=self._sparse_words, acc_width=self._acc_width,
+            w_depth=self._w_depth, a_depth=self._a_depth, i_depth=self._i_depth)
+        r_sparse = Signal()         # the layer running (or draining) is sparse
+        with m.If(load):
+            m.d.sync += r_sparse.eq(dec.fields.sparse)
+        m.d.comb += [sp.load.eq(load), sp.fields.eq(dec.fields), sp.stop.eq(stop),
+                     fetch.load.eq(load & ~dec.fields.sparse),
+                     self.i_addr.eq(sp.i_addr), self.i_en.eq(sp.i_en),
+                     sp.i_data.eq(self.i_data), sp.w_data.eq(self.w_data), sp.a_data.eq(self.a_data),
+                     self.active.eq(fetch.g_valid | sp.active)]
+        with m.If(sp.busy):
+            m.d.comb += [self.w_addr.eq(sp.w_addr), self.w_en.eq(sp.w_en),
+                         self.a_addr.eq(sp.a_addr), self.a_en.eq(sp.a_en)]
+        with m.If(r_sparse):
+            m.d.comb += [wb.g_o_valid.eq(sp.o_valid), wb.g_o_first.eq(sp.o_first),
+                         wb.g_o_last.eq(sp.o_last), wb.g_o_acc.eq(sp.o_acc)]
+        return sp.busy, sp.index_err

@@ -48,7 +48,7 @@ def test_ops_c_table_agrees_with_python(tmp_path):
     init = ",\n".join("{" + ", ".join(f".{f} = {int(getattr(l, f))}u" for f in fields) + "}"
                       for l in layers)
     calls = " ".join(f"bt_op_{fn}(op, {r}, {c}, &ls[i])," for r, c in geoms
-                     for fn in ("w_words", "t_entries", "a_in_words", "a_out_words", "s_words",
+                     for fn in ("w_words", "t_entries", "a_in_words", "a_out_words", "s_words", "i_words",
                                 "active_cycles"))
     src = tmp_path / "ops.c"
     src.write_text(f"""#include <stdio.h>

@@ -12,10 +12,11 @@ here and its fetch/write-back mode in the gateware.
 
 from .base import BANKS, Footprint, HwOp
 from .dense_xnor import DenseXnor
+from .sparse_xnor import SparseXnor
 
 __all__ = ["OPS", "BANKS", "Footprint", "HwOp", "UnsupportedLayer", "find", "select", "why_not"]
 
-OPS = (DenseXnor(),)
+OPS = (DenseXnor(), SparseXnor())
 
 
 class UnsupportedLayer(ValueError):
@@ -31,12 +32,12 @@ def _closeness(op, layer):
 def why_not(layer, *, last):
     """None when some op runs ``layer``, else the reason of the op that comes closest."""
     reasons = []
-    for op in OPS:
+    for i, op in enumerate(OPS):
         reason = op.why_not(layer, last=last)
         if reason is None:
             return None
-        reasons.append((-_closeness(op, layer), reason))
-    return min(reasons)[1]
+        reasons.append((-_closeness(op, layer), i, reason))      # a tie: the first op's reason
+    return min(reasons)[2]
 
 
 def find(layer, *, last):

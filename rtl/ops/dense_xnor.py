@@ -55,7 +55,10 @@ class DenseXnor(HwOp):
                 "D_T_BASE": place.t_base}
 
     def writes(self, layer, place, *, rows, cols):
-        wb, tb = rm.window("WBUF").base, rm.window("TBUF").base
+        return self.weight_writes(layer, place, rows=rows) + self.threshold_writes(layer, place, rows=rows)
+
+    def weight_writes(self, layer, place, *, rows):
+        wb = rm.window("WBUF").base
         w = pack_binary(layer.weights).numpy()                  # [out_c, words]
         words = w.shape[1]
         ops = []
@@ -63,6 +66,11 @@ class DenseXnor(HwOp):
             t, r = divmod(m, rows)
             for k in range(words):
                 ops.append((wb + 4 * ((place.w_base + t * words + k) * rows + r), int(w[m, k])))
+        return ops
+
+    def threshold_writes(self, layer, place, *, rows):
+        tb = rm.window("TBUF").base
+        ops = []
         if layer.out_enc != Enc.SCORES:
             for m in range(layer.out_c):
                 e = place.t_base * rows + m

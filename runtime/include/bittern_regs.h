@@ -44,9 +44,15 @@
 #define BT_ACC_STATUS_LAYER_SHIFT 16u
 #define BT_ACC_STATUS_LAYER_MASK 0x000F0000u
 #define BT_ACC_N_LAYERS 0x028u  /* RW */
+#define BT_ACC_FEATURES 0x02Cu  /* RO */
+#define BT_ACC_FEATURES_SPARSE_SHIFT 0u
+#define BT_ACC_FEATURES_SPARSE_MASK 0x00000001u
+#define BT_ACC_FEATURES_SPARSE_WORDS_SHIFT 4u
+#define BT_ACC_FEATURES_SPARSE_WORDS_MASK 0x0000FFF0u
 #define BT_ACC_PERF_CYCLES 0x030u  /* RO */
 #define BT_ACC_PERF_ACTIVE 0x034u  /* RO */
 #define BT_ACC_PERF_TILES 0x038u  /* RO */
+#define BT_ACC_IBUF_DEPTH 0x03Cu  /* RO */
 
 /* Descriptor registers (offsets inside one descriptor) */
 #define BT_ACC_D_CFG 0x00u
@@ -64,6 +70,12 @@
 #define BT_ACC_D_A_IN 0x10u
 #define BT_ACC_D_A_OUT 0x14u
 #define BT_ACC_D_T_BASE 0x18u
+#define BT_ACC_D_SPARSE 0x30u
+#define BT_ACC_D_SPARSE_PACKS_SHIFT 0u
+#define BT_ACC_D_SPARSE_PACKS_MASK 0x00000FFFu
+#define BT_ACC_D_SPARSE2 0x34u
+#define BT_ACC_D_SPARSE2_I_BASE_SHIFT 0u
+#define BT_ACC_D_SPARSE2_I_BASE_MASK 0x0000FFFFu
 
 /* Buffer windows (byte base addresses and sizes) */
 #define BT_ACC_WBUF_BASE 0x40000u
@@ -74,6 +86,8 @@
 #define BT_ACC_TBUF_SIZE 0x20000u
 #define BT_ACC_SBUF_BASE 0xC0000u
 #define BT_ACC_SBUF_SIZE 0x20000u
+#define BT_ACC_IBUF_BASE 0xE0000u
+#define BT_ACC_IBUF_SIZE 0x20000u
 
 /* Window word indices (byte address = window base + 4 * index) */
 #define BT_ACC_WBUF_INDEX(rows, w_base, words, m, k) (((w_base) + ((m) / (rows)) * (words) + (k)) * (rows) + (m) % (rows))
@@ -94,5 +108,9 @@
 #define BT_ACC_CAUSE_BAD_ADDRESS 9u
 #define BT_ACC_CAUSE_BUS_WHILE_BUSY 10u
 #define BT_ACC_CAUSE_SCORES_NOT_LAST 11u
+#define BT_ACC_CAUSE_BAD_PACKS 20u
+#define BT_ACC_CAUSE_IBUF_OVERFLOW 21u
+#define BT_ACC_CAUSE_BAD_PACK_INDEX 22u
+#define BT_ACC_CAUSE_SPARSE_STORE_OVERFLOW 23u
 
 #endif /* BITTERN_REGS_H */
