@@ -313,6 +313,8 @@ def generate_c_header():
             "(((w_base) + ((m) / (rows)) * (words) + (k)) * (rows) + (m) % (rows))",
             f"#define {p}ABUF_INDEX(cols, a, k, c) (((a) + (k)) * (cols) + (c))",
             f"#define {p}TBUF_ENTRY(rows, t_base, m) ((t_base) * (rows) + (m))",
+            f"#define {p}IBUF_INDEX(rows, i_base, packs, m, q) "
+            "(((i_base) + ((m) / (rows)) * (packs) + (q)) * (rows) + (m) % (rows))",
             f"#define {p}SBUF_INDEX(rows, cols, a_out, m, c) "
             "(((a_out) + ((m) / (rows)) * (cols) + (c)) * (rows) + (m) % (rows))"]
     out += ["", "/* Error causes (STATUS.CAUSE) */"]

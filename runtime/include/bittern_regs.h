@@ -93,6 +93,7 @@
 #define BT_ACC_WBUF_INDEX(rows, w_base, words, m, k) (((w_base) + ((m) / (rows)) * (words) + (k)) * (rows) + (m) % (rows))
 #define BT_ACC_ABUF_INDEX(cols, a, k, c) (((a) + (k)) * (cols) + (c))
 #define BT_ACC_TBUF_ENTRY(rows, t_base, m) ((t_base) * (rows) + (m))
+#define BT_ACC_IBUF_INDEX(rows, i_base, packs, m, q) (((i_base) + ((m) / (rows)) * (packs) + (q)) * (rows) + (m) % (rows))
 #define BT_ACC_SBUF_INDEX(rows, cols, a_out, m, c) (((a_out) + ((m) / (rows)) * (cols) + (c)) * (rows) + (m) % (rows))
 
 /* Error causes (STATUS.CAUSE) */
