@@ -18,6 +18,10 @@ NETWORKS = {
     # The same with binarized input: every layer runs on the XNOR accelerator (the demo's network).
     "mlp-bin": {"input": {**_MNIST, "threshold": 128}, "blocks": [
         {"out": 256}, {"out": 256}, {"out": 10}]},
+    # FINN's TFC-w1a1 (Umuroglu et al. 2017): 784-64-64-64-10, binary weights and activations on
+    # binarized pixels, every layer on the XNOR accelerator.
+    "tfc-w1a1": {"input": {**_MNIST, "threshold": 128}, "blocks": [
+        {"out": 64}, {"out": 64}, {"out": 64}, {"out": 10}]},
     # The MCU benchmark MLP: 768 binarized pixels (8 always-background pixels cropped at each end).
     "mlp768": {"input": {**_MNIST, "threshold": 128, "crop": [8, 8]}, "blocks": [
         {"out": 256}, {"out": 10}]},

@@ -217,7 +217,7 @@ class Accelerator(wiring.Component):
         # ---- status, errors, counters ---------------------------------------------------------
         done = Signal()
         err = Signal()
-        cause = Signal(4)
+        cause = Signal(6)
         err_layer = Signal(4)
         n_layers = Signal(8)
         model_tag = Signal(32)      # stored for the driver only (see regmap MODEL_TAG)
@@ -225,8 +225,8 @@ class Accelerator(wiring.Component):
         m.d.comb += self.irq.eq(done)
 
         bus_err = Signal()
-        bus_cause = Signal(4)
-        bus_err_q, bus_cause_q = Signal(), Signal(4)     # recorded a cycle later (timing)
+        bus_cause = Signal(6)
+        bus_err_q, bus_cause_q = Signal(), Signal(6)     # recorded a cycle later (timing)
         m.d.sync += [bus_err_q.eq(bus_err), bus_cause_q.eq(bus_cause)]
         start = Signal()
         clear = Signal()

@@ -153,7 +153,12 @@ def program_writes(spec, p):
     writes = []
     for i, (layer, lp) in enumerate(zip(spec.layers, p.layers)):
         writes += lp.op.writes(layer, lp, rows=g.rows, cols=g.cols)
-        writes += [(rm.desc_addr(i, name), v) for name, v in lp.op.descriptor(layer, lp).items()]
+        # Every word of the descriptor, unused ones 0: a word a layer kind does not use must not
+        # keep a previous model's value.
+        fields = lp.op.descriptor(layer, lp)
+        unknown = set(fields) - {r.name for r in rm.DESCRIPTOR}
+        assert not unknown, f"{lp.op.name} writes descriptor words the map lacks: {unknown}"
+        writes += [(rm.desc_addr(i, r.name), fields.get(r.name, 0)) for r in rm.DESCRIPTOR]
     writes.append((rm.reg("N_LAYERS").offset, len(spec.layers)))
     return writes
 

@@ -19,11 +19,11 @@ __all__ = ["Field", "Register", "Window", "Cause", "REGISTERS", "WINDOWS", "DESC
            "generate_c_header", "write_generated"]
 
 ID_VALUE = 0x41525442       # "BTRA" little-endian: identifies a bittern accelerator
-VERSION = 1                 # bumped only on incompatible map changes
+VERSION = 2                 # bumped only on incompatible map changes (2: 16-word descriptors)
 ADDR_BITS = 20              # byte address space: 1 MiB
 MAX_LAYERS = 16
 DESC_BASE = 0x100
-DESC_WORDS = 8
+DESC_WORDS = 16
 DESC_STRIDE = DESC_WORDS * 4
 
 
@@ -129,7 +129,7 @@ REGISTERS = (
         Field("BUSY", 0, 1, "a run is in progress"),
         Field("DONE", 1, 1, "the last run finished (set with ERROR when a run stops early)"),
         Field("ERROR", 2, 1, "an error occurred; CAUSE says which"),
-        Field("CAUSE", 8, 4, "error cause (see the table of causes)"),
+        Field("CAUSE", 8, 6, "error cause (see the table of causes)"),
         Field("LAYER", 16, 4, "layer being run, or the layer whose descriptor caused the error"),
     )),
     Register("N_LAYERS", 0x028, "RW", 0, "Number of layer descriptors to run (1..MAX_LAYERS)."),
@@ -165,6 +165,15 @@ DESCRIPTOR = (
              "score-bank word (class m of input c: row bank m%ROWS, word A_OUT + (m//ROWS)*COLS + c)."),
     Register("D_T_BASE", 0x18, "RW", 0, "First threshold-bank word of the layer (binary output only): "
              "channel m of the layer is threshold entry T_BASE*ROWS + m."),
+    # Words 7..15 belong to the layer kinds that need more than a dense layer's fields; each
+    # reads 0 when its feature is unused, so a dense binary descriptor leaves them all 0.
+    Register("D_CONV_IN", 0x1C, "RW", 0, "Convolution: the input map (0 for a dense layer)."),
+    Register("D_CONV_GEOM", 0x20, "RW", 0, "Convolution: kernel, stride, padding and pooling "
+             "(0 for a dense layer)."),
+    Register("D_CONV_OUT", 0x24, "RW", 0, "Convolution: the output map (0 for a dense layer)."),
+    Register("D_PLANES", 0x28, "RW", 0, "Multi-bit layers: weight and activation bit planes "
+             "(0 for a binary layer)."),
+    Register("D_PLANES2", 0x2C, "RW", 0, "Multi-bit layers: more plane fields (0 if unused)."),
     Register("D_SPARSE", 0x30, "RW", 0, "Sparse (3PXNet, `W_ENC` 3) layers only; 0 otherwise.", (
         Field("PACKS", 0, 12, "kept packs P per output channel (1 .. ceil(N/32)); the layer's "
               "weight words are P per tile: kept word q of channel m = t*ROWS+r is bank r, word "
@@ -175,6 +184,8 @@ DESCRIPTOR = (
              "word I_BASE + t*P + q.", (
         Field("I_BASE", 0, 16, "first index-bank word"),
     )),
+    Register("D_RESERVED0", 0x38, "RW", 0, "Reserved; write 0."),
+    Register("D_RESERVED1", 0x3C, "RW", 0, "Reserved; write 0."),
 )
 
 WINDOWS = (
@@ -291,6 +302,7 @@ def generate_c_header():
            f"#define {p}MAX_LAYERS {MAX_LAYERS}u",
            f"#define {p}DESC_BASE 0x{DESC_BASE:03X}u",
            f"#define {p}DESC_STRIDE 0x{DESC_STRIDE:02X}u",
+           f"#define {p}DESC_WORDS {DESC_WORDS}u",
            f"#define {p}DESC(i, reg) ({p}DESC_BASE + (uint32_t)(i) * {p}DESC_STRIDE + (reg))", "",
            "/* Registers (byte offsets) */"]
     for r in REGISTERS:

@@ -13,9 +13,14 @@ from bittern.model.spec import Enc, WEnc
 
 from . import ops
 from .layouts import register_layout
-from .regmap import Cause, DESC_WORDS, MAX_LAYERS
+from .regmap import DESCRIPTOR, Cause, DESC_WORDS, MAX_LAYERS
 
-__all__ = ["DescriptorDecoder", "layer_fields"]
+__all__ = ["DescriptorDecoder", "layer_fields", "BASE_WORDS"]
+
+BASE_WORDS = 7      # D_CFG .. D_T_BASE: what every layer kind has; the rest is ``ext``
+WORD_BITS = (DESC_WORDS - 1).bit_length()
+assert DESC_WORDS == 1 << WORD_BITS, "descriptor words are addressed as Cat(word, layer)"
+DESCRIPTOR_OFFSET = {r.name: r.offset for r in DESCRIPTOR}
 
 
 def layer_fields(rows):
@@ -55,8 +60,11 @@ class DescriptorDecoder(wiring.Component):
             "go": In(1), "take": In(1), "drop": In(1), "n_layers": In(8),
             # descriptor memory read port (2-cycle latency: registered output)
             "d_addr": Out(range(MAX_LAYERS * DESC_WORDS)), "d_en": Out(1), "d_data": In(32),
-            "ready": Out(1), "bad": Out(1), "cause": Out(4), "layer": Out(4),
+            "ready": Out(1), "bad": Out(1), "cause": Out(6), "layer": Out(4),
             "fields": Out(layer_fields(rows)),
+            # Words 7..15 as read (D_CONV_IN ... D_RESERVED1), for the layer kinds that use them;
+            # valid with ``ready``. Bits nobody reads are trimmed by synthesis.
+            "ext": Out(data.ArrayLayout(32, DESC_WORDS - BASE_WORDS)),
         })
 
     def elaborate(self, platform):
@@ -84,7 +92,7 @@ class DescriptorDecoder(wiring.Component):
         d_q = Signal(32)            # descriptor word, registered once more here (timing)
         m.d.sync += d_q.eq(self.d_data)
         d_q_high = d_q[16:] != 0
-        di = Signal(4)              # descriptor word being read
+        di = Signal(range(DESC_WORDS + 3))  # descriptor word being read (+3: read latency)
         layer = self.layer
         # The layer kinds and encodings some op of the registry built in here runs (rtl/ops/).
         built = {"sparse_words": self._sparse_words}
@@ -93,8 +101,9 @@ class DescriptorDecoder(wiring.Component):
                        if op.needs is None or built[op.needs]).any()
         # Sparse layers (rtl/seq_sparse.py): D_SPARSE/D_SPARSE2, checked as the other fields.
         sparse = self._sparse_words > 0
-        d_sparse = Signal(register_layout("D_SPARSE"))
-        d_sparse2 = Signal(register_layout("D_SPARSE2"))
+        ext_word = lambda name: self.ext[(DESCRIPTOR_OFFSET[name] >> 2) - BASE_WORDS]
+        d_sparse = data.View(register_layout("D_SPARSE"), ext_word("D_SPARSE"))
+        d_sparse2 = data.View(register_layout("D_SPARSE2"), ext_word("D_SPARSE2"))
         f_packs, f_store, ovf_i = Signal(), Signal(), Signal()
         i_end = Signal(25)
         with m.FSM(name="dec"):
@@ -103,16 +112,19 @@ class DescriptorDecoder(wiring.Component):
                     m.d.sync += [layer.eq(0), di.eq(0)]
                     m.next = "DESC"
             with m.State("DESC"):
-                # Words 0..6; the memory answers in two cycles and d_q registers its output
-                # once more, so word i lands three cycles after its address, at di = i+3.
-                m.d.comb += [self.d_addr.eq(Cat(di[:3], layer)), self.d_en.eq(1)]
+                # Words 0..DESC_WORDS-1; the memory answers in two cycles and d_q registers its
+                # output once more, so word i lands three cycles after its address, at di = i+3.
+                m.d.comb += [self.d_addr.eq(Cat(di[:WORD_BITS], layer)), self.d_en.eq(1)]
                 m.d.sync += di.eq(di + 1)
                 for i, sig in enumerate([cfg, n_in, n_out, w_base, a_in, a_out, t_base]):
                     with m.If(di == i + 3):
                         m.d.sync += sig.eq(d_q[:16] if i else d_q)
                         if i:
                             m.d.sync += high[i].eq(d_q_high)
-                with m.If(di == 9):
+                for i in range(DESC_WORDS - BASE_WORDS):
+                    with m.If(di == BASE_WORDS + i + 3):
+                        m.d.sync += self.ext[i].eq(d_q)
+                with m.If(di == DESC_WORDS + 2):
                     m.next = "CHECK0"
             with m.State("CHECK0"):
                 # Check states either compute registered values/flags or choose on registered

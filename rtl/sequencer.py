@@ -70,7 +70,7 @@ class Sequencer(wiring.Component):
         super().__init__({**sparse_ports,
             "start": In(1), "n_layers": In(8),
             "busy": Out(1), "done": Out(1),          # done: one-cycle pulse at the end of a run
-            "err": Out(1), "err_cause": Out(4), "layer": Out(4),
+            "err": Out(1), "err_cause": Out(6), "layer": Out(4),
             "active": Out(1), "tile_done": Out(1),   # perf strobes
             # descriptor memory read port (2-cycle latency: registered output)
             "d_addr": Out(range(MAX_LAYERS * DESC_WORDS)), "d_en": Out(1), "d_data": In(32),
@@ -114,7 +114,7 @@ class Sequencer(wiring.Component):
         layer = Signal(4)
         n_layers = Signal(8)
         r_is_last = Signal()
-        err_cause = Signal(4)
+        err_cause = Signal(6)
         load = Signal()             # the decoded layer starts: fetch and write-back take it
         stop = Signal()             # the run ends (also on an error)
         m.d.comb += [self.layer.eq(layer), self.err_cause.eq(err_cause),

@@ -5,11 +5,12 @@
 #include <stdint.h>  /* BT_ACC_DESC() casts to uint32_t */
 
 #define BT_ACC_ID_VALUE 0x41525442u
-#define BT_ACC_MAP_VERSION 1u
+#define BT_ACC_MAP_VERSION 2u
 #define BT_ACC_ADDR_BITS 20u
 #define BT_ACC_MAX_LAYERS 16u
 #define BT_ACC_DESC_BASE 0x100u
-#define BT_ACC_DESC_STRIDE 0x20u
+#define BT_ACC_DESC_STRIDE 0x40u
+#define BT_ACC_DESC_WORDS 16u
 #define BT_ACC_DESC(i, reg) (BT_ACC_DESC_BASE + (uint32_t)(i) * BT_ACC_DESC_STRIDE + (reg))
 
 /* Registers (byte offsets) */
@@ -40,7 +41,7 @@
 #define BT_ACC_STATUS_ERROR_SHIFT 2u
 #define BT_ACC_STATUS_ERROR_MASK 0x00000004u
 #define BT_ACC_STATUS_CAUSE_SHIFT 8u
-#define BT_ACC_STATUS_CAUSE_MASK 0x00000F00u
+#define BT_ACC_STATUS_CAUSE_MASK 0x00003F00u
 #define BT_ACC_STATUS_LAYER_SHIFT 16u
 #define BT_ACC_STATUS_LAYER_MASK 0x000F0000u
 #define BT_ACC_N_LAYERS 0x028u  /* RW */
@@ -70,12 +71,19 @@
 #define BT_ACC_D_A_IN 0x10u
 #define BT_ACC_D_A_OUT 0x14u
 #define BT_ACC_D_T_BASE 0x18u
+#define BT_ACC_D_CONV_IN 0x1Cu
+#define BT_ACC_D_CONV_GEOM 0x20u
+#define BT_ACC_D_CONV_OUT 0x24u
+#define BT_ACC_D_PLANES 0x28u
+#define BT_ACC_D_PLANES2 0x2Cu
 #define BT_ACC_D_SPARSE 0x30u
 #define BT_ACC_D_SPARSE_PACKS_SHIFT 0u
 #define BT_ACC_D_SPARSE_PACKS_MASK 0x00000FFFu
 #define BT_ACC_D_SPARSE2 0x34u
 #define BT_ACC_D_SPARSE2_I_BASE_SHIFT 0u
 #define BT_ACC_D_SPARSE2_I_BASE_MASK 0x0000FFFFu
+#define BT_ACC_D_RESERVED0 0x38u
+#define BT_ACC_D_RESERVED1 0x3Cu
 
 /* Buffer windows (byte base addresses and sizes) */
 #define BT_ACC_WBUF_BASE 0x40000u

@@ -408,14 +408,16 @@ static void load_stretch(bt_accel_t *a, const bt_model_t *m, uint32_t first)
         uint32_t cfg = (l.kind << BT_ACC_D_CFG_KIND_SHIFT) | (l.in_enc << BT_ACC_D_CFG_IN_ENC_SHIFT) |
                        (l.w_enc << BT_ACC_D_CFG_W_ENC_SHIFT) |
                        ((end ? (uint32_t)BT_ENC_SCORES : l.out_enc) << BT_ACC_D_CFG_OUT_ENC_SHIFT);
-        const uint32_t d[8] = {cfg, l.in_c, l.out_c, w_base, (j % 2u) * half,
-                               end ? 0u : ((j + 1u) % 2u) * half, t_base, 0u};
-        for (uint32_t k = 0; k < 8u; k++)   /* word 7 is unused: written to keep one burst */
-            wq_put(&q, BT_ACC_DESC(j, 4u * k), d[k]);
+        /* every word, the ones a dense layer does not use 0 (no stale fields of a previous
+           model), in one burst */
+        uint32_t d[BT_ACC_DESC_WORDS] = {cfg, l.in_c, l.out_c, w_base, (j % 2u) * half,
+                                         end ? 0u : ((j + 1u) % 2u) * half, t_base};
         if (f.i) {              /* sparse: kept packs and the first pack-index word */
-            wq_put(&q, BT_ACC_DESC(j, BT_ACC_D_SPARSE), l.packs << BT_ACC_D_SPARSE_PACKS_SHIFT);
-            wq_put(&q, BT_ACC_DESC(j, BT_ACC_D_SPARSE2), i_base << BT_ACC_D_SPARSE2_I_BASE_SHIFT);
+            d[BT_ACC_D_SPARSE / 4u] = l.packs << BT_ACC_D_SPARSE_PACKS_SHIFT;
+            d[BT_ACC_D_SPARSE2 / 4u] = i_base << BT_ACC_D_SPARSE2_I_BASE_SHIFT;
         }
+        for (uint32_t k = 0; k < BT_ACC_DESC_WORDS; k++)
+            wq_put(&q, BT_ACC_DESC(j, 4u * k), d[k]);
         w_base += f.w;
         i_base += f.i;
         if (end)
