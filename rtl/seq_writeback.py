@@ -30,10 +30,14 @@ class WriteBack(wiring.Component):
         Signed width of the array's accumulators.
     a_depth, t_depth, s_depth : int
         Words per activation column bank / threshold and score row bank.
+    abortable : bool
+        A run may stop in the middle of a layer (the sparse datapath's index check): clear
+        the partial output words at ``load``.
     """
 
-    def __init__(self, *, rows, cols, acc_width, a_depth, t_depth, s_depth):
+    def __init__(self, *, rows, cols, acc_width, a_depth, t_depth, s_depth, abortable=False):
         self._rows, self._cols, self._acc_width = rows, cols, acc_width
+        self._abortable = abortable
         super().__init__({
             "load": In(1), "fields": In(layer_fields(rows)),
             "idle": Out(1), "all_tiles": Out(1), "tile_done": Out(1),
@@ -171,4 +175,8 @@ class WriteBack(wiring.Component):
             m.d.sync += [r_tiles.eq(f.tiles), r_tiles_m2.eq(f.tiles_m2), r_last_keep.eq(f.last_keep),
                          r_scores.eq(f.scores), d_tile.eq(0), last_tile.eq(f.tiles == 1), pos.eq(0),
                          aw_ptr.eq(f.a_out), s_ptr.eq(f.a_out), t_ptr.eq(f.t_base)]
+            if self._abortable:
+                # A run stopped in the middle of a layer (an error found while it ran) leaves
+                # partial words in the ring: none may reach the next layer's output.
+                m.d.sync += [ring[c].eq(0) for c in range(cols)]
         return m

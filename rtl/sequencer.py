@@ -110,7 +110,8 @@ class Sequencer(wiring.Component):
                                            a_depth=self._a_depth)
         m.submodules.writeback = wb = WriteBack(rows=rows, cols=cols, acc_width=self._acc_width,
                                                 a_depth=self._a_depth, t_depth=self._t_depth,
-                                                s_depth=self._s_depth)
+                                                s_depth=self._s_depth,
+                                                abortable=self._sparse_words > 0)
         layer = Signal(4)
         n_layers = Signal(8)
         r_is_last = Signal()
@@ -175,13 +176,21 @@ class Sequencer(wiring.Component):
                         m.next = "RUN"
             with m.State("RUN"):
                 with m.If(sp_err):
-                    fail(Cause.BAD_PACK_INDEX)
+                    # An error found while the layer runs: the decoder has already gone on to
+                    # the next layer (unless this is the last), so it is dropped once ready.
+                    m.d.sync += [self.err.eq(1), err_cause.eq(Cause.BAD_PACK_INDEX)]
+                    m.next = "FLUSH"
                 with m.Elif(all_back):
                     m.d.sync += all_back.eq(0)
                     with m.If(r_is_last):
                         m.next = "FINISH"
                     with m.Else():
                         m.next = "WAIT"
+            with m.State("FLUSH"):
+                m.d.comb += [fetch.stop.eq(1), stop.eq(1)]
+                with m.If(r_is_last | dec.ready):
+                    m.d.comb += dec.drop.eq(~r_is_last)
+                    m.next = "FINISH"
             with m.State("FINISH"):
                 m.d.sync += [self.busy.eq(0), self.done.eq(1)]
                 m.d.comb += [fetch.stop.eq(1), stop.eq(1)]

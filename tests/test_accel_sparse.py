@@ -68,3 +68,50 @@ def test_accel_sparse_random_layers_bit_exact():
     spec = _random_sparse_model(rng)
     images = rng.integers(0, 256, size=(2 * COLS + 1, 100)).astype(np.uint8)
     _check(spec, images)
+
+
+def test_accel_sparse_bad_descriptors_and_indices_stop_with_a_cause():
+    """Each sparse cause stops the run at its layer (never a hang): kept packs 0 or more than
+    the input words, an input that is no multiple of 32, an input longer than the build's
+    column store, pack indices past the index buffer, and a bad pack index met while
+    running; the model runs exactly again after each is repaired."""
+    seed = 41
+    print("seed", seed)
+    rng = np.random.default_rng(seed)
+    spec = _random_sparse_model(rng)
+    accel = Accelerator(rows=ROWS, cols=COLS, **DEPTHS)
+    p = loader.plan(spec, loader.Geometry.of(accel))
+    images = rng.integers(0, 256, size=(COLS, 100)).astype(np.uint8)
+    prog = [["w", a, v] for a, v in loader.program_writes(spec, p)]
+    # The images again before each run: layer 1 writes its output over layer 0's input.
+    run = [*(["w", a, v] for a, v in loader.batch_writes(spec, p, images)), ["run", 100000]]
+    scores = [["r", a] for row in loader.score_addresses(spec, p, COLS) for a in row]
+    sp = lambda layer, packs: ["w", D(layer, "D_SPARSE"), rm.pack("D_SPARSE", PACKS=packs)]
+    idx0 = rm.window("IBUF").base + 4 * p.layers[1].i_base * ROWS       # layer 1, channel 0, q 0
+    bad = [  # (writes that break it, writes that repair it, cause, layer)
+        ([sp(1, 0)], [sp(1, 1)], rm.Cause.BAD_PACKS, 1),
+        ([sp(1, 3)], [sp(1, 1)], rm.Cause.BAD_PACKS, 1),
+        ([["w", D(1, "D_IN_FEATURES"), 70]], [["w", D(1, "D_IN_FEATURES"), 64]], rm.Cause.BAD_PACKS, 1),
+        ([["w", D(1, "D_IN_FEATURES"), 160]], [["w", D(1, "D_IN_FEATURES"), 64]],
+         rm.Cause.SPARSE_STORE_OVERFLOW, 1),
+        ([["w", D(2, "D_SPARSE2"), 60]], [["w", D(2, "D_SPARSE2"), p.layers[2].i_base]],
+         rm.Cause.IBUF_OVERFLOW, 2),
+        ([["w", idx0, 2]], [["w", idx0, int(spec.layers[1].pack_index[0, 0])]],
+         rm.Cause.BAD_PACK_INDEX, 1),
+    ]
+    script = [["r", R("FEATURES")], ["r", R("IBUF_DEPTH")], *prog, *run, *scores]
+    for breaks, repairs, _, _ in bad:
+        script += [*breaks, *run, *repairs]
+    script += [*run, *scores]
+    res = run_script(accel, script, name=accel_name(accel))
+    reads, runs = res["reads"], res["runs"]
+    assert reads[:2] == [rm.pack("FEATURES", SPARSE=1, SPARSE_WORDS=4), DEPTHS["i_depth"]]
+    ref = golden.run(spec, torch.as_tensor(images)).scores.numpy().reshape(-1)
+    np.testing.assert_array_equal(loader.unpack_scores(reads[2:2 + ref.size]), ref)
+    np.testing.assert_array_equal(loader.unpack_scores(reads[-ref.size:]), ref)
+    cause = lambda st: rm.Cause((st >> 8) & 0x3F)
+    assert not any(r["timeout"] for r in runs)
+    assert runs[0]["status"] & 0b111 == 0b010 and runs[-1]["status"] & 0b111 == 0b010
+    for run, (_, _, c, layer) in zip(runs[1:-1], bad):
+        st = run["status"]
+        assert st & 0b111 == 0b110 and cause(st) == c and (st >> 16) & 0xF == layer, (c, hex(st))
