@@ -34,7 +34,7 @@ def _version():
 
 __version__ = _version()
 
-TARGETS = ("golden", "host", "qemu", "array", "accel")
+TARGETS = ("golden", "host", "qemu", "array", "replay", "accel")
 
 
 class Model:
@@ -67,9 +67,12 @@ class Model:
 
         ``golden`` (the integer model), ``host`` (the C runtime on this machine), ``qemu`` or
         ``qemu:<cpu>`` (the C runtime on an emulated Cortex-M, default cortex-m4), ``array``
-        (the layers through the simulated systolic array, Verilator), ``accel`` (the C driver
-        ``bt_run_accel`` against the simulated accelerator RTL, Verilator; layers it cannot
-        offload run in software).
+        (the layers through the simulated systolic array, Verilator), ``replay`` (the whole
+        simulated accelerator RTL, 2x2, on the bus writes of the loader with the clock inside
+        Verilator, :mod:`bittern.sim.replay`: seconds, not minutes; every layer must run on
+        the accelerator, else :class:`~bittern.rtl.loader.UnsupportedLayer` says which does
+        not), ``accel`` (the C driver ``bt_run_accel`` against the simulated accelerator RTL,
+        Verilator, slow; layers it cannot offload run in software).
         """
         import numpy as np
         import torch
@@ -92,14 +95,30 @@ class Model:
             from bittern.sim import layer_sim
             r = layer_sim.simulate_model(self.spec, x.reshape(len(x), -1), rows=4, cols=4,
                                          lanes=32, build_root=build_dir)
-            _, labels = golden.head_labels(self.spec, r.scores)
-            return labels.numpy().astype(np.int64), torch.as_tensor(r.scores).numpy().astype(np.int64)
+            return r.labels.numpy().astype(np.int64), torch.as_tensor(r.scores).numpy().astype(np.int64)
+        if name == "replay":
+            from bittern.sim import replay
+            r = replay.run_model(self.spec, x, rows=2, cols=2, depths=_replay_depths(self.spec),
+                                 build_root=build_dir)
+            _, labels = golden.head_labels(self.spec, torch.as_tensor(r.scores))  # in software
+            return labels.numpy().astype(np.int64), np.asarray(r.scores, dtype=np.int64)
         if name == "accel":
             from bittern.sim.cosim import cosim_run
             r = cosim_run(self.spec, x, runtime_build=build_dir)
             return np.asarray(r.labels, dtype=np.int64), np.asarray(r.scores, dtype=np.int64)
         raise ValueError(f"unknown target {target!r}; choose one of golden, host, qemu[:cpu], "
-                         f"array, accel")
+                         f"array, replay, accel")
+
+
+def _replay_depths(spec):
+    """The accelerator's default buffer depths, deeper where ``spec`` needs it: every small
+    model then runs on one accelerator, so one Verilator build serves them all."""
+    import inspect
+
+    from bittern.rtl.accelerator import Accelerator
+    from bittern.rtl.loader import default_depths
+    params = inspect.signature(Accelerator).parameters
+    return {k: max(v, params[k].default) for k, v in default_depths(spec, 2, 2).items()}
 
 
 def load(path):

@@ -17,7 +17,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from .spec import HEAD_LIMIT, Head, SpecError
+from .limits import HEAD_LIMIT, HEAD_MAX_FRAC_BITS
+from .spec import Head, SpecError
 
 __all__ = ["HeadProof", "fold_head", "float_head", "ENUMERATE_LIMIT"]
 
@@ -107,7 +108,7 @@ def fold_head(a, b, *, acc_bound, max_report=20):
     bound = int(acc_bound)
     f_exact = max(_dyadic_bits(v) for v in a + b)
     exact = False
-    for f in range(min(f_exact, 62), -1, -1):
+    for f in range(min(f_exact, HEAD_MAX_FRAC_BITS), -1, -1):
         m = [round(Fraction(v) * (1 << f)) for v in a]
         k = [round(Fraction(v) * (1 << f)) for v in b]
         if _fits(m, k, bound):

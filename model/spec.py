@@ -12,15 +12,15 @@ from enum import IntEnum
 import numpy as np
 
 from . import limits
-from .limits import THRESHOLD_LIMIT
+from .limits import HEAD_LIMIT, HEAD_MAX_FRAC_BITS, THRESHOLD_LIMIT
 
 __all__ = ["U8", "Enc", "WEnc", "Kind", "LayerSpec", "Head", "ModelSpec", "SpecError",
            "THRESHOLD_LIMIT", "HEAD_LIMIT"]
 
 # THRESHOLD_LIMIT (from limits.py): thresholds are clamped to +/- this value; "always" /
 # "never" crossed use it too.
-# Per-class head coefficients: |mult|, |offset| <= this, and |mult| * acc_bound + |offset| < 2^63.
-HEAD_LIMIT = (1 << 62) - 1
+# HEAD_LIMIT (from limits.py): per-class head coefficients |mult|, |offset| <= this, and
+# |mult| * acc_bound + |offset| < 2^63.
 
 
 class SpecError(ValueError):
@@ -284,8 +284,9 @@ class Head:
         if m.shape != (n_classes,) or k.shape != (n_classes,):
             raise SpecError(f"head: mult and offset need shape ({n_classes},), not "
                             f"{m.shape} and {k.shape}")
-        if not 0 <= int(self.frac_bits) <= 62:
-            raise SpecError(f"head: frac_bits must be 0..62, not {self.frac_bits}")
+        if not 0 <= int(self.frac_bits) <= HEAD_MAX_FRAC_BITS:
+            raise SpecError(f"head: frac_bits must be 0..{HEAD_MAX_FRAC_BITS}, "
+                            f"not {self.frac_bits}")
         for c, (mc, kc) in enumerate(zip(m.tolist(), k.tolist())):
             if abs(mc) > HEAD_LIMIT or abs(kc) > HEAD_LIMIT or \
                     abs(mc) * acc_bound + abs(kc) > (1 << 63) - 1:

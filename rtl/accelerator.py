@@ -17,6 +17,8 @@ from .bram import PRIMITIVES, BlockRAM, block_count
 from .buffers import BankedBuffer
 from .layouts import register_layout
 from .pe import acc_width_for
+from .ops.dense_planes import MAX_PASS_SUM
+from .seq_passes import SHIFT_BITS
 from .sequencer import Sequencer
 from .wishbone import WishboneTarget, wishbone_signature
 
@@ -64,11 +66,15 @@ class Accelerator(wiring.Component):
         Register the bus side of every buffer next to its memories (one more cycle per bus
         access, ~50 flip-flops per buffer); default: on with ``"dp16kd"`` (large devices,
         where block RAMs lie far from the bus logic), off otherwise (the UP5K is nearly full).
+    conv : bool
+        Also run conv2d layers (op ``CONV_XNOR``: tap loops, pad correction and max-pool in
+        hardware; ``FEATURES.CONV``). Off: the binary-only build, its area and clock unchanged.
     sparse_words, i_depth : int
-        Build option, 3PXNet sparse layers (``rtl/seq_sparse.py``): a sparse array beside the
-        dense one whose column word stores hold ``sparse_words`` words (the longest sparse
-        layer input, in words), and a pack-index buffer of ``i_depth`` words per row bank.
-        0 (default): no sparse datapath; sparse descriptors stop with ``UNSUPPORTED_LAYER``.
+        Build option, 3PXNet sparse layers (``rtl/seq_sparse.py``, ``FEATURES.SPARSE``): a
+        sparse array beside the dense one whose column word stores hold ``sparse_words`` words
+        (the longest sparse layer input, in words), and a pack-index buffer of ``i_depth`` words
+        per row bank. 0 (default): no sparse datapath; sparse descriptors stop with
+        ``UNSUPPORTED_LAYER``.
 
     Members
     -------
@@ -77,7 +83,8 @@ class Accelerator(wiring.Component):
     """
 
     def __init__(self, *, rows, cols, lanes=32, w_depth=1024, a_depth=64, t_depth=64, s_depth=64,
-                 stage_levels=2, ram="inferred", bus_regs=None, sparse_words=0, i_depth=0):
+                 stage_levels=2, ram="inferred", bus_regs=None, conv=False, planes=False,
+                 sparse_words=0, i_depth=0):
         _pow2("rows", rows, MAX_ROWS)
         _pow2("cols", cols, MAX_COLS)
         if lanes != WORD_BITS:
@@ -100,6 +107,12 @@ class Accelerator(wiring.Component):
                                  f"{sprams} SPRAMs, the UP5K has 4 (two per 16384 words of a "
                                  f"32-bit row bank)")
         self._ram = ram
+        if not isinstance(conv, bool):
+            raise TypeError(f"conv must be True or False, not {conv!r}")
+        self._conv = conv
+        if not isinstance(planes, bool):
+            raise TypeError(f"planes must be True or False, not {planes!r}")
+        self._planes = planes
         if not isinstance(sparse_words, int) or not 0 <= sparse_words <= min(a_depth, 4095):
             raise TypeError(f"sparse_words must be an integer in 0..{min(a_depth, 4095)} (the "
                             f"activation bank's depth), not {sparse_words!r}")
@@ -121,12 +134,16 @@ class Accelerator(wiring.Component):
     t_depth = property(lambda self: self._t_depth)
     s_depth = property(lambda self: self._s_depth)
     ram = property(lambda self: self._ram)
+    conv = property(lambda self: self._conv)
+    planes = property(lambda self: self._planes)
     sparse_words = property(lambda self: self._sparse_words)
     i_depth = property(lambda self: self._i_depth)
 
     @property
-    def features_word(self):
-        return rm.pack("FEATURES", SPARSE=int(self._sparse_words > 0), SPARSE_WORDS=self._sparse_words)
+    def features(self):
+        """The FEATURES register: the optional layer kinds of this build."""
+        return rm.pack("FEATURES", CONV=int(self._conv), PLANES=int(self._planes),
+                       SPARSE=int(self._sparse_words > 0), SPARSE_WORDS=self._sparse_words)
 
     @property
     def max_n(self):
@@ -138,12 +155,20 @@ class Accelerator(wiring.Component):
         return rm.pack("CONFIG", ROWS=self._rows, COLS=self._cols, LANES=self._lanes)
 
     @property
+    def pass_bound(self):
+        """Largest sum of shifted mismatch counts a layer's passes may reach (the PEs' count
+        width): ``max_n`` for a binary-only build; a planes build counts to 2^30 - 1 (the
+        loader refuses a layer whose ``n * sum 2^shift`` is larger)."""
+        return MAX_PASS_SUM if self._planes else self.max_n
+
+    @property
     def acc_width(self):
-        return acc_width_for(self.max_n)
+        return acc_width_for(self.pass_bound)
 
     def _make_array(self):
         return SystolicArray(rows=self._rows, cols=self._cols, lanes=self._lanes, pe="xnor",
-                             max_n=self.max_n, stage_levels=self._stage_levels)
+                             max_n=self.pass_bound, stage_levels=self._stage_levels,
+                             shift_bits=SHIFT_BITS if self._planes else 0)
 
     def elaborate(self, platform):
         m = Module()
@@ -152,7 +177,8 @@ class Accelerator(wiring.Component):
         m.submodules.seq = seq = Sequencer(rows=rows, cols=cols, acc_width=arr.acc_width,
                                            w_depth=self._w_depth, a_depth=self._a_depth,
                                            t_depth=self._t_depth, s_depth=self._s_depth,
-                                           sparse_words=self._sparse_words, i_depth=self._i_depth)
+                                           features=self.features, latency=arr.latency,
+                                           i_depth=self._i_depth)
         other = "dp16kd" if self._ram == "dp16kd" else "inferred"
         hr = self._bus_regs
         m.submodules.wbuf = wbuf = BankedBuffer(banks=rows, depth=self._w_depth, primitive=self._ram,
@@ -200,17 +226,20 @@ class Accelerator(wiring.Component):
             sbuf.s_w_addr.eq(seq.s_addr), sbuf.s_w_en.eq(seq.s_en),
             arr.in_valid.eq(seq.g_valid), arr.in_first.eq(seq.g_first), arr.in_last.eq(seq.g_last),
             arr.n.eq(seq.g_n),
+            *([arr.in_shift.eq(seq.g_shift)] if self._planes else []),
             seq.g_o_valid.eq(arr.out_valid), seq.g_o_first.eq(arr.out_first),
             seq.g_o_last.eq(arr.out_last),
         ]
+        # A conv padding tap feeds 0 in both operands (no mismatch; rtl/conv_fetch.py).
+        keep = ~seq.g_pad.replicate(32) if self._conv else C((1 << 32) - 1, 32)
         if ibuf:                # the sparse datapath reads the index, weight and activation banks
             m.d.comb += [ibuf.s_addr.eq(seq.i_addr), ibuf.s_r_en.eq(seq.i_en),
                          seq.i_data.eq(ibuf.s_r_data), seq.w_data.eq(wbuf.s_r_data),
                          seq.a_data.eq(abuf.s_r_data)]
         for c in range(cols):
-            m.d.comb += [abuf.s_w_data[c].eq(seq.aw_data), arr.a[c].eq(abuf.s_r_data[c])]
+            m.d.comb += [abuf.s_w_data[c].eq(seq.aw_data), arr.a[c].eq(abuf.s_r_data[c] & keep)]
         for r in range(rows):
-            m.d.comb += [arr.w[r].eq(wbuf.s_r_data[r]), seq.g_o_acc[r].eq(arr.out_acc[r]),
+            m.d.comb += [arr.w[r].eq(wbuf.s_r_data[r] & keep), seq.g_o_acc[r].eq(arr.out_acc[r]),
                          seq.t_data[r].eq(tbuf.s_r_data[r]), seq.t_neg[r].eq(nbuf.s_r_data[r]),
                          sbuf.s_w_data[r].eq(seq.s_data[r])]
 
@@ -340,7 +369,7 @@ class Accelerator(wiring.Component):
             "ID": rm.ID_VALUE, "VERSION": rm.VERSION, "CONFIG": self.config_word,
             "WBUF_DEPTH": self._w_depth, "ABUF_DEPTH": self._a_depth, "TBUF_DEPTH": self._t_depth,
             "SBUF_DEPTH": self._s_depth, "CTRL": 0, "STATUS": status.as_value(), "N_LAYERS": n_layers,
-            "MODEL_TAG": model_tag, "FEATURES": self.features_word, "IBUF_DEPTH": self._i_depth,
+            "MODEL_TAG": model_tag, "FEATURES": self.features, "IBUF_DEPTH": self._i_depth,
             "PERF_CYCLES": perf_cycles, "PERF_ACTIVE": perf_active, "PERF_TILES": perf_tiles,
         }
         # A register read latches which register (a copy of the address bits of its own, so

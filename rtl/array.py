@@ -102,7 +102,7 @@ class SystolicArray(wiring.Component):
     """
 
     def __init__(self, *, rows, cols, lanes, pe="xnor", act_bits=None, acc_width=None,
-                 max_n=None, stage_levels=2):
+                 max_n=None, stage_levels=2, shift_bits=0):
         _check_int("rows", rows, 1, 64)
         _check_int("cols", cols, 1, 64)
         _check_int("lanes", lanes, 1, 1024)
@@ -113,6 +113,10 @@ class SystolicArray(wiring.Component):
                 raise ValueError(f"act_bits is only for pe='ternary', not pe={pe!r}")
             _check_int("act_bits", act_bits, 1, 8)
         _check_int("stage_levels", stage_levels, 1)
+        _check_int("shift_bits", shift_bits, 0, 5)
+        if shift_bits and pe != "xnor":
+            raise ValueError("shift_bits (binary passes of multi-bit layers) is for pe='xnor'")
+        self._shift_bits = shift_bits
         amax = 1 if act_bits is None else (1 << act_bits) - 1
         if acc_width is not None and max_n is not None:
             raise ValueError("give acc_width or max_n, not both")
@@ -141,6 +145,9 @@ class SystolicArray(wiring.Component):
         }
         if pe == "xnor":
             sig["n"] = In(count_width(max_n))
+            if shift_bits:
+                # the word's pass shift (travels with in_valid/in_first/in_last)
+                sig["in_shift"] = In(shift_bits)
         else:
             sig["out_fired"] = Out(data.ArrayLayout(unsigned(self.fired_width), rows))
         super().__init__(sig)
@@ -230,7 +237,7 @@ class SystolicArray(wiring.Component):
     def _make_pe(self):
         if self._pe == "xnor":
             return XnorPopcountPE(lanes=self._lanes, max_n=self._max_n,
-                                  stage_levels=self._stage_levels)
+                                  stage_levels=self._stage_levels, shift_bits=self._shift_bits)
         return TernaryPE(lanes=self._lanes, act_bits=self._act_bits, max_n=self._max_n,
                          stage_levels=self._stage_levels)
 
@@ -248,10 +255,11 @@ class SystolicArray(wiring.Component):
             return sig
 
         # first/last mean nothing without valid
-        ctrl_in = Signal(3)
+        sb = self._shift_bits
+        ctrl_in = Signal(3 + sb)
         m.d.comb += ctrl_in.eq(Cat(self.in_valid, self.in_first & self.in_valid,
-                                   self.in_last & self.in_valid))
-        ctrl_r = Signal(3, name="ctrl_reg")
+                                   self.in_last & self.in_valid, self.in_shift if sb else []))
+        ctrl_r = Signal(3 + sb, name="ctrl_reg")
         m.d.sync += ctrl_r.eq(ctrl_in)
         w_edge = [delay(delay(self.w.as_value()[r * wbits:(r + 1) * wbits], 1, f"w{r}_in"),
                         r, f"w{r}_skew") for r in range(R)]
@@ -275,6 +283,8 @@ class SystolicArray(wiring.Component):
                     pe.first.eq(c_at[r, c][1]),
                     pe.last.eq(c_at[r, c][2]),
                 ]
+                if sb:
+                    m.d.comb += pe.shift.eq(c_at[r, c][3:])
 
         # Drain: row 0 starts reading its shadows when its last PE's result is ready, one
         # column per cycle; each lower row follows one cycle later (its skew).

@@ -25,10 +25,12 @@ import numpy as np
 import torch
 
 from bittern.model.packing import pack_binary
+from bittern.model.spec import Kind
 
 from . import ops
 from . import regmap as rm
 from .ops import UnsupportedLayer
+from .ops.conv_xnor import pack_map
 
 __all__ = ["Geometry", "Plan", "LayerPlan", "UnsupportedLayer", "plan", "program_writes",
            "batch_writes", "score_addresses", "unpack_scores", "DESC_CFG", "default_depths",
@@ -44,14 +46,21 @@ class Geometry:
     t_depth: int
     s_depth: int
     lanes: int = 32
+    features: int = 0           # the build's FEATURES register: its optional layer kinds
     i_depth: int = 0            # pack-index words per row bank (sparse builds)
     sparse_words: int = 0       # words of the sparse array's column store (0: no sparse datapath)
+
+    def __post_init__(self):
+        # A sparse datapath is a FEATURES bit too (as the Accelerator reports it).
+        if self.sparse_words:
+            object.__setattr__(self, "features", self.features | rm.pack(
+                "FEATURES", SPARSE=1, SPARSE_WORDS=self.sparse_words))
 
     @classmethod
     def of(cls, acc):
         """The geometry of an :class:`~bittern.rtl.accelerator.Accelerator`."""
         return cls(acc.rows, acc.cols, acc.w_depth, acc.a_depth, acc.t_depth, acc.s_depth, acc.lanes,
-                   acc.i_depth, acc.sparse_words)
+                   acc.features, acc.i_depth, acc.sparse_words)
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,7 @@ class LayerPlan:
     t_base: int
     scores: bool
     i_base: int = 0             # first pack-index word (sparse layers)
+    flat: bool = False          # a conv whose output feeds a dense layer: packed flattened
 
 
 @dataclass(frozen=True)
@@ -83,12 +93,24 @@ def DESC_CFG(kind, in_enc, w_enc, out_enc):
     return rm.pack("D_CFG", KIND=int(kind), IN_ENC=int(in_enc), W_ENC=int(w_enc), OUT_ENC=int(out_enc))
 
 
-def _select(spec):
+def _select(spec, features=None):
     spec.validate()
     if len(spec.layers) > rm.MAX_LAYERS:
         raise UnsupportedLayer(f"the accelerator runs at most {rm.MAX_LAYERS} layers, not {len(spec.layers)}")
     n = len(spec.layers)
-    return [ops.select(layer, i, last=i == n - 1) for i, layer in enumerate(spec.layers)]
+    return [ops.select(layer, i, last=i == n - 1, features=features) for i, layer in enumerate(spec.layers)]
+
+
+def _flat(spec, i, rows):
+    """Whether layer ``i`` is a conv whose output a dense layer reads (flattened, HWC order);
+    raises when the write-back cannot pack it so."""
+    layer = spec.layers[i]
+    if layer.kind != Kind.CONV or i + 1 == len(spec.layers) or spec.layers[i + 1].kind == Kind.CONV:
+        return False
+    if layer.out_c % rows and layer.out_c % 32:
+        raise UnsupportedLayer(f"{layer.where(i)}: a conv feeding a dense layer needs out_c a "
+                               f"multiple of {rows} (the array's rows) or of 32, not {layer.out_c}")
+    return layer.out_c % 32 != 0
 
 
 def _half(fps):
@@ -96,12 +118,13 @@ def _half(fps):
     return max(max(f.a_in for f in fps), max(f.a_out for f in fps))
 
 
-def default_depths(spec, rows, cols):
+def default_depths(spec, rows, cols, *, features=None):
     """Smallest buffer depths (per bank) that hold every layer of ``spec`` an op runs, placed as
-    :func:`plan` places them (layers no op runs stay in software and take no buffer)."""
+    :func:`plan` places them (layers no op runs stay in software and take no buffer;
+    ``features``: only the ops of a build whose ``FEATURES`` reads so, None: any build)."""
     n = len(spec.layers)
     fps = [op.footprint(layer, rows=rows, cols=cols) for i, layer in enumerate(spec.layers)
-           if (op := ops.find(layer, last=i == n - 1)) is not None]
+           if (op := ops.find(layer, last=i == n - 1, features=features)) is not None]
     if not fps:
         return dict(w_depth=2, a_depth=2, t_depth=2, s_depth=2)
     depths = dict(w_depth=max(sum(f.w for f in fps), 2), a_depth=max(2 * _half(fps), 2),
@@ -109,7 +132,7 @@ def default_depths(spec, rows, cols):
     if sum(f.i for f in fps):
         depths["i_depth"] = max(sum(f.i for f in fps), 2)
     for i, layer in enumerate(spec.layers):       # build options (e.g. the sparse datapath)
-        op = ops.find(layer, last=i == n - 1)
+        op = ops.find(layer, last=i == n - 1, features=features)
         for name, v in (op.build_options(layer) if op is not None else {}).items():
             depths[name] = max(depths.get(name, 0), v)
     return depths
@@ -120,7 +143,7 @@ def plan(spec, geom):
 
     Weights and thresholds go back to back; activations ping-pong between two halves of each
     column bank; the scores start at score word 0."""
-    chosen = _select(spec)
+    chosen = _select(spec, geom.features)
     fps = [op.footprint(layer, rows=geom.rows, cols=geom.cols) for op, layer in zip(chosen, spec.layers)]
     half = _half(fps)
     if 2 * half > geom.a_depth:
@@ -134,7 +157,7 @@ def plan(spec, geom):
         lp = LayerPlan(op=op, footprint=fp, cycles=op.cycles(layer, rows=geom.rows, cols=geom.cols),
                        w_base=w_base, a_in=(i % 2) * half,
                        a_out=s_base if scores else ((i + 1) % 2) * half, t_base=t_base, scores=scores,
-                       i_base=i_base)
+                       flat=_flat(spec, i, geom.rows), i_base=i_base)
         for what, end, depth, unit in (("weights", w_base + fp.w, geom.w_depth, "words"),
                                        ("thresholds", t_base + fp.t, geom.t_depth, "entries"),
                                        ("scores", s_base + fp.s, geom.s_depth, "words"),
@@ -177,7 +200,18 @@ def batch_writes(spec, p, images):
     g = p.geom
     if len(images) > g.cols:
         raise ValueError(f"a batch holds at most {g.cols} images, not {len(images)}")
-    words = pack_binary(torch.from_numpy(binarize(spec, images))).numpy()
+    first = spec.layers[0]
+    op0 = p.layers[0].op
+    if hasattr(op0, "input_words"):     # a plane op: the image as bit planes, no thresholding
+        x = np.asarray(images).reshape(len(images), -1).astype(np.int64)
+        x = x[:, spec.crop_lo: x.shape[1] - spec.crop_hi]
+        if spec.input_threshold:
+            x = binarize(spec, images)
+        words = op0.input_words(first, x)
+    elif first.kind == Kind.CONV:   # HWC, each pixel's channels padded to whole words
+        words = pack_map(binarize(spec, images).reshape(len(images), first.in_h, first.in_w, first.in_c))
+    else:
+        words = pack_binary(torch.from_numpy(binarize(spec, images))).numpy()
     ab = rm.window("ABUF").base
     a_in = p.layers[0].a_in
     return [(ab + 4 * ((a_in + k) * g.cols + c), int(words[c, k]))
@@ -186,10 +220,18 @@ def batch_writes(spec, p, images):
 
 def score_addresses(spec, p, n_images):
     """Byte addresses [n_images][n_classes] of the class scores."""
-    g, lp = p.geom, p.layers[-1]
+    g, lp, last = p.geom, p.layers[-1], spec.layers[-1]
     sb = rm.window("SBUF").base
-    return [[sb + 4 * ((lp.a_out + (mch // g.rows) * g.cols + c) * g.rows + mch % g.rows)
-             for mch in range(spec.layers[-1].out_c)] for c in range(n_images)]
+    tiles = -(-last.out_c // g.rows)
+    out = []
+    for c in range(n_images):
+        row = []
+        for f in range(last.out_features):      # flattened HWC: pixel q, channel mch
+            q, mch = divmod(f, last.out_c)
+            row.append(sb + 4 * ((lp.a_out + (q * tiles + mch // g.rows) * g.cols + c) * g.rows +
+                                 mch % g.rows))
+        out.append(row)
+    return out
 
 
 def unpack_scores(words):

@@ -98,13 +98,18 @@ class XnorPopcountPE(_PE):
         1 in the cycle ``result`` first holds a newly finished reduction.
     """
 
-    def __init__(self, *, lanes, max_n=DEFAULT_MAX_N, stage_levels=2):
+    def __init__(self, *, lanes, max_n=DEFAULT_MAX_N, stage_levels=2, shift_bits=0):
         _check_int("lanes", lanes, 1, 1024)
         _check_int("max_n", max_n, 1, (1 << 31) - 1)
         _check_int("stage_levels", stage_levels, 1)
+        _check_int("shift_bits", shift_bits, 0, 5)
         self._lanes, self._max_n, self._stage_levels = lanes, max_n, stage_levels
+        self._shift_bits = shift_bits
         cw = count_width(max_n)
-        super().__init__({
+        # shift_bits > 0 (planes builds): a word's mismatches count 2^shift times (the binary
+        # passes of a multi-bit layer, rtl/ops/dense_planes.py); max_n then bounds the sum.
+        extra = {"shift": In(shift_bits)} if shift_bits else {}
+        super().__init__({**extra,
             "a": In(lanes), "w": In(lanes),
             "valid": In(1), "first": In(1), "last": In(1),
             "acc": Out(cw), "result": Out(cw), "result_stb": Out(1),
@@ -134,7 +139,15 @@ class XnorPopcountPE(_PE):
         m.d.comb += [x.eq(self.a ^ self.w), pc.i.eq(x)]
         v, f, l = self._delay_ctrl(m, pc.latency)
         prod = Signal(self.count_width)
-        m.d.comb += prod.eq(pc.o)
+        if self._shift_bits:
+            sh = self.shift
+            for k in range(pc.latency):
+                nsh = Signal(self._shift_bits, name=f"sh_d{k}")
+                m.d.sync += nsh.eq(sh)
+                sh = nsh
+            m.d.comb += prod.eq(pc.o << sh)
+        else:
+            m.d.comb += prod.eq(pc.o)
         self._accumulate(m, self.acc, self.result, prod, v, f, l, "acc")
         m.d.sync += self.result_stb.eq(v & l)
         return m

@@ -41,6 +41,12 @@ class Cause(IntEnum):
     BAD_ADDRESS = 9           # bus access to an unmapped address or a read-only register write
     BUS_WHILE_BUSY = 10       # buffer or descriptor write while a run is in progress
     SCORES_NOT_LAST = 11      # a scores layer before the last, or a last layer without scores
+    CONV_KERNEL = 12          # conv kernel 0, above 5, or larger than the padded input
+    CONV_STRIDE_PAD = 13      # conv stride not 1..2, or pad not below the kernel
+    CONV_POOL = 14            # conv pool not 1..4, or larger than the conv output map
+    CONV_SHAPE = 15           # conv input map 0, or OUT_H/OUT_W not the pooled conv output
+    BAD_PLANES = 16           # D_PLANES: more weight or activation planes than the build runs
+    BAD_PLANE_SHIFT = 17      # D_PLANES/D_PLANES2: a pass shift or score shift above the build's
     # 20..23: sparse (3PXNet) layers
     BAD_PACKS = 20            # PACKS is 0 or larger than the layer's input words, or N % 32 != 0
     IBUF_OVERFLOW = 21        # a sparse layer's pack indices run past the index buffer
@@ -62,6 +68,17 @@ CAUSE_DOC = {
     Cause.BAD_ADDRESS: "bus access to an unmapped address, or a write to a read-only register",
     Cause.BUS_WHILE_BUSY: "a buffer or descriptor write while `STATUS.BUSY`; the write is dropped",
     Cause.SCORES_NOT_LAST: "a scores (`out_enc`=0) layer is not the last one, or the last one is not scores",
+    Cause.CONV_KERNEL: "a conv descriptor's `KERNEL` is 0, above 5, or larger than the padded input "
+                       "(`IN_H + 2*PAD` or `IN_W + 2*PAD`)",
+    Cause.CONV_STRIDE_PAD: "a conv descriptor's `STRIDE` is not 1..2, or its `PAD` is not below `KERNEL`",
+    Cause.CONV_POOL: "a conv descriptor's `POOL` is not 1..4, or the pool is larger than the conv "
+                     "output map",
+    Cause.CONV_SHAPE: "a conv descriptor's `IN_H`/`IN_W` is 0, or `OUT_H`/`OUT_W` is not the pooled "
+                      "conv output size `((IN + 2*PAD - KERNEL) // STRIDE + 1) // POOL`",
+    Cause.BAD_PLANES: "a descriptor's `D_PLANES` asks for more weight or activation planes than "
+                      "this build runs (`FEATURES.PLANES` clear: any planes field non-zero)",
+    Cause.BAD_PLANE_SHIFT: "a pass shift (`D_PLANES2` + activation step) or `SCORE_SHIFT` above "
+                           "what this build's accumulators hold",
     Cause.BAD_PACKS: "a sparse layer's `D_SPARSE.PACKS` is 0 or more than its input words, or its "
                      "`IN_FEATURES` is not a multiple of 32",
     Cause.IBUF_OVERFLOW: "a sparse layer's pack indices would run past the index buffer",
@@ -133,10 +150,12 @@ REGISTERS = (
         Field("LAYER", 16, 4, "layer being run, or the layer whose descriptor caused the error"),
     )),
     Register("N_LAYERS", 0x028, "RW", 0, "Number of layer descriptors to run (1..MAX_LAYERS)."),
-    Register("FEATURES", 0x02C, "RO", 0, "Optional layer kinds this build runs (reset value "
-             "depends on the build); a descriptor of a kind the build lacks stops the run with "
-             "UNSUPPORTED_LAYER.", (
-        Field("SPARSE", 0, 1, "3PXNet sparse layers (`W_ENC` 3) run on the sparse array"),
+    Register("FEATURES", 0x02C, "RO", 0, "Optional layer kinds this build has (reset value depends on "
+             "the build): a descriptor of a kind the build lacks stops the run with "
+             "UNSUPPORTED_LAYER, and the driver runs that layer in software.", (
+        Field("SPARSE", 0, 1, "3PXNet sparse layers (`W_ENC` 3, op SPARSE_XNOR) on the sparse array"),
+        Field("CONV", 1, 1, "conv2d, binary x binary (op CONV_XNOR)"),
+        Field("PLANES", 2, 1, "multi-bit dense layers as binary passes (ops DENSE_PLANES_*)"),
         Field("SPARSE_WORDS", 4, 12, "input words per column of the sparse array's word store "
               "(the longest sparse layer input, in 32-bit words; 0 without SPARSE)"),
     )),
@@ -165,15 +184,42 @@ DESCRIPTOR = (
              "score-bank word (class m of input c: row bank m%ROWS, word A_OUT + (m//ROWS)*COLS + c)."),
     Register("D_T_BASE", 0x18, "RW", 0, "First threshold-bank word of the layer (binary output only): "
              "channel m of the layer is threshold entry T_BASE*ROWS + m."),
-    # Words 7..15 belong to the layer kinds that need more than a dense layer's fields; each
-    # reads 0 when its feature is unused, so a dense binary descriptor leaves them all 0.
-    Register("D_CONV_IN", 0x1C, "RW", 0, "Convolution: the input map (0 for a dense layer)."),
-    Register("D_CONV_GEOM", 0x20, "RW", 0, "Convolution: kernel, stride, padding and pooling "
-             "(0 for a dense layer)."),
-    Register("D_CONV_OUT", 0x24, "RW", 0, "Convolution: the output map (0 for a dense layer)."),
-    Register("D_PLANES", 0x28, "RW", 0, "Multi-bit layers: weight and activation bit planes "
-             "(0 for a binary layer)."),
-    Register("D_PLANES2", 0x2C, "RW", 0, "Multi-bit layers: more plane fields (0 if unused)."),
+    # conv2d (KIND 2): IN_FEATURES / OUT_FEATURES are the channel counts C_in / C_out; all
+    # three words are 0 for a dense layer ("no conv").
+    Register("D_CONV_IN", 0x1C, "RW", 0, "conv2d input map (0 for dense). Input pixel (y, x) "
+             "holds ceil(C_in/32) words of its own from activation word "
+             "A_IN + (y*IN_W + x)*ceil(C_in/32) (HWC, the channel vector padded per pixel).", (
+        Field("IN_H", 0, 8, "input rows (1..255)"),
+        Field("IN_W", 8, 8, "input columns (1..255)"),
+    )),
+    Register("D_CONV_GEOM", 0x20, "RW", 0, "conv2d kernel, stride, zero padding and max-pool "
+             "(0 for dense). Padding taps contribute 0 to the sum and to N (docs/numerics.md).", (
+        Field("KERNEL", 0, 3, "kernel size K (1..5, at most IN + 2*PAD)"),
+        Field("STRIDE", 4, 2, "stride (1..2)"),
+        Field("PAD", 8, 3, "zero padding on every side (0..K-1)"),
+        Field("POOL", 12, 3, "max-pool size = stride (1..4; 1: no pool), taken before the threshold"),
+    )),
+    Register("D_CONV_OUT", 0x24, "RW", 0, "conv2d output map after the pool (0 for dense); binary "
+             "output pixel (y, x) holds ceil(C_out/32) words from A_OUT + (y*OUT_W + x)*ceil(C_out/32) "
+             "(HWC, as the input). The hardware checks it against the geometry.", (
+        Field("OUT_H", 0, 8, "pooled output rows ((IN_H + 2*PAD - K) // STRIDE + 1) // POOL"),
+        Field("OUT_W", 8, 8, "pooled output columns, the same with IN_W"),
+        Field("FLAT", 16, 1, "binary output packed as one flattened HWC vector, channel c of pixel "
+              "(y, x) at bit (y*OUT_W + x)*C_out + c from A_OUT (pad bits only at its end: the "
+              "input of a following dense layer, docs/numerics.md); needs C_out a multiple of ROWS"),
+    )),
+    Register("D_PLANES", 0x28, "RW", 0, "Binary passes of a multi-bit layer (planes builds, "
+             "`rtl/ops/dense_planes.py`; 0: one pass, as a binary layer). Every output tile runs "
+             "Pw x Pa passes over the reduction words: weight plane p of tile t at W_BASE + "
+             "(t*Pw + p)*W + k, activation plane q at A_IN + q*W + k, and the array accumulates "
+             "the pass's mismatches shifted by WSHIFT[p] + (A_STEP ? q : 0).", (
+        Field("W_PLANES_M1", 0, 4, "weight planes Pw - 1"),
+        Field("A_PLANES_M1", 4, 4, "activation planes Pa - 1"),
+        Field("A_STEP", 8, 1, "activation plane q is shifted by q (u8 bit planes)"),
+        Field("SCORE_SHIFT", 12, 2, "scores layer: score = (acc + offset) >> SCORE_SHIFT, the "
+              "offset (int32) in the layer's threshold entry of the class"),
+    )),
+    Register("D_PLANES2", 0x2C, "RW", 0, "Shift of weight plane p in bits 4p+3..4p (planes 0..7)."),
     Register("D_SPARSE", 0x30, "RW", 0, "Sparse (3PXNet, `W_ENC` 3) layers only; 0 otherwise.", (
         Field("PACKS", 0, 12, "kept packs P per output channel (1 .. ceil(N/32)); the layer's "
               "weight words are P per tile: kept word q of channel m = t*ROWS+r is bank r, word "
@@ -207,6 +253,8 @@ WINDOWS = (
 )
 
 _BY_NAME = {r.name: r for r in REGISTERS}
+# Descriptor register name -> word index inside a descriptor.
+DESCRIPTOR_WORD = {r.name: r.offset // 4 for r in DESCRIPTOR}
 
 
 def reg(name):

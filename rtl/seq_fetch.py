@@ -12,6 +12,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from .seq_decode import layer_fields
+from .seq_passes import SHIFT_BITS, PassLoop
 
 __all__ = ["Fetch"]
 
@@ -25,11 +26,15 @@ class Fetch(wiring.Component):
         Array geometry.
     w_depth, a_depth : int
         Words per weight row bank / activation column bank.
+    planes : bool
+        Run the binary passes of multi-bit layers (:class:`~bittern.rtl.seq_passes.PassLoop`):
+        a tile is every pass over its reduction words, ``g_shift`` the pass's shift.
     """
 
-    def __init__(self, *, rows, cols, w_depth, a_depth):
-        self._cols = cols
-        super().__init__({
+    def __init__(self, *, rows, cols, w_depth, a_depth, planes=False):
+        self._cols, self._rows, self._planes = cols, rows, bool(planes)
+        extra = {"g_shift": Out(SHIFT_BITS)} if planes else {}
+        super().__init__({**extra,
             "load": In(1), "fields": In(layer_fields(rows)), "stop": In(1),
             "busy": Out(1),
             "w_addr": Out(range(w_depth)), "w_en": Out(1),
@@ -56,18 +61,28 @@ class Fetch(wiring.Component):
         gap = Signal(range(cols + 1))   # cycles since the last tile started (saturating)
 
         f_valid, f_first, f_last_word = Signal(), Signal(), Signal()
+        # A tile's first and last words: k's, or with planes the first and last pass's.
+        tile_first, tile_last = k_zero, k_last
+        f_shift, g_shift = Signal(4), []
+        if self._planes:
+            m.submodules.passes = pl = PassLoop(rows=self._rows)
+            wrow = Signal(16)       # first word of the current weight plane of the tile
+            m.d.comb += [pl.load.eq(self.load), pl.fields.eq(f),
+                         f_shift.eq(Mux(f_valid, pl.shift, 0))]    # 0 outside this layer's words
+            tile_first, tile_last = k_zero & pl.first, k_last & pl.last
+            g_shift = [self.g_shift]
         # Marks travel with the buffers' 2-cycle read latency.
-        f_marks = Cat(f_valid, f_first, f_last_word)
+        f_marks = Cat(f_valid, f_first, f_last_word, f_shift if self._planes else [])
         f_marks1 = Signal.like(f_marks)
         m.d.sync += [f_marks1.eq(f_marks),
-                     Cat(self.g_valid, self.g_first, self.g_last).eq(f_marks1)]
+                     Cat(self.g_valid, self.g_first, self.g_last, *g_shift).eq(f_marks1)]
         m.d.comb += [self.w_addr.eq(wptr), self.a_addr.eq(aptr),
                      self.w_en.eq(f_valid), self.a_en.eq(f_valid)]
 
         # k == 0 and k == W-1 are kept as flags (registered), not compared here.
-        can = fetching & (~k_zero | gap_full)
-        m.d.comb += [f_valid.eq(can), f_first.eq(k_zero), f_last_word.eq(k_last)]
-        with m.If(can & k_zero):
+        can = fetching & (~tile_first | gap_full)
+        m.d.comb += [f_valid.eq(can), f_first.eq(tile_first), f_last_word.eq(tile_last)]
+        with m.If(can & tile_first):
             m.d.sync += [gap.eq(1), gap_full.eq(cols == 1)]
         with m.Elif(~gap_full):
             m.d.sync += [gap.eq(gap + 1), gap_full.eq(gap + 1 == cols)]
@@ -76,14 +91,25 @@ class Fetch(wiring.Component):
                          k_last.eq(k == r_words_m2)]      # k + 1 == W - 1
             with m.If(k_last):
                 m.d.sync += [k.eq(0), aptr.eq(r_a_in), k_zero.eq(1),
-                             k_last.eq(r_words_m1 == 0), t.eq(t + 1)]
-                with m.If(t == r_tiles_m1):
-                    m.d.sync += fetching.eq(0)
+                             k_last.eq(r_words_m1 == 0)]
+                if self._planes:
+                    m.d.comb += pl.step.eq(1)
+                    # Next activation plane on the same weight plane, or the next weight plane.
+                    with m.If(pl.same_w):
+                        m.d.sync += [wptr.eq(wrow), aptr.eq(aptr + 1)]
+                    with m.Else():
+                        m.d.sync += wrow.eq(wptr + 1)
+                with m.If(tile_last):
+                    m.d.sync += t.eq(t + 1)
+                    with m.If(t == r_tiles_m1):
+                        m.d.sync += fetching.eq(0)
         with m.If(self.load):
             m.d.sync += [r_n_in.eq(f.n_in), r_a_in.eq(f.a_in), r_words_m1.eq(f.words_m1),
                          r_words_m2.eq(f.words_m2), r_tiles_m1.eq(f.tiles_m1),
                          k.eq(0), t.eq(0), wptr.eq(f.w_base), aptr.eq(f.a_in), fetching.eq(1),
                          gap.eq(cols), gap_full.eq(1), k_zero.eq(1), k_last.eq(f.words_m1 == 0)]
+            if self._planes:
+                m.d.sync += wrow.eq(f.w_base)
         with m.If(self.stop):
             m.d.sync += fetching.eq(0)
         return m

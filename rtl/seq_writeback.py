@@ -30,16 +30,27 @@ class WriteBack(wiring.Component):
         Signed width of the array's accumulators.
     a_depth, t_depth, s_depth : int
         Words per activation column bank / threshold and score row bank.
+    planes : bool
+        Scores of a plane op (``fields.score_offset``): ``(acc + offset) >> score_shift``, the
+        int32 offset of class ``m`` in its threshold entry (``rtl/ops/dense_planes.py``).
     abortable : bool
         A run may stop in the middle of a layer (the sparse datapath's index check): clear
         the partial output words at ``load``.
     """
 
-    def __init__(self, *, rows, cols, acc_width, a_depth, t_depth, s_depth, abortable=False):
+    def __init__(self, *, rows, cols, acc_width, a_depth, t_depth, s_depth, planes=False,
+                 abortable=False):
         self._rows, self._cols, self._acc_width = rows, cols, acc_width
+        self._planes = bool(planes)
         self._abortable = abortable
         super().__init__({
             "load": In(1), "fields": In(layer_fields(rows)),
+            # conv layers: output pixels - 1 (0 for dense); ``fields.tiles`` is then the tiles of
+            # one pixel, and each pixel's channels start a new output word (HWC, per-pixel padded)
+            "pixels_m1": In(16),
+            # ... or, with ``flat``, the pixels' channels packed back to back (a flattened HWC
+            # vector for a following dense layer; C_out a multiple of ROWS)
+            "flat": In(1),
             "idle": Out(1), "all_tiles": Out(1), "tile_done": Out(1),
             "g_o_valid": In(1), "g_o_last": In(1), "g_o_first": In(1),
             "g_o_acc": In(data.ArrayLayout(signed(acc_width), rows)),
@@ -60,7 +71,13 @@ class WriteBack(wiring.Component):
         r_tiles, r_tiles_m2 = Signal(12), Signal(12)
         r_last_keep = Signal(rows)
         r_scores = Signal()
-        d_tile = Signal(12)             # tiles written back
+        d_tile = Signal(12)             # tiles of the current pixel written back
+        r_pixels = Signal(17)
+        d_pix = Signal(17)              # pixels written back (dense: one pixel of all tiles)
+        r_t_base = Signal(16)
+        r_flat = Signal()
+        last_pix = Signal()             # the tile in X belongs to the layer's last pixel
+        t_cnt = Signal(12)              # tile of its pixel of the next tile to leave the array
         t_ptr = Signal(16)              # threshold word of the next tile to leave the array
         x_valid0, x_last0 = Signal(), Signal()
         x_valid1, x_last1 = Signal(), Signal()
@@ -74,14 +91,16 @@ class WriteBack(wiring.Component):
         aw_ptr = Signal(16)             # output word of the tile in X
         s_ptr = Signal(16)              # next score word
         m.d.comb += [self.idle.eq(~x_valid0 & ~x_valid1 & ~x_valid2 & ~x_valid & ~y_valid & ~z_valid),
-                     self.all_tiles.eq(d_tile == r_tiles)]
+                     self.all_tiles.eq(d_pix == r_pixels)]
 
         # Per-tile facts (which rows exist, bit position, word address) are counters, not
         # arithmetic on the tile index, to keep the path short.
         # (A tile's first column may arrive while the previous tile's last column is in X.)
         m.d.comb += [self.t_addr.eq(t_ptr), self.t_en.eq(self.g_o_valid & self.g_o_first)]
         with m.If(self.g_o_valid & self.g_o_first):
-            m.d.sync += t_ptr.eq(t_ptr + 1)
+            m.d.sync += [t_ptr.eq(t_ptr + 1), t_cnt.eq(t_cnt + 1)]
+            with m.If(t_cnt == r_tiles - 1):        # a pixel's thresholds start again
+                m.d.sync += [t_ptr.eq(r_t_base), t_cnt.eq(0)]
         # X0, X1, X2: the array's column, registered three times while the tile's thresholds
         # come out of the memory (two cycles), are registered as they are (the block RAM may be
         # far away), then decoded, so stage X compares registers with registers.
@@ -119,11 +138,34 @@ class WriteBack(wiring.Component):
         x_acc = [Signal(signed(aw), name=f"x_acc{r}") for r in range(rows)]
         m.d.sync += [x_valid.eq(x_valid2), x_last.eq(x_last2)]
         m.d.sync += [x_acc[r].eq(x_acc2[r]) for r in range(rows)]
+        score = x_acc                   # what a scores layer writes, per row
+        if self._planes:
+            # Plane op scores: the tile's offsets are taken with t_add (same timing), added and
+            # shifted in X (exact: the loader's sum is a multiple of 2^score_shift).
+            s_off = [Signal(signed(32), name=f"s_off{r}") for r in range(rows)]
+            r_sshift, r_soff = Signal(2), Signal()
+            with m.If(x_first2):
+                m.d.sync += [s_off[r].eq(Mux(r_soff, t_raw[r], 0)) for r in range(rows)]
+            score = []
+            for r in range(rows):
+                tot = Signal(signed(33), name=f"s_tot{r}")
+                m.d.comb += tot.eq(x_acc[r] + s_off[r])
+                sc = Signal(signed(33), name=f"s_sc{r}")
+                with m.Switch(r_sshift):
+                    for k in range(4):
+                        with m.Case(k):
+                            m.d.comb += sc.eq(tot >> k)
+                score.append(sc)
         with m.If(x_valid & x_last):
             m.d.sync += [d_tile.eq(d_tile + 1), last_tile.eq(d_tile == r_tiles_m2),
                          pos.eq(pos + rows)]
             with m.If(pos + rows == 32):
                 m.d.sync += aw_ptr.eq(aw_ptr + 1)
+            with m.If(last_tile):               # the pixel's last tile ends its output word
+                m.d.sync += [d_tile.eq(0), last_tile.eq(r_tiles == 1), d_pix.eq(d_pix + 1),
+                             last_pix.eq(d_pix + 2 == r_pixels)]
+                with m.If(~r_flat):
+                    m.d.sync += [pos.eq(0), aw_ptr.eq(aw_ptr + 1)]
         m.d.comb += self.tile_done.eq(x_valid & x_last)
         keep = Signal(rows)
         m.d.comb += keep.eq(Mux(last_tile, r_last_keep, (1 << rows) - 1))
@@ -138,7 +180,7 @@ class WriteBack(wiring.Component):
         col_oh = Signal(cols, init=1)
         with m.If(x_valid):
             m.d.sync += col_oh.eq(Mux(x_last, 1, col_oh.rotate_left(1)) if cols > 1 else 1)
-        m.d.sync += [y_valid.eq(x_valid), y_end.eq((pos == 32 - rows) | last_tile),
+        m.d.sync += [y_valid.eq(x_valid), y_end.eq((pos == 32 - rows) | (last_tile & (~r_flat | last_pix))),
                      y_pos.eq(pos), y_keep.eq(keep), y_addr.eq(aw_ptr), y_col.eq(col_oh)]
         # X registers the sum's sign and the forcing flags; Y turns them into the output bit:
         # d = +1 crosses when the sign is 0, d = -1 when it is 1; a missing row (keep = 0) or
@@ -147,7 +189,7 @@ class WriteBack(wiring.Component):
         m.d.sync += y_neg.eq(t_neg)
         for r in range(rows):
             total = x_acc[r].as_signed() + t_add[r]          # acc_width + 2 bits: exact
-            m.d.sync += [y_sign[r].eq(total[-1]), y_acc[r].eq(x_acc[r]),
+            m.d.sync += [y_sign[r].eq(total[-1]), y_acc[r].eq(score[r]),
                          y_force1[r].eq(keep[r] & Mux(t_neg[r], t_above[r], t_below[r])),
                          y_force0[r].eq(~keep[r] | Mux(t_neg[r], t_below[r], t_above[r]))]
         m.d.comb += y_bits.eq(y_force1 | (~y_force0 & ~(y_sign ^ y_neg)))
@@ -174,7 +216,11 @@ class WriteBack(wiring.Component):
         with m.If(self.load):
             m.d.sync += [r_tiles.eq(f.tiles), r_tiles_m2.eq(f.tiles_m2), r_last_keep.eq(f.last_keep),
                          r_scores.eq(f.scores), d_tile.eq(0), last_tile.eq(f.tiles == 1), pos.eq(0),
-                         aw_ptr.eq(f.a_out), s_ptr.eq(f.a_out), t_ptr.eq(f.t_base)]
+                         aw_ptr.eq(f.a_out), s_ptr.eq(f.a_out), t_ptr.eq(f.t_base),
+                         r_t_base.eq(f.t_base), t_cnt.eq(0), r_pixels.eq(self.pixels_m1 + 1),
+                         d_pix.eq(0), r_flat.eq(self.flat), last_pix.eq(self.pixels_m1 == 0)]
+            if self._planes:
+                m.d.sync += [r_sshift.eq(f.score_shift), r_soff.eq(f.score_offset)]
             if self._abortable:
                 # A run stopped in the middle of a layer (an error found while it ran) leaves
                 # partial words in the ring: none may reach the next layer's output.

@@ -510,5 +510,6 @@ def simulate_model(spec, images, *, rows, cols, lanes, simulator="verilator", la
         else:
             x = golden.run_layer(x, layer).values
     scores = x.reshape(x.shape[0], -1)
-    return ModelRun(scores=scores, labels=golden.argmax_first(scores), layers=runs,
+    _, labels = golden.head_labels(spec, scores)     # through the per-class head, if any
+    return ModelRun(scores=scores, labels=labels, layers=runs,
                     waves=run_schedules.waves[first_wave:])

@@ -372,8 +372,9 @@ def _check_status(i, st, timed_out, max_cycles):
 
 
 def run_model(spec, images, *, rows, cols, simulator="verilator", depths=None, ram="inferred",
-              build_root=None, waves=False, max_cycles=2_000_000, run_dir=None):
-    """Run ``spec`` on ``images`` (u8 [n, ...]) through the whole simulated accelerator.
+              build_root=None, waves=False, max_cycles=2_000_000, run_dir=None, planes=False):
+    """Run ``spec`` on ``images`` (u8 [n, ...]) through the whole simulated accelerator
+    (``planes``: a build with the plane ops, multi-bit dense layers as binary passes).
 
     Raises :class:`~bittern.rtl.loader.UnsupportedLayer` for a model the hardware cannot run
     and :class:`~bittern.sim.runner.SimulationError` when the hardware reports an error."""
@@ -384,8 +385,8 @@ def run_model(spec, images, *, rows, cols, simulator="verilator", depths=None, r
     images = np.asarray(images)
     images = images.reshape(len(images), -1)
     depths = depths or default_depths(spec, rows, cols)
-    p = loader.plan(spec, loader.Geometry(rows=rows, cols=cols, **depths))
-    accel = Accelerator(rows=rows, cols=cols, ram=ram, **depths)
+    accel = Accelerator(rows=rows, cols=cols, ram=ram, planes=planes, **depths)
+    p = loader.plan(spec, loader.Geometry.of(accel))
     name = accel_name(accel)
     txn, batches = model_transactions(spec, p, images, max_cycles=max_cycles)
     models = models_for(ram, Path(build_root or default_build_root()) / name)

@@ -51,16 +51,19 @@ def run_script(accel, script, *, name, simulator="verilator", build_root=None):
 def accel_name(accel):
     return (f"accel_r{accel.rows}c{accel.cols}_w{accel.w_depth}a{accel.a_depth}"
             + ("" if accel.ram == "inferred" else f"_{accel.ram}") +
-            f"t{accel.t_depth}s{accel.s_depth}"
-            + (f"_sp{accel.sparse_words}i{accel.i_depth}" if accel.sparse_words else ""))
+            f"t{accel.t_depth}s{accel.s_depth}" + ("_conv" if accel.conv else "") +
+            ("_planes" if accel.planes else "") +
+            (f"_sp{accel.sparse_words}i{accel.i_depth}" if accel.sparse_words else ""))
 
 
 def run_on_accelerator(spec, images, *, rows, cols, lanes=32, simulator="verilator",
-                       depths=None, build_root=None, max_cycles=2_000_000, ram="inferred"):
+                       depths=None, build_root=None, max_cycles=2_000_000, ram="inferred", conv=False,
+                       planes=False):
     """Run ``spec`` on ``images`` (u8, [n, ...]) on the simulated accelerator.
 
     ``ram`` builds the buffers from a board's memory primitives (``"spram"``, ``"dp16kd"``)
-    simulated with their models (:mod:`bittern.sim.vendor_models`; Icarus).
+    simulated with their models (:mod:`bittern.sim.vendor_models`; Icarus). ``planes`` builds
+    the accelerator with the plane ops (multi-bit dense layers as binary passes).
 
     Returns an :class:`AccelResult`; raises :class:`~bittern.rtl.loader.UnsupportedLayer` for a
     model the hardware cannot run and ``RuntimeError`` when the hardware reports an error.
@@ -68,8 +71,8 @@ def run_on_accelerator(spec, images, *, rows, cols, lanes=32, simulator="verilat
     from bittern.rtl.accelerator import Accelerator
     images = np.asarray(images)
     depths = depths or default_depths(spec, rows, cols)
-    p = loader.plan(spec, loader.Geometry(rows=rows, cols=cols, lanes=lanes, **depths))
-    accel = Accelerator(rows=rows, cols=cols, lanes=lanes, ram=ram, **depths)
+    accel = Accelerator(rows=rows, cols=cols, lanes=lanes, ram=ram, conv=conv, planes=planes, **depths)
+    p = loader.plan(spec, loader.Geometry.of(accel))
     script = [["w", a, v] for a, v in loader.program_writes(spec, p)]
     n = len(images)
     addrs_all = []
@@ -87,7 +90,7 @@ def run_on_accelerator(spec, images, *, rows, cols, lanes=32, simulator="verilat
         if r["timeout"]:
             raise RuntimeError(f"batch {i}: the accelerator was still busy after {max_cycles} cycles")
         if st & 4 or not st & 2:
-            cause = rm.Cause((st >> 8) & 0xF)
+            cause = rm.Cause((st >> 8) & 0x3F)
             raise RuntimeError(f"batch {i}: accelerator error {cause.name} at layer {(st >> 16) & 0xF}")
     scores = loader.unpack_scores(res["reads"]).reshape(n, -1)
     return AccelResult(scores=scores, labels=np.argmax(scores, axis=1),

@@ -85,3 +85,32 @@ def test_families_cortex_m4_under_qemu_matches_golden(family, family_specs, mnis
     x = mnist.test_x[:IMAGES]
     res, _ = run_on_core("cortex-m4", spec, x)
     assert np.array_equal(np.asarray(res.scores), golden.run(spec, x).scores.numpy())
+
+
+PLANE_FAMILIES = ("wrpn", "gxnor", "decompose")
+
+
+@pytest.mark.parametrize("family", PLANE_FAMILIES)
+def test_families_on_the_planes_accelerator_match_golden(family, family_specs, mnist):
+    """The multi-bit families on the whole accelerator (bus writes -> passes -> score reads) of a
+    planes build, every layer in hardware: u8 first layer as 8 bit planes (wrpn), ternary and
+    uint-k outputs as thermometer planes, int3 weights (decompose). One Verilator build (2x2,
+    depths covering the three models) of the replay harness is shared by the cases."""
+    from bittern.rtl import loader, ops
+    from bittern.rtl import regmap as rm
+    from bittern.sim.replay import run_model
+    spec = family_specs[family]
+    n = len(spec.layers)
+    chosen = [ops.select(l, i, last=i == n - 1) for i, l in enumerate(spec.layers)]
+    assert any(op.name.startswith("DENSE_PLANES") for op in chosen)
+    all_d = [loader.default_depths(family_specs[f], 2, 2) for f in PLANE_FAMILIES]
+    depths = {k: max(d[k] for d in all_d) for k in all_d[0]}
+    x = mnist.test_x[:4]
+    res = run_model(spec, x, rows=2, cols=2, depths=depths, planes=True)   # fast replay harness
+    want = golden.run(spec, x)
+    assert np.array_equal(res.scores, want.scores.numpy())
+    p = loader.plan(spec, loader.Geometry(rows=2, cols=2, features=rm.pack("FEATURES", PLANES=1),
+                                          **depths))
+    assert res.active == sum(lp.cycles for lp in p.layers) * res.batches
+    print(f"{family}: {res.cycles // res.batches} cycles/batch of 2, "
+          f"{res.active // res.batches} active")

@@ -59,7 +59,7 @@ def test_export_every_layer_kind_exact_under_qonnx(rng, tmp_path, head):
     assert torch.equal(gb.scores, g.scores) and torch.equal(gb.labels, g.labels)
 
 
-@pytest.mark.parametrize("name", ["mlp-bn", "tfc-w1a1", "cnn"])
+@pytest.mark.parametrize("name", ["mlp-bn", "tfc-w1a1", "cnn", "u8-mlp"])
 def test_export_round_trip_of_imported_brevitas_models(name, mnist, tmp_path):
     spec, _ = import_qonnx(DATA / f"{name}.onnx")
     path = tmp_path / "rt.onnx"
@@ -73,9 +73,9 @@ def test_export_round_trip_of_imported_brevitas_models(name, mnist, tmp_path):
 
 
 def test_export_refuses_what_it_cannot_express(rng):
-    l0 = random_layer(rng, in_enc=U8, in_bits=8, in_c=16, out_c=4, out_enc=Enc.SCORES, out_bits=0)
-    spec = ModelSpec(layers=[l0], in_h=4, in_w=4, in_c=1).validate()
-    with pytest.raises(OnnxExportError, match="u8 pixels"):
+    l0 = random_layer(rng, in_enc=U8, in_bits=8, in_c=15, out_c=4, out_enc=Enc.SCORES, out_bits=0)
+    spec = ModelSpec(layers=[l0], in_h=4, in_w=4, in_c=1, crop_lo=1).validate()
+    with pytest.raises(OnnxExportError, match="input crop"):
         export_qonnx(spec, "never-written.onnx")
     assert not Path("never-written.onnx").exists()
 

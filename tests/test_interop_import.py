@@ -1,6 +1,7 @@
 """`bittern import` of Brevitas export_qonnx graphs: label- and score-exact against qonnx's own
 executor on the 1,000 held-out MNIST images, then bit-exact on the C runtime (host and the
-emulated Cortex-M0 and M4); graphs it cannot express get an error naming the node.
+emulated Cortex-M0 and M4) and on the simulated accelerator (the binary MLP); graphs it cannot
+express get an error naming the node.
 
 The four graphs in tests/data/qonnx are written by scripts/make_qonnx_models.py (Brevitas
 networks of bittern.model.interop.brevitas_nets, trained briefly: exactness needs no accuracy).
@@ -13,16 +14,19 @@ import onnx
 import pytest
 from onnx import helper
 
+import bittern
 from bittern.cli.main import main
 from bittern.model import fileformat, golden
 from bittern.model.interop.onnx_import import OnnxImportError, import_qonnx
 from bittern.model.interop.qonnx_run import run_qonnx
-from bittern.model.spec import Enc, Kind, WEnc
+from bittern.model.spec import U8, Enc, Kind, WEnc
+from bittern.rtl.loader import UnsupportedLayer
+from bittern.sim.layer_sim import simulate_model
 from bittern.runtime.host import run_host
 from bittern.runtime.mcu import run_on_core
 
 DATA = Path(__file__).parent / "data" / "qonnx"
-NETS = ["mlp-bn", "tfc-w1a1", "ternary-a2", "cnn"]
+NETS = ["mlp-bn", "tfc-w1a1", "ternary-a2", "cnn", "u8-mlp"]
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +56,11 @@ def test_import_shapes_encodings_and_head(imported):
     spec, _ = imported["cnn"]
     assert [(l.kind, l.pool, l.out_h) for l in spec.layers] == \
         [(Kind.CONV, 2, 14), (Kind.CONV, 2, 7), (Kind.DENSE, 1, 1)]
+    spec, _ = imported["u8-mlp"]                # 8-bit pixels straight into ternary weights
+    assert spec.input_threshold == 0
+    assert (spec.layers[0].in_enc, spec.layers[0].in_bits, spec.layers[0].w_enc) == \
+        (U8, 8, WEnc.TERNARY)
+    assert spec.layers[0].acc_bound == 784 * 255
 
 
 @pytest.mark.parametrize("name", NETS)
@@ -81,15 +90,37 @@ def test_import_label_and_score_exact_against_qonnx(name, imported, mnist, rt_di
     np.testing.assert_array_equal(h.labels, g.labels.numpy()[:n])
 
 
-@pytest.mark.parametrize("cpu", ["cortex-m0", "cortex-m4"])
-def test_import_on_emulated_cortex_m(cpu, imported, mnist, rt_dir):
-    """The model with a head (int64 logits) on the M0 (no 64-bit multiply) and the M4."""
-    spec, _ = imported["mlp-bn"]
+@pytest.mark.parametrize("cpu,name", [("cortex-m0", "mlp-bn"), ("cortex-m4", "u8-mlp")])
+def test_import_on_emulated_cortex_m(cpu, name, imported, mnist, rt_dir):
+    """Models with a head (int64 logits) on the M0 (no 64-bit multiply) and, with 8-bit pixels
+    into ternary weights, on the M4."""
+    spec, _ = imported[name]
     x = mnist.test_x[:40]
     g = golden.run(spec, x)
     res, _ = run_on_core(cpu, spec, x, build_dir=rt_dir)
     assert res.labels == g.labels.tolist()
     assert res.scores == g.scores.tolist()
+
+
+def test_import_on_the_simulated_accelerator(imported, mnist):
+    """The binary MLP with its per-class head on the whole accelerator RTL (bus-transaction
+    replay, Verilator): scores and head labels bit-exact. It runs on the 2x2 accelerator with
+    default depths that tests/test_sim_replay.py builds, so Verilator builds it once (FINN's
+    TFC would need deeper threshold banks: a second build, left to `bittern regress`)."""
+    spec, _ = imported["mlp-bn"]
+    x = mnist.test_x[:8]        # on image 2 the head's label is not the scores' argmax
+    g = golden.run(spec, x)
+    labels, scores = bittern.Model(spec).predict(x, target="replay")
+    np.testing.assert_array_equal(scores, g.scores.numpy())
+    np.testing.assert_array_equal(labels, g.labels.numpy())
+    assert labels[2] != np.argmax(scores[2])
+    # the bare-array path (`bittern sim`, target="array") labels through the head as well
+    # (layers=[]: every layer on the golden model, no simulator; the labels are the point)
+    run = simulate_model(spec, x.reshape(len(x), -1), rows=2, cols=2, lanes=32, layers=[])
+    np.testing.assert_array_equal(run.labels.numpy(), g.labels.numpy())
+    # the CNN's conv layers need the accelerator's conv build, which replay does not make
+    with pytest.raises(UnsupportedLayer, match=r"layer 0 \(conv 784->16\): .*CONV"):
+        bittern.Model(imported["cnn"][0]).predict(x, target="replay")
 
 
 def _graph(name):
@@ -122,6 +153,50 @@ def test_import_unsupported_nodes_are_named():
         import_qonnx(_with_attr(_graph("cnn"), "MaxPool", ceil_mode=1))
     m = _with_attr(_graph("cnn"), "Conv", group=2)
     with pytest.raises(OnnxImportError, match=r"\(Conv\): .*group 1"):
+        import_qonnx(m)
+
+
+def _input_quant(model):
+    """The first Quant node on data (not on a weight initializer)."""
+    consts = {t.name for t in model.graph.initializer}
+    return next(n for n in model.graph.node if n.op_type == "Quant" and n.input[0] not in consts)
+
+
+def _set_input(model, node, i, value):
+    """Point input ``i`` of ``node`` at a new initializer holding ``value``."""
+    name, old = f"{node.name}_test_in{i}", node.input[i]
+    model.graph.initializer.append(onnx.numpy_helper.from_array(np.asarray(value, np.float32),
+                                                                name))
+    node.input[i] = name
+    if all(old not in n.input for n in model.graph.node):    # Brevitas lists it as an input
+        keep = [v for v in model.graph.input if v.name != old]
+        del model.graph.input[:]
+        model.graph.input.extend(keep)
+    return model
+
+
+def test_import_u8_input_quantizers_it_cannot_express_are_named():
+    m = _graph("u8-mlp")                        # x * 254 instead of x * 255: codes != pixels
+    mul = next(n for n in m.graph.node if n.op_type == "Mul")
+    consts = {t.name for t in m.graph.initializer}
+    _set_input(m, mul, next(i for i, v in enumerate(mul.input) if v in consts), 254.0)
+    with pytest.raises(OnnxImportError, match=r"\(Quant\): 8-bit input codes must be the "
+                                              r"pixels .* but pixel \d+ gives code \d+"):
+        import_qonnx(m)
+    m = _graph("u8-mlp")
+    _set_input(m, _input_quant(m), 2, 3.0)      # zero point 3
+    with pytest.raises(OnnxImportError, match=r"\(Quant\): activations with a non-zero zero "
+                                              r"point are not imported"):
+        import_qonnx(m)
+    m = _graph("u8-mlp")
+    _set_input(m, _input_quant(m), 1, np.full((1, 784), 1.0))   # one scale per input feature
+    with pytest.raises(OnnxImportError, match=r"\(Quant\): per-channel activation scales "
+                                              r"\(784 values\) cannot be expressed"):
+        import_qonnx(m)
+    m = _graph("u8-mlp")
+    _set_input(m, _input_quant(m), 3, 4.0)      # 4-bit pixels: neither binary nor u8
+    with pytest.raises(OnnxImportError, match=r"\(Quant\): the input quantizer must binarize "
+                                              r"the pixels .* not uint 4-bit"):
         import_qonnx(m)
 
 

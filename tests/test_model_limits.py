@@ -22,8 +22,11 @@ def test_limits_header_is_the_only_c_copy():
     src = "".join(p.read_text() for p in (ROOT / "runtime" / "src").glob("*.[ch]"))
     src += (ROOT / "runtime" / "include" / "bittern.h").read_text()
     for lim in limits.LIMITS:
-        name = "BT_THR_LIMIT" if lim.name == "THRESHOLD_LIMIT" else f"BT_{lim.name}"
-        assert f"#define {name}" not in src
+        assert f"#define {limits.c_name(lim)}" not in src
+    # the head's bounds too: the loader's check_head reads the generated macros
+    loader = (ROOT / "runtime" / "src" / "bt_model.c").read_text()
+    assert "BT_HEAD_LIMIT" in loader and "BT_HEAD_MAX_FRAC_BITS" in loader
+    assert "<< 62" not in src and "62u" not in src
 
 
 BASE = dict(kind=limits.CONV, in_h=8, in_w=8, in_c=4, out_c=4, kernel=3, stride=1, pad=1, pool=1)

@@ -81,18 +81,22 @@ int main(void) {{
                 want.append(getattr(ops.OPS[op].footprint(layer, rows=r, cols=c), bank) if op >= 0 else 0)
             want.append(ops.OPS[op].cycles(layer, rows=r, cols=c) if op >= 0 else 0)
         assert [int(v) for v in got[i].split()] == want, f"layer {i}: {layer.where(i)}"
-    assert sum(1 for l in layers if ops.find(l, last=l.out_enc == Enc.SCORES)) == 12
+    # 9 dense layers and the conv layer (CONV_XNOR) run in a conv build; in a planes build
+    # also the uint-output and ternary ones (DENSE_PLANES_*): every layer runs somewhere
+    conv = rm.pack("FEATURES", CONV=1)
+    assert sum(1 for l in layers if ops.find(l, last=l.out_enc == Enc.SCORES, features=conv)) == 10 + 1
+    assert sum(1 for l in layers if ops.find(l, last=l.out_enc == Enc.SCORES)) == len(layers)
 
 
 @pytest.mark.parametrize("index,change,reason", [
     (0, dict(kind=Kind.CONV, in_h=5, in_w=5, in_c=2, kernel=3),
-     r"layer 0 \(conv 50->40\): only dense layers run on the accelerator, not CONV"),
-    (0, dict(in_enc=U8, in_bits=8), r"layer 0 \(dense 70->40\): only binary inputs run on the "
-     r"accelerator \(in_enc=0\); a u8 first layer needs input_threshold in the model header"),
-    (1, dict(w_enc=WEnc.TERNARY, w_bits=2), r"layer 1 \(dense 40->24\): only binary weights run "
-     r"on the accelerator, not TERNARY"),
-    (1, dict(out_enc=Enc.UINT, out_bits=2), r"layer 1 \(dense 40->24\): only binary or scores "
-     r"outputs run on the accelerator, not UINT"),
+     r"layer 0 \(conv 50->40\): this accelerator build has no CONV_XNOR; build it with conv=True"),
+    (0, dict(in_enc=U8, in_bits=8), r"layer 0 \(dense 70->40\): this accelerator build has no "
+     r"DENSE_PLANES_U8_BIN; build it with planes=True"),
+    (1, dict(w_enc=WEnc.TERNARY, w_bits=2), r"layer 1 \(dense 40->24\): this accelerator build "
+     r"has no DENSE_PLANES_BIN_TER; build it with planes=True"),
+    (1, dict(out_enc=Enc.UINT, out_bits=2), r"layer 1 \(dense 40->24\): this accelerator build "
+     r"has no DENSE_PLANES_BIN_BIN; build it with planes=True"),
     (1, dict(out_enc=Enc.SCORES, out_bits=0), r"layer 1 \(dense 40->24\): scores are the last "
      r"layer's output only, and the last layer outputs scores"),
 ])
@@ -108,7 +112,7 @@ def test_ops_refusal_names_the_layer_and_reason(index, change, reason):
     kw.update(change)
     layer = randspec.random_layer(rng, **kw)
     with pytest.raises(ops.UnsupportedLayer, match="^" + reason + "$"):
-        ops.select(layer, index, last=index == len(spec.layers) - 1)
+        ops.select(layer, index, last=index == len(spec.layers) - 1, features=0)   # binary-only build
 
 
 def test_ops_too_many_features_is_refused():
@@ -137,7 +141,7 @@ def test_ops_default_depths_skip_layers_left_in_software():
     spec = randspec.random_model(rng)
     whole = loader.default_depths(spec, 4, 2)
     spec.layers[0] = randspec.random_layer(rng, in_c=70, out_c=40, w_enc=WEnc.TERNARY, w_bits=2)
-    part = loader.default_depths(spec, 4, 2)
+    part = loader.default_depths(spec, 4, 2, features=0)      # binary-only build: in software
     assert part["w_depth"] == whole["w_depth"] - 10 * 3 and part["t_depth"] == whole["t_depth"] - 10
 
 
@@ -172,9 +176,9 @@ def test_ops_sparse_refusals_name_the_layer_and_the_build():
     p = loader.plan(spec, loader.Geometry(rows=4, cols=2, **depths))
     assert [lp.op.name for lp in p.layers] == ["DENSE_XNOR", "SPARSE_XNOR", "DENSE_XNOR"]
     plain = {k: v for k, v in depths.items() if k not in ("sparse_words", "i_depth")}
-    with pytest.raises(ops.UnsupportedLayer, match=r"^layer 1 \(dense 64->32\): this build has no "
-                       r"sparse datapath; a sparse layer with 64 inputs needs one with "
-                       r"sparse_words >= 2$"):
+    with pytest.raises(ops.UnsupportedLayer, match=r"^layer 1 \(dense 64->32\): this accelerator "
+                       r"build has no SPARSE_XNOR; build it with sparse_words=W \(the longest "
+                       r"sparse input, in words\) and i_depth$"):
         loader.plan(spec, loader.Geometry(rows=4, cols=2, **plain))
     with pytest.raises(ops.UnsupportedLayer, match=r"^layer 1 \(dense 64->32\): this build has a "
                        r"1-word column store; .* sparse_words >= 2$"):

@@ -5,11 +5,13 @@ activation encoding from a real u8 image) and in front of a scores head; the C r
 per-layer outputs and scores must equal the golden trace exactly.
 """
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from bittern.model import golden
-from bittern.model.spec import U8, Enc, WEnc
+from bittern.model.spec import U8, Enc, Head, WEnc
 from bittern.runtime.build import build_host
 from bittern.runtime.cases import KERNEL_CASES, layer_case, mlp768
 from bittern.runtime.host import layer_kernels, run_host
@@ -89,6 +91,13 @@ def test_per_model_build_rejects_a_layer_it_has_no_kernel_for(rng, build_dir, tm
     ter = layer_case(rng, **KERNEL_CASES["dense_bin_ter_ter"])
     with pytest.raises(RuntimeError, match="E BT_ERR_KERNEL 1"):
         run_host(ter, x.reshape(2, -1)[:1, :ter.input_features], build_dir=tmp_path / "small")
+    # the per-class head is a unit of its own: the same MLP with one needs it, and a build
+    # without it refuses that model at load time instead of ignoring the head
+    headed = dataclasses.replace(mlp, head=Head(mult=np.arange(1, 11, dtype=np.int64),
+                                                offset=np.zeros(10, dtype=np.int64))).validate()
+    assert model_units(headed, build_dir=build_dir) == ["binarize", "dense_bb", "head"]
+    with pytest.raises(RuntimeError, match="E BT_ERR_KERNEL"):
+        run_host(headed, x, build_dir=tmp_path / "small")
 
 
 def test_random_odd_sizes(rng, build_dir):

@@ -1,7 +1,8 @@
 """Brevitas networks that users of FINN and Brevitas train, for the import tests and the bench.
 
 Every network takes ``x = pixel / 255`` (float32, NCHW ``[N, 1, 28, 28]``) and binarizes it as
-FINN's TFC does (``2x - 1``, then a 1-bit quantizer). Quantizers have constant scales (FINN's
+FINN's TFC does (``2x - 1``, then a 1-bit quantizer), except ``u8-mlp``, whose first layer
+takes the 8-bit pixels themselves. Quantizers have constant scales (FINN's
 ``CommonWeightQuant`` / ``CommonActQuant`` style, scale 1), so the float executor's accumulators
 are exact integers. Needs the ``interop`` extra (brevitas).
 
@@ -14,7 +15,7 @@ import torch.nn as nn
 
 __all__ = ["NETWORKS", "build", "binary_mlp", "train_quick", "accuracy", "as_input", "export"]
 
-NETWORKS = ("mlp-bn", "tfc-w1a1", "ternary-a2", "cnn")
+NETWORKS = ("mlp-bn", "tfc-w1a1", "ternary-a2", "cnn", "u8-mlp")
 
 
 def _quants():
@@ -27,6 +28,18 @@ def _quants():
         max_val = 3.0        # scale = 3 / (2^2 - 1) = 1: codes 0..3
 
     return CommonWeightQuant, CommonActQuant, Uint2ActQuant
+
+
+def _uint8_quant():
+    from brevitas_examples.bnn_pynq.models.common import CommonActQuant
+
+    class Uint8ActQuant(CommonActQuant):
+        signed = False
+        narrow_range = False
+        min_val = 0.0
+        max_val = 255.0      # scale = 255 / (2^8 - 1) = 1: the codes are the pixels
+
+    return Uint8ActQuant
 
 
 class _Seq(nn.Module):
@@ -47,6 +60,24 @@ class _Seq(nn.Module):
         if self.flatten_input:
             x = x.reshape(x.shape[0], -1)
         x = 2.0 * x - torch.tensor([1.0], device=x.device)
+        return self.layers(self.quant_in(x))
+
+
+class _U8Seq(nn.Module):
+    """8-bit unsigned pixels into the first layer: ``x * 255`` quantized to 8 bits at scale 1
+    (codes = pixels, and the float accumulators stay exact integers), then the layers."""
+
+    def __init__(self, layers):
+        super().__init__()
+        from brevitas.nn import QuantIdentity
+        self.quant_in = QuantIdentity(act_quant=_uint8_quant(), bit_width=8)
+        self.layers = nn.Sequential(*layers)
+        for m in self.layers:
+            if hasattr(m, "weight_quant"):
+                nn.init.uniform_(m.weight.data, -1, 1)
+
+    def forward(self, x):
+        x = x.reshape(x.shape[0], -1) * torch.tensor([255.0], device=x.device)
         return self.layers(self.quant_in(x))
 
 
@@ -96,6 +127,8 @@ def build(name):
         return _Seq([conv(1, 16), nn.BatchNorm2d(16), act(), nn.MaxPool2d(2),
                      conv(16, 32), nn.BatchNorm2d(32), act(), nn.MaxPool2d(2),
                      nn.Flatten(), lin(32 * 7 * 7, 10), nn.BatchNorm1d(10)], False)
+    if name == "u8-mlp":            # 8-bit pixels straight into ternary weights
+        return _U8Seq([lin(784, 64, 2), nn.BatchNorm1d(64), act(), lin(64, 10), nn.BatchNorm1d(10)])
     raise ValueError(f"unknown Brevitas network {name!r}; choose one of {', '.join(NETWORKS)}")
 
 

@@ -4,7 +4,9 @@ The graph takes ``float32(pixel) / 255`` (NCHW ``[1, C, H, W]``, as :mod:`.onnx_
 and is built only from operations that are exact in float32 on bittern's integers:
 
 * input binarization: ``Sub`` of ``float32(t) / 255`` (division is monotone, so ``x >= that``
-  exactly when ``pixel >= t``), then ``BipolarQuant`` (scale 1);
+  exactly when ``pixel >= t``), then ``BipolarQuant`` (scale 1); or, for a u8 first layer,
+  ``Mul`` by 255 and an 8-bit unsigned ``Quant`` of scale 1, whose codes are the pixels again
+  (``round(float32(p / 255) * 255) = p`` for every p, checked by the importer);
 * each layer: ``MatMul`` or ``Conv`` with the integer weight values as float32 (accumulators
   below 2^24 are exact), ``MaxPool`` on the accumulators, then ``Mul`` by the per-channel
   direction and qonnx's ``MultiThreshold`` (``x >= T`` counted, ties crossed) on ``d * T`` with
@@ -62,15 +64,17 @@ def to_qonnx(spec: ModelSpec):
     """The ``onnx.ModelProto`` of ``spec`` (see the module docstring)."""
     from onnx import TensorProto, helper
     spec.validate()
-    if not spec.input_threshold:
-        raise OnnxExportError("models taking u8 pixels (no input binarization) are not exported "
-                              "yet: the graph input is pixel / 255, not exact as a pixel")
     if spec.crop_lo or spec.crop_hi:
         raise OnnxExportError("models with an input crop are not exported yet")
     b = _Builder()
-    thr = np.float32(spec.input_threshold) / np.float32(INPUT_DIVISOR)
-    x = b.node("Sub", ["global_in", b.const(thr)])
-    x = b.node("BipolarQuant", [x, b.const(1.0)], domain=_QONNX)
+    if spec.input_threshold:
+        thr = np.float32(spec.input_threshold) / np.float32(INPUT_DIVISOR)
+        x = b.node("Sub", ["global_in", b.const(thr)])
+        x = b.node("BipolarQuant", [x, b.const(1.0)], domain=_QONNX)
+    else:                                # u8 pixels: back to the integers 0..255
+        x = b.node("Mul", ["global_in", b.const(INPUT_DIVISOR)])
+        x = b.node("Quant", [x, b.const(1.0), b.const(0.0), b.const(8.0)], domain=_QONNX,
+                   signed=0, narrow=0, rounding_mode="ROUND")
     spatial = True                       # x is NCHW [1, C, H, W]
     for i, layer in enumerate(spec.layers):
         at = layer.where(i)

@@ -1,8 +1,9 @@
 """Import a QONNX graph (Brevitas ``export_qonnx``, FINN-style ``MultiThreshold``) as a ModelSpec.
 
 The graph must be one chain: input -> (scalar affine) -> a 1-bit quantizer (the input
-binarization) -> repeated [Gemm | MatMul | Conv] -> elementwise float ops (BatchNormalization,
-Mul, Add, Sub, Div, Relu) -> (MaxPool) -> a quantizer (BipolarQuant, Quant, MultiThreshold,
+binarization) or an 8-bit unsigned one whose codes are the pixels (a u8 first layer) ->
+repeated [Gemm | MatMul | Conv] -> elementwise float ops (BatchNormalization, Mul, Add, Sub,
+Div, Relu) -> (MaxPool) -> a quantizer (BipolarQuant, Quant, MultiThreshold,
 Sign) -> ... -> a last [Gemm | MatMul | Conv] with an optional per-class affine before the output.
 Reshape, Flatten, Transpose, Identity and Dropout move or keep elements and are followed exactly.
 
@@ -11,8 +12,8 @@ accumulator and the quantizer's output are run **by qonnx's own executor** on ev
 accumulator value, and the integer thresholds are read off those codes, so float32 rounding,
 round-half-even and ties agree with ``qonnx.core.onnx_exec.execute_onnx`` by construction. The
 input binarization is found the same way over the 256 pixel values (input convention: the graph
-input is ``float32(pixel) / 255``). The last layer's affine becomes the per-class head
-(:mod:`bittern.model.head`), exact or proven.
+input is ``float32(pixel) / 255``), and so are the 8-bit input codes. The last layer's affine
+becomes the per-class head (:mod:`bittern.model.head`), exact or proven.
 
 Anything the chain cannot express raises :class:`OnnxImportError` naming the node, its op type
 and the reason.
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..head import fold_head
-from ..spec import THRESHOLD_LIMIT, Enc, Kind, LayerSpec, ModelSpec, SpecError, WEnc
+from ..spec import THRESHOLD_LIMIT, U8, Enc, Kind, LayerSpec, ModelSpec, SpecError, WEnc
 
 __all__ = ["OnnxImportError", "ImportReport", "import_qonnx", "INPUT_DIVISOR"]
 
@@ -31,6 +32,8 @@ INPUT_DIVISOR = 255.0      # graph input = float32(pixel) / float32(255)
 _QUANT_OPS = ("BipolarQuant", "Quant", "MultiThreshold", "Sign")
 _AFFINE_OPS = ("BatchNormalization", "Mul", "Add", "Sub", "Div", "Relu", "Cast")
 HEAD_FRAC_BITS_KEY = "bittern.head_frac_bits"   # metadata of graphs bittern exports
+MAX_EVAL_ACC = 1 << 20     # accumulator bound up to which a layer's float ops are evaluated
+_EVAL_CHUNK = 1 << 16      # accumulator values per executor call (bounded memory)
 _MOVE_OPS = ("Reshape", "Flatten", "Transpose", "Identity", "Dropout")
 _LAYER_OPS = ("Gemm", "MatMul", "Conv")
 
@@ -122,10 +125,17 @@ def _levels_of(graph, node, scale_hint=None):
         return Enc.TERNARY, 2, 1.0, np.array([-1, 0, 1], np.float32)
     if node.op_type == "Quant":
         sc, zp, bits = (np.asarray(graph.consts.get(i, np.nan)) for i in node.input[1:4])
-        if sc.size != 1 or np.isnan(sc).any():
-            raise _err(node, "activation scale must be one constant (per-tensor)")
-        if np.any(zp != 0):
-            raise _err(node, "activations with a zero point are not supported")
+        if np.isnan(sc).any():
+            raise _err(node, "the activation scale must be a constant")
+        if sc.size != 1:
+            raise _err(node, f"per-channel activation scales ({sc.size} values) cannot be "
+                             f"expressed: the next layer would weigh its input channels "
+                             f"unequally, which no integer dot product does; use one "
+                             f"per-tensor scale")
+        if np.isnan(zp).any() or np.any(zp != 0):
+            raise _err(node, "activations with a non-zero zero point are not imported: "
+                             "bittern's codes are the quantized values themselves (value 0 "
+                             "is code 0, as conv padding assumes); use zero point 0")
         s, k = float(sc.ravel()[0]), int(np.asarray(bits).ravel()[0])
         signed, narrow = a.get("signed", 1), a.get("narrow", 0)
         if signed and k == 1:
@@ -192,24 +202,29 @@ def _run_chain(graph, steps, x, in_name):
     return execute_onnx(wrapped, {g.input[0].name: x})[g.output[0].name]
 
 
-def _codes_by_acc(graph, steps, in_name, bound, scale, bias, out_c, conv):
+def _codes_by_acc(graph, steps, in_name, bound, scale, bias, out_c, conv, to_codes=None):
     """Quantizer outputs [2*bound+1, out_c] for acc = -bound..bound, by qonnx's executor.
 
     The layer's float output is taken as float32(acc * scale) (+ its float32 bias), which is
     what the float Gemm/Conv computes whenever acc * scale is exact in float32 (scales that
     are powers of two, as FINN's and Brevitas' constant-scale binary quantizers give).
+    ``to_codes`` turns each chunk's outputs into codes as it goes.
     """
-    acc = np.arange(-bound, bound + 1, dtype=np.float64)
-    x = np.repeat((acc * scale).astype(np.float32)[:, None], out_c, axis=1)
-    if bias is not None:
-        x = (x + bias.astype(np.float32)[None, :]).astype(np.float32)
-    if conv:
-        x = x[:, :, None, None]
-    return _run_chain(graph, steps, x, in_name).reshape(len(acc), out_c)
+    out = []
+    for lo in range(-bound, bound + 1, _EVAL_CHUNK):     # chunks: u8 layers reach ~2^18 values
+        acc = np.arange(lo, min(lo + _EVAL_CHUNK, bound + 1), dtype=np.float64)
+        x = np.repeat((acc * scale).astype(np.float32)[:, None], out_c, axis=1)
+        if bias is not None:
+            x = (x + bias.astype(np.float32)[None, :]).astype(np.float32)
+        if conv:
+            x = x[:, :, None, None]
+        y = _run_chain(graph, steps, x, in_name).reshape(len(acc), out_c)
+        out.append(y if to_codes is None else to_codes(y))
+    return np.concatenate(out)
 
 
 def _to_codes(node, y, levels):
-    codes = np.full(y.shape, -1, dtype=np.int64)
+    codes = np.full(y.shape, -1, dtype=np.int16)
     for c, v in enumerate(levels):
         codes[y == v] = c
     if (codes < 0).any():
@@ -310,19 +325,33 @@ class _Importer:
         self.report = ImportReport()
 
     # ---- the input: scalar float ops, then the binarizing quantizer -----------------------
-    def _input_threshold(self, steps, input_name, divisor):
+    def _input_quant(self, steps, input_name, divisor):
+        """((enc, bits, scale) of layer 0's input, the header's input threshold) from the
+        input's float ops and quantizer, run on all 256 pixel values: a binarization
+        ``pixel >= t``, or 8-bit unsigned codes equal to the pixels (a u8 first layer)."""
         quant = steps[-1][0]
+        enc, bits, scale, levels = _levels_of(self.g, quant)     # its checks first
         px = np.arange(256, dtype=np.float32) / np.float32(divisor)
         y = _run_chain(self.g, steps, px.reshape(1, 256), input_name).ravel()
-        enc, _, scale, levels = _levels_of(self.g, quant)
+        if enc == Enc.UINT and bits == 8:
+            codes = _to_codes(quant, y, levels)
+            bad = np.flatnonzero(codes != np.arange(256))
+            if bad.size:
+                p = int(bad[0])
+                raise _err(quant, f"8-bit input codes must be the pixels themselves for "
+                                  f"bittern's u8 first layer, but pixel {p} gives code "
+                                  f"{int(codes[p])} (quantize pixel/255 with scale 1/255, or "
+                                  f"pixel/255 * 255 with scale 1)")
+            return (U8, 8, scale), 0
         if enc != Enc.BINARY:
-            raise _err(quant, "the input quantizer must be binary (bittern's input is pixels or "
-                              "their binarization); a u8 first layer is not importable yet")
+            raise _err(quant, f"the input quantizer must binarize the pixels (1 bit) or pass "
+                              f"them on as 8-bit unsigned codes (a u8 first layer), not "
+                              f"{enc.name.lower()} {bits}-bit")
         codes = _to_codes(quant, y, levels)
         on = np.flatnonzero(codes == 1)
         if not on.size or on[0] == 0 or not (codes[on[0]:] == 1).all():
             raise _err(quant, "the input binarization is not 'pixel >= t' for a t in 1..255")
-        return int(on[0]), scale
+        return (Enc.BINARY, 1, scale), int(on[0])
 
     def run(self, divisor):
         g = self.g
@@ -362,9 +391,7 @@ class _Importer:
                         raise _err(node, "only scalar constants may act on the input")
                     prefix.append((node, cur))
                 elif op in _QUANT_OPS:
-                    threshold, scale = self._input_threshold(prefix + [(node, cur)], inp.name,
-                                                             divisor)
-                    act = (Enc.BINARY, 1, scale)
+                    act, threshold = self._input_quant(prefix + [(node, cur)], inp.name, divisor)
                     stage = "act"
                 else:
                     raise _err(node, "expected scalar float ops and a binarizing quantizer on "
@@ -505,11 +532,12 @@ class _Importer:
         enc, bits, scale, levels = _levels_of(self.g, quant)
         spec.out_enc, spec.out_bits = enc, bits
         bound = spec.acc_bound
-        if bound > 1 << 17:
-            raise _err(p["node"], f"accumulators up to {bound} are too many to evaluate")
-        y = _codes_by_acc(self.g, steps, p["node"].output[0] + "__acc", bound, p["scale"],
-                          self._bias(), spec.out_c, spec.kind == Kind.CONV)
-        codes = _to_codes(quant, y, levels)
+        if bound > MAX_EVAL_ACC:
+            raise _err(p["node"], f"accumulators up to {bound} are too many to evaluate "
+                                  f"(at most {MAX_EVAL_ACC})")
+        codes = _codes_by_acc(self.g, steps, p["node"].output[0] + "__acc", bound, p["scale"],
+                              self._bias(), spec.out_c, spec.kind == Kind.CONV,
+                              to_codes=lambda y: _to_codes(quant, y, levels))
         # A max-pool after float ops f (e.g. a batch-norm) takes max f(acc) = f(max acc) only
         # where f rises; where f falls, bittern pools -acc instead (the channel's weights negated)
         at = p.get("pool_at", 0)

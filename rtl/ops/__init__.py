@@ -11,12 +11,15 @@ here and its fetch/write-back mode in the gateware.
 """
 
 from .base import BANKS, Footprint, HwOp
+from .conv_xnor import ConvXnor
+from .dense_planes import PLANE_OPS
 from .dense_xnor import DenseXnor
 from .sparse_xnor import SparseXnor
 
 __all__ = ["OPS", "BANKS", "Footprint", "HwOp", "UnsupportedLayer", "find", "select", "why_not"]
 
-OPS = (DenseXnor(), SparseXnor())
+# DENSE_XNOR first: a binary layer it runs needs no planes build.
+OPS = (DenseXnor(), ConvXnor()) + PLANE_OPS + (SparseXnor(),)
 
 
 class UnsupportedLayer(ValueError):
@@ -29,28 +32,31 @@ def _closeness(op, layer):
         (int(layer.out_enc) in op.out_encs)
 
 
-def why_not(layer, *, last):
-    """None when some op runs ``layer``, else the reason of the op that comes closest."""
+def why_not(layer, *, last, features=None):
+    """None when some op of the build (``features``: its ``FEATURES`` register, None: any
+    build) runs ``layer``, else the reason of the op that comes closest."""
     reasons = []
     for i, op in enumerate(OPS):
         reason = op.why_not(layer, last=last)
         if reason is None:
-            return None
+            if op.in_build(features):
+                return None
+            reason = f"this accelerator build has no {op.name}; build it with {op.build_option}"
         reasons.append((-_closeness(op, layer), i, reason))      # a tie: the first op's reason
     return min(reasons)[2]
 
 
-def find(layer, *, last):
-    """The op that runs ``layer``, or None."""
+def find(layer, *, last, features=None):
+    """The op of the build (``features``, None: any build) that runs ``layer``, or None."""
     for op in OPS:
-        if op.why_not(layer, last=last) is None:
+        if op.in_build(features) and op.why_not(layer, last=last) is None:
             return op
     return None
 
 
-def select(layer, index, *, last):
+def select(layer, index, *, last, features=None):
     """The op that runs layer ``index``; raises :class:`UnsupportedLayer` naming it and why."""
-    op = find(layer, last=last)
+    op = find(layer, last=last, features=features)
     if op is not None:
         return op
-    raise UnsupportedLayer(f"{layer.where(index)}: {why_not(layer, last=last)}")
+    raise UnsupportedLayer(f"{layer.where(index)}: {why_not(layer, last=last, features=features)}")

@@ -47,9 +47,10 @@ class HwOp:
         Array-active cycles of one layer for one batch (what ``PERF_ACTIVE`` counts).
     max_features : int
         Largest input or output feature count.
-    needs : str or None
-        The :class:`~bittern.rtl.accelerator.Accelerator` build option without which the op is
-        not built in (its descriptors then stop with ``UNSUPPORTED_LAYER``); None: always built.
+    feature : str or None
+        The ``FEATURES`` register field a build that has this op sets (None: every build has it).
+    build_option : str or None
+        What to build with to get it (for the refusal of a build without it).
     """
 
     name = None
@@ -59,7 +60,16 @@ class HwOp:
     footprint_formulas = {}
     cycles_formula = None
     max_features = 0xFFFF       # the descriptor's feature counts are 16-bit fields
-    needs = None
+    feature = None
+    build_option = None
+
+    def in_build(self, features):
+        """Whether a build whose ``FEATURES`` register reads ``features`` has this op
+        (``features`` None: any build)."""
+        if features is None or self.feature is None:
+            return True
+        from .. import regmap as rm
+        return bool(features & rm.field_of("FEATURES", self.feature).mask)
 
     def matches(self, layer):
         """Whether the layer's kind and encodings are this op's (the table the C side gets)."""

@@ -11,7 +11,20 @@ from bittern.model.spec import Enc, Kind, WEnc
 from .. import regmap as rm
 from .base import HwOp
 
-__all__ = ["DenseXnor"]
+__all__ = ["DenseXnor", "threshold_writes"]
+
+
+def threshold_writes(layer, place, *, rows):
+    """(byte address, word) writes of a binary-output layer's thresholds: channel m is entry
+    T_BASE*ROWS + m, two words (threshold, direction bit)."""
+    if layer.out_enc == Enc.SCORES:
+        return []
+    tb, ops = rm.window("TBUF").base, []
+    for m in range(layer.out_c):
+        e = place.t_base * rows + m
+        ops.append((tb + 8 * e, int(layer.thresholds[m, 0]) & 0xFFFFFFFF))
+        ops.append((tb + 8 * e + 4, int(layer.directions[m] < 0)))
+    return ops
 
 
 class DenseXnor(HwOp):
@@ -55,7 +68,7 @@ class DenseXnor(HwOp):
                 "D_T_BASE": place.t_base}
 
     def writes(self, layer, place, *, rows, cols):
-        return self.weight_writes(layer, place, rows=rows) + self.threshold_writes(layer, place, rows=rows)
+        return self.weight_writes(layer, place, rows=rows) + threshold_writes(layer, place, rows=rows)
 
     def weight_writes(self, layer, place, *, rows):
         wb = rm.window("WBUF").base
@@ -68,12 +81,3 @@ class DenseXnor(HwOp):
                 ops.append((wb + 4 * ((place.w_base + t * words + k) * rows + r), int(w[m, k])))
         return ops
 
-    def threshold_writes(self, layer, place, *, rows):
-        tb = rm.window("TBUF").base
-        ops = []
-        if layer.out_enc != Enc.SCORES:
-            for m in range(layer.out_c):
-                e = place.t_base * rows + m
-                ops.append((tb + 8 * e, int(layer.thresholds[m, 0]) & 0xFFFFFFFF))
-                ops.append((tb + 8 * e + 4, int(layer.directions[m] < 0)))
-        return ops

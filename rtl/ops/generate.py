@@ -78,13 +78,17 @@ def generate_markdown_table():
         out.append(f"| `{op.name}` | {op.summary} | `{f('w')}` | `{f('t')}` | `{f('a_in')}`, "
                    f"`{f('a_out')}` | `{f('s')}` | `{f('i')}` | `{op.cycles_formula}` |")
     out += ["",
-            "A first layer on `u8` pixels runs via the host: the model header's `input_threshold` "
-            "(and crop) binarize the image before it is written; with `input_threshold = 0` it is "
-            "refused. Any layer no op runs (conv2d, ternary / int weights, ternary / uint "
-            "activations, for now; sparse layers on a build without the sparse datapath) is "
-            "refused by the loader with `UnsupportedLayer` naming the layer and the reason, "
-            "and by the hardware with `STATUS.CAUSE = UNSUPPORTED_LAYER`, `STATUS.LAYER` = the layer. "
-            "Formulas: `CEIL(a, b)` rounds up; `out_enc == 0` is a scores layer.", "", TABLE_END]
+            "`DENSE_XNOR` runs in every build; a first layer on `u8` pixels runs there via the "
+            "host (the model header's `input_threshold` and crop binarize the image before it is "
+            "written). The `DENSE_PLANES_*` ops need a planes build (`Accelerator(planes=True)`, "
+            "`FEATURES.PLANES`): the layer as binary passes, see \"Multi-bit layers as binary "
+            "passes\" below; a `u8` first layer then runs as 8 bit planes without thresholding. "
+            "`SPARSE_XNOR` needs a sparse build (`Accelerator(sparse_words=W, i_depth=...)`, "
+            "`FEATURES.SPARSE`), see \"Sparse layers (3PXNet)\" below. "
+            "Any layer no op of the build runs is refused by the "
+            "loader with `UnsupportedLayer` naming the layer and the reason, and by the hardware "
+            "with `STATUS.CAUSE = UNSUPPORTED_LAYER`, `STATUS.LAYER` = the layer. Formulas: "
+            "`CEIL(a, b)` rounds up; `out_enc == 0` is a scores layer.", "", TABLE_END]
     return "\n".join(out)
 
 

@@ -40,7 +40,8 @@ class SparseXnor(DenseXnor):
         "i": "CEIL(out_c, rows) * packs",
     }
     cycles_formula = "CEIL(out_c, rows) * packs"
-    needs = "sparse_words"
+    feature = "SPARSE"
+    build_option = "sparse_words=W (the longest sparse input, in words) and i_depth"
     max_packs = (1 << rm.field_of("D_SPARSE", "PACKS").width) - 1
 
     def why_not(self, layer, *, last):
@@ -57,12 +58,11 @@ class SparseXnor(DenseXnor):
         return None
 
     def why_not_on(self, layer, geom):
+        # (A build without the sparse datapath is refused before: FEATURES.SPARSE, `feature`.)
         need = layer.in_c // 32
         if geom.sparse_words < need:
-            have = ("has no sparse datapath" if not geom.sparse_words else
-                    f"has a {geom.sparse_words}-word column store")
-            return (f"this build {have}; a sparse layer with {layer.in_c} inputs needs one with "
-                    f"sparse_words >= {need}")
+            return (f"this build has a {geom.sparse_words}-word column store; a sparse layer with "
+                    f"{layer.in_c} inputs needs one with sparse_words >= {need}")
         return None
 
     def build_options(self, layer):

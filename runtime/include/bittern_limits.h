@@ -1,5 +1,6 @@
 /* Generated from model/limits.py by `python -m bittern.model.limits`; do not edit.
- * Model-file limits shared with the Python reader (docs/format.md). All fit int32. */
+ * Model-file limits shared with the Python reader (docs/format.md). All fit int32
+ * except BT_HEAD_LIMIT (int64: the per-class head's coefficients). */
 #ifndef BITTERN_LIMITS_H
 #define BITTERN_LIMITS_H
 
@@ -13,5 +14,7 @@
 #define BT_MAX_LAYER_WEIGHTS 16777216  /* weights out_c*kernel*kernel*in_c of one layer, pruned ones counted */
 #define BT_MAX_ACC_BOUND 2147483647  /* a layer's acc_bound (int32 accumulators) */
 #define BT_THR_LIMIT 1073741824  /* magnitude of a threshold T_j */
+#define BT_HEAD_LIMIT 4611686018427387903LL  /* magnitude of a head coefficient m_c or k_c; also abs(m_c)*acc_bound + abs(k_c) is below 2^63 */
+#define BT_HEAD_MAX_FRAC_BITS 62  /* the head's frac_bits F (0..this) */
 
 #endif /* BITTERN_LIMITS_H */

@@ -11,7 +11,7 @@
  * (bit 1 << out_enc); the driver also checks that only the last layer outputs scores,
  * the feature limit and that the footprints below fit the probed buffer depths. */
 #define BT_OPS_CEIL(a, b) (((a) + (b) - 1u) / (b))
-#define BT_OPS_COUNT 2u
+#define BT_OPS_COUNT 15u
 #define BT_OP_NONE (-1)
 #define BT_OP_DENSE_XNOR 0
 #define BT_OP_DENSE_XNOR_KIND 1u
@@ -19,7 +19,85 @@
 #define BT_OP_DENSE_XNOR_W_ENC 1u
 #define BT_OP_DENSE_XNOR_OUT_ENCS 0x03u
 #define BT_OP_DENSE_XNOR_MAX_FEATURES 65535u
-#define BT_OP_SPARSE_XNOR 1
+#define BT_OP_CONV_XNOR 1
+#define BT_OP_CONV_XNOR_KIND 2u
+#define BT_OP_CONV_XNOR_IN_ENC 1u
+#define BT_OP_CONV_XNOR_W_ENC 1u
+#define BT_OP_CONV_XNOR_OUT_ENCS 0x03u
+#define BT_OP_CONV_XNOR_MAX_FEATURES 65535u
+#define BT_OP_DENSE_PLANES_U8_BIN 2
+#define BT_OP_DENSE_PLANES_U8_BIN_KIND 1u
+#define BT_OP_DENSE_PLANES_U8_BIN_IN_ENC 0u
+#define BT_OP_DENSE_PLANES_U8_BIN_W_ENC 1u
+#define BT_OP_DENSE_PLANES_U8_BIN_OUT_ENCS 0x0Fu
+#define BT_OP_DENSE_PLANES_U8_BIN_MAX_FEATURES 65535u
+#define BT_OP_DENSE_PLANES_U8_TER 3
+#define BT_OP_DENSE_PLANES_U8_TER_KIND 1u
+#define BT_OP_DENSE_PLANES_U8_TER_IN_ENC 0u
+#define BT_OP_DENSE_PLANES_U8_TER_W_ENC 2u
+#define BT_OP_DENSE_PLANES_U8_TER_OUT_ENCS 0x0Fu
+#define BT_OP_DENSE_PLANES_U8_TER_MAX_FEATURES 65535u
+#define BT_OP_DENSE_PLANES_U8_INT 4
+#define BT_OP_DENSE_PLANES_U8_INT_KIND 1u
+#define BT_OP_DENSE_PLANES_U8_INT_IN_ENC 0u
+#define BT_OP_DENSE_PLANES_U8_INT_W_ENC 4u
+#define BT_OP_DENSE_PLANES_U8_INT_OUT_ENCS 0x0Fu
+#define BT_OP_DENSE_PLANES_U8_INT_MAX_FEATURES 65535u
+#define BT_OP_DENSE_PLANES_BIN_BIN 5
+#define BT_OP_DENSE_PLANES_BIN_BIN_KIND 1u
+#define BT_OP_DENSE_PLANES_BIN_BIN_IN_ENC 1u
+#define BT_OP_DENSE_PLANES_BIN_BIN_W_ENC 1u
+#define BT_OP_DENSE_PLANES_BIN_BIN_OUT_ENCS 0x0Fu
+#define BT_OP_DENSE_PLANES_BIN_BIN_MAX_FEATURES 65535u
+#define BT_OP_DENSE_PLANES_BIN_TER 6
+#define BT_OP_DENSE_PLANES_BIN_TER_KIND 1u
+#define BT_OP_DENSE_PLANES_BIN_TER_IN_ENC 1u
+#define BT_OP_DENSE_PLANES_BIN_TER_W_ENC 2u
+#define BT_OP_DENSE_PLANES_BIN_TER_OUT_ENCS 0x0Fu
+#define BT_OP_DENSE_PLANES_BIN_TER_MAX_FEATURES 65535u
+#define BT_OP_DENSE_PLANES_BIN_INT 7
+#define BT_OP_DENSE_PLANES_BIN_INT_KIND 1u
+#define BT_OP_DENSE_PLANES_BIN_INT_IN_ENC 1u
+#define BT_OP_DENSE_PLANES_BIN_INT_W_ENC 4u
+#define BT_OP_DENSE_PLANES_BIN_INT_OUT_ENCS 0x0Fu
+#define BT_OP_DENSE_PLANES_BIN_INT_MAX_FEATURES 65535u
+#define BT_OP_DENSE_PLANES_TER_BIN 8
+#define BT_OP_DENSE_PLANES_TER_BIN_KIND 1u
+#define BT_OP_DENSE_PLANES_TER_BIN_IN_ENC 2u
+#define BT_OP_DENSE_PLANES_TER_BIN_W_ENC 1u
+#define BT_OP_DENSE_PLANES_TER_BIN_OUT_ENCS 0x0Fu
+#define BT_OP_DENSE_PLANES_TER_BIN_MAX_FEATURES 65535u
+#define BT_OP_DENSE_PLANES_TER_TER 9
+#define BT_OP_DENSE_PLANES_TER_TER_KIND 1u
+#define BT_OP_DENSE_PLANES_TER_TER_IN_ENC 2u
+#define BT_OP_DENSE_PLANES_TER_TER_W_ENC 2u
+#define BT_OP_DENSE_PLANES_TER_TER_OUT_ENCS 0x0Fu
+#define BT_OP_DENSE_PLANES_TER_TER_MAX_FEATURES 65535u
+#define BT_OP_DENSE_PLANES_TER_INT 10
+#define BT_OP_DENSE_PLANES_TER_INT_KIND 1u
+#define BT_OP_DENSE_PLANES_TER_INT_IN_ENC 2u
+#define BT_OP_DENSE_PLANES_TER_INT_W_ENC 4u
+#define BT_OP_DENSE_PLANES_TER_INT_OUT_ENCS 0x0Fu
+#define BT_OP_DENSE_PLANES_TER_INT_MAX_FEATURES 65535u
+#define BT_OP_DENSE_PLANES_UINT_BIN 11
+#define BT_OP_DENSE_PLANES_UINT_BIN_KIND 1u
+#define BT_OP_DENSE_PLANES_UINT_BIN_IN_ENC 3u
+#define BT_OP_DENSE_PLANES_UINT_BIN_W_ENC 1u
+#define BT_OP_DENSE_PLANES_UINT_BIN_OUT_ENCS 0x0Fu
+#define BT_OP_DENSE_PLANES_UINT_BIN_MAX_FEATURES 65535u
+#define BT_OP_DENSE_PLANES_UINT_TER 12
+#define BT_OP_DENSE_PLANES_UINT_TER_KIND 1u
+#define BT_OP_DENSE_PLANES_UINT_TER_IN_ENC 3u
+#define BT_OP_DENSE_PLANES_UINT_TER_W_ENC 2u
+#define BT_OP_DENSE_PLANES_UINT_TER_OUT_ENCS 0x0Fu
+#define BT_OP_DENSE_PLANES_UINT_TER_MAX_FEATURES 65535u
+#define BT_OP_DENSE_PLANES_UINT_INT 13
+#define BT_OP_DENSE_PLANES_UINT_INT_KIND 1u
+#define BT_OP_DENSE_PLANES_UINT_INT_IN_ENC 3u
+#define BT_OP_DENSE_PLANES_UINT_INT_W_ENC 4u
+#define BT_OP_DENSE_PLANES_UINT_INT_OUT_ENCS 0x0Fu
+#define BT_OP_DENSE_PLANES_UINT_INT_MAX_FEATURES 65535u
+#define BT_OP_SPARSE_XNOR 14
 #define BT_OP_SPARSE_XNOR_KIND 1u
 #define BT_OP_SPARSE_XNOR_IN_ENC 1u
 #define BT_OP_SPARSE_XNOR_W_ENC 3u
@@ -31,6 +109,32 @@ static inline int bt_op_find(const bt_layer_t *l)
 {
     if (l->kind == BT_OP_DENSE_XNOR_KIND && l->in_enc == BT_OP_DENSE_XNOR_IN_ENC && l->w_enc == BT_OP_DENSE_XNOR_W_ENC && l->out_enc < 8u && ((BT_OP_DENSE_XNOR_OUT_ENCS >> l->out_enc) & 1u))
         return BT_OP_DENSE_XNOR;
+    if (l->kind == BT_OP_CONV_XNOR_KIND && l->in_enc == BT_OP_CONV_XNOR_IN_ENC && l->w_enc == BT_OP_CONV_XNOR_W_ENC && l->out_enc < 8u && ((BT_OP_CONV_XNOR_OUT_ENCS >> l->out_enc) & 1u))
+        return BT_OP_CONV_XNOR;
+    if (l->kind == BT_OP_DENSE_PLANES_U8_BIN_KIND && l->in_enc == BT_OP_DENSE_PLANES_U8_BIN_IN_ENC && l->w_enc == BT_OP_DENSE_PLANES_U8_BIN_W_ENC && l->out_enc < 8u && ((BT_OP_DENSE_PLANES_U8_BIN_OUT_ENCS >> l->out_enc) & 1u))
+        return BT_OP_DENSE_PLANES_U8_BIN;
+    if (l->kind == BT_OP_DENSE_PLANES_U8_TER_KIND && l->in_enc == BT_OP_DENSE_PLANES_U8_TER_IN_ENC && l->w_enc == BT_OP_DENSE_PLANES_U8_TER_W_ENC && l->out_enc < 8u && ((BT_OP_DENSE_PLANES_U8_TER_OUT_ENCS >> l->out_enc) & 1u))
+        return BT_OP_DENSE_PLANES_U8_TER;
+    if (l->kind == BT_OP_DENSE_PLANES_U8_INT_KIND && l->in_enc == BT_OP_DENSE_PLANES_U8_INT_IN_ENC && l->w_enc == BT_OP_DENSE_PLANES_U8_INT_W_ENC && l->out_enc < 8u && ((BT_OP_DENSE_PLANES_U8_INT_OUT_ENCS >> l->out_enc) & 1u))
+        return BT_OP_DENSE_PLANES_U8_INT;
+    if (l->kind == BT_OP_DENSE_PLANES_BIN_BIN_KIND && l->in_enc == BT_OP_DENSE_PLANES_BIN_BIN_IN_ENC && l->w_enc == BT_OP_DENSE_PLANES_BIN_BIN_W_ENC && l->out_enc < 8u && ((BT_OP_DENSE_PLANES_BIN_BIN_OUT_ENCS >> l->out_enc) & 1u))
+        return BT_OP_DENSE_PLANES_BIN_BIN;
+    if (l->kind == BT_OP_DENSE_PLANES_BIN_TER_KIND && l->in_enc == BT_OP_DENSE_PLANES_BIN_TER_IN_ENC && l->w_enc == BT_OP_DENSE_PLANES_BIN_TER_W_ENC && l->out_enc < 8u && ((BT_OP_DENSE_PLANES_BIN_TER_OUT_ENCS >> l->out_enc) & 1u))
+        return BT_OP_DENSE_PLANES_BIN_TER;
+    if (l->kind == BT_OP_DENSE_PLANES_BIN_INT_KIND && l->in_enc == BT_OP_DENSE_PLANES_BIN_INT_IN_ENC && l->w_enc == BT_OP_DENSE_PLANES_BIN_INT_W_ENC && l->out_enc < 8u && ((BT_OP_DENSE_PLANES_BIN_INT_OUT_ENCS >> l->out_enc) & 1u))
+        return BT_OP_DENSE_PLANES_BIN_INT;
+    if (l->kind == BT_OP_DENSE_PLANES_TER_BIN_KIND && l->in_enc == BT_OP_DENSE_PLANES_TER_BIN_IN_ENC && l->w_enc == BT_OP_DENSE_PLANES_TER_BIN_W_ENC && l->out_enc < 8u && ((BT_OP_DENSE_PLANES_TER_BIN_OUT_ENCS >> l->out_enc) & 1u))
+        return BT_OP_DENSE_PLANES_TER_BIN;
+    if (l->kind == BT_OP_DENSE_PLANES_TER_TER_KIND && l->in_enc == BT_OP_DENSE_PLANES_TER_TER_IN_ENC && l->w_enc == BT_OP_DENSE_PLANES_TER_TER_W_ENC && l->out_enc < 8u && ((BT_OP_DENSE_PLANES_TER_TER_OUT_ENCS >> l->out_enc) & 1u))
+        return BT_OP_DENSE_PLANES_TER_TER;
+    if (l->kind == BT_OP_DENSE_PLANES_TER_INT_KIND && l->in_enc == BT_OP_DENSE_PLANES_TER_INT_IN_ENC && l->w_enc == BT_OP_DENSE_PLANES_TER_INT_W_ENC && l->out_enc < 8u && ((BT_OP_DENSE_PLANES_TER_INT_OUT_ENCS >> l->out_enc) & 1u))
+        return BT_OP_DENSE_PLANES_TER_INT;
+    if (l->kind == BT_OP_DENSE_PLANES_UINT_BIN_KIND && l->in_enc == BT_OP_DENSE_PLANES_UINT_BIN_IN_ENC && l->w_enc == BT_OP_DENSE_PLANES_UINT_BIN_W_ENC && l->out_enc < 8u && ((BT_OP_DENSE_PLANES_UINT_BIN_OUT_ENCS >> l->out_enc) & 1u))
+        return BT_OP_DENSE_PLANES_UINT_BIN;
+    if (l->kind == BT_OP_DENSE_PLANES_UINT_TER_KIND && l->in_enc == BT_OP_DENSE_PLANES_UINT_TER_IN_ENC && l->w_enc == BT_OP_DENSE_PLANES_UINT_TER_W_ENC && l->out_enc < 8u && ((BT_OP_DENSE_PLANES_UINT_TER_OUT_ENCS >> l->out_enc) & 1u))
+        return BT_OP_DENSE_PLANES_UINT_TER;
+    if (l->kind == BT_OP_DENSE_PLANES_UINT_INT_KIND && l->in_enc == BT_OP_DENSE_PLANES_UINT_INT_IN_ENC && l->w_enc == BT_OP_DENSE_PLANES_UINT_INT_W_ENC && l->out_enc < 8u && ((BT_OP_DENSE_PLANES_UINT_INT_OUT_ENCS >> l->out_enc) & 1u))
+        return BT_OP_DENSE_PLANES_UINT_INT;
     if (l->kind == BT_OP_SPARSE_XNOR_KIND && l->in_enc == BT_OP_SPARSE_XNOR_IN_ENC && l->w_enc == BT_OP_SPARSE_XNOR_W_ENC && l->out_enc < 8u && ((BT_OP_SPARSE_XNOR_OUT_ENCS >> l->out_enc) & 1u))
         return BT_OP_SPARSE_XNOR;
     return BT_OP_NONE;
@@ -42,6 +146,19 @@ static inline uint32_t bt_op_w_words(int op, uint32_t rows, uint32_t cols, const
     (void)rows; (void)cols; (void)l;
     switch (op) {
     case BT_OP_DENSE_XNOR: return (BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL(out_c, rows) * CEIL(in_c, 32) */
+    case BT_OP_CONV_XNOR: return (((BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (l)->kernel) * (l)->kernel) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL(out_c, rows) * kernel * kernel * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_U8_BIN: return ((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * 1u) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * 1 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_U8_TER: return ((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * 2u) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * 2 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_U8_INT: return ((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * ((l)->w_bits + 1u)) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * (w_bits + 1) * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_BIN_BIN: return ((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * 1u) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * 1 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_BIN_TER: return ((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * 2u) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * 2 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_BIN_INT: return ((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * ((l)->w_bits + 1u)) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * (w_bits + 1) * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_TER_BIN: return ((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * 1u) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * 1 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_TER_TER: return ((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * 2u) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * 2 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_TER_INT: return ((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * ((l)->w_bits + 1u)) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * (w_bits + 1) * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_UINT_BIN: return ((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * 1u) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * 1 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_UINT_TER: return ((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * 2u) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * 2 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_UINT_INT: return ((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * ((l)->w_bits + 1u)) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * (w_bits + 1) * CEIL(in_c, 32) */
     case BT_OP_SPARSE_XNOR: return (BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (l)->packs);  /* CEIL(out_c, rows) * packs */
     default: return 0;
     }
@@ -53,6 +170,19 @@ static inline uint32_t bt_op_t_entries(int op, uint32_t rows, uint32_t cols, con
     (void)rows; (void)cols; (void)l;
     switch (op) {
     case BT_OP_DENSE_XNOR: return (BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (l)->n_thr);  /* CEIL(out_c, rows) * n_thr */
+    case BT_OP_CONV_XNOR: return (BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (l)->n_thr);  /* CEIL(out_c, rows) * n_thr */
+    case BT_OP_DENSE_PLANES_U8_BIN: return BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) */
+    case BT_OP_DENSE_PLANES_U8_TER: return BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) */
+    case BT_OP_DENSE_PLANES_U8_INT: return BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) */
+    case BT_OP_DENSE_PLANES_BIN_BIN: return BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) */
+    case BT_OP_DENSE_PLANES_BIN_TER: return BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) */
+    case BT_OP_DENSE_PLANES_BIN_INT: return BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) */
+    case BT_OP_DENSE_PLANES_TER_BIN: return BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) */
+    case BT_OP_DENSE_PLANES_TER_TER: return BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) */
+    case BT_OP_DENSE_PLANES_TER_INT: return BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) */
+    case BT_OP_DENSE_PLANES_UINT_BIN: return BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) */
+    case BT_OP_DENSE_PLANES_UINT_TER: return BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) */
+    case BT_OP_DENSE_PLANES_UINT_INT: return BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) */
     case BT_OP_SPARSE_XNOR: return (BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (l)->n_thr);  /* CEIL(out_c, rows) * n_thr */
     default: return 0;
     }
@@ -64,6 +194,19 @@ static inline uint32_t bt_op_a_in_words(int op, uint32_t rows, uint32_t cols, co
     (void)rows; (void)cols; (void)l;
     switch (op) {
     case BT_OP_DENSE_XNOR: return BT_OPS_CEIL((l)->in_c, 32u);  /* CEIL(in_c, 32) */
+    case BT_OP_CONV_XNOR: return (((l)->in_h * (l)->in_w) * BT_OPS_CEIL((l)->in_c, 32u));  /* in_h * in_w * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_U8_BIN: return (8u * BT_OPS_CEIL((l)->in_c, 32u));  /* 8 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_U8_TER: return (8u * BT_OPS_CEIL((l)->in_c, 32u));  /* 8 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_U8_INT: return (8u * BT_OPS_CEIL((l)->in_c, 32u));  /* 8 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_BIN_BIN: return (1u * BT_OPS_CEIL((l)->in_c, 32u));  /* 1 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_BIN_TER: return (1u * BT_OPS_CEIL((l)->in_c, 32u));  /* 1 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_BIN_INT: return (1u * BT_OPS_CEIL((l)->in_c, 32u));  /* 1 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_TER_BIN: return (2u * BT_OPS_CEIL((l)->in_c, 32u));  /* 2 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_TER_TER: return (2u * BT_OPS_CEIL((l)->in_c, 32u));  /* 2 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_TER_INT: return (2u * BT_OPS_CEIL((l)->in_c, 32u));  /* 2 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_UINT_BIN: return (((((uint32_t)((l)->in_bits == 1u) + (3u * (uint32_t)((l)->in_bits == 2u))) + (7u * (uint32_t)((l)->in_bits == 3u))) + (15u * (uint32_t)((l)->in_bits == 4u))) * BT_OPS_CEIL((l)->in_c, 32u));  /* ((in_bits == 1) + 3 * (in_bits == 2) + 7 * (in_bits == 3) + 15 * (in_bits == 4)) * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_UINT_TER: return (((((uint32_t)((l)->in_bits == 1u) + (3u * (uint32_t)((l)->in_bits == 2u))) + (7u * (uint32_t)((l)->in_bits == 3u))) + (15u * (uint32_t)((l)->in_bits == 4u))) * BT_OPS_CEIL((l)->in_c, 32u));  /* ((in_bits == 1) + 3 * (in_bits == 2) + 7 * (in_bits == 3) + 15 * (in_bits == 4)) * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_UINT_INT: return (((((uint32_t)((l)->in_bits == 1u) + (3u * (uint32_t)((l)->in_bits == 2u))) + (7u * (uint32_t)((l)->in_bits == 3u))) + (15u * (uint32_t)((l)->in_bits == 4u))) * BT_OPS_CEIL((l)->in_c, 32u));  /* ((in_bits == 1) + 3 * (in_bits == 2) + 7 * (in_bits == 3) + 15 * (in_bits == 4)) * CEIL(in_c, 32) */
     case BT_OP_SPARSE_XNOR: return BT_OPS_CEIL((l)->in_c, 32u);  /* CEIL(in_c, 32) */
     default: return 0;
     }
@@ -75,6 +218,19 @@ static inline uint32_t bt_op_a_out_words(int op, uint32_t rows, uint32_t cols, c
     (void)rows; (void)cols; (void)l;
     switch (op) {
     case BT_OP_DENSE_XNOR: return (BT_OPS_CEIL((l)->out_c, 32u) * (1u - (uint32_t)((l)->out_enc == 0u)));  /* CEIL(out_c, 32) * (1 - (out_enc == 0)) */
+    case BT_OP_CONV_XNOR: return ((((l)->out_h * (l)->out_w) * BT_OPS_CEIL((l)->out_c, 32u)) * (1u - (uint32_t)((l)->out_enc == 0u)));  /* out_h * out_w * CEIL(out_c, 32) * (1 - (out_enc == 0)) */
+    case BT_OP_DENSE_PLANES_U8_BIN: return (BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), 32u) * (1u - (uint32_t)((l)->out_enc == 0u)));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), 32) * (1 - (out_enc == 0)) */
+    case BT_OP_DENSE_PLANES_U8_TER: return (BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), 32u) * (1u - (uint32_t)((l)->out_enc == 0u)));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), 32) * (1 - (out_enc == 0)) */
+    case BT_OP_DENSE_PLANES_U8_INT: return (BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), 32u) * (1u - (uint32_t)((l)->out_enc == 0u)));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), 32) * (1 - (out_enc == 0)) */
+    case BT_OP_DENSE_PLANES_BIN_BIN: return (BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), 32u) * (1u - (uint32_t)((l)->out_enc == 0u)));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), 32) * (1 - (out_enc == 0)) */
+    case BT_OP_DENSE_PLANES_BIN_TER: return (BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), 32u) * (1u - (uint32_t)((l)->out_enc == 0u)));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), 32) * (1 - (out_enc == 0)) */
+    case BT_OP_DENSE_PLANES_BIN_INT: return (BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), 32u) * (1u - (uint32_t)((l)->out_enc == 0u)));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), 32) * (1 - (out_enc == 0)) */
+    case BT_OP_DENSE_PLANES_TER_BIN: return (BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), 32u) * (1u - (uint32_t)((l)->out_enc == 0u)));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), 32) * (1 - (out_enc == 0)) */
+    case BT_OP_DENSE_PLANES_TER_TER: return (BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), 32u) * (1u - (uint32_t)((l)->out_enc == 0u)));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), 32) * (1 - (out_enc == 0)) */
+    case BT_OP_DENSE_PLANES_TER_INT: return (BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), 32u) * (1u - (uint32_t)((l)->out_enc == 0u)));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), 32) * (1 - (out_enc == 0)) */
+    case BT_OP_DENSE_PLANES_UINT_BIN: return (BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), 32u) * (1u - (uint32_t)((l)->out_enc == 0u)));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), 32) * (1 - (out_enc == 0)) */
+    case BT_OP_DENSE_PLANES_UINT_TER: return (BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), 32u) * (1u - (uint32_t)((l)->out_enc == 0u)));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), 32) * (1 - (out_enc == 0)) */
+    case BT_OP_DENSE_PLANES_UINT_INT: return (BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), 32u) * (1u - (uint32_t)((l)->out_enc == 0u)));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), 32) * (1 - (out_enc == 0)) */
     case BT_OP_SPARSE_XNOR: return (BT_OPS_CEIL((l)->out_c, 32u) * (1u - (uint32_t)((l)->out_enc == 0u)));  /* CEIL(out_c, 32) * (1 - (out_enc == 0)) */
     default: return 0;
     }
@@ -86,6 +242,19 @@ static inline uint32_t bt_op_s_words(int op, uint32_t rows, uint32_t cols, const
     (void)rows; (void)cols; (void)l;
     switch (op) {
     case BT_OP_DENSE_XNOR: return ((BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (uint32_t)(cols)) * (uint32_t)((l)->out_enc == 0u));  /* CEIL(out_c, rows) * cols * (out_enc == 0) */
+    case BT_OP_CONV_XNOR: return (((((l)->out_h * (l)->out_w) * BT_OPS_CEIL((l)->out_c, (uint32_t)(rows))) * (uint32_t)(cols)) * (uint32_t)((l)->out_enc == 0u));  /* out_h * out_w * CEIL(out_c, rows) * cols * (out_enc == 0) */
+    case BT_OP_DENSE_PLANES_U8_BIN: return ((BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (uint32_t)(cols)) * (uint32_t)((l)->out_enc == 0u));  /* CEIL(out_c, rows) * cols * (out_enc == 0) */
+    case BT_OP_DENSE_PLANES_U8_TER: return ((BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (uint32_t)(cols)) * (uint32_t)((l)->out_enc == 0u));  /* CEIL(out_c, rows) * cols * (out_enc == 0) */
+    case BT_OP_DENSE_PLANES_U8_INT: return ((BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (uint32_t)(cols)) * (uint32_t)((l)->out_enc == 0u));  /* CEIL(out_c, rows) * cols * (out_enc == 0) */
+    case BT_OP_DENSE_PLANES_BIN_BIN: return ((BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (uint32_t)(cols)) * (uint32_t)((l)->out_enc == 0u));  /* CEIL(out_c, rows) * cols * (out_enc == 0) */
+    case BT_OP_DENSE_PLANES_BIN_TER: return ((BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (uint32_t)(cols)) * (uint32_t)((l)->out_enc == 0u));  /* CEIL(out_c, rows) * cols * (out_enc == 0) */
+    case BT_OP_DENSE_PLANES_BIN_INT: return ((BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (uint32_t)(cols)) * (uint32_t)((l)->out_enc == 0u));  /* CEIL(out_c, rows) * cols * (out_enc == 0) */
+    case BT_OP_DENSE_PLANES_TER_BIN: return ((BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (uint32_t)(cols)) * (uint32_t)((l)->out_enc == 0u));  /* CEIL(out_c, rows) * cols * (out_enc == 0) */
+    case BT_OP_DENSE_PLANES_TER_TER: return ((BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (uint32_t)(cols)) * (uint32_t)((l)->out_enc == 0u));  /* CEIL(out_c, rows) * cols * (out_enc == 0) */
+    case BT_OP_DENSE_PLANES_TER_INT: return ((BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (uint32_t)(cols)) * (uint32_t)((l)->out_enc == 0u));  /* CEIL(out_c, rows) * cols * (out_enc == 0) */
+    case BT_OP_DENSE_PLANES_UINT_BIN: return ((BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (uint32_t)(cols)) * (uint32_t)((l)->out_enc == 0u));  /* CEIL(out_c, rows) * cols * (out_enc == 0) */
+    case BT_OP_DENSE_PLANES_UINT_TER: return ((BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (uint32_t)(cols)) * (uint32_t)((l)->out_enc == 0u));  /* CEIL(out_c, rows) * cols * (out_enc == 0) */
+    case BT_OP_DENSE_PLANES_UINT_INT: return ((BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (uint32_t)(cols)) * (uint32_t)((l)->out_enc == 0u));  /* CEIL(out_c, rows) * cols * (out_enc == 0) */
     case BT_OP_SPARSE_XNOR: return ((BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (uint32_t)(cols)) * (uint32_t)((l)->out_enc == 0u));  /* CEIL(out_c, rows) * cols * (out_enc == 0) */
     default: return 0;
     }
@@ -97,6 +266,19 @@ static inline uint32_t bt_op_i_words(int op, uint32_t rows, uint32_t cols, const
     (void)rows; (void)cols; (void)l;
     switch (op) {
     case BT_OP_DENSE_XNOR: return 0u;  /* 0 */
+    case BT_OP_CONV_XNOR: return 0u;  /* 0 */
+    case BT_OP_DENSE_PLANES_U8_BIN: return 0u;  /* 0 */
+    case BT_OP_DENSE_PLANES_U8_TER: return 0u;  /* 0 */
+    case BT_OP_DENSE_PLANES_U8_INT: return 0u;  /* 0 */
+    case BT_OP_DENSE_PLANES_BIN_BIN: return 0u;  /* 0 */
+    case BT_OP_DENSE_PLANES_BIN_TER: return 0u;  /* 0 */
+    case BT_OP_DENSE_PLANES_BIN_INT: return 0u;  /* 0 */
+    case BT_OP_DENSE_PLANES_TER_BIN: return 0u;  /* 0 */
+    case BT_OP_DENSE_PLANES_TER_TER: return 0u;  /* 0 */
+    case BT_OP_DENSE_PLANES_TER_INT: return 0u;  /* 0 */
+    case BT_OP_DENSE_PLANES_UINT_BIN: return 0u;  /* 0 */
+    case BT_OP_DENSE_PLANES_UINT_TER: return 0u;  /* 0 */
+    case BT_OP_DENSE_PLANES_UINT_INT: return 0u;  /* 0 */
     case BT_OP_SPARSE_XNOR: return (BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (l)->packs);  /* CEIL(out_c, rows) * packs */
     default: return 0;
     }
@@ -108,6 +290,19 @@ static inline uint32_t bt_op_active_cycles(int op, uint32_t rows, uint32_t cols,
     (void)rows; (void)cols; (void)l;
     switch (op) {
     case BT_OP_DENSE_XNOR: return (BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL(out_c, rows) * CEIL(in_c, 32) */
+    case BT_OP_CONV_XNOR: return ((((((((l)->out_h * (l)->out_w) * (l)->pool) * (l)->pool) * BT_OPS_CEIL((l)->out_c, (uint32_t)(rows))) * (l)->kernel) * (l)->kernel) * BT_OPS_CEIL((l)->in_c, 32u));  /* out_h * out_w * pool * pool * CEIL(out_c, rows) * kernel * kernel * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_U8_BIN: return (((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * 1u) * 8u) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * 1 * 8 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_U8_TER: return (((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * 2u) * 8u) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * 2 * 8 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_U8_INT: return (((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * ((l)->w_bits + 1u)) * 8u) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * (w_bits + 1) * 8 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_BIN_BIN: return (((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * 1u) * 1u) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * 1 * 1 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_BIN_TER: return (((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * 2u) * 1u) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * 2 * 1 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_BIN_INT: return (((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * ((l)->w_bits + 1u)) * 1u) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * (w_bits + 1) * 1 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_TER_BIN: return (((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * 1u) * 2u) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * 1 * 2 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_TER_TER: return (((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * 2u) * 2u) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * 2 * 2 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_TER_INT: return (((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * ((l)->w_bits + 1u)) * 2u) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * (w_bits + 1) * 2 * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_UINT_BIN: return (((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * 1u) * ((((uint32_t)((l)->in_bits == 1u) + (3u * (uint32_t)((l)->in_bits == 2u))) + (7u * (uint32_t)((l)->in_bits == 3u))) + (15u * (uint32_t)((l)->in_bits == 4u)))) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * 1 * ((in_bits == 1) + 3 * (in_bits == 2) + 7 * (in_bits == 3) + 15 * (in_bits == 4)) * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_UINT_TER: return (((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * 2u) * ((((uint32_t)((l)->in_bits == 1u) + (3u * (uint32_t)((l)->in_bits == 2u))) + (7u * (uint32_t)((l)->in_bits == 3u))) + (15u * (uint32_t)((l)->in_bits == 4u)))) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * 2 * ((in_bits == 1) + 3 * (in_bits == 2) + 7 * (in_bits == 3) + 15 * (in_bits == 4)) * CEIL(in_c, 32) */
+    case BT_OP_DENSE_PLANES_UINT_INT: return (((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * ((l)->w_bits + 1u)) * ((((uint32_t)((l)->in_bits == 1u) + (3u * (uint32_t)((l)->in_bits == 2u))) + (7u * (uint32_t)((l)->in_bits == 3u))) + (15u * (uint32_t)((l)->in_bits == 4u)))) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * (w_bits + 1) * ((in_bits == 1) + 3 * (in_bits == 2) + 7 * (in_bits == 3) + 15 * (in_bits == 4)) * CEIL(in_c, 32) */
     case BT_OP_SPARSE_XNOR: return (BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (l)->packs);  /* CEIL(out_c, rows) * packs */
     default: return 0;
     }

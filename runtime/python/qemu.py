@@ -3,6 +3,8 @@
 import subprocess
 from dataclasses import dataclass, field
 
+from .capi import STATUS_NAMES
+
 __all__ = ["MACHINES", "INSTR_PER_TICK", "QemuError", "QemuResult", "run_elf"]
 
 # cpu -> QEMU machine. SysTick runs on the processor clock: with -icount shift=0 one
@@ -73,7 +75,9 @@ def run_elf(cpu, elf, *, timeout=120):
         elif tag == "S":
             stack = int(val)
         elif tag == "E":
-            raise QemuError(f"{cpu}: runtime error {val}")
+            code = int(val)  # the firmware prints the status code (fw_main.c)
+            name = STATUS_NAMES[code] if 0 <= code < len(STATUS_NAMES) else f"status {code}"
+            raise QemuError(f"{cpu}: runtime error {name}")
     if r.returncode:
         raise QemuError(f"{cpu}: qemu exited {r.returncode}\n{out}{r.stderr}")
     return QemuResult(cpu=cpu, labels=labels, scores=scores, ticks=ticks, workspace_bytes=ws,

@@ -244,7 +244,9 @@ typedef struct {
 static int bt_accel_layer_supported(const bt_accel_t *a, const bt_layer_t *l, footprint *f)
 {
     int op = bt_op_find(l);
-    if (op == BT_OP_NONE || l->in_c > 0xFFFFu || l->out_c > 0xFFFFu)
+    /* The plane ops (DENSE_PLANES_*, planes builds) need weight planes, folded thresholds and
+     * plane-layout activations this driver does not write yet: their layers run in software. */
+    if ((op != BT_OP_DENSE_XNOR && op != BT_OP_SPARSE_XNOR) || l->in_c > 0xFFFFu || l->out_c > 0xFFFFu)
         return 0;
     /* sparse layers: only on a build with the sparse datapath whose store holds the input
      * (the model loader has checked in_c % 32 == 0 and 1 <= packs <= in_c / 32) */

@@ -1,8 +1,9 @@
 /* Which code a build keeps. A full build keeps everything. A per-model build (bittern's
  * export-c / `make KERNELS="..."`) defines BT_ONLY_KERNELS and BT_K_<UNIT>=1 for each unit a
  * model uses: the kernels of the table in bt_kernels.c (lower-case names there), plus
- * BINARIZE (an input threshold) and FLATTEN (a dense layer after a packed tensor of several
- * pixels whose channels are not a multiple of 32). The loader rejects a model that needs a
+ * BINARIZE (an input threshold), FLATTEN (a dense layer after a packed tensor of several
+ * pixels whose channels are not a multiple of 32) and HEAD (a format-version-2 per-class
+ * affine head: its load checks and int64 argmax). The loader rejects a model that needs a
  * unit the build left out (BT_ERR_KERNEL), and skips validating weight encodings that no
  * kept kernel can run. */
 #ifndef BT_CONFIG_H
@@ -48,6 +49,9 @@
 #endif
 #ifndef BT_K_FLATTEN
 #define BT_K_FLATTEN BT_K_DEFAULT
+#endif
+#ifndef BT_K_HEAD
+#define BT_K_HEAD BT_K_DEFAULT
 #endif
 
 /* weight encodings some kept kernel runs (see each kernel's predicate) */

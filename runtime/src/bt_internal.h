@@ -149,8 +149,10 @@ bt_status_t bt_run_forced(const bt_model_t *model, const uint8_t *image, void *w
                           size_t workspace_bytes, int32_t *scores, uint32_t *label,
                           bt_trace_fn trace, void *trace_ctx, uint32_t layer, uint32_t kernel);
 
-/* Run one layer in software with the selected kernel: `in` is the input tensor (or the u8
- * image for layer 0 with u8 input), `out` its output buffer. */
+/* Run one layer in software with kernel `kern` (NULL: the table's choice, bt_layer_sw): `in`
+ * is the input tensor (or the u8 image for layer 0 with u8 input), `out` its output buffer. */
+void bt_layer_run(const bt_model_t *m, const bt_layer_t *l, const bt_kernel_t *kern,
+                  const void *in, uint32_t in_plane, void *out);
 void bt_layer_sw(const bt_model_t *m, const bt_layer_t *l, const void *in, uint32_t in_plane,
                  void *out);
 
@@ -176,6 +178,10 @@ static inline void *bt_run_out(const bt_cursor_t *cur, uint32_t index)
 }
 /* Layer `index` (`l`) has written bt_run_out(cur, index): it is the next layer's input. */
 void bt_run_advance(bt_cursor_t *cur, uint32_t index, const bt_layer_t *l);
+/* The whole step for layer cur->next: its input, kernel `kern` (NULL: the table's choice),
+ * the trace callback (may be NULL), advance. bt_run and bt_run_forced both loop over it. */
+void bt_run_step(const bt_model_t *model, bt_cursor_t *cur, const bt_kernel_t *kern,
+                 bt_trace_fn trace, void *trace_ctx);
 /* After the last layer: the scores (may be NULL) and the label (may be NULL). */
 void bt_run_finish(const bt_model_t *model, const bt_cursor_t *cur, int32_t *scores,
                    uint32_t *label);

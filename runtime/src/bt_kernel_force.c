@@ -19,22 +19,10 @@ bt_status_t bt_run_forced(const bt_model_t *model, const uint8_t *image, void *w
     bt_status_t st = bt_run_begin(model, image, workspace, workspace_bytes, &cur);
     if (st != BT_OK)
         return st;
-    /* the same steps as bt_run_internal, with the chosen kernel on layer `layer` */
-    for (uint32_t i = 0; i < model->n_layers; i++) {
-        bt_layer_decode(model, i, &l);
-        const void *in = bt_run_input(&cur, &l);
-        void *out = bt_run_out(&cur, i);
-        if (i == layer) {
-            bt_kctx k;
-            bt_kctx_init(&k, model, &l, in, cur.plane, out);
-            bt_kernel_table[kernel].run(&k);
-        } else {
-            bt_layer_sw(model, &l, in, cur.plane, out);
-        }
-        if (trace)
-            trace(trace_ctx, i, out);
-        bt_run_advance(&cur, i, &l);
-    }
+    /* bt_run_internal's loop, with the chosen kernel on layer `layer` */
+    while (cur.next < model->n_layers)
+        bt_run_step(model, &cur, cur.next == layer ? &bt_kernel_table[kernel] : 0, trace,
+                    trace_ctx);
     bt_run_finish(model, &cur, scores, label);
     return BT_OK;
 }

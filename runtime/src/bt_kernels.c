@@ -67,15 +67,22 @@ void bt_kctx_init(bt_kctx *k, const bt_model_t *m, const bt_layer_t *l, const vo
     k->out = out;
 }
 
-void bt_layer_sw(const bt_model_t *m, const bt_layer_t *l, const void *in, uint32_t in_plane,
-                 void *out)
+void bt_layer_run(const bt_model_t *m, const bt_layer_t *l, const bt_kernel_t *kern,
+                  const void *in, uint32_t in_plane, void *out)
 {
-    const bt_kernel_t *kern = bt_kernel_select(l);
     bt_kctx k;
+    if (!kern)
+        kern = bt_kernel_select(l);
     if (!kern)
         return; /* not reached: the loader rejects a layer no kernel of this build supports */
     bt_kctx_init(&k, m, l, in, in_plane, out);
     kern->run(&k);
+}
+
+void bt_layer_sw(const bt_model_t *m, const bt_layer_t *l, const void *in, uint32_t in_plane,
+                 void *out)
+{
+    bt_layer_run(m, l, 0, in, in_plane, out);
 }
 
 void bt_each_output(const bt_kctx *k, bt_acc_fn fn)

@@ -277,9 +277,6 @@ static int64_t rd64(const uint8_t *p)
     return (int64_t)((uint64_t)bt_rd32(p) | ((uint64_t)bt_rd32(p + 4) << 32));
 }
 
-/* |v| for v >= -(2^63 - 1); the caller has excluded INT64_MIN. */
-static uint64_t abs64(int64_t v) { return v < 0 ? (uint64_t)(-v) : (uint64_t)v; }
-
 int64_t bt_head_logit(const bt_model_t *model, uint32_t c, int32_t score)
 {
     if (!model || !model->head_offset || c >= model->n_classes)
@@ -288,26 +285,33 @@ int64_t bt_head_logit(const bt_model_t *model, uint32_t c, int32_t score)
     return rd64(h + 8u * c) * score + rd64(h + 8u * (model->n_classes + c));
 }
 
-/* The version-2 head: u32 frac_bits (0..62), u32 0, i64 mult[n], i64 offset[n], each
- * |coefficient| < 2^62 and |mult| * acc_bound + |offset| < 2^63 so logits never overflow. */
+#if BT_K_HEAD
+/* |v| for v >= -(2^63 - 1); the caller has excluded INT64_MIN. */
+static uint64_t abs64(int64_t v) { return v < 0 ? (uint64_t)(-v) : (uint64_t)v; }
+
+/* The version-2 head: u32 frac_bits (0..BT_HEAD_MAX_FRAC_BITS), u32 0, i64 mult[n],
+ * i64 offset[n], each |coefficient| <= BT_HEAD_LIMIT and |mult| * acc_bound + |offset| < 2^63
+ * so logits never overflow. */
 static bt_status_t check_head(const bt_model_t *m, const bt_layer_t *last)
 {
     uint32_t n = m->n_classes, off = m->head_offset;
-    if (n > (1u << 16) || !blob_ok(m, off, 8u + 16u * n))
+    if (n > BT_MAX_OUT_C || !blob_ok(m, off, 8u + 16u * n))
         return BT_ERR_BLOB;
     const uint8_t *h = m->data + off;
-    if (bt_rd32(h) > 62u || bt_rd32(h + 4) != 0 || last->out_h * last->out_w != 1u)
+    if (bt_rd32(h) > BT_HEAD_MAX_FRAC_BITS || bt_rd32(h + 4) != 0 || last->out_h * last->out_w != 1u)
         return BT_ERR_HEADER;
-    const uint64_t lim = (1ull << 62) - 1u, max = 0x7FFFFFFFFFFFFFFFull;
+    const int64_t lim = BT_HEAD_LIMIT;
+    const uint64_t max = 0x7FFFFFFFFFFFFFFFull;
     for (uint32_t c = 0; c < n; c++) {
         int64_t mc = rd64(h + 8u + 8u * c), kc = rd64(h + 8u + 8u * (n + c));
-        if (mc < -(int64_t)lim || mc > (int64_t)lim || kc < -(int64_t)lim || kc > (int64_t)lim)
+        if (mc < -lim || mc > lim || kc < -lim || kc > lim)
             return BT_ERR_ACC_BOUND;
         if (last->acc_bound && abs64(mc) > (max - abs64(kc)) / last->acc_bound)
             return BT_ERR_ACC_BOUND;
     }
     return BT_OK;
 }
+#endif
 
 bt_status_t bt_model_load(bt_model_t *model, const void *data, size_t size)
 {
@@ -403,9 +407,13 @@ bt_status_t bt_model_load(bt_model_t *model, const void *data, size_t size)
     if (m.n_classes != last.out_c)
         return BT_ERR_HEADER;
     if (m.head_offset) {
+#if BT_K_HEAD
         bt_status_t s = check_head(&m, &last);
         if (s != BT_OK)
             return s;
+#else
+        return BT_ERR_KERNEL;
+#endif
     }
     m.bad_layer = 0xFFFFFFFFu;
     *model = m;

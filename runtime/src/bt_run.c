@@ -165,6 +165,20 @@ void bt_run_advance(bt_cursor_t *cur, uint32_t index, const bt_layer_t *l)
     cur->next = index + 1u;
 }
 
+void bt_run_step(const bt_model_t *model, bt_cursor_t *cur, const bt_kernel_t *kern,
+                 bt_trace_fn trace, void *trace_ctx)
+{
+    uint32_t i = cur->next;
+    bt_layer_t l;
+    bt_layer_decode(model, i, &l);
+    const void *in = bt_run_input(cur, &l);
+    void *out = bt_run_out(cur, i);
+    bt_layer_run(model, &l, kern, in, cur->plane, out);
+    if (trace)
+        trace(trace_ctx, i, out);
+    bt_run_advance(cur, i, &l);
+}
+
 /* First index of the maximum (ties go to the lowest index, as the golden model). */
 static uint32_t argmax(const int32_t *s, uint32_t n)
 {
@@ -175,6 +189,7 @@ static uint32_t argmax(const int32_t *s, uint32_t n)
     return best;
 }
 
+#if BT_K_HEAD
 /* The same through the per-class head: int64 logits, never overflowing (checked at load). */
 static uint32_t head_argmax(const bt_model_t *model, const int32_t *s)
 {
@@ -189,6 +204,7 @@ static uint32_t head_argmax(const bt_model_t *model, const int32_t *s)
     }
     return best;
 }
+#endif
 
 void bt_run_finish(const bt_model_t *model, const bt_cursor_t *cur, int32_t *scores,
                    uint32_t *label)
@@ -198,7 +214,11 @@ void bt_run_finish(const bt_model_t *model, const bt_cursor_t *cur, int32_t *sco
         for (uint32_t j = 0; j < model->n_scores; j++)
             scores[j] = s[j];
     if (label)
+#if BT_K_HEAD
         *label = model->head_offset ? head_argmax(model, s) : argmax(s, model->n_scores);
+#else
+        *label = argmax(s, model->n_scores); /* the loader refused a model with a head */
+#endif
 }
 
 bt_status_t bt_run_internal(const bt_model_t *model, const uint8_t *image, void *workspace,
@@ -209,16 +229,8 @@ bt_status_t bt_run_internal(const bt_model_t *model, const uint8_t *image, void 
     bt_status_t st = bt_run_begin(model, image, workspace, workspace_bytes, &cur);
     if (st != BT_OK)
         return st;
-    for (uint32_t i = 0; i < model->n_layers; i++) {
-        bt_layer_t l;
-        bt_layer_decode(model, i, &l);
-        const void *in = bt_run_input(&cur, &l);
-        void *out = bt_run_out(&cur, i);
-        bt_layer_sw(model, &l, in, cur.plane, out);
-        if (trace)
-            trace(trace_ctx, i, out);
-        bt_run_advance(&cur, i, &l);
-    }
+    while (cur.next < model->n_layers)
+        bt_run_step(model, &cur, 0, trace, trace_ctx);
     bt_run_finish(model, &cur, scores, label);
     return BT_OK;
 }

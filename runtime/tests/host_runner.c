@@ -147,6 +147,8 @@ static int cmd_kernels(const char *model_path)
         return rc;
     if (m.input_threshold)
         printf("U binarize\n");
+    if (m.head_offset)
+        printf("U head\n");
     for (uint32_t i = 0; i < m.n_layers; i++) {
         bt_layer_t l, prev;
         bt_model_layer(&m, i, &l);
