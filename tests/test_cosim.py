@@ -228,9 +228,10 @@ def test_cosim_bad_arguments():
 
 def test_cosim_sparse_layers_mixed_with_software():
     """The C driver on a build with the sparse datapath (tests/test_accel_sparse.py's
-    geometry): a dense layer on the hardware, a ternary layer in software, then a 3PXNet sparse
-    layer and the dense head on the hardware, batched and image by image, exact; every START
-    feeds the array only the kept packs of the sparse layer."""
+    geometry): a dense layer and a ternary layer in software (the dense one would end a
+    stretch as scores, 32 score words, and the build has 16), then a 3PXNet sparse layer and
+    the dense head on the hardware, batched and image by image, exact; every START feeds the
+    array only the kept packs of the sparse layer."""
     from bittern.model.spec import Enc, ModelSpec, WEnc
     from test_accel_sparse import DEPTHS as SPARSE_DEPTHS, ROWS as SR, COLS as SC
     seed = 43
@@ -247,10 +248,10 @@ def test_cosim_sparse_layers_mixed_with_software():
              {"op": "run", "slot": 0, "images": 0, "perf": True}]
     res = cosim_session([spec], [images], steps, rows=SR, cols=SC, depths=SPARSE_DEPTHS, bursts=True)
     gs, gl = golden_of(spec, images)
-    ideal = 16 * 4 + 10 * 1 + 3 * 2         # tiles x words; the sparse layer: tiles x P
+    ideal = 10 * 1 + 3 * 2                  # tiles x P of the sparse layer, tiles x words
     for run in (res.steps[1], res.steps[2]):
         np.testing.assert_array_equal(run["scores"], gs)
         np.testing.assert_array_equal(run["labels"], gl)
-        assert run["driver"]["hw_layers"] == mask([1, 0, 1, 1]) and run["driver"]["errors"] == 0
-    assert res.steps[1]["perf"][0]["active"] == 2 * ideal      # 2 + 1 images: two STARTs each
+        assert run["driver"]["hw_layers"] == mask([0, 0, 1, 1]) and run["driver"]["errors"] == 0
+    assert res.steps[1]["perf"][0]["active"] == 2 * ideal      # 2 + 1 images: two STARTs
     assert [p["active"] for p in res.steps[2]["perf"]] == [ideal] * 3
