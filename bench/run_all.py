@@ -34,6 +34,8 @@ BENCHES = {
               "bench_peers", ["--epochs", "30", "--seeds", "2"], ["--quick"]),
     "driver": ("C accelerator driver on the RTL: offload, batches, bus traffic",
                "bench_driver", [], ["--images", "2"]),
+    "conv": ("conv2d on the accelerator: PERF_ACTIVE and PERF_CYCLES vs MACs / (rows x cols x lanes)",
+             "bench_conv", [], ["--shapes", "2x2"]),
     "fuzz": ("Model loader fuzzing (C vs Python verdicts, sanitizers)",
              "fuzz_loader", ["--mutants", "20000"], ["--mutants", "1000"]),
 }

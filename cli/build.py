@@ -33,6 +33,8 @@ def register(subparsers):
                    help="build folder (default build/<board>_r<R>c<C> in the current folder)")
     p.add_argument("--timing-allow-fail", action="store_true",
                    help="exit 0 even when the clock target is missed")
+    p.add_argument("--conv", action="store_true",
+                   help="also run conv2d layers in hardware (op CONV_XNOR; more logic)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=main)
 
@@ -63,11 +65,14 @@ def sized_depths(args):
     from bittern.model.fileformat import load
     from bittern.model.spec import Enc
     from bittern.rtl import loader
+    from bittern.rtl import regmap as rm
     from bittern.rtl.loader import default_depths
     spec = load(args.model)
     depths = default_depths(spec, args.rows, args.cols)
     try:
-        loader.plan(spec, loader.Geometry(rows=args.rows, cols=args.cols, lanes=getattr(args, "lanes", 32), **depths))
+        features = rm.pack("FEATURES", CONV=int(getattr(args, "conv", False)))
+        loader.plan(spec, loader.Geometry(rows=args.rows, cols=args.cols, lanes=getattr(args, "lanes", 32),
+                                          features=features, **depths))
     except loader.UnsupportedLayer as e:
         hint = ""
         if spec.layers[0].in_enc != Enc.BINARY:
@@ -85,7 +90,8 @@ def check_accelerator(args, depths, ram):
     # about this one, nor about the half-built one a failed check leaves in its frame.
     try:
         probe = Accelerator(rows=args.rows, cols=args.cols, ram=ram,
-                            stage_levels=getattr(args, "stage_levels", 2), **depths)
+                            stage_levels=getattr(args, "stage_levels", 2),
+                            conv=getattr(args, "conv", False), **depths)
         probe._MustUse__silence = True
     except (TypeError, ValueError) as e:   # Amaranth-style parameter checks raise TypeError
         tb = e.__traceback__
@@ -108,7 +114,7 @@ def main(args):
     s = build_bitstream(args.board, rows=args.rows, cols=args.cols, lanes=args.lanes,
                         stage_levels=args.stage_levels, ram=args.ram, **depths,
                         out_dir=args.out, target_mhz=args.target_mhz, seed=args.seed,
-                        timing_allow_fail=True)
+                        timing_allow_fail=True, conv=args.conv)
     if args.json:
         print(json.dumps(s.as_dict(), indent=2, default=str))
     else:

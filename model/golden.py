@@ -23,7 +23,8 @@ from .packing import n_words, pack_bits, popcount
 from .spec import Enc, Kind, ModelSpec, SpecError, WEnc
 
 __all__ = ["LayerTrace", "GoldenResult", "GoldenMemoryError", "MEMORY_BUDGET", "prepare_input",
-           "layer_accumulators", "pool_max", "apply_thresholds", "codes_to_values", "run_layer",
+           "layer_accumulators", "pool_max", "apply_thresholds", "codes_to_values",
+           "post_accumulate", "run_layer",
            "run", "argmax_first", "layer_memory", "batch_for",
            "head_labels"]
 
@@ -206,16 +207,23 @@ def codes_to_values(codes, out_enc):
     raise SpecError(f"no code->value rule for output encoding {out_enc!r}")
 
 
+def post_accumulate(acc, layer):
+    """What follows the accumulators of ``layer`` (pre-pool, [B, conv_h, conv_w, out_c]):
+    max-pool, then the thresholds and the output code's values (a scores layer keeps the pooled
+    accumulators). Returns ``(pooled acc, output values)``. Every simulator of the bare arrays
+    finishes its layers through this one function."""
+    acc = pool_max(acc, layer.pool)
+    if layer.out_enc == Enc.SCORES:
+        return acc, acc
+    return acc, codes_to_values(apply_thresholds(acc, layer.thresholds, layer.directions),
+                                layer.out_enc)
+
+
 def run_layer(x, layer, *, method="auto", activity=False):
     """One layer on input values [B, h, w, c] -> :class:`LayerTrace`."""
     if layer.kind == Kind.DENSE:
         x = x.reshape(x.shape[0], 1, 1, -1)
-    acc = pool_max(layer_accumulators(x, layer, method=method), layer.pool)
-    if layer.out_enc == Enc.SCORES:
-        values = acc
-    else:
-        values = codes_to_values(apply_thresholds(acc, layer.thresholds, layer.directions),
-                                 layer.out_enc)
+    acc, values = post_accumulate(layer_accumulators(x, layer, method=method), layer)
     fired = _fired_values(x, layer) if activity else 0
     return LayerTrace(acc=acc, values=values, fired=fired)
 

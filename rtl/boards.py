@@ -241,11 +241,13 @@ def _count_ffs(rpt_text, family):
 
 def build_bitstream(board, *, rows=2, cols=2, lanes=32, w_depth=256, a_depth=64, t_depth=16,
                     s_depth=16, stage_levels=2, ram=None, out_dir=None, target_mhz=None,
-                    timing_allow_fail=False, seed=1, planes=False, sparse_words=0, i_depth=0):
+                    timing_allow_fail=False, seed=1, conv=False, planes=False, sparse_words=0,
+                    i_depth=0):
     """Build a bitstream for ``board`` and return its :class:`BuildSummary`.
 
     A design that does not fit comes back with ``fits=False`` and the toolchain's message in
     ``error``; a missed clock target makes nextpnr fail unless ``timing_allow_fail``.
+    ``conv`` builds the conv2d option in (``Accelerator(conv=True)``).
     ``sparse_words``/``i_depth``: the sparse datapath build option (see ``Accelerator``).
     """
     info = board_info(board)
@@ -253,7 +255,7 @@ def build_bitstream(board, *, rows=2, cols=2, lanes=32, w_depth=256, a_depth=64,
                   sparse_words=sparse_words, i_depth=i_depth)
     ram = ram or default_ram(board, rows)
     top = BoardTop(board, target_mhz=target_mhz, rows=rows, cols=cols, lanes=lanes,
-                   stage_levels=stage_levels, ram=ram, planes=planes, **depths)
+                   stage_levels=stage_levels, ram=ram, conv=conv, planes=planes, **depths)
     out = Path(out_dir or f"build/{board}_r{rows}c{cols}").resolve()
     out.mkdir(parents=True, exist_ok=True)
     platform = _platform(info)

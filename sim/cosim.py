@@ -9,14 +9,14 @@ process. The driver's transport callbacks (``read32``/``write32``, or the SPI tr
 * each callback calls a bus coroutine through :func:`cocotb.resume`, which blocks that thread
   until the coroutine (one Wishbone cycle, or one SPI frame) has finished in simulation.
 
-Nothing models the hardware in Python: the driver, the register map header it was compiled
+The bus masters are :mod:`bittern.sim.bus`'s, shared with every testbench. Nothing models
+the hardware in Python: the driver, the register map header it was compiled
 with, the Wishbone target (or SPI bridge) and the accelerator all have to agree for the scores
 to equal the golden model's. :func:`cosim_run` is the one call most users need; the cocotb side
 is ``sim/tb_cosim.py``. See ``docs/cosim.md``.
 """
 
 import fcntl
-import json
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -26,8 +26,8 @@ import numpy as np
 
 from bittern.rtl import regmap as rm
 
-__all__ = ["BUSES", "CosimResult", "SessionResult", "WishboneMaster", "SPIMaster", "CosimError",
-           "cosim_run", "cosim_session", "host_runtime"]
+__all__ = ["BUSES", "CosimResult", "SessionResult", "CosimError", "cosim_run", "cosim_session",
+           "host_runtime"]
 
 BUSES = ("wishbone", "spi")
 DEFAULT_RUNTIME_BUILD = Path("build") / "cosim" / "runtime"   # in the current folder
@@ -37,99 +37,11 @@ REG_CTRL, REG_STATUS = rm.reg("CTRL").offset, rm.reg("STATUS").offset
 CTRL_START, CTRL_CLEAR = rm.field_of("CTRL", "START").mask, rm.field_of("CTRL", "CLEAR").mask
 STATUS_BUSY, STATUS_DONE, STATUS_ERROR = (rm.field_of("STATUS", f).mask
                                           for f in ("BUSY", "DONE", "ERROR"))
-ACK_TIMEOUT = 64
 DEFAULT_POLL_LIMIT = 20_000     # STATUS polls (~6 cycles each on Wishbone) before the driver gives up
 
 
 class CosimError(RuntimeError):
     """The co-simulation could not run or a bus cycle failed; the message says where."""
-
-
-# ---- bus masters (coroutines run by cocotb; the C driver reaches them through resume) ----
-
-class WishboneMaster:
-    """Wishbone B4 classic master on the ``bus__*`` ports of an :class:`Accelerator` top.
-
-    One access per call; an access that sees no ``ack`` within ``ACK_TIMEOUT`` cycles raises
-    (the target documents a fixed latency, so a missing ack is a hardware bug, not a wait)."""
-
-    def __init__(self, dut):
-        self.dut = dut
-        dut.bus__cyc.value = 0
-        dut.bus__stb.value = 0
-        dut.bus__we.value = 0
-        dut.bus__sel.value = 0
-        dut.bus__adr.value = 0
-        dut.bus__dat_w.value = 0
-
-    async def access(self, addr, value=None):
-        from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
-        d = self.dut
-        await FallingEdge(d.clk)
-        d.bus__adr.value = addr >> 2
-        d.bus__cyc.value = 1
-        d.bus__stb.value = 1
-        d.bus__sel.value = 0xF
-        d.bus__we.value = 0 if value is None else 1
-        d.bus__dat_w.value = 0 if value is None else value
-        for _ in range(ACK_TIMEOUT):
-            await RisingEdge(d.clk)
-            await ReadOnly()
-            if int(d.bus__ack.value):
-                data = int(d.bus__dat_r.value)
-                break
-        else:
-            raise CosimError(f"no Wishbone ack for address 0x{addr:05X} within {ACK_TIMEOUT} cycles")
-        await FallingEdge(d.clk)
-        d.bus__cyc.value = 0
-        d.bus__stb.value = 0
-        d.bus__we.value = 0
-        return data
-
-    async def read32(self, addr):
-        return await self.access(addr)
-
-    async def write32(self, addr, value):
-        await self.access(addr, value & 0xFFFFFFFF)
-
-    async def read_burst(self, addr, n):
-        return [await self.access(addr + 4 * i) for i in range(n)]
-
-    async def write_burst(self, addr, words):
-        for i, v in enumerate(words):
-            await self.access(addr + 4 * i, v & 0xFFFFFFFF)
-
-
-class SPIMaster:
-    """SPI mode-0 master on the ``sck``/``cs_n``/``mosi``/``miso`` ports of an
-    :class:`SPIAccelerator` top: one frame per chip-select period, full duplex, MSB first."""
-
-    def __init__(self, dut, half_ns):
-        self.dut, self.half = dut, half_ns
-        dut.cs_n.value = 1
-        dut.sck.value = 0
-        dut.mosi.value = 0
-
-    async def frame(self, tx):
-        from cocotb.triggers import Timer
-        d, half = self.dut, self.half
-        d.cs_n.value = 0
-        await Timer(half, unit="ns")
-        rx = []
-        for byte in tx:
-            got = 0
-            for i in range(7, -1, -1):
-                d.mosi.value = (byte >> i) & 1
-                await Timer(half, unit="ns")
-                d.sck.value = 1                 # target samples MOSI, we sample MISO
-                got = (got << 1) | int(d.miso.value)
-                await Timer(half, unit="ns")
-                d.sck.value = 0
-            rx.append(got)
-        await Timer(half, unit="ns")
-        d.cs_n.value = 1
-        await Timer(2 * half, unit="ns")
-        return bytes(rx)
 
 
 # ---- host side ----
@@ -229,7 +141,7 @@ def cosim_session(models, images, steps, *, simulator="verilator", bus="wishbone
     from bittern.rtl.accelerator import Accelerator
     from bittern.rtl.boards import SPIAccelerator
     from bittern.runtime.codegen import model_bytes
-    from bittern.sim.runner import SIMULATORS, run_cocotb
+    from bittern.sim.runner import SIMULATORS, run_job
 
     if simulator not in SIMULATORS:
         raise ValueError(f"simulator must be one of {', '.join(SIMULATORS)}, not {simulator!r}")
@@ -272,16 +184,12 @@ def cosim_session(models, images, steps, *, simulator="verilator", bus="wishbone
         np.savez(tmp / "images.npz", **{f"s{j}": np.ascontiguousarray(x.reshape(len(x), -1))
                                         for j, x in enumerate(image_sets)})
         job = {"bus": bus, "bursts": bool(bursts), "runtime_build": str(rt), "models": paths,
-               "images": str(tmp / "images.npz"), "steps": steps,
-               "result": str(tmp / "result.json"), "poll_limit": poll_limit,
+               "images": str(tmp / "images.npz"), "steps": steps, "poll_limit": poll_limit,
                "spi_half_ns": spi_half_ns or 5 * 10 * 1}   # 10 ns clock, 10 clocks per SCK
-        (tmp / "job.json").write_text(json.dumps(job))
         t0 = time.monotonic()
-        run = run_cocotb(top, name=name, test_module="tb_cosim", simulator=simulator,
-                         build_root=build_root, waves=waves,
-                         extra_env={"BT_COSIM_JOB": tmp / "job.json"})
+        res, run = run_job(top, job, name=name, test_module="tb_cosim", simulator=simulator,
+                           build_root=build_root, waves=waves, workdir=tmp)
         wall = time.monotonic() - t0
-        res = json.loads((tmp / "result.json").read_text())
     if res.get("error"):
         raise CosimError(res["error"])
     return SessionResult(steps=res["steps"], probe=res["probe"], bus=res["bus"],
@@ -302,7 +210,7 @@ def cosim_run(spec, images, *, simulator="verilator", bus="wishbone", rows=8, co
     bus : "wishbone" (the driver's transport drives the Accelerator's Wishbone target) or
         "spi" (the driver's own SPI transport, ``bt_transport_spi``, drives an SPIAccelerator)
     rows, cols, depths : the accelerator build (depths default to the smallest that hold the
-        whole model, see :func:`bittern.sim.tb_accel_host.default_depths`)
+        whole model, see :func:`bittern.rtl.loader.default_depths`)
     build_root : simulator build root (default ``build/sim``)
     runtime_build : build folder of the host C runtime (default ``build/cosim/runtime`` in
         the current folder, kept between runs so that make has nothing to do)
@@ -325,7 +233,7 @@ def cosim_run(spec, images, *, simulator="verilator", bus="wishbone", rows=8, co
     """
     from bittern.model.fileformat import from_bytes
     from bittern.runtime.codegen import model_bytes
-    from bittern.sim.tb_accel_host import default_depths
+    from bittern.rtl.loader import default_depths
 
     if simulator not in ("icarus", "verilator"):
         raise ValueError(f"simulator must be one of icarus, verilator, not {simulator!r}")

@@ -4,45 +4,22 @@ A *job* is ``acc[p, o] = sum_k W[o, k] * X[p, k]``: rows of the array take outpu
 columns take input vectors ``p``. :func:`schedule` tiles it into per-cycle edge inputs (all rows'
 weight words and all columns' activation words of one cycle packed into the flat Verilog port
 integers), :func:`decode` turns the recorded ``out_*`` cycles back into the accumulator matrix.
-The same plain-integer stimulus drives Amaranth's simulator, Icarus and Verilator.
+The same plain-integer stimulus drives Amaranth's simulator, Icarus and Verilator through the
+shared harness (:mod:`bittern.sim.array_harness`). :func:`simulate_layer` and
+:func:`simulate_model` run whole golden layers and models, sparse (3PXNet) layers on the sparse
+array (:mod:`bittern.sim.sparse_sim`).
 """
 
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["ArrayConfig", "Schedule", "schedule", "decode", "run_amaranth"]
+from . import array_harness as harness
+from .array_harness import ArrayConfig, LayerRun, RunStats
+from .sparse_sim import simulate_sparse_layer
 
-
-@dataclass(frozen=True)
-class ArrayConfig:
-    """Parameters of one :class:`SystolicArray` build (hashable: one build per config)."""
-    rows: int
-    cols: int
-    lanes: int
-    pe: str = "xnor"
-    act_bits: int | None = None
-    max_n: int | None = None
-    stage_levels: int = 2
-
-    def make(self):
-        from bittern.rtl.array import SystolicArray
-        return SystolicArray(rows=self.rows, cols=self.cols, lanes=self.lanes, pe=self.pe,
-                             act_bits=self.act_bits, max_n=self.max_n,
-                             stage_levels=self.stage_levels)
-
-    def info(self):
-        """An un-elaborated array, only to read its derived properties (latency, widths)."""
-        dut = self.make()
-        dut._MustUse__silence = True
-        return dut
-
-    @property
-    def name(self):
-        act = "" if self.act_bits is None else f"_a{self.act_bits}"
-        n = "" if self.max_n is None else f"_n{self.max_n}"
-        return f"array_{self.pe}{act}_{self.rows}x{self.cols}_l{self.lanes}{n}_s{self.stage_levels}"
+__all__ = ["ArrayConfig", "Schedule", "schedule", "decode", "run_amaranth", "run_schedules",
+           "RunStats", "LayerRun", "ModelRun", "simulate_layer", "simulate_model"]
 
 
 @dataclass
@@ -65,10 +42,15 @@ class Schedule:
     def cycles_in(self):
         return len(self.valid)
 
-    def to_json(self):
-        return {"valid": self.valid, "first": self.first, "last": self.last,
-                "w": [str(v) for v in self.w], "a": [str(v) for v in self.a],
-                "n": self.n, "expect_outputs": len(self.tiles) * self.config.cols}
+    @property
+    def ports(self):
+        """Port name -> per-cycle values (what :func:`bittern.sim.array_harness.drive` drives)."""
+        return {"in_valid": self.valid, "in_first": self.first, "in_last": self.last,
+                "w": self.w, "a": self.a}
+
+    @property
+    def expect_outputs(self):
+        return len(self.tiles) * self.config.cols
 
 
 def _pack_rows(bits):
@@ -163,17 +145,6 @@ def _abits(config):
     return config.lanes * (2 if config.act_bits is None else config.act_bits)
 
 
-def _split(value, count, width, signed):
-    out = []
-    mask = (1 << width) - 1
-    for i in range(count):
-        v = (value >> (i * width)) & mask
-        if signed and v >> (width - 1):
-            v -= 1 << width
-        out.append(v)
-    return out
-
-
 def decode(sched: Schedule, outputs):
     """Recorded outputs -> (acc int64 [P, O], fired int64 [P, O] or None, last output cycle).
 
@@ -203,8 +174,8 @@ def decode(sched: Schedule, outputs):
         p = p0 + c
         if p >= P:
             continue
-        vals = _split(acc_flat, R, acc_width, True)
-        fv = _split(fired_flat, R, fired_width, False) if fired_width else None
+        vals = harness.split_words(acc_flat, R, acc_width, True)
+        fv = harness.split_words(fired_flat, R, fired_width, False) if fired_width else None
         for r in range(R):
             if o0 + r < O:
                 acc[p, o0 + r] = vals[r]
@@ -213,61 +184,15 @@ def decode(sched: Schedule, outputs):
     return acc, fired, outputs[-1][0] if outputs else 0
 
 
+def _outputs(cfg, rec):
+    """Recorded ``(cycle, valid, col, acc[, fired])`` -> :func:`decode`'s ``(cycle, col, acc, fired)``."""
+    return [(o[0], o[2], o[3], o[4] if cfg.pe == "ternary" else 0) for o in rec.outputs]
+
+
 def run_amaranth(sched: Schedule, *, vcd=None):
     """Drive one schedule through Amaranth's simulator; returns (outputs, overrun)."""
-    from amaranth.sim import Simulator
-    dut = sched.config.make()
-    outputs = []
-    state = {}
-    total = sched.cycles_in + dut.latency + dut.drain_cycles + 4
-    want = len(sched.tiles) * dut.cols
-
-    async def bench(ctx):
-        if dut.pe == "xnor":
-            ctx.set(dut.n, sched.n)
-        for t in range(total):
-            if t < sched.cycles_in:
-                ctx.set(dut.in_valid, sched.valid[t])
-                ctx.set(dut.in_first, sched.first[t])
-                ctx.set(dut.in_last, sched.last[t])
-                ctx.set(dut.w.as_value(), sched.w[t])
-                ctx.set(dut.a.as_value(), sched.a[t])
-            else:
-                ctx.set(dut.in_valid, 0)
-            if ctx.get(dut.out_valid):
-                fired = ctx.get(dut.out_fired.as_value()) if dut.pe == "ternary" else 0
-                outputs.append((t, ctx.get(dut.out_col), ctx.get(dut.out_acc.as_value()), fired))
-                if len(outputs) == want:
-                    break
-            await ctx.tick()
-        state["overrun"] = ctx.get(dut.overrun)
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    if vcd:
-        with sim.write_vcd(vcd):
-            sim.run()
-    else:
-        sim.run()
-    return outputs, state["overrun"]
-
-
-@dataclass
-class RunStats:
-    """What one schedule cost on one simulator."""
-    cycles: int            # cycles from the first input to the last output (inclusive)
-    ideal_cycles: float    # macs / (rows * cols * lanes)
-    sim_wall_s: float      # simulator wall time of the drive loop
-    overrun: int
-
-    @property
-    def utilisation(self):
-        return self.ideal_cycles / self.cycles if self.cycles else 0.0
-
-    @property
-    def cycles_per_s(self):
-        return self.cycles / self.sim_wall_s if self.sim_wall_s else float("inf")
+    rec = harness.run_amaranth(sched, vcd=vcd)
+    return _outputs(sched.config, rec), rec.flags["overrun"]
 
 
 def run_schedules(schedules, *, simulator="verilator", build_root=None, waves=False, workdir=None):
@@ -277,81 +202,19 @@ def run_schedules(schedules, *, simulator="verilator", build_root=None, waves=Fa
     Results are decoded and their timing checked against the documented ``latency`` (see
     :func:`decode`); the caller compares them with the golden model.
     """
-    import json
-    import tempfile
-    import time as _time
-    from pathlib import Path
-
-    if not schedules:
-        return []
-    cfg = schedules[0].config
-    if any(s.config != cfg for s in schedules):
-        raise ValueError("run_schedules: all schedules must use the same ArrayConfig")
-    dut = cfg.info()
-    runs = []
-    if simulator == "amaranth":
-        for s in schedules:
-            t0 = _time.perf_counter()
-            outs, overrun = run_amaranth(s, vcd=(Path(workdir or ".") / f"{cfg.name}.vcd") if waves else None)
-            runs.append((outs, overrun, _time.perf_counter() - t0))
-    elif simulator in ("icarus", "verilator"):
-        from .runner import run_cocotb
-        with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-            job = Path(tmp) / "job.json"
-            out = Path(tmp) / "out.json"
-            job.write_text(json.dumps({"pe": cfg.pe, "latency": dut.latency,
-                                       "drain": dut.drain_cycles,
-                                       "jobs": [s.to_json() for s in schedules]}))
-            res = run_cocotb(cfg.make(), name=cfg.name, test_module="tb_array",
-                             simulator=simulator, build_root=build_root, waves=waves,
-                             extra_env={"TB_JOB": job, "TB_OUT": out})
-            data = json.loads(out.read_text())
-            for j in data["jobs"]:
-                outs = [(o[0], o[1], int(o[2]), int(o[3])) for o in j["outputs"]]
-                runs.append((outs, j["overrun"], j["wall_s"]))
-            if res.waves and res.waves.exists():
-                # The simulator rewrites one dump file per build: keep each run's under its own
-                # name, so the waveforms of every layer survive a whole-model run.
-                kept = res.waves.with_name(f"{cfg.name}-run{len(run_schedules.waves)}"
-                                           f"{res.waves.suffix}")
-                os.replace(res.waves, kept)
-                run_schedules.waves.append(kept)
-                run_schedules.last_waves = kept
-    else:
-        raise ValueError(f"simulator must be 'amaranth', 'icarus' or 'verilator', not {simulator!r}")
+    recs = harness.drive(schedules, simulator=simulator, build_root=build_root, waves=waves,
+                         workdir=workdir)
     results = []
-    for s, (outs, overrun, wall) in zip(schedules, runs):
-        if overrun:
-            raise AssertionError(f"{cfg.name}: the array flagged overrun")
-        acc, fired, last_cycle = decode(s, outs)
-        stats = RunStats(cycles=last_cycle + 1, ideal_cycles=dut.ideal_cycles(s.macs),
-                         sim_wall_s=wall, overrun=overrun)
+    for s, rec in zip(schedules, recs):
+        harness.check_flags(s.config, rec)
+        acc, fired, last_cycle = decode(s, _outputs(s.config, rec))
+        stats = RunStats(cycles=last_cycle + 1, ideal_cycles=s.config.info().ideal_cycles(s.macs),
+                         sim_wall_s=rec.wall_s)
         results.append((acc, fired, stats))
     return results
 
 
-run_schedules.last_waves = None
-run_schedules.waves = []      # every waveform file kept by this process, in run order
-
-
 # ---- whole layers and models -------------------------------------------------------------
-
-@dataclass
-class LayerRun:
-    """One layer through the simulated array."""
-    index: int
-    path: str              # "xnor", "gxnor", "wrpn" or "decompose(xnor|gxnor) x passes"
-    acc: "torch.Tensor"    # int64 [B, out_h, out_w, out_c], after max-pool
-    values: "torch.Tensor" # the layer's output values (thresholds applied host-side)
-    cycles: int
-    ideal_cycles: float
-    fired: int | None
-    sim_wall_s: float
-
-    @property
-    def utilisation(self):
-        return self.ideal_cycles / self.cycles if self.cycles else 0.0
-
 
 @dataclass
 class ModelRun:
@@ -424,7 +287,6 @@ def simulate_layer(x, layer, *, rows, cols, lanes, simulator="verilator", index=
         x = x.reshape(x.shape[0], 1, 1, -1)
     if layer.w_enc == WEnc.SPARSE and layer.in_enc == Enc.BINARY and method == "auto":
         # 3PXNet: pruned packs cost no cycles on the sparse array (indices travel with weights).
-        from .sparse_sim import simulate_sparse_layer
         return simulate_sparse_layer(x, layer, rows=rows, cols=cols, simulator=simulator,
                                      index=index, build_root=build_root, waves=waves,
                                      stage_levels=stage_levels, out_slots=cols)
@@ -474,13 +336,8 @@ def simulate_layer(x, layer, *, rows, cols, lanes, simulator="verilator", index=
         if fired is not None:
             fired_total = int(fired.sum())
     b = x.shape[0]
-    acc = torch.from_numpy(acc).reshape(b, layer.conv_h, layer.conv_w, O)
-    acc = golden.pool_max(acc, layer.pool)
-    if layer.out_enc == Enc.SCORES:
-        values = acc
-    else:
-        values = golden.codes_to_values(
-            golden.apply_thresholds(acc, layer.thresholds, layer.directions), layer.out_enc)
+    acc, values = golden.post_accumulate(
+        torch.from_numpy(acc).reshape(b, layer.conv_h, layer.conv_w, O), layer)
     ideal = layer.macs * b / (rows * cols * lanes)
     return LayerRun(index=index, path=path, acc=acc, values=values,
                     cycles=sum(s.cycles for s in stats), ideal_cycles=ideal, fired=fired_total,
@@ -500,7 +357,7 @@ def simulate_model(spec, images, *, rows, cols, lanes, simulator="verilator", la
     from bittern.model import golden
     x = golden.prepare_input(spec, torch.as_tensor(images))
     runs = []
-    first_wave = len(run_schedules.waves)
+    first_wave = len(harness.WAVES)
     for i, layer in enumerate(spec.layers):
         if layers is None or i in layers:
             r = simulate_layer(x, layer, rows=rows, cols=cols, lanes=lanes, simulator=simulator,
@@ -512,4 +369,4 @@ def simulate_model(spec, images, *, rows, cols, lanes, simulator="verilator", la
     scores = x.reshape(x.shape[0], -1)
     _, labels = golden.head_labels(spec, scores)     # through the per-class head, if any
     return ModelRun(scores=scores, labels=labels, layers=runs,
-                    waves=run_schedules.waves[first_wave:])
+                    waves=harness.WAVES[first_wave:])

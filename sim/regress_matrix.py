@@ -107,7 +107,7 @@ def _on_accelerator(case, spec, images, out, *, waves, build_root):
 
 
 def _on_array(case, spec, images, out, *, waves, build_root):
-    from bittern.sim.layer_sim import run_schedules, simulate_model
+    from bittern.sim.layer_sim import simulate_model
     run = simulate_model(spec, images, rows=case["rows"], cols=case["cols"], lanes=case["lanes"],
                          simulator=case["simulator"], waves=waves, build_root=build_root)
     wall = sum(lr.sim_wall_s for lr in run.layers)
@@ -118,4 +118,4 @@ def _on_array(case, spec, images, out, *, waves, build_root):
                utilisation=round(float(ideal) / cycles, 4) if cycles else 0.0,
                sim_cycles=int(cycles), sim_wall_s=round(wall, 3),
                sim_cycles_per_s=round(cycles / wall) if wall else 0,
-               waves=str(run_schedules.last_waves) if waves and run_schedules.last_waves else None)
+               waves=str(run.waves[-1]) if waves and run.waves else None)

@@ -33,7 +33,7 @@ from .runner import SIM_DIR, SimulationError, default_build_root, verilator_bin,
 
 __all__ = ["SIMULATORS", "HARNESS", "HARNESS_CPP", "Transactions", "ReplayResult", "ModelRun",
            "build_replay", "run_built", "replay", "model_transactions", "decode_model_run",
-           "run_model"]
+           "check_status", "run_model"]
 
 SIMULATORS = ("verilator", "icarus", "amaranth")
 HARNESS = SIM_DIR / "hdl" / "bt_replay.v"          # Icarus (and any event-driven simulator)
@@ -362,13 +362,15 @@ def model_transactions(spec, p, images, *, max_cycles):
     return txn, batches
 
 
-def _check_status(i, st, timed_out, max_cycles):
+def check_status(i, status, timed_out, max_cycles):
+    """Raise :class:`SimulationError` (a ``RuntimeError``) when batch ``i`` timed out or its
+    ``STATUS`` word reports an error (cause and layer named) or no ``DONE``."""
     if timed_out:
         raise SimulationError(f"batch {i}: the accelerator was still busy after {max_cycles} cycles")
-    f = lambda name: (st & rm.field_of("STATUS", name).mask) >> rm.field_of("STATUS", name).lsb
-    if f("ERROR") or not f("DONE"):
-        raise SimulationError(f"batch {i}: accelerator error {rm.Cause(f('CAUSE')).name} at layer "
-                              f"{f('LAYER')}")
+    st = rm.unpack("STATUS", status)
+    if st["ERROR"] or not st["DONE"]:
+        raise SimulationError(f"batch {i}: accelerator error {rm.Cause(st['CAUSE']).name} at "
+                              f"layer {st['LAYER']}")
 
 
 def run_model(spec, images, *, rows, cols, simulator="verilator", depths=None, ram="inferred",
@@ -404,7 +406,7 @@ def decode_model_run(spec, p, res, n_images, batches, max_cycles):
     for i in range(batches):
         st, c, a, t = reads[:4]
         del reads[:4]
-        _check_status(i, st, res.waits[i][1], max_cycles)
+        check_status(i, st, res.waits[i][1], max_cycles)
         k = min(p.geom.cols, n_images - i * p.geom.cols) * n_cls
         scores += reads[:k]
         del reads[:k]

@@ -45,7 +45,7 @@ from pathlib import Path
 from . import toollog
 
 __all__ = ["SIMULATORS", "default_build_root", "SimulationError", "RunResult", "verilog_text",
-           "write_verilog", "run_cocotb", "verilator_bin"]
+           "write_verilog", "run_cocotb", "verilator_bin", "JOB_ENV", "RESULT_ENV", "run_job"]
 
 SIMULATORS = ("icarus", "verilator")
 SIM_DIR = Path(__file__).resolve().parent
@@ -270,3 +270,25 @@ def run_cocotb(component, *, name, test_module, simulator="icarus", build_root=N
         wave = test_dir / (f"{name}.fst" if simulator == "icarus" else "dump.vcd")
     return RunResult(results=Path(results), build_dir=build_dir, test_dir=test_dir, waves=wave,
                      wall_s=time.monotonic() - t0, tests=tests)
+
+
+# ---- job files: how the pytest side talks to a testbench (``sim/tbkit.py`` is the other end) ----
+
+JOB_ENV, RESULT_ENV = "TB_JOB", "TB_OUT"
+
+
+def run_job(component, job, *, name, test_module, simulator="icarus", workdir=None,
+            extra_env=None, **kwargs):
+    """Run cocotb ``test_module`` on ``component`` with ``job`` (JSON-serialisable) as its job
+    file; returns ``(result, RunResult)``, ``result`` being what the testbench wrote with
+    :func:`bittern.sim.tbkit.write_result`. Other keyword arguments go to :func:`run_cocotb`."""
+    import json
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix=f"bt_{test_module}_", dir=workdir) as tmp:
+        jp, rp = Path(tmp) / "job.json", Path(tmp) / "result.json"
+        jp.write_text(json.dumps(job))
+        res = run_cocotb(component, name=name, test_module=test_module, simulator=simulator,
+                         extra_env={**(extra_env or {}), JOB_ENV: jp, RESULT_ENV: rp}, **kwargs)
+        if not rp.exists():
+            raise SimulationError(f"{name}: {test_module} wrote no result ({rp})")
+        return json.loads(rp.read_text()), res

@@ -10,50 +10,22 @@ reports both.
 
 :func:`schedule` builds the per-cycle port values (flat Verilog integers), :func:`decode` reads
 the recorded outputs back and checks the documented timing; the same stimulus drives Amaranth's
-simulator, Icarus and Verilator (``sim/tb_sparse_array.py``).
+simulator, Icarus and Verilator through the shared harness (:mod:`bittern.sim.array_harness`).
 """
 
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .layer_sim import LayerRun
+from . import array_harness as harness
+from .array_harness import ArrayConfig, LayerRun, RunStats, SparseConfig
 
-__all__ = ["SparseConfig", "SparseSchedule", "schedule", "decode", "split_slots", "run_schedules", "run_schedule",
-           "dense_equivalent_cycles", "SparseLayerRun", "simulate_sparse_layer"]
+__all__ = ["SparseConfig", "SparseSchedule", "schedule", "decode", "split_slots", "run_amaranth",
+           "run_schedules", "run_schedule", "dense_equivalent_cycles", "SparseLayerRun",
+           "simulate_sparse_layer", "LANES"]
 
 LANES = 32
-DRIVE_PORTS = ("ld_valid", "ld_bank", "ld_addr", "ld_a", "in_valid", "in_first", "in_last",
-               "in_bank", "w", "idx")
-
-
-@dataclass(frozen=True)
-class SparseConfig:
-    """Parameters of one :class:`SparseSystolicArray` build (hashable: one build per config)."""
-    rows: int
-    cols: int
-    words: int
-    out_slots: int = 1
-    max_n: int | None = None
-    stage_levels: int = 2
-
-    def make(self):
-        from bittern.rtl.sparse_array import SparseSystolicArray
-        return SparseSystolicArray(rows=self.rows, cols=self.cols, words=self.words,
-                                   out_slots=self.out_slots, max_n=self.max_n,
-                                   stage_levels=self.stage_levels)
-
-    def info(self):
-        """An un-elaborated array, only to read its derived properties."""
-        dut = self.make()
-        dut._MustUse__silence = True
-        return dut
-
-    @property
-    def name(self):
-        n = "" if self.max_n is None else f"_n{self.max_n}"
-        return (f"sparse_{self.rows}x{self.cols}_w{self.words}_o{self.out_slots}{n}"
-                f"_s{self.stage_levels}")
+DRIVE_PORTS = SparseConfig.drive_ports
 
 
 @dataclass
@@ -72,9 +44,9 @@ class SparseSchedule:
     def cycles_in(self):
         return len(self.ports["in_valid"])
 
-    def to_json(self):
-        return {"ports": {k: [str(v) for v in vals] for k, vals in self.ports.items()},
-                "n": self.n, "expect_outputs": len(self.tiles) * self.config.cols}
+    @property
+    def expect_outputs(self):
+        return len(self.tiles) * self.config.cols
 
 
 def _words(bits):
@@ -167,17 +139,6 @@ def schedule(config: SparseConfig, W, pack_index, X):
     return s
 
 
-def _split(value, count, width):
-    out = []
-    mask = (1 << width) - 1
-    for i in range(count):
-        v = (value >> (i * width)) & mask
-        if v >> (width - 1):
-            v -= 1 << width
-        out.append(v)
-    return out
-
-
 def decode(sched: SparseSchedule, outputs, *, first_slot=0):
     """Recorded ``(cycle, slot, col, acc_flat)`` outputs (one per valid slot and cycle, in cycle
     order) -> (acc int64 [B, O], last output cycle). ``first_slot``: the slot of the job's first
@@ -208,7 +169,7 @@ def decode(sched: SparseSchedule, outputs, *, first_slot=0):
         o0, b0 = sched.tiles[t]
         if b0 + c >= B:
             continue
-        vals = _split(acc_flat, R, dut.acc_width)
+        vals = harness.split_words(acc_flat, R, dut.acc_width, True)
         for r in range(R):
             if o0 + r < O:
                 acc[b0 + c, o0 + r] = vals[r]
@@ -226,110 +187,52 @@ def split_slots(cycle, valid, cols_flat, acc_flat, *, rows, out_slots, col_width
     return out
 
 
+def _outputs(dut, rec):
+    """Recorded ``(cycle, valid, cols, accs)`` -> :func:`decode`'s ``(cycle, slot, col, acc)``."""
+    out = []
+    for cycle, valid, cols, accs in rec.outputs:
+        out += split_slots(cycle, valid, cols, accs, rows=dut.rows, out_slots=dut.out_slots,
+                           col_width=dut.col_width, acc_width=dut.acc_width)
+    return out
+
+
 def run_amaranth(sched: SparseSchedule):
     """Drive one schedule through Amaranth's simulator; returns (outputs, overrun, index_error)."""
-    from amaranth.hdl import Value
-    from amaranth.sim import Simulator
-    dut = sched.config.make()
-    outputs, state = [], {}
-    total = sched.cycles_in + dut.latency + dut.drain_cycles + 4
-    want = len(sched.tiles) * dut.cols
-    sigs = {k: Value.cast(getattr(dut, k)) for k in DRIVE_PORTS}
-
-    async def bench(ctx):
-        ctx.set(dut.n, sched.n)
-        for t in range(total):
-            for k, sig in sigs.items():
-                ctx.set(sig, sched.ports[k][t] if t < sched.cycles_in else 0)
-            v = ctx.get(dut.out_valid)
-            if v:
-                outputs.extend(split_slots(
-                    t, v, ctx.get(Value.cast(dut.out_col)), ctx.get(Value.cast(dut.out_acc)),
-                    rows=dut.rows, out_slots=dut.out_slots, col_width=dut.col_width,
-                    acc_width=dut.acc_width))
-                if len(outputs) == want:
-                    break
-            await ctx.tick()
-        state["overrun"] = ctx.get(dut.overrun)
-        state["index_error"] = ctx.get(dut.index_error)
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
-    return outputs, state["overrun"], state["index_error"]
-
-
-@dataclass
-class SparseRunStats:
-    cycles: int            # first input cycle (a store load) to the last output, inclusive
-    ideal_cycles: float    # kept macs / (rows * cols * 32)
-    sim_wall_s: float
+    rec = harness.run_amaranth(sched)
+    return (_outputs(sched.config.info(), rec), rec.flags["overrun"], rec.flags["index_error"])
 
 
 def run_schedules(schedules, *, simulator="verilator", build_root=None, waves=False,
                   workdir=None):
     """Run schedules of one :class:`SparseConfig` on ``simulator`` ("amaranth", "icarus" or
     "verilator"), one after the other on the same array (one build, one simulator run); returns
-    ``[(acc [B, O], SparseRunStats), ...]``. Raises ``AssertionError`` on an error bit or a
+    ``[(acc [B, O], RunStats), ...]``. Raises ``AssertionError`` on an error bit or a
     result that breaks the documented timing."""
-    import json
-    import tempfile
-    import time
-    from pathlib import Path
-
-    if not schedules:
-        return []
-    cfg = schedules[0].config
-    if any(s.config != cfg for s in schedules):
-        raise ValueError("run_schedules: all schedules must use the same SparseConfig")
-    dut = cfg.info()
-    runs = []
-    if simulator == "amaranth":
-        for s in schedules:
-            t0 = time.perf_counter()
-            outs, overrun, ierr = run_amaranth(s)
-            runs.append((outs, overrun, ierr, time.perf_counter() - t0))
-    elif simulator in ("icarus", "verilator"):
-        from .runner import run_cocotb
-        with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-            job, out = Path(tmp) / "job.json", Path(tmp) / "out.json"
-            job.write_text(json.dumps({"latency": dut.latency, "drain": dut.drain_cycles,
-                                       "rows": dut.rows, "out_slots": dut.out_slots,
-                                       "col_width": dut.col_width, "acc_width": dut.acc_width,
-                                       "jobs": [s.to_json() for s in schedules]}))
-            run_cocotb(cfg.make(), name=cfg.name, test_module="tb_sparse_array",
-                       simulator=simulator, build_root=build_root, waves=waves,
-                       extra_env={"TB_JOB": job, "TB_OUT": out})
-            for j in json.loads(out.read_text())["jobs"]:
-                runs.append(([(o[0], o[1], o[2], int(o[3])) for o in j["outputs"]], j["overrun"],
-                             j["index_error"], j["wall_s"]))
-    else:
-        raise ValueError(f"simulator must be 'amaranth', 'icarus' or 'verilator', not {simulator!r}")
+    recs = harness.drive(schedules, simulator=simulator, build_root=build_root, waves=waves,
+                         workdir=workdir)
     results = []
     first = 0
-    for s, (outs, overrun, ierr, wall) in zip(schedules, runs):
-        if overrun:
-            raise AssertionError(f"{cfg.name}: the array flagged overrun")
-        if ierr:
-            raise AssertionError(f"{cfg.name}: the array flagged index_error")
-        acc, last = decode(s, outs, first_slot=first if simulator != "amaranth" else 0)
+    for s, rec in zip(schedules, recs):
+        cfg = s.config
+        dut = cfg.info()
+        harness.check_flags(cfg, rec)
+        # The array numbers output slots by tiles since reset, across the jobs of one run.
+        acc, last = decode(s, _outputs(dut, rec),
+                           first_slot=0 if harness.FRESH_PER_JOB[simulator] else first)
         first = (first + len(s.tiles)) % cfg.out_slots
-        results.append((acc, SparseRunStats(cycles=last + 1,
-                                            ideal_cycles=dut.ideal_cycles(s.macs),
-                                            sim_wall_s=wall)))
+        results.append((acc, RunStats(cycles=last + 1, ideal_cycles=dut.ideal_cycles(s.macs),
+                                      sim_wall_s=rec.wall_s)))
     return results
 
 
 def run_schedule(sched, **kwargs):
-    """:func:`run_schedules` of one schedule; returns ``(acc, SparseRunStats)``."""
+    """:func:`run_schedules` of one schedule; returns ``(acc, RunStats)``."""
     return run_schedules([sched], **kwargs)[0]
 
 
 def dense_equivalent_cycles(*, rows, cols, batch, out_c, in_words, stage_levels=2):
     """Cycles the dense :class:`SystolicArray` (``bittern.sim.layer_sim.schedule``, 32 lanes)
     takes for the same layer: every tile streams all ``in_words`` words, pruned or not."""
-    from .layer_sim import ArrayConfig
     dense = ArrayConfig(rows, cols, LANES, pe="ternary", stage_levels=stage_levels).info()
     tiles = -(-out_c // rows) * -(-batch // cols)
     per_tile = max(in_words, cols)
@@ -378,13 +281,7 @@ def simulate_sparse_layer(x, layer, *, rows, cols, simulator="verilator", index=
                        stage_levels=stage_levels)
     sched = schedule(cfg, W, layer.pack_index, X)
     acc, st = run_schedule(sched, simulator=simulator, build_root=build_root, waves=waves)
-    acc = torch.from_numpy(acc).reshape(b, 1, 1, O)
-    acc = golden.pool_max(acc, layer.pool)
-    if layer.out_enc == Enc.SCORES:
-        values = acc
-    else:
-        values = golden.codes_to_values(
-            golden.apply_thresholds(acc, layer.thresholds, layer.directions), layer.out_enc)
+    acc, values = golden.post_accumulate(torch.from_numpy(acc).reshape(b, 1, 1, O), layer)
     P = layer.packs
     return SparseLayerRun(
         index=index, path="sparse", acc=acc, values=values, cycles=st.cycles,

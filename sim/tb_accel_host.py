@@ -6,18 +6,14 @@ purely through Wishbone bus writes, runs every batch of ``cols`` images, reads t
 and returns them with the cycle and PE-activity counters the hardware measured itself.
 """
 
-import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from bittern.rtl import loader
-from bittern.rtl import regmap as rm
-from bittern.rtl.loader import default_depths   # re-exported: callers in sim/ import it from here
 
-__all__ = ["AccelResult", "default_depths", "run_script", "run_on_accelerator"]
+__all__ = ["AccelResult", "accel_name", "run_script", "run_on_accelerator"]
 
 
 @dataclass
@@ -36,16 +32,12 @@ class AccelResult:
 
 def run_script(accel, script, *, name, simulator="verilator", build_root=None):
     """Run a bus script (see ``sim/tb_accel.py``) on ``accel``; returns ``{"reads", "runs"}``."""
-    from bittern.sim.runner import default_build_root, run_cocotb
+    from bittern.sim.runner import default_build_root, run_job
     from bittern.sim.vendor_models import models_for
     models = models_for(accel.ram, Path(build_root or default_build_root()) / name)
-    with tempfile.TemporaryDirectory(prefix="bt_accel_") as tmp:
-        sp, rp = Path(tmp) / "script.json", Path(tmp) / "result.json"
-        sp.write_text(json.dumps(script))
-        run_cocotb(accel, name=name, test_module="tb_accel", simulator=simulator,
-                   build_root=build_root, extra_sources=models,
-                   extra_env={"BT_ACCEL_SCRIPT": sp, "BT_ACCEL_RESULT": rp})
-        return json.loads(rp.read_text())
+    result, _ = run_job(accel, script, name=name, test_module="tb_accel", simulator=simulator,
+                        build_root=build_root, extra_sources=models)
+    return result
 
 
 def accel_name(accel):
@@ -66,12 +58,15 @@ def run_on_accelerator(spec, images, *, rows, cols, lanes=32, simulator="verilat
     the accelerator with the plane ops (multi-bit dense layers as binary passes).
 
     Returns an :class:`AccelResult`; raises :class:`~bittern.rtl.loader.UnsupportedLayer` for a
-    model the hardware cannot run and ``RuntimeError`` when the hardware reports an error.
+    model the hardware cannot run and ``RuntimeError`` (:class:`~bittern.sim.runner.SimulationError`)
+    when the hardware reports an error or times out.
     """
     from bittern.rtl.accelerator import Accelerator
+    from bittern.sim.replay import check_status
     images = np.asarray(images)
-    depths = depths or default_depths(spec, rows, cols)
-    accel = Accelerator(rows=rows, cols=cols, lanes=lanes, ram=ram, conv=conv, planes=planes, **depths)
+    depths = depths or loader.default_depths(spec, rows, cols)
+    accel = Accelerator(rows=rows, cols=cols, lanes=lanes, ram=ram, conv=conv, planes=planes,
+                        **depths)
     p = loader.plan(spec, loader.Geometry.of(accel))
     script = [["w", a, v] for a, v in loader.program_writes(spec, p)]
     n = len(images)
@@ -86,12 +81,7 @@ def run_on_accelerator(spec, images, *, rows, cols, lanes=32, simulator="verilat
     res = run_script(accel, script, name=accel_name(accel), simulator=simulator,
                      build_root=build_root)
     for i, r in enumerate(res["runs"]):
-        st = r["status"]
-        if r["timeout"]:
-            raise RuntimeError(f"batch {i}: the accelerator was still busy after {max_cycles} cycles")
-        if st & 4 or not st & 2:
-            cause = rm.Cause((st >> 8) & 0x3F)
-            raise RuntimeError(f"batch {i}: accelerator error {cause.name} at layer {(st >> 16) & 0xF}")
+        check_status(i, r["status"], r["timeout"], max_cycles)
     scores = loader.unpack_scores(res["reads"]).reshape(n, -1)
     return AccelResult(scores=scores, labels=np.argmax(scores, axis=1),
                        cycles=sum(r["cycles"] for r in res["runs"]),

@@ -1,37 +1,28 @@
 """cocotb testbench of :class:`~bittern.rtl.bram.BlockRAM`: random writes and reads, every cycle.
 
-``TB_JOB`` names a JSON file ``{"depth", "width", "single_port", "cycles", "seed"}``. Each cycle
-the bench writes a random word, reads a random address, both, or neither (never both on a
+The job (``sim/tbkit.py``) is ``{"depth", "width", "single_port", "cycles", "seed"}``. Each
+cycle the bench writes a random word, reads a random address, both, or neither (never both on a
 single-port primitive, never the same address twice in one cycle) and checks that every read's
 data appears exactly ``read_latency`` (2) cycles later and equals a Python dict of what was
-written (unwritten words are not read).
+written (unwritten words are not read). The result is ``{"checked": reads checked}``.
 """
 
-import json
-import os
 import random
 
 import cocotb
-from cocotb.clock import Clock
-from cocotb.triggers import FallingEdge, RisingEdge
+from cocotb.triggers import FallingEdge
+
+from bittern.sim.tbkit import read_job, start, write_result
 
 LATENCY = 2
 
 
 @cocotb.test()
 async def random_traffic(dut):
-    with open(os.environ["TB_JOB"]) as f:
-        job = json.load(f)
+    job = read_job()
     rng = random.Random(job["seed"])
     depth, width = job["depth"], job["width"]
-    Clock(dut.clk, 10, unit="ns").start(start_high=False)
-    dut.rst.value = 1
-    for s in (dut.r_en, dut.w_en, dut.r_addr, dut.w_addr, dut.w_data):
-        s.value = 0
-    for _ in range(3):
-        await RisingEdge(dut.clk)
-    await FallingEdge(dut.clk)
-    dut.rst.value = 0
+    await start(dut, {k: 0 for k in ("r_en", "w_en", "r_addr", "w_addr", "w_data")})
     model = {}
     pending = {}                # cycle at which data is due -> (address, expected)
     checked = 0
@@ -61,4 +52,4 @@ async def random_traffic(dut):
         if do_w:
             model[w_addr] = value
     assert checked > job["cycles"] // 4, f"only {checked} reads checked"
-    dut._log.warning(f"{checked} reads checked")
+    write_result({"checked": checked})

@@ -1,6 +1,6 @@
 """cocotb testbench: the C runtime's accelerator driver (host build, ctypes) against the RTL.
 
-The job (JSON in ``$BT_COSIM_JOB``, written by :func:`bittern.sim.cosim.cosim_session`) names
+The job (``sim/tbkit.py``, written by :func:`bittern.sim.cosim.cosim_session`) names
 the model files, the image sets (``.npz``), the host runtime build folder, the bus
 (``wishbone``: the driver's ``read32``/``write32`` become Wishbone cycles on an
 ``Accelerator``; ``spi``: the driver's own ``bt_transport_spi`` frames go over four wires into
@@ -21,24 +21,22 @@ e. the default poll limit again: the driver clears the idle device, the image ru
    hardware, exactly;
 f. ``sw_fallback = 0`` and ``poll_limit = 1``: the timeout is returned as ``BT_ERR_ACCEL``.
 
-Results (per step: scores, labels, perf counters, driver state, bus traffic) go to the job's
-``result`` file; all golden comparisons are made by the caller.
+Results (per step: scores, labels, perf counters, driver state, bus traffic) are the
+testbench's result; all golden comparisons are made by the caller.
 """
 
-import json
-import os
 import time
 
 import numpy as np
 
 import cocotb
-from cocotb.clock import Clock
 from cocotb.task import bridge, resume
-from cocotb.triggers import FallingEdge, RisingEdge
 from cocotb.simtime import get_sim_time
 
-from bittern.sim.cosim import (REG_CTRL, REG_STATUS, CTRL_START, STATUS_BUSY, CosimError,
-                               SPIMaster, WishboneMaster)
+from bittern.rtl.spi import CMD_READ
+from bittern.sim.bus import READ_HEADER, WRITE_HEADER, SPIMaster, WishboneMaster
+from bittern.sim.cosim import REG_CTRL, REG_STATUS, CTRL_START, STATUS_BUSY, CosimError
+from bittern.sim.tbkit import read_job, reset, start, write_result
 
 IDLE_POLL_LIMIT = 100_000
 
@@ -82,17 +80,10 @@ class Host:
 
     # -- coroutines (run by the scheduler) --
     async def read32(self, addr):
-        if self.bus_kind == "wishbone":
-            return await self.master.read32(addr)
-        rx = await self.master.frame(bytes([0x03, (addr >> 16) & 0xFF, (addr >> 8) & 0xFF,
-                                            addr & 0xFF, 0, 0, 0, 0, 0]))
-        return int.from_bytes(rx[5:9], "big")
+        return await self.master.read32(addr)
 
     async def write32(self, addr, value):
-        if self.bus_kind == "wishbone":
-            return await self.master.write32(addr, value)
-        await self.master.frame(bytes([0x02, (addr >> 16) & 0xFF, (addr >> 8) & 0xFF, addr & 0xFF])
-                                + (value & 0xFFFFFFFF).to_bytes(4, "big"))
+        await self.master.write32(addr, value)
 
     # -- ctypes callbacks (run in the bridge thread). An exception cannot cross the C frames:
     # keep the first one, answer 0, and re-raise it when the C call returns. --
@@ -128,13 +119,13 @@ class Host:
 
     def _cb_xfer(self, tx):
         self.counts["frames"] += 1
-        if tx[0] == 0x03:
-            self.counts["reads"] += (len(tx) - 5) // 4
+        if tx[0] == CMD_READ:
+            self.counts["reads"] += (len(tx) - READ_HEADER) // 4
         else:
-            self.counts["writes"] += (len(tx) - 4) // 4
-            addr = int.from_bytes(tx[1:4], "big")
-            for i in range(4, len(tx) - 3, 4):
-                if addr + i - 4 == REG_CTRL:
+            self.counts["writes"] += (len(tx) - WRITE_HEADER) // 4
+            addr = int.from_bytes(tx[1:WRITE_HEADER], "big")
+            for i in range(WRITE_HEADER, len(tx) - 3, 4):
+                if addr + i - WRITE_HEADER == REG_CTRL:
                     self.ctrl.append(int.from_bytes(tx[i:i + 4], "big"))
         return self._guard(resume(self.master.frame), tx) or bytes(len(tx))
 
@@ -154,14 +145,6 @@ class Host:
 def driver_state(acc, model):
     return {"n_layers": model.n_layers, "poll_limit": acc.poll_limit, **acc.state(),
             "perf": acc.perf.as_dict()}
-
-
-async def reset(dut):
-    dut.rst.value = 1
-    for _ in range(3):
-        await RisingEdge(dut.clk)
-    await FallingEdge(dut.clk)
-    dut.rst.value = 0
 
 
 async def wait_idle(host):
@@ -235,12 +218,10 @@ async def probe(host, h):
 
 @cocotb.test()
 async def cosim(dut):
-    with open(os.environ["BT_COSIM_JOB"]) as f:
-        job = json.load(f)
+    job = read_job()
     t_wall = time.monotonic()
     host = Host(dut, job)
-    Clock(dut.clk, 10, unit="ns").start(start_high=False)
-    await reset(dut)
+    await start(dut)
     res = {"probe": await probe(host, 0), "steps": []}
     images = dict(np.load(job["images"]))
     for step in job["steps"]:
@@ -264,5 +245,4 @@ async def cosim(dut):
     res["bus"] = dict(host.counts)
     res["sim_ns"] = get_sim_time(unit="ns")
     res["tb_wall_s"] = time.monotonic() - t_wall
-    with open(job["result"], "w") as f:
-        json.dump(res, f)
+    write_result(res)

@@ -1,31 +1,22 @@
 """cocotb testbench of :class:`~bittern.rtl.threshold.ThresholdUnit`: replays vectors.
 
-``TB_JOB`` names a JSON file ``{"latency": L, "vectors": [[acc, descending, thr_flat], ...]}``
+The job (``sim/tbkit.py``) is ``{"latency": L, "vectors": [[acc, descending, thr_flat], ...]}``
 (``thr_flat``: the flat ``thresholds`` port value as a decimal string). One vector enters per
-cycle; every ``o_valid`` cycle's ``[cycle, code]`` is written to ``TB_OUT``. The pytest side
-compares the codes with the golden model's ``apply_thresholds``.
+cycle; every ``o_valid`` cycle's ``[cycle, code]`` is in the result's ``outputs``. The pytest
+side compares the codes with the golden model's ``apply_thresholds``.
 """
 
-import json
-import os
-
 import cocotb
-from cocotb.clock import Clock
-from cocotb.triggers import FallingEdge, RisingEdge
+from cocotb.triggers import FallingEdge
+
+from bittern.sim.tbkit import read_job, start, write_result
 
 
 @cocotb.test()
 async def replay(dut):
-    with open(os.environ["TB_JOB"]) as f:
-        spec = json.load(f)
+    spec = read_job()
     vectors = spec["vectors"]
-    Clock(dut.clk, 10, unit="ns").start(start_high=False)
-    dut.rst.value = 1
-    dut.i_valid.value = 0
-    for _ in range(3):
-        await RisingEdge(dut.clk)
-    await FallingEdge(dut.clk)
-    dut.rst.value = 0
+    await start(dut, {"i_valid": 0})
     aw = len(dut.acc)
     out = []
     limit = len(vectors) + spec["latency"] + 4
@@ -41,5 +32,4 @@ async def replay(dut):
             dut.thresholds.value = int(thr)
         else:
             dut.i_valid.value = 0
-    with open(os.environ["TB_OUT"], "w") as f:
-        json.dump({"outputs": out}, f)
+    write_result({"outputs": out})

@@ -12,7 +12,11 @@ from bittern.rtl import loader
 from bittern.sim.tb_accel_host import run_on_accelerator
 
 ROWS, COLS = 2, 2
-DEPTHS = dict(w_depth=512, a_depth=512, t_depth=32, s_depth=128)
+# One build for every case (the binarized CNN needs 2 x 784 activation words per column).
+DEPTHS = dict(w_depth=512, a_depth=2048, t_depth=64, s_depth=256)
+CNN_BINARIZED = {"input": {"shape": [28, 28, 1], "threshold": 128}, "blocks": [
+    {"kind": "conv", "out": 8, "kernel": 3, "pad": 1, "pool": 2},
+    {"kind": "conv", "out": 8, "kernel": 3, "pad": 1, "pool": 2}, {"out": 10}]}
 
 
 def _conv(rng, in_h, in_w, in_c, out_c, **kw):
@@ -44,10 +48,85 @@ def _check(spec, images):
     return res
 
 
-def test_accel_conv_no_pad_no_pool_bit_exact():
-    seed = 1901
+def test_accel_conv_trained_cnn_binarized_input(mnist):
+    """The cnn family of tests/test_families.py on binarized pixels: every layer (two padded,
+    pooled convs, the flatten and the dense head) on the accelerator."""
+    from bittern.model.fold import export_spec
+    from bittern.model.train import train
+    spec = export_spec(train(CNN_BINARIZED, mnist, epochs=1, seed=0, progress=False).net)
+    images = mnist.test_x[:3]
+    res = _check(spec, images)
+    print(f"cnn 2x2: PERF_CYCLES {res.cycles / res.batches:.0f}, PERF_ACTIVE "
+          f"{res.active / res.batches:.0f} per batch of {COLS}")
+
+
+@pytest.mark.parametrize("seed,blocks,side,conv_last", [
+    (1901, [(4, 3, 1, 0, 1)], 6, False),                     # no pad, no pool: the first step
+    (1902, [(3, 5, 2, 2, 1), (33, 1, 1, 0, 2), (5, 2, 1, 1, 3)], 9, True),
+    (1903, [(6, 4, 1, 3, 2), (2, 3, 2, 1, 1)], 8, False),
+])
+def test_accel_conv_geometries_bit_exact(seed, blocks, side, conv_last):
+    """Kernels 1..5, strides 1..2, pads up to K-1, pools 1..3, channels across a word (33),
+    partial channel tiles, conv -> conv (HWC per pixel), conv -> dense (flattened) and a conv
+    that outputs the scores."""
     print("seed", seed)
     rng = np.random.default_rng(seed)
-    spec = _model(rng, [(4, 3, 1, 0, 1)], in_h=6, in_w=6)
-    images = rng.integers(0, 256, size=(3, 36)).astype(np.uint8)
+    spec = _model(rng, blocks, in_h=side, in_w=side, conv_last=conv_last)
+    images = rng.integers(0, 256, size=(3, side * side)).astype(np.uint8)
     _check(spec, images)
+
+
+def test_accel_conv_bad_descriptors_stop_with_cause_and_layer():
+    """A conv descriptor the hardware cannot run (written by hand past the loader) stops the
+    run with STATUS.ERROR, the conv cause and the layer; the loader refuses the model first."""
+    from bittern.rtl import regmap as rm
+    from bittern.rtl.accelerator import Accelerator
+    from bittern.sim.tb_accel_host import accel_name, run_script
+    seed = 1904
+    print("seed", seed)
+    rng = np.random.default_rng(seed)
+    spec = _model(rng, [(4, 3, 1, 1, 2), (4, 3, 1, 1, 1)], in_h=6, in_w=6)
+    accel = Accelerator(rows=ROWS, cols=COLS, conv=True, **DEPTHS)
+    p = loader.plan(spec, loader.Geometry.of(accel))
+    images = rng.integers(0, 256, size=(1, 36)).astype(np.uint8)
+    geom = rm.unpack("D_CONV_GEOM", OP_GEOM(spec.layers[1]))
+    bad = [   # (layer, register, value, cause)
+        (1, "D_CONV_GEOM", rm.pack("D_CONV_GEOM", **{**geom, "STRIDE": 3}), rm.Cause.CONV_STRIDE_PAD),
+        (1, "D_CONV_GEOM", rm.pack("D_CONV_GEOM", **{**geom, "KERNEL": 6}), rm.Cause.CONV_KERNEL),
+        (1, "D_CONV_GEOM", rm.pack("D_CONV_GEOM", **{**geom, "POOL": 5}), rm.Cause.CONV_POOL),
+        (0, "D_CONV_OUT", rm.pack("D_CONV_OUT", OUT_H=4, OUT_W=3), rm.Cause.CONV_SHAPE),
+        (0, "D_A_IN", DEPTHS["a_depth"] - 10, rm.Cause.ABUF_OVERFLOW),   # 36 pixels from there
+    ]
+    script = [["w", a, v] for a, v in loader.program_writes(spec, p)]
+    for layer, name, value, _ in bad:
+        good = dict(loader.program_writes(spec, p))[rm.desc_addr(layer, name)]
+        script += [["w", a, v] for a, v in loader.batch_writes(spec, p, images)]
+        script += [["w", rm.desc_addr(layer, name), value], ["run", 200_000],
+                   ["w", rm.desc_addr(layer, name), good]]
+    script += [["w", a, v] for a, v in loader.batch_writes(spec, p, images)] + [["run", 200_000]]
+    res = run_script(accel, script, name=accel_name(accel))
+    for (layer, name, _, cause), run in zip(bad, res["runs"]):
+        st = rm.unpack("STATUS", run["status"])
+        assert not run["timeout"] and st["DONE"] and st["ERROR"], (name, st)
+        assert (rm.Cause(st["CAUSE"]), st["LAYER"]) == (cause, layer), (name, st)
+    st = rm.unpack("STATUS", res["runs"][-1]["status"])
+    assert st["DONE"] and not st["ERROR"], st           # the restored model runs again
+
+
+def OP_GEOM(layer):
+    from bittern.rtl.ops.conv_xnor import ConvXnor
+    return ConvXnor().descriptor(layer, loader.LayerPlan(None, None, 0, 0, 0, 0, 0, False))["D_CONV_GEOM"]
+
+
+@pytest.mark.parametrize("features,change,reason", [
+    (0, {}, r"layer 0 \(conv 36->4\): this accelerator build has no CONV_XNOR; build it with conv=True \(bittern build --conv\)"),
+    (2, dict(stride=3), r"layer 0 \(conv 36->\d+\): stride 3 is not 1 or 2"),
+    (2, dict(pool=5), r"layer 0 \(conv 36->\d+\): pool 5 is not 1..4"),
+])
+def test_loader_refuses_bad_conv_naming_the_layer(features, change, reason):
+    rng = np.random.default_rng(1905)
+    spec = _model(rng, [(4, 3, 1, 1, 2)], in_h=6, in_w=6, conv_last=True)
+    for k, v in change.items():
+        setattr(spec.layers[0], k, v)
+    with pytest.raises(loader.UnsupportedLayer, match="^" + reason + "$"):
+        loader.plan(spec, loader.Geometry(rows=ROWS, cols=COLS, features=features, **DEPTHS))

@@ -106,24 +106,26 @@ def test_accel_misuse_sets_error_causes():
     reads, runs = res["reads"], res["runs"]
     ref = golden.run(spec, torch.as_tensor(images)).scores.numpy().reshape(-1)
     n = ref.size
-    assert reads[:5] == [rm.ID_VALUE, rm.VERSION, 4 | 2 << 8 | 32 << 16, 64, 0]
+    assert reads[:5] == [rm.ID_VALUE, rm.VERSION, rm.pack("CONFIG", ROWS=4, COLS=2, LANES=32), 64, 0]
     assert reads[5] == 96
-    cause = lambda st: rm.Cause((st >> 8) & 0xF)
-    layer = lambda st: (st >> 16) & 0xF
+    cause = lambda st: rm.Cause(rm.unpack("STATUS", st)["CAUSE"])
+    layer = lambda st: rm.unpack("STATUS", st)["LAYER"]
+    flags = lambda st: tuple(rm.unpack("STATUS", st)[f] for f in ("BUSY", "DONE", "ERROR"))
+    DONE_OK, DONE_ERROR = (0, 1, 0), (0, 1, 1)
     assert [r["timeout"] for r in runs] == [False] * len(runs)
     runs = runs[1:3] + runs[4:]                                    # drop the "wait" records
-    assert cause(runs[0]["status"]) == rm.Cause.BAD_LAYER_COUNT and runs[0]["status"] & 0b110 == 0b110
-    assert runs[1]["status"] & 0b111 == 0b010                     # done, no error
+    assert cause(runs[0]["status"]) == rm.Cause.BAD_LAYER_COUNT and flags(runs[0]["status"])[1:] == (1, 1)
+    assert flags(runs[1]["status"]) == DONE_OK
     np.testing.assert_array_equal(loader.unpack_scores(reads[6:6 + n]), ref)
     # The hardware counted exactly the ideal number of array cycles.
     assert runs[1]["active"] == sum(lp.cycles for lp in p.layers)
     i = 6 + n
     busy_status, after_status = reads[i], reads[i + 1]
-    assert busy_status & 1 and cause(busy_status) == rm.Cause.START_WHILE_BUSY
-    assert after_status & 0b111 == 0b110 and cause(after_status) == rm.Cause.START_WHILE_BUSY
+    assert flags(busy_status)[0] and cause(busy_status) == rm.Cause.START_WHILE_BUSY
+    assert flags(after_status) == DONE_ERROR and cause(after_status) == rm.Cause.START_WHILE_BUSY
     np.testing.assert_array_equal(loader.unpack_scores(reads[i + 2:i + 2 + n]), ref)
     i += 2 + n
-    assert reads[i] & 0xFFFF == 0                                   # CLEAR
+    assert flags(reads[i]) == (0, 0, 0) and cause(reads[i]) == rm.Cause.NONE   # CLEAR
     assert reads[i + 1] == 0 and cause(reads[i + 2]) == rm.Cause.BAD_ADDRESS
     assert cause(reads[i + 3]) == rm.Cause.BAD_ADDRESS
     assert cause(reads[i + 4]) == rm.Cause.BAD_ADDRESS
@@ -133,7 +135,7 @@ def test_accel_misuse_sets_error_causes():
               rm.Cause.TBUF_OVERFLOW, rm.Cause.BAD_SHAPE, rm.Cause.BAD_LAYER_COUNT]
     layers = [1, 1, 1, 1, 1, 1, 1, 0, 1, 0]
     for run, c, lay in zip(runs[2:12], expect, layers):
-        assert run["status"] & 0b111 == 0b110, (c, hex(run["status"]))
+        assert flags(run["status"]) == DONE_ERROR, (c, hex(run["status"]))
         assert cause(run["status"]) == c and layer(run["status"]) == lay, (c, hex(run["status"]))
-    assert len(runs) == 13 and runs[12]["status"] & 0b111 == 0b010
+    assert len(runs) == 13 and flags(runs[12]["status"]) == DONE_OK
     np.testing.assert_array_equal(loader.unpack_scores(reads[-n:]), ref)

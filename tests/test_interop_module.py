@@ -13,6 +13,7 @@ from bittern.model import golden
 from bittern.model import qnn
 from bittern.model.interop.module_export import ModuleExportError
 from bittern.model.spec import WEnc
+from bittern.rtl import ops
 from bittern.model.summary import summarize
 
 
@@ -128,16 +129,25 @@ def test_summary_against_hand_counts(rng):
 
 def test_summary_says_why_not_on_the_accelerator(rng):
     torch.manual_seed(2)
-    s = summarize(bittern.export(_trained_like(MyNet(), rng), torch.zeros(1, 1, 28, 28)).spec)
-    why = [l.accel for l in s.layers]
-    assert "only binary weights run on the accelerator's conv" in why[0]   # a ternary conv
-    assert "only binary inputs" in why[1]
-    assert "only binary weights" in why[2] and "only binary inputs" in why[3]
+    spec0 = bittern.export(_trained_like(MyNet(), rng), torch.zeros(1, 1, 28, 28)).spec
+    s = summarize(spec0)
+    assert ops.why_not(spec0.layers[0], last=False) is not None   # the ternary conv
+    _check_suffix_rule(spec0, s)
     assert s.layers[2].low_bit_params == 32 * 1 * 32    # sparse: 32 outputs x 1 kept pack
     spec = bittern.export(_mlp(rng), torch.zeros(1, 1, 28, 28)).spec
     spec.layers[1].w_enc = WEnc.TERNARY                  # +-1 are ternary values too
-    why = [l.accel for l in summarize(spec).layers]
-    assert why[0] == "a later layer runs in software" and "only binary weights" in why[1]
+    _check_suffix_rule(spec, summarize(spec))
+
+
+def _check_suffix_rule(spec, summary):
+    """Each layer the op registry refuses gets the registry's own reason (its wording follows
+    rtl/ops); a layer it accepts, before one it refuses, stays in software (the C driver
+    offloads a suffix); the others run on the accelerator (None)."""
+    n = len(spec.layers)
+    own = [ops.why_not(l, last=i == n - 1) for i, l in enumerate(spec.layers)]
+    for i, layer in enumerate(summary.layers):
+        later = any(o is not None for o in own[i + 1:])
+        assert layer.accel == (own[i] or ("a later layer runs in software" if later else None)), i
 
 
 def test_facade_version_load_predict_on_golden_host_qemu(rng, mnist, tmp_path, capsys,

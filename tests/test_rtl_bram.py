@@ -5,12 +5,10 @@ of the iCE40 SB_SPRAM256KA (from the YoWASP wheel's ``share/ice40/cells_sim.v``)
 runs on Icarus with ``sim/models/DP16KD.v`` (Yosys ships DP16KD only as a black box).
 """
 
-import json
-
 import pytest
 
 from bittern.rtl.bram import BlockRAM
-from bittern.sim.runner import run_cocotb
+from bittern.sim.runner import run_job
 from bittern.sim.vendor_models import models_for
 
 CASES = [
@@ -32,11 +30,11 @@ def test_bram_reads_what_was_written_two_cycles_later(primitive, depth, width, s
     print("seed", seed)
     ram = BlockRAM(depth=depth, width=width, primitive=primitive)
     extra = models_for(primitive, tmp_path)
-    job = tmp_path / "job.json"
-    job.write_text(json.dumps({"depth": depth, "width": width, "cycles": 1500, "seed": seed,
-                               "single_port": primitive == "spram"}))
-    run_cocotb(ram, name=f"bram_{primitive}_d{depth}_w{width}", test_module="tb_bram",
-               simulator=simulator, extra_sources=extra, extra_env={"TB_JOB": job})
+    job = {"depth": depth, "width": width, "cycles": 1500, "seed": seed,
+           "single_port": primitive == "spram"}
+    res, _ = run_job(ram, job, name=f"bram_{primitive}_d{depth}_w{width}", test_module="tb_bram",
+                     simulator=simulator, extra_sources=extra, workdir=tmp_path)
+    assert res["checked"] > job["cycles"] // 4
 
 
 def test_bram_counts_blocks_and_rejects_bad_parameters():

@@ -90,7 +90,7 @@ int main(void) {{
 
 @pytest.mark.parametrize("index,change,reason", [
     (0, dict(kind=Kind.CONV, in_h=5, in_w=5, in_c=2, kernel=3),
-     r"layer 0 \(conv 50->40\): this accelerator build has no CONV_XNOR; build it with conv=True"),
+     r"layer 0 \(conv 50->40\): this accelerator build has no CONV_XNOR; build it with conv=True \(bittern build --conv\)"),
     (0, dict(in_enc=U8, in_bits=8), r"layer 0 \(dense 70->40\): this accelerator build has no "
      r"DENSE_PLANES_U8_BIN; build it with planes=True"),
     (1, dict(w_enc=WEnc.TERNARY, w_bits=2), r"layer 1 \(dense 40->24\): this accelerator build "

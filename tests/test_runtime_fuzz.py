@@ -13,7 +13,7 @@ from bittern.runtime import fuzz
 from bittern.runtime.build import build_fuzz
 from bittern.runtime.host import load_many
 
-SMOKE_SECONDS = 45
+SMOKE_SECONDS = 20
 
 
 @pytest.fixture(scope="module")

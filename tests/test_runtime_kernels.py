@@ -138,3 +138,24 @@ def test_kernels_on_cortex_m0_and_m4(name, rng, tmp_path):
         res, _ = run_on_core(cpu, spec, x, build_dir=tmp_path, popcount=pop)
         assert res.scores == g.scores.tolist(), cpu
         assert res.labels == g.labels.tolist(), cpu
+
+
+def test_pop_xor_counts_every_bit(build_dir):
+    """The Harley-Seal popcount (src/bt_pop.h; dense_bb inlines the same code) against numpy
+    at the counts that overflow a narrow sum: all bits set, 0..300 words (blocks, the 0-7
+    word tail, and bt_pop_xor's split of runs over 248 words), plus seeded random words."""
+    import ctypes as C
+    from bittern.runtime.capi import CApi
+    lib = CApi(build_dir).lib
+    lib.bt_pop_xor.restype = C.c_uint32
+    lib.bt_pop_xor.argtypes = [C.c_void_p, C.c_void_p, C.c_uint32]
+    seed = 16
+    print(f"seed {seed}")
+    rng = np.random.default_rng(seed)
+    for n in list(range(0, 66)) + [190, 196, 247, 248, 249, 255, 256, 300]:
+        for a, b in ((np.zeros(n, np.uint32), np.full(n, 0xFFFFFFFF, np.uint32)),
+                     (rng.integers(0, 2**32, n, dtype=np.uint32),
+                      rng.integers(0, 2**32, n, dtype=np.uint32))):
+            want = int(np.unpackbits((a ^ b).view(np.uint8)).sum())
+            got = lib.bt_pop_xor(a.ctypes.data, b.ctypes.data, n)
+            assert got == want, (n, got, want)

@@ -1,6 +1,5 @@
 """ThresholdUnit on Icarus and Verilator: codes bit-exact with golden.apply_thresholds."""
 
-import json
 
 import numpy as np
 import pytest
@@ -10,7 +9,7 @@ from bittern.model import golden
 from bittern.model.randspec import random_thresholds
 from bittern.model.spec import THRESHOLD_LIMIT
 from bittern.rtl.threshold import ThresholdUnit
-from bittern.sim.runner import run_cocotb
+from bittern.sim.runner import run_job
 
 SEED = 7311
 
@@ -43,11 +42,9 @@ def test_threshold_unit_matches_golden(n_thr, acc_width, simulator, tmp_path):
     for c, a in zip(ch, acc):
         flat = sum((int(t[c, k]) & mask) << (32 * k) for k in range(n_thr))
         vec.append([int(a), int(d[c] < 0), str(flat)])
-    (tmp_path / "job.json").write_text(json.dumps({"latency": dut.latency, "vectors": vec}))
-    run_cocotb(dut, name=f"thr_l{n_thr}_a{acc_width}", test_module="tb_threshold",
-               simulator=simulator, extra_env={"TB_JOB": tmp_path / "job.json",
-                                               "TB_OUT": tmp_path / "out.json"})
-    out = json.loads((tmp_path / "out.json").read_text())["outputs"]
+    res, _ = run_job(dut, {"latency": dut.latency, "vectors": vec}, name=f"thr_l{n_thr}_a{acc_width}",
+                     test_module="tb_threshold", simulator=simulator, workdir=tmp_path)
+    out = res["outputs"]
     assert [o[0] for o in out] == [k + dut.latency for k in range(len(vec))], "latency"
     got = np.array([o[1] for o in out])
     want = np.array([int(golden.apply_thresholds(torch.tensor([int(a)]), t[c:c + 1], d[c:c + 1])[0])

@@ -50,7 +50,7 @@ class ConvXnor(HwOp):
         "s": "out_h * out_w * CEIL(out_c, rows) * cols * (out_enc == 0)",
     }
     feature = "CONV"
-    build_option = "conv=True"
+    build_option = "conv=True (bittern build --conv)"
     cycles_formula = "out_h * out_w * pool * pool * CEIL(out_c, rows) * kernel * kernel * CEIL(in_c, 32)"
 
     def why_not(self, layer, *, last):

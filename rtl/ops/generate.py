@@ -83,6 +83,8 @@ def generate_markdown_table():
             "written). The `DENSE_PLANES_*` ops need a planes build (`Accelerator(planes=True)`, "
             "`FEATURES.PLANES`): the layer as binary passes, see \"Multi-bit layers as binary "
             "passes\" below; a `u8` first layer then runs as 8 bit planes without thresholding. "
+            "`CONV_XNOR` needs a conv build (`Accelerator(conv=True)`, `bittern build --conv`, "
+            "`FEATURES.CONV`), see \"conv2d in the gateware\" below. "
             "`SPARSE_XNOR` needs a sparse build (`Accelerator(sparse_words=W, i_depth=...)`, "
             "`FEATURES.SPARSE`), see \"Sparse layers (3PXNet)\" below. "
             "Any layer no op of the build runs is refused by the "

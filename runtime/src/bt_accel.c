@@ -246,6 +246,8 @@ static int bt_accel_layer_supported(const bt_accel_t *a, const bt_layer_t *l, fo
     int op = bt_op_find(l);
     /* The plane ops (DENSE_PLANES_*, planes builds) need weight planes, folded thresholds and
      * plane-layout activations this driver does not write yet: their layers run in software. */
+    /* Likewise conv layers (BT_OP_CONV_XNOR, conv builds): the driver does not write the conv
+     * weight layout, descriptor words or HWC inputs yet (rtl/ops/conv_xnor.py). */
     if ((op != BT_OP_DENSE_XNOR && op != BT_OP_SPARSE_XNOR) || l->in_c > 0xFFFFu || l->out_c > 0xFFFFu)
         return 0;
     /* sparse layers: only on a build with the sparse datapath whose store holds the input

@@ -26,6 +26,9 @@
 #ifndef BT_K_DENSE_TER
 #define BT_K_DENSE_TER BT_K_DEFAULT
 #endif
+#ifndef BT_K_CONV_BB1
+#define BT_K_CONV_BB1 BT_K_DEFAULT
+#endif
 #ifndef BT_K_CONV_BB
 #define BT_K_CONV_BB BT_K_DEFAULT
 #endif

@@ -1,4 +1,4 @@
-/* Binary-weight convolutions, packed binary input (conv_bb) or byte codes (conv_bytes: u8
+/* Binary-weight convolutions, packed binary input (conv_bb1: one-word pixels; conv_bb) or byte codes (conv_bytes: u8
  * pixels, uint k; conv_bytes_c1: one channel, the grayscale first layer). With pool <= 2 the
  * valid-tap rectangle of each conv position is found once per output pixel and reused for
  * every output channel (the eBNN fused loop). */
@@ -192,6 +192,93 @@ static void conv_windows(const bt_kctx *k, int bytes)
                 }
                 bt_out_put(k, py * l->out_w + px, o, acc);
             }
+        }
+}
+
+/* ---- conv_bb1: binary x binary with one-word input pixels (C <= 32), K*K <= 16, pool <= 2:
+ * the cnn-m0 middle layers. Each window's K*K input words are gathered once per output pixel
+ * (pad taps: word 0, mask 0), then every output channel is K*K XORs whose nibble popcounts
+ * share one fold per three taps. Windows with every tap inside skip the masks. */
+#define WIN1_TAPS 16u
+
+typedef struct {
+    uint32_t a[WIN1_TAPS], m[WIN1_TAPS]; /* tap ky*K+kx: input word; all ones, or 0 for a pad tap */
+    int32_t n;                            /* valid taps * C */
+    int full;                             /* no pad tap */
+} win1;
+
+static void win1_make(const bt_kctx *k, uint32_t cy, uint32_t cx, win1 *t)
+{
+    const bt_layer_t *l = k->l;
+    uint32_t K = l->kernel, valid = 0;
+    const uint32_t *in = bt_in_words(k);
+    for (uint32_t ky = 0; ky < K; ky++)
+        for (uint32_t kx = 0; kx < K; kx++) {
+            uint32_t y, x, j = ky * K + kx;
+            int ok = bt_tap_at(l, cy, cx, ky, kx, &y, &x);
+            t->a[j] = ok ? in[y * l->in_w + x] : 0u;
+            t->m[j] = ok ? ~0u : 0u;
+            valid += (uint32_t)ok;
+        }
+    t->full = valid == K * K;
+    t->n = (int32_t)(valid * l->in_c);
+}
+
+/* The window's accumulator for one output channel's K*K weight words w. */
+static inline int32_t win1_acc(const win1 *t, const uint32_t *w, uint32_t kk, int masked)
+{
+    const uint32_t *a = t->a, *m = t->m;
+    uint32_t pc = 0, j = 0;
+#define X(i) (masked ? (a[i] ^ w[i]) & m[i] : a[i] ^ w[i])
+    for (; j + 3u <= kk; j += 3u, a += 3, m += 3, w += 3)
+        pc += bt_nib_total(bt_pop_nib(X(0)) + bt_pop_nib(X(1)) + bt_pop_nib(X(2)));
+    for (; j < kk; j++, a++, m++, w++)
+        pc += bt_pop32(X(0));
+#undef X
+    return t->n - 2 * (int32_t)pc;
+}
+
+int bt_supports_conv_bb1(const bt_layer_t *l)
+{
+    return l->kind == BT_KIND_CONV && l->in_enc == BT_ENC_BINARY && l->w_enc == BT_W_BINARY &&
+           l->in_c <= 32u && l->kernel * l->kernel <= WIN1_TAPS && l->pool <= 2u;
+}
+
+/* Every output channel of output pixel pix over its np pooled windows. */
+static inline void win1_channels(const bt_kctx *k, const win1 *win, uint32_t np, uint32_t pix,
+                                 int masked, uint32_t kk)
+{
+    const uint32_t *w = bt_w_words(k);
+    for (uint32_t o = 0; o < k->l->out_c; o++, w += kk) {
+        int32_t acc = win1_acc(&win[0], w, kk, masked);
+        for (uint32_t j = 1; j < np; j++) {
+            int32_t v = win1_acc(&win[j], w, kk, masked);
+            if (v > acc)
+                acc = v;
+        }
+        bt_out_put(k, pix, o, acc);
+    }
+}
+
+void BT_NOINLINE bt_kernel_conv_bb1(const bt_kctx *k)
+{
+    const bt_layer_t *l = k->l;
+    uint32_t pool = l->pool, np = pool * pool;
+    win1 win[4];
+    bt_out_clear(k);
+    for (uint32_t py = 0; py < l->out_h; py++)
+        for (uint32_t px = 0; px < l->out_w; px++) {
+            int full = 1;
+            for (uint32_t j = 0; j < np; j++) {
+                win1_make(k, py * pool + j / pool, px * pool + j % pool, &win[j]);
+                full &= win[j].full;
+            }
+            /* 3x3 windows without pad taps (most of them) get a fully unrolled loop */
+            uint32_t pix = py * l->out_w + px, kk = l->kernel * l->kernel;
+            if (full && kk == 9u)
+                win1_channels(k, win, np, pix, 0, 9u);
+            else
+                win1_channels(k, win, np, pix, 1, kk);
         }
 }
 

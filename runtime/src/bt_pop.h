@@ -33,8 +33,11 @@ static inline uint32_t bt_nib_bytes(uint32_t x, bt_pop_masks m)
 {
     return (x & m.m4) + ((x >> 4) & m.m4);
 }
-/* Sum of the four byte counts of x. */
-static inline uint32_t bt_byte_sum(uint32_t x) { return (x * 0x01010101u) >> 24; }
+/* Byte counts (each <= 255) as two 16-bit lane sums (each <= 510). */
+static inline uint32_t bt_byte_lanes(uint32_t x)
+{
+    return (x & 0x00FF00FFu) + ((x >> 8) & 0x00FF00FFu);
+}
 
 /* Two adjacent words from a 4-byte aligned address: one LDRD on Cortex-M3/M4/M7 (GCC splits
  * a 64-bit load into two LDRs there), two loads elsewhere. */
@@ -72,8 +75,10 @@ static inline uint32_t bt_byte_sum(uint32_t x) { return (x * 0x01010101u) >> 24;
  * adder tree into (ones, twos, fours) (5 logic ops per word, no shifts); only each block's
  * "eights" word is counted, its byte counts (<= 8) summed into hi. The 0-7 words left share
  * nibble sums of up to three words. Every byte count stays < 256: lo <= 24 (ones, twos) +
- * 32 (fours) + 56 (7 tail words), hi <= 8 * 31 (n < 256 words: bt_pop_xor splits longer runs, bt_kernel_dense_bb takes no wider layer). One block
- * in the loop body (not unrolled): the code stays small where it is inlined. */
+ * 32 (fours) + 56 (7 tail words), hi <= 8 * 31 (n < 256 words: bt_pop_xor splits longer
+ * runs, bt_kernel_dense_bb takes no wider layer); their byte sums (up to 992 and 448) are
+ * added in 16-bit lanes. One block in the loop body (not unrolled): the code stays small
+ * where it is inlined. */
 static inline uint32_t bt_hs_pop_xor(const uint32_t *a, const uint32_t *b, uint32_t n,
                                      bt_pop_masks m)
 {
@@ -113,7 +118,9 @@ static inline uint32_t bt_hs_pop_xor(const uint32_t *a, const uint32_t *b, uint3
         lo += bt_nib_bytes(bt_pop_nib_m(*a++ ^ *b++, m), m);
     }
     lo += bt_nib_bytes(t, m) + 4u * bt_nib_bytes(bt_pop_nib_m(fours, m), m);
-    return 8u * bt_byte_sum(hi) + bt_byte_sum(lo);
+    /* the four bytes of hi or lo may sum past 255: add them in 16-bit lanes (<= 8 * 496 +
+     * 224 each), then the two lanes with one multiply */
+    return ((8u * bt_byte_lanes(hi) + bt_byte_lanes(lo)) * 0x00010001u) >> 16;
 }
 
 #endif
