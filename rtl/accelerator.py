@@ -69,6 +69,12 @@ class Accelerator(wiring.Component):
     conv : bool
         Also run conv2d layers (op ``CONV_XNOR``: tap loops, pad correction and max-pool in
         hardware; ``FEATURES.CONV``). Off: the binary-only build, its area and clock unchanged.
+    sparse_words, i_depth : int
+        Build option, 3PXNet sparse layers (``rtl/seq_sparse.py``, ``FEATURES.SPARSE``): a
+        sparse array beside the dense one whose column word stores hold ``sparse_words`` words
+        (the longest sparse layer input, in words), and a pack-index buffer of ``i_depth`` words
+        per row bank. 0 (default): no sparse datapath; sparse descriptors stop with
+        ``UNSUPPORTED_LAYER``.
 
     Members
     -------
@@ -77,7 +83,8 @@ class Accelerator(wiring.Component):
     """
 
     def __init__(self, *, rows, cols, lanes=32, w_depth=1024, a_depth=64, t_depth=64, s_depth=64,
-                 stage_levels=2, ram="inferred", bus_regs=None, conv=False, planes=False):
+                 stage_levels=2, ram="inferred", bus_regs=None, conv=False, planes=False,
+                 sparse_words=0, i_depth=0):
         _pow2("rows", rows, MAX_ROWS)
         _pow2("cols", cols, MAX_COLS)
         if lanes != WORD_BITS:
@@ -106,6 +113,16 @@ class Accelerator(wiring.Component):
         if not isinstance(planes, bool):
             raise TypeError(f"planes must be True or False, not {planes!r}")
         self._planes = planes
+        if not isinstance(sparse_words, int) or not 0 <= sparse_words <= min(a_depth, 4095):
+            raise TypeError(f"sparse_words must be an integer in 0..{min(a_depth, 4095)} (the "
+                            f"activation bank's depth), not {sparse_words!r}")
+        if sparse_words:
+            _depth("i_depth", i_depth)
+            if rows * i_depth > 0x8000:
+                raise ValueError("the index buffer is larger than its window in the register map")
+        elif i_depth:
+            raise ValueError(f"i_depth {i_depth} needs sparse_words > 0 (the sparse datapath)")
+        self._sparse_words, self._i_depth = sparse_words, (i_depth if sparse_words else 0)
         self._bus_regs = (ram == "dp16kd") if bus_regs is None else bool(bus_regs)
         super().__init__({"bus": In(wishbone_signature(ADDR_WIDTH)), "irq": Out(1)})
 
@@ -119,11 +136,14 @@ class Accelerator(wiring.Component):
     ram = property(lambda self: self._ram)
     conv = property(lambda self: self._conv)
     planes = property(lambda self: self._planes)
+    sparse_words = property(lambda self: self._sparse_words)
+    i_depth = property(lambda self: self._i_depth)
 
     @property
     def features(self):
         """The FEATURES register: the optional layer kinds of this build."""
-        return rm.pack("FEATURES", CONV=int(self._conv), PLANES=int(self._planes))
+        return rm.pack("FEATURES", CONV=int(self._conv), PLANES=int(self._planes),
+                       SPARSE=int(self._sparse_words > 0), SPARSE_WORDS=self._sparse_words)
 
     @property
     def max_n(self):
@@ -157,7 +177,8 @@ class Accelerator(wiring.Component):
         m.submodules.seq = seq = Sequencer(rows=rows, cols=cols, acc_width=arr.acc_width,
                                            w_depth=self._w_depth, a_depth=self._a_depth,
                                            t_depth=self._t_depth, s_depth=self._s_depth,
-                                           features=self.features, latency=arr.latency)
+                                           features=self.features, latency=arr.latency,
+                                           i_depth=self._i_depth)
         other = "dp16kd" if self._ram == "dp16kd" else "inferred"
         hr = self._bus_regs
         m.submodules.wbuf = wbuf = BankedBuffer(banks=rows, depth=self._w_depth, primitive=self._ram,
@@ -170,6 +191,10 @@ class Accelerator(wiring.Component):
                                                 primitive=other, host_regs=hr)
         m.submodules.sbuf = sbuf = BankedBuffer(banks=rows, depth=self._s_depth, primitive=other,
                                                 host_regs=hr)
+        ibuf = None
+        if self._sparse_words:
+            m.submodules.ibuf = ibuf = BankedBuffer(banks=rows, depth=self._i_depth, width=16,
+                                                    primitive=other, host_regs=hr)
         m.submodules.desc = desc = BlockRAM(depth=rm.MAX_LAYERS * rm.DESC_WORDS, width=32,
                                             primitive=other)
         hrl = wbuf.host_read_latency
@@ -185,7 +210,7 @@ class Accelerator(wiring.Component):
         busy_q = Signal()
         m.d.sync += busy_q.eq(busy)
         bus_busy = busy | busy_q
-        for buf in (wbuf, abuf, tbuf, nbuf, sbuf):
+        for buf in (wbuf, abuf, tbuf, nbuf, sbuf) + ((ibuf,) if ibuf else ()):
             m.d.comb += buf.host_sel.eq(~busy)
 
         # ---- sequencer <-> buffers <-> array ----------------------------------------------
@@ -207,6 +232,10 @@ class Accelerator(wiring.Component):
         ]
         # A conv padding tap feeds 0 in both operands (no mismatch; rtl/conv_fetch.py).
         keep = ~seq.g_pad.replicate(32) if self._conv else C((1 << 32) - 1, 32)
+        if ibuf:                # the sparse datapath reads the index, weight and activation banks
+            m.d.comb += [ibuf.s_addr.eq(seq.i_addr), ibuf.s_r_en.eq(seq.i_en),
+                         seq.i_data.eq(ibuf.s_r_data), seq.w_data.eq(wbuf.s_r_data),
+                         seq.a_data.eq(abuf.s_r_data)]
         for c in range(cols):
             m.d.comb += [abuf.s_w_data[c].eq(seq.aw_data), arr.a[c].eq(abuf.s_r_data[c] & keep)]
         for r in range(rows):
@@ -285,7 +314,10 @@ class Accelerator(wiring.Component):
         is_a, j_a = in_window("ABUF", cols * self._a_depth)
         is_t, j_t = in_window("TBUF", 2 * rows * self._t_depth)
         is_s, j_s = in_window("SBUF", rows * self._s_depth)
-        is_buf = is_w | is_a | is_t | is_s
+        is_i, j_i = (in_window("IBUF", rows * self._i_depth) if ibuf else (C(0, 1), C(0, 16)))
+        is_buf = is_w | is_a | is_t | is_s | is_i
+        if ibuf:
+            m.d.comb += [ibuf.h_addr.eq(j_i), ibuf.h_w_data.eq(w_data)]
 
         m.d.comb += [
             wbuf.h_addr.eq(j_w), wbuf.h_w_data.eq(w_data),
@@ -319,13 +351,15 @@ class Accelerator(wiring.Component):
             m.d.comb += [desc.w_en.eq(is_desc & ~bus_busy), wbuf.h_w_en.eq(is_w & ~bus_busy),
                          abuf.h_w_en.eq(is_a & ~bus_busy),
                          tbuf.h_w_en.eq(is_t & ~bus_busy & ~j_t[0]), nbuf.h_w_en.eq(is_t & ~bus_busy & j_t[0])]
-            with m.If((is_desc | is_w | is_a | is_t) & bus_busy):
+            if ibuf:
+                m.d.comb += ibuf.h_w_en.eq(is_i & ~bus_busy)
+            with m.If((is_desc | is_w | is_a | is_t | is_i) & bus_busy):
                 m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BUS_WHILE_BUSY)]
-            with m.Elif(~(is_reg | is_desc | is_w | is_a | is_t)):   # unmapped, or the score buffer
+            with m.Elif(~(is_reg | is_desc | is_w | is_a | is_t | is_i)):   # unmapped, or the score buffer
                 m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
 
         # Reads: registers are sampled now, memories deliver next cycle; r_sel picks.
-        r_sel = Signal(3)                   # 0 reg/zero, 1 desc, 2 wbuf, 3 abuf, 4 tbuf, 5 nbuf, 6 sbuf
+        r_sel = Signal(3)                   # 0 reg/zero, 1 desc, 2 wbuf, 3 abuf, 4 tbuf, 5 nbuf, 6 sbuf, 7 ibuf
         r_reg = Signal(32)
         # seq.done and busy change together; the sticky bit follows a cycle later.
         status = Signal(register_layout("STATUS"))
@@ -335,7 +369,7 @@ class Accelerator(wiring.Component):
             "ID": rm.ID_VALUE, "VERSION": rm.VERSION, "CONFIG": self.config_word,
             "WBUF_DEPTH": self._w_depth, "ABUF_DEPTH": self._a_depth, "TBUF_DEPTH": self._t_depth,
             "SBUF_DEPTH": self._s_depth, "CTRL": 0, "STATUS": status.as_value(), "N_LAYERS": n_layers,
-            "MODEL_TAG": model_tag, "FEATURES": self.features,
+            "MODEL_TAG": model_tag, "FEATURES": self.features, "IBUF_DEPTH": self._i_depth,
             "PERF_CYCLES": perf_cycles, "PERF_ACTIVE": perf_active, "PERF_TILES": perf_tiles,
         }
         # A register read latches which register (a copy of the address bits of its own, so
@@ -351,9 +385,12 @@ class Accelerator(wiring.Component):
             m.d.comb += [wbuf.h_r_en.eq(is_w & ~bus_busy), abuf.h_r_en.eq(is_a & ~bus_busy),
                          tbuf.h_r_en.eq(is_t & ~bus_busy), nbuf.h_r_en.eq(is_t & ~bus_busy),
                          sbuf.h_r_en.eq(is_s & ~bus_busy)]
+            if ibuf:
+                m.d.comb += ibuf.h_r_en.eq(is_i & ~bus_busy)
             with m.If(~bus_busy):
                 m.d.sync += r_sel.eq(Mux(is_desc, 1, 0) | Mux(is_w, 2, 0) | Mux(is_a, 3, 0) |
-                                     Mux(is_t, Mux(j_t[0], 5, 4), 0) | Mux(is_s, 6, 0))
+                                     Mux(is_t, Mux(j_t[0], 5, 4), 0) | Mux(is_s, 6, 0) |
+                                     Mux(is_i, 7, 0))
             with m.If((is_desc | is_buf) & bus_busy):
                 m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BUS_WHILE_BUSY)]
             with m.Elif(~(is_reg | is_desc | is_buf)):
@@ -391,5 +428,8 @@ class Accelerator(wiring.Component):
                 m.d.comb += r_mux.eq(nbuf.h_r_data)
             with m.Case(6):
                 m.d.comb += r_mux.eq(sbuf.h_r_data)
+            if ibuf:
+                with m.Case(7):
+                    m.d.comb += r_mux.eq(ibuf.h_r_data)
         m.d.sync += port.r_data.eq(r_mux)
         return m

@@ -241,15 +241,18 @@ def _count_ffs(rpt_text, family):
 
 def build_bitstream(board, *, rows=2, cols=2, lanes=32, w_depth=256, a_depth=64, t_depth=16,
                     s_depth=16, stage_levels=2, ram=None, out_dir=None, target_mhz=None,
-                    timing_allow_fail=False, seed=1, conv=False, planes=False):
+                    timing_allow_fail=False, seed=1, conv=False, planes=False, sparse_words=0,
+                    i_depth=0):
     """Build a bitstream for ``board`` and return its :class:`BuildSummary`.
 
     A design that does not fit comes back with ``fits=False`` and the toolchain's message in
     ``error``; a missed clock target makes nextpnr fail unless ``timing_allow_fail``.
     ``conv`` builds the conv2d option in (``Accelerator(conv=True)``).
+    ``sparse_words``/``i_depth``: the sparse datapath build option (see ``Accelerator``).
     """
     info = board_info(board)
-    depths = dict(w_depth=w_depth, a_depth=a_depth, t_depth=t_depth, s_depth=s_depth)
+    depths = dict(w_depth=w_depth, a_depth=a_depth, t_depth=t_depth, s_depth=s_depth,
+                  sparse_words=sparse_words, i_depth=i_depth)
     ram = ram or default_ram(board, rows)
     top = BoardTop(board, target_mhz=target_mhz, rows=rows, cols=cols, lanes=lanes,
                    stage_levels=stage_levels, ram=ram, conv=conv, planes=planes, **depths)

@@ -47,12 +47,20 @@ class Geometry:
     s_depth: int
     lanes: int = 32
     features: int = 0           # the build's FEATURES register: its optional layer kinds
+    i_depth: int = 0            # pack-index words per row bank (sparse builds)
+    sparse_words: int = 0       # words of the sparse array's column store (0: no sparse datapath)
+
+    def __post_init__(self):
+        # A sparse datapath is a FEATURES bit too (as the Accelerator reports it).
+        if self.sparse_words:
+            object.__setattr__(self, "features", self.features | rm.pack(
+                "FEATURES", SPARSE=1, SPARSE_WORDS=self.sparse_words))
 
     @classmethod
     def of(cls, acc):
         """The geometry of an :class:`~bittern.rtl.accelerator.Accelerator`."""
         return cls(acc.rows, acc.cols, acc.w_depth, acc.a_depth, acc.t_depth, acc.s_depth, acc.lanes,
-                   acc.features)
+                   acc.features, acc.i_depth, acc.sparse_words)
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,7 @@ class LayerPlan:
     a_out: int                  # activation word, or score word for the scores layer
     t_base: int
     scores: bool
+    i_base: int = 0             # first pack-index word (sparse layers)
     flat: bool = False          # a conv whose output feeds a dense layer: packed flattened
 
 
@@ -118,8 +127,15 @@ def default_depths(spec, rows, cols, *, features=None):
            if (op := ops.find(layer, last=i == n - 1, features=features)) is not None]
     if not fps:
         return dict(w_depth=2, a_depth=2, t_depth=2, s_depth=2)
-    return dict(w_depth=max(sum(f.w for f in fps), 2), a_depth=max(2 * _half(fps), 2),
-                t_depth=max(sum(f.t for f in fps), 2), s_depth=max(sum(f.s for f in fps), 2))
+    depths = dict(w_depth=max(sum(f.w for f in fps), 2), a_depth=max(2 * _half(fps), 2),
+                  t_depth=max(sum(f.t for f in fps), 2), s_depth=max(sum(f.s for f in fps), 2))
+    if sum(f.i for f in fps):
+        depths["i_depth"] = max(sum(f.i for f in fps), 2)
+    for i, layer in enumerate(spec.layers):       # build options (e.g. the sparse datapath)
+        op = ops.find(layer, last=i == n - 1, features=features)
+        for name, v in (op.build_options(layer) if op is not None else {}).items():
+            depths[name] = max(depths.get(name, 0), v)
+    return depths
 
 
 def plan(spec, geom):
@@ -132,20 +148,24 @@ def plan(spec, geom):
     half = _half(fps)
     if 2 * half > geom.a_depth:
         raise UnsupportedLayer(f"activations need 2 x {half} words per column, the buffer has {geom.a_depth}")
-    out, w_base, t_base, s_base = [], 0, 0, 0
+    out, w_base, t_base, s_base, i_base = [], 0, 0, 0, 0
     for i, (op, layer, fp) in enumerate(zip(chosen, spec.layers, fps)):
+        why = op.why_not_on(layer, geom)
+        if why is not None:
+            raise UnsupportedLayer(f"{layer.where(i)}: {why}")
         scores = fp.s > 0
         lp = LayerPlan(op=op, footprint=fp, cycles=op.cycles(layer, rows=geom.rows, cols=geom.cols),
                        w_base=w_base, a_in=(i % 2) * half,
                        a_out=s_base if scores else ((i + 1) % 2) * half, t_base=t_base, scores=scores,
-                       flat=_flat(spec, i, geom.rows))
+                       flat=_flat(spec, i, geom.rows), i_base=i_base)
         for what, end, depth, unit in (("weights", w_base + fp.w, geom.w_depth, "words"),
                                        ("thresholds", t_base + fp.t, geom.t_depth, "entries"),
-                                       ("scores", s_base + fp.s, geom.s_depth, "words")):
+                                       ("scores", s_base + fp.s, geom.s_depth, "words"),
+                                       ("pack indices", i_base + fp.i, geom.i_depth, "words")):
             if end > depth:
                 raise UnsupportedLayer(f"{layer.where(i)}: {what} need {end} {unit} per row bank, "
                                        f"the buffer has {depth}")
-        w_base, t_base, s_base = w_base + fp.w, t_base + fp.t, s_base + fp.s
+        w_base, t_base, s_base, i_base = w_base + fp.w, t_base + fp.t, s_base + fp.s, i_base + fp.i
         out.append(lp)
     return Plan(geom=geom, layers=tuple(out))
 

@@ -47,6 +47,11 @@ class Cause(IntEnum):
     CONV_SHAPE = 15           # conv input map 0, or OUT_H/OUT_W not the pooled conv output
     BAD_PLANES = 16           # D_PLANES: more weight or activation planes than the build runs
     BAD_PLANE_SHIFT = 17      # D_PLANES/D_PLANES2: a pass shift or score shift above the build's
+    # 20..23: sparse (3PXNet) layers
+    BAD_PACKS = 20            # PACKS is 0 or larger than the layer's input words, or N % 32 != 0
+    IBUF_OVERFLOW = 21        # a sparse layer's pack indices run past the index buffer
+    BAD_PACK_INDEX = 22       # a pack index at or past the layer's input words (found while running)
+    SPARSE_STORE_OVERFLOW = 23  # a sparse layer's input is longer than the build's column word store
 
 
 CAUSE_DOC = {
@@ -74,6 +79,13 @@ CAUSE_DOC = {
                       "this build runs (`FEATURES.PLANES` clear: any planes field non-zero)",
     Cause.BAD_PLANE_SHIFT: "a pass shift (`D_PLANES2` + activation step) or `SCORE_SHIFT` above "
                            "what this build's accumulators hold",
+    Cause.BAD_PACKS: "a sparse layer's `D_SPARSE.PACKS` is 0 or more than its input words, or its "
+                     "`IN_FEATURES` is not a multiple of 32",
+    Cause.IBUF_OVERFLOW: "a sparse layer's pack indices would run past the index buffer",
+    Cause.BAD_PACK_INDEX: "a sparse layer met a pack index at or past its input words (the index "
+                          "buffer holds a bad value); the run stops at that layer",
+    Cause.SPARSE_STORE_OVERFLOW: "a sparse layer's input has more words than this build's column "
+                                 "word store (`FEATURES.SPARSE_WORDS`)",
 }
 
 
@@ -141,13 +153,18 @@ REGISTERS = (
     Register("FEATURES", 0x02C, "RO", 0, "Optional layer kinds this build has (reset value depends on "
              "the build): a descriptor of a kind the build lacks stops the run with "
              "UNSUPPORTED_LAYER, and the driver runs that layer in software.", (
+        Field("SPARSE", 0, 1, "3PXNet sparse layers (`W_ENC` 3, op SPARSE_XNOR) on the sparse array"),
         Field("CONV", 1, 1, "conv2d, binary x binary (op CONV_XNOR)"),
         Field("PLANES", 2, 1, "multi-bit dense layers as binary passes (ops DENSE_PLANES_*)"),
+        Field("SPARSE_WORDS", 4, 12, "input words per column of the sparse array's word store "
+              "(the longest sparse layer input, in 32-bit words; 0 without SPARSE)"),
     )),
     Register("PERF_CYCLES", 0x030, "RO", 0, "Clock cycles spent busy in the last run (cleared by START)."),
     Register("PERF_ACTIVE", 0x034, "RO", 0, "Cycles in which the array consumed a weight/activation word "
              "(every PE active); utilisation = PERF_ACTIVE / PERF_CYCLES."),
     Register("PERF_TILES", 0x038, "RO", 0, "Output tiles computed in the last run."),
+    Register("IBUF_DEPTH", 0x03C, "RO", 0, "Pack-index buffer depth in words per row bank (0 "
+             "without `FEATURES.SPARSE`)."),
 )
 
 # Descriptor i occupies DESC_BASE + i*DESC_STRIDE .. + DESC_STRIDE-1.
@@ -203,8 +220,16 @@ DESCRIPTOR = (
               "offset (int32) in the layer's threshold entry of the class"),
     )),
     Register("D_PLANES2", 0x2C, "RW", 0, "Shift of weight plane p in bits 4p+3..4p (planes 0..7)."),
-    Register("D_SPARSE", 0x30, "RW", 0, "3PXNet sparse layers: kept packs (0 for a dense layer)."),
-    Register("D_SPARSE2", 0x34, "RW", 0, "3PXNet sparse layers: more fields (0 if unused)."),
+    Register("D_SPARSE", 0x30, "RW", 0, "Sparse (3PXNet, `W_ENC` 3) layers only; 0 otherwise.", (
+        Field("PACKS", 0, 12, "kept packs P per output channel (1 .. ceil(N/32)); the layer's "
+              "weight words are P per tile: kept word q of channel m = t*ROWS+r is bank r, word "
+              "W_BASE + t*P + q"),
+    )),
+    Register("D_SPARSE2", 0x34, "RW", 0, "Sparse layers only: first index-bank word of the layer "
+             "(`IBUF`): the input word of kept pack q of channel m = t*ROWS+r is index bank r, "
+             "word I_BASE + t*P + q.", (
+        Field("I_BASE", 0, 16, "first index-bank word"),
+    )),
     Register("D_RESERVED0", 0x38, "RW", 0, "Reserved; write 0."),
     Register("D_RESERVED1", 0x3C, "RW", 0, "Reserved; write 0."),
 )
@@ -222,6 +247,9 @@ WINDOWS = (
     Window("SBUF", 0xC0000, 0x20000, "Score buffer (read-only from the bus): int32 class scores. Window "
            "word j is word j//ROWS of row bank j%ROWS: class m of input c is window word "
            "(A_OUT + (m//ROWS)*COLS + c)*ROWS + m%ROWS."),
+    Window("IBUF", 0xE0000, 0x20000, "Pack-index buffer of sparse layers (builds with "
+           "`FEATURES.SPARSE`): bits 15:0 of a word are a pack's input word index. Window word j "
+           "is word j//ROWS of row bank j%ROWS (see `D_SPARSE2`)."),
 )
 
 _BY_NAME = {r.name: r for r in REGISTERS}
@@ -345,6 +373,8 @@ def generate_c_header():
             "(((w_base) + ((m) / (rows)) * (words) + (k)) * (rows) + (m) % (rows))",
             f"#define {p}ABUF_INDEX(cols, a, k, c) (((a) + (k)) * (cols) + (c))",
             f"#define {p}TBUF_ENTRY(rows, t_base, m) ((t_base) * (rows) + (m))",
+            f"#define {p}IBUF_INDEX(rows, i_base, packs, m, q) "
+            "(((i_base) + ((m) / (rows)) * (packs) + (q)) * (rows) + (m) % (rows))",
             f"#define {p}SBUF_INDEX(rows, cols, a_out, m, c) "
             "(((a_out) + ((m) / (rows)) * (cols) + (c)) * (rows) + (m) % (rows))"]
     out += ["", "/* Error causes (STATUS.CAUSE) */"]

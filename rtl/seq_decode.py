@@ -9,7 +9,7 @@ from amaranth import *
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from bittern.model.spec import Enc, Kind
+from bittern.model.spec import Enc, Kind, WEnc
 
 from . import ops
 from .layouts import register_layout
@@ -34,6 +34,7 @@ def layer_fields(rows):
         # planes builds (rtl/seq_passes.py; all 0 for a binary layer): D_PLANES, D_PLANES2
         "w_planes_m1": 4, "a_planes_m1": 4, "a_step": 1, "w_shifts": 32, "score_shift": 2,
         "score_offset": 1,                       # scores layer of a plane op: add the offset
+        "sparse": 1, "packs": 12, "i_base": 16,  # sparse builds (rtl/seq_sparse.py): D_SPARSE(2)
     })
 
 
@@ -52,13 +53,20 @@ class DescriptorDecoder(wiring.Component):
     features : int
         The build's ``FEATURES`` register: ops of optional layer kinds it lacks are refused
         (``UNSUPPORTED_LAYER``). With ``PLANES`` it reads ``D_PLANES``/``D_PLANES2``; without,
-        a non-zero planes word is ``BAD_PLANES``.
+        a non-zero planes word is ``BAD_PLANES``. With ``SPARSE`` it reads ``D_SPARSE``/
+        ``D_SPARSE2`` and checks a sparse layer against the column store
+        (``FEATURES.SPARSE_WORDS``) and the index buffer.
+    i_depth : int
+        Pack-index words per row bank (sparse builds).
     """
 
-    def __init__(self, *, rows, cols, w_depth, a_depth, t_depth, s_depth, features=0):
+    def __init__(self, *, rows, cols, w_depth, a_depth, t_depth, s_depth, features=0, i_depth=0):
         self._rows, self._cols = rows, cols
         self._features = features
         self._planes = bool(features & rm.field_of("FEATURES", "PLANES").mask)
+        self._sparse_words = rm.unpack("FEATURES", features)["SPARSE_WORDS"] \
+            if features & rm.field_of("FEATURES", "SPARSE").mask else 0
+        self._i_depth = i_depth
         self._w_depth, self._a_depth, self._t_depth, self._s_depth = w_depth, a_depth, t_depth, s_depth
         super().__init__({
             "go": In(1), "take": In(1), "drop": In(1), "n_layers": In(8),
@@ -113,6 +121,12 @@ class DescriptorDecoder(wiring.Component):
         w_planes, a_planes = Signal(5), Signal(5)
         pw_sh, pa_sh, w_sh = Signal(5), Signal(5), Signal(17)     # PMUL's shift-and-add
         m.d.comb += [w_planes.eq(f.w_planes_m1 + 1), a_planes.eq(f.a_planes_m1 + 1)]
+        # Sparse layers (rtl/seq_sparse.py): D_SPARSE/D_SPARSE2, checked as the other fields.
+        sparse = self._sparse_words > 0
+        d_sparse = data.View(register_layout("D_SPARSE"), self.ext[ext_word["D_SPARSE"]])
+        d_sparse2 = data.View(register_layout("D_SPARSE2"), self.ext[ext_word["D_SPARSE2"]])
+        f_packs, f_store, ovf_i = Signal(), Signal(), Signal()
+        i_end = Signal(25)
         with m.FSM(name="dec"):
             with m.State("D_IDLE"):
                 with m.If(self.go):
@@ -141,6 +155,9 @@ class DescriptorDecoder(wiring.Component):
                              is_last.eq(layer == self.n_layers - 1),
                              f_kind.eq(~runs_cfg),
                              f_shape.eq(high[1] | high[2] | (n_in == 0) | (n_out == 0))]
+                if sparse:
+                    m.d.sync += [f.sparse.eq(cfg.w_enc == WEnc.SPARSE), f.packs.eq(d_sparse.packs),
+                                 f.i_base.eq(d_sparse2.i_base)]
                 rem = n_out[:rb] if rb else C(0, 1)
                 m.d.sync += last_keep.eq(Mux(rem == 0, (1 << rows) - 1, (C(1, rows + 1) << rem) - 1))
                 if self._planes:
@@ -175,6 +192,13 @@ class DescriptorDecoder(wiring.Component):
                              a_out_end.eq(a_out + out_words),
                              t_end.eq(t_base + tiles), s_end.eq(a_out + (tiles << cb)),
                              f_last.eq(is_last != scores)]
+                if sparse:
+                    # A sparse layer's weight (and index) words are `tiles * P`, not `tiles * W`.
+                    with m.If(f.sparse):
+                        m.d.sync += mul_w.eq(f.packs)
+                    m.d.sync += [f_packs.eq(f.sparse & ((f.packs == 0) | (f.packs > words) |
+                                                        (n_in[:5] != 0))),
+                                 f_store.eq(f.sparse & (words > self._sparse_words))]
                 m.next = "PMUL" if self._planes else "MUL"
             if self._planes:
                 with m.State("PMUL"):
@@ -183,6 +207,9 @@ class DescriptorDecoder(wiring.Component):
                     with m.If(pa_sh[0]):
                         m.d.sync += a_in_end.eq(a_in_end + w_sh)
                     m.d.sync += [pw_sh.eq(pw_sh >> 1), pa_sh.eq(pa_sh >> 1), w_sh.eq(w_sh << 1)]
+                    if sparse:      # a sparse layer has one plane: tiles * P as above
+                        with m.If(f.sparse):
+                            m.d.sync += mul_w.eq(f.packs)
                     with m.If((pw_sh[1:] == 0) & (pa_sh[1:] == 0)):
                         m.next = "MUL"
             with m.State("MUL"):
@@ -201,17 +228,27 @@ class DescriptorDecoder(wiring.Component):
                 m.next = "CHECK3"
             with m.State("CHECK3"):
                 m.d.sync += ovf_w.eq(high[3] | (w_end > self._w_depth))
+                if sparse:
+                    m.d.sync += i_end.eq(f.i_base + wtotal)
                 m.next = "CHECK4"
-            with m.State("CHECK4"):
+            if sparse:
+                with m.State("CHECK4"):
+                    m.d.sync += ovf_i.eq(f.sparse & ((d_sparse2.as_value()[16:] != 0) |
+                                                     (i_end > self._i_depth)))
+                    m.next = "CHOOSE"
+            with m.State("CHOOSE" if sparse else "CHECK4"):
                 # Every bound was compared into a flag above: only a choice here (first wins).
                 m.d.sync += [self.ready.eq(1), self.bad.eq(f_kind | f_shape | f_last | ovf_w | ovf_a |
-                                                          ovf_t | ovf_s | f_planes | f_pshift)]
+                                                          ovf_t | ovf_s | f_planes | f_pshift |
+                                                          f_packs | f_store | ovf_i)]
                 m.d.sync += self.cause.eq(
                     Mux(f_kind, Cause.UNSUPPORTED_LAYER, Mux(f_shape, Cause.BAD_SHAPE,
                     Mux(f_planes, Cause.BAD_PLANES, Mux(f_pshift, Cause.BAD_PLANE_SHIFT,
+                    Mux(f_packs, Cause.BAD_PACKS, Mux(f_store, Cause.SPARSE_STORE_OVERFLOW,
                     Mux(f_last, Cause.SCORES_NOT_LAST, Mux(ovf_w, Cause.WBUF_OVERFLOW,
                     Mux(ovf_a, Cause.ABUF_OVERFLOW, Mux(ovf_t, Cause.TBUF_OVERFLOW,
-                    Mux(ovf_s, Cause.SBUF_OVERFLOW, 0))))))))))
+                    Mux(ovf_s, Cause.SBUF_OVERFLOW, Mux(ovf_i, Cause.IBUF_OVERFLOW,
+                    0)))))))))))))
                 m.next = "D_READY"
             with m.State("D_READY"):
                 with m.If(self.drop):

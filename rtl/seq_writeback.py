@@ -33,11 +33,16 @@ class WriteBack(wiring.Component):
     planes : bool
         Scores of a plane op (``fields.score_offset``): ``(acc + offset) >> score_shift``, the
         int32 offset of class ``m`` in its threshold entry (``rtl/ops/dense_planes.py``).
+    abortable : bool
+        A run may stop in the middle of a layer (the sparse datapath's index check): clear
+        the partial output words at ``load``.
     """
 
-    def __init__(self, *, rows, cols, acc_width, a_depth, t_depth, s_depth, planes=False):
+    def __init__(self, *, rows, cols, acc_width, a_depth, t_depth, s_depth, planes=False,
+                 abortable=False):
         self._rows, self._cols, self._acc_width = rows, cols, acc_width
         self._planes = bool(planes)
+        self._abortable = abortable
         super().__init__({
             "load": In(1), "fields": In(layer_fields(rows)),
             # conv layers: output pixels - 1 (0 for dense); ``fields.tiles`` is then the tiles of
@@ -216,4 +221,8 @@ class WriteBack(wiring.Component):
                          d_pix.eq(0), r_flat.eq(self.flat), last_pix.eq(self.pixels_m1 == 0)]
             if self._planes:
                 m.d.sync += [r_sshift.eq(f.score_shift), r_soff.eq(f.score_offset)]
+            if self._abortable:
+                # A run stopped in the middle of a layer (an error found while it ran) leaves
+                # partial words in the ring: none may reach the next layer's output.
+                m.d.sync += [ring[c].eq(0) for c in range(cols)]
         return m

@@ -29,6 +29,7 @@ from .regmap import Cause, DESC_WORDS, MAX_LAYERS
 from .seq_decode import BASE_WORDS, DescriptorDecoder
 from .seq_fetch import Fetch
 from .seq_passes import SHIFT_BITS
+from .seq_sparse import INDEX_BITS, SparseEngine
 from .seq_writeback import WriteBack
 
 __all__ = ["Sequencer"]
@@ -51,12 +52,18 @@ class Sequencer(wiring.Component):
         :class:`~bittern.rtl.conv_fetch.ConvFetch` and pooled by a
         :class:`~bittern.rtl.conv_pool.ConvPool` before the write-back. With ``PLANES`` the
         fetch runs the binary passes of multi-bit layers (``g_shift`` to the array).
+        With ``SPARSE`` the sparse datapath (:mod:`bittern.rtl.seq_sparse`, column stores of
+        ``FEATURES.SPARSE_WORDS`` words) runs sparse layers; it adds the ports
+        ``i_addr``/``i_en``/``i_data`` (index buffer) and ``w_data``/``a_data`` (the weight and
+        activation banks' read data).
     latency : int
         The array's latency (sizes the conv pool's FIFO of reductions in flight).
+    i_depth : int
+        Pack-index words per row bank (sparse builds).
     """
 
     def __init__(self, *, rows, cols, acc_width, w_depth, a_depth, t_depth, s_depth, features=0,
-                 latency=16):
+                 latency=16, i_depth=0):
         for name, v in (("rows", rows), ("cols", cols)):
             if not isinstance(v, int) or v < 1 or v & (v - 1):
                 raise TypeError(f"{name} must be a power of two, not {v!r}")
@@ -72,6 +79,15 @@ class Sequencer(wiring.Component):
         self._conv = bool(features & rm.field_of("FEATURES", "CONV").mask)
         self._planes = bool(features & rm.field_of("FEATURES", "PLANES").mask)
         extra = {"g_shift": Out(SHIFT_BITS)} if self._planes else {}
+        self._sparse_words = rm.unpack("FEATURES", features)["SPARSE_WORDS"] \
+            if features & rm.field_of("FEATURES", "SPARSE").mask else 0
+        self._i_depth = i_depth
+        if self._sparse_words:
+            extra.update({
+                "i_addr": Out(range(i_depth)), "i_en": Out(1),
+                "i_data": In(data.ArrayLayout(INDEX_BITS, rows)),
+                "w_data": In(data.ArrayLayout(32, rows)), "a_data": In(data.ArrayLayout(32, cols)),
+            })
         super().__init__({**extra,
             "start": In(1), "n_layers": In(8),
             "busy": Out(1), "done": Out(1),          # done: one-cycle pulse at the end of a run
@@ -110,17 +126,20 @@ class Sequencer(wiring.Component):
         rows, cols = self._rows, self._cols
         m.submodules.decode = dec = DescriptorDecoder(
             rows=rows, cols=cols, w_depth=self._w_depth, a_depth=self._a_depth,
-            t_depth=self._t_depth, s_depth=self._s_depth, features=self._features)
+            t_depth=self._t_depth, s_depth=self._s_depth, features=self._features,
+            i_depth=self._i_depth)
         m.submodules.fetch = fetch = Fetch(rows=rows, cols=cols, w_depth=self._w_depth,
                                            a_depth=self._a_depth, planes=self._planes)
         m.submodules.writeback = wb = WriteBack(rows=rows, cols=cols, acc_width=self._acc_width,
                                                 a_depth=self._a_depth, t_depth=self._t_depth,
-                                                s_depth=self._s_depth, planes=self._planes)
+                                                s_depth=self._s_depth, planes=self._planes,
+                                                abortable=self._sparse_words > 0)
         layer = Signal(4)
         n_layers = Signal(8)
         r_is_last = Signal()
         err_cause = Signal(6)
         load = Signal()             # the decoded layer starts: fetch and write-back take it
+        stop = Signal()             # the run ends (also on an error)
         m.d.comb += [self.layer.eq(layer), self.err_cause.eq(err_cause),
                      dec.n_layers.eq(n_layers), dec.d_data.eq(self.d_data),
                      self.d_addr.eq(dec.d_addr), self.d_en.eq(dec.d_en),
@@ -151,6 +170,9 @@ class Sequencer(wiring.Component):
             m.d.comb += getattr(self, name).eq(getattr(wb, name))
         for name in ("t_data", "t_neg"):
             m.d.comb += getattr(wb, name).eq(getattr(self, name))
+        sp_busy, sp_err = C(0, 1), C(0, 1)
+        if self._sparse_words:
+            sp_busy, sp_err = self._sparse_mode(m, fetch, wb, dec, load, stop)
         m.d.sync += [self.err.eq(0), self.done.eq(0)]
 
         nl_bad = Signal()           # N_LAYERS is a stable register: judge it ahead of START
@@ -158,7 +180,7 @@ class Sequencer(wiring.Component):
         # The layer is fully written back: judged from registers a cycle ahead of its use (timing);
         # cleared when a layer's run starts, so a stale value never ends a fresh layer.
         all_back = Signal()
-        m.d.sync += all_back.eq(~fetch.busy & ~conv_busy & wb.all_tiles & wb.idle)
+        m.d.sync += all_back.eq(~fetch.busy & ~conv_busy & ~sp_busy & wb.all_tiles & wb.idle)
         # The decoder reads and checks the next layer while this one runs; the run FSM takes
         # its fields and verdict when the previous layer is written back, so an error is still
         # reported at the layer it belongs to, after the layers before it.
@@ -209,15 +231,25 @@ class Sequencer(wiring.Component):
                                          r_conv.eq(1)]
                             m.next = "RUN"
             with m.State("RUN"):
-                with m.If(all_back):
+                with m.If(sp_err):
+                    # An error found while the layer runs: the decoder has already gone on to
+                    # the next layer (unless this is the last), so it is dropped once ready.
+                    m.d.sync += [self.err.eq(1), err_cause.eq(Cause.BAD_PACK_INDEX)]
+                    m.next = "FLUSH"
+                with m.Elif(all_back):
                     m.d.sync += all_back.eq(0)
                     with m.If(r_is_last):
                         m.next = "FINISH"
                     with m.Else():
                         m.next = "WAIT"
+            with m.State("FLUSH"):
+                m.d.comb += [fetch.stop.eq(1), stop.eq(1)]
+                with m.If(r_is_last | dec.ready):
+                    m.d.comb += dec.drop.eq(~r_is_last)
+                    m.next = "FINISH"
             with m.State("FINISH"):
                 m.d.sync += [self.busy.eq(0), self.done.eq(1)]
-                m.d.comb += fetch.stop.eq(1)
+                m.d.comb += [fetch.stop.eq(1), stop.eq(1)]
                 if self._conv:
                     m.d.comb += conv["fetch"].stop.eq(1)
                 m.next = "IDLE"
@@ -256,3 +288,29 @@ class Sequencer(wiring.Component):
                      wb.g_o_valid.eq(pool.valid), wb.g_o_first.eq(pool.first),
                      wb.g_o_last.eq(pool.last), wb.g_o_acc.eq(pool.acc)]
         return {"decode": cdec, "fetch": cf, "pool": pool}
+
+    def _sparse_mode(self, m, fetch, wb, dec, load, stop):
+        """Hook the sparse datapath in: it takes sparse layers (the fetch the others), its
+        buffer reads win while it is busy, and the write-back takes its results. Returns its
+        busy and index-error flags."""
+        rows, cols = self._rows, self._cols
+        m.submodules.sparse = sp = SparseEngine(
+            rows=rows, cols=cols, words=self._sparse_words, acc_width=self._acc_width,
+            w_depth=self._w_depth, a_depth=self._a_depth, i_depth=self._i_depth)
+        r_sparse = Signal()         # the layer running (or draining) is sparse
+        with m.If(load):
+            m.d.sync += r_sparse.eq(dec.fields.sparse)
+        m.d.comb += [sp.load.eq(load), sp.fields.eq(dec.fields), sp.stop.eq(stop),
+                     self.i_addr.eq(sp.i_addr), self.i_en.eq(sp.i_en),
+                     sp.i_data.eq(self.i_data), sp.w_data.eq(self.w_data), sp.a_data.eq(self.a_data)]
+        with m.If(dec.fields.sparse):
+            m.d.comb += fetch.load.eq(0)
+        with m.If(sp.active):
+            m.d.comb += self.active.eq(1)
+        with m.If(sp.busy):
+            m.d.comb += [self.w_addr.eq(sp.w_addr), self.w_en.eq(sp.w_en),
+                         self.a_addr.eq(sp.a_addr), self.a_en.eq(sp.a_en)]
+        with m.If(r_sparse):
+            m.d.comb += [wb.g_o_valid.eq(sp.o_valid), wb.g_o_first.eq(sp.o_first),
+                         wb.g_o_last.eq(sp.o_last), wb.g_o_acc.eq(sp.o_acc)]
+        return sp.busy, sp.index_err

@@ -91,6 +91,10 @@ class SparseSystolicArray(wiring.Component):
         Largest dot-product length of one reduction; default ``32 * words`` (all packs kept).
     stage_levels : int
         Adder levels between pipeline registers in the PEs.
+    banks : int
+        Store banks per column, 1 or 2 (default): with one bank (the accelerator, whose layers
+        reload the stores only after the previous layer is done) ``ld_bank``/``in_bank`` must
+        be 0 and the store costs half.
 
     Members
     -------
@@ -112,8 +116,9 @@ class SparseSystolicArray(wiring.Component):
         On a parameter of the wrong type, range or combination; the message names it.
     """
 
-    def __init__(self, *, rows, cols, words, out_slots=1, max_n=None, stage_levels=2):
+    def __init__(self, *, rows, cols, words, out_slots=1, max_n=None, stage_levels=2, banks=BANKS):
         _check_int("rows", rows, 1, 64)
+        _check_int("banks", banks, 1, BANKS)
         _check_int("cols", cols, 1, 64)
         _check_int("words", words, 1, 4096)
         _check_int("out_slots", out_slots, 1, cols)
@@ -125,6 +130,7 @@ class SparseSystolicArray(wiring.Component):
             raise ValueError(f"max_n {max_n} exceeds the {LANES * words} taps {words} words hold")
         self._rows, self._cols, self._words = rows, cols, words
         self._out_slots = out_slots
+        self._banks = banks
         self._max_n, self._stage_levels = max_n, stage_levels
         super().__init__({
             "ld_valid": In(1), "ld_bank": In(1), "ld_addr": In(self.idx_width),
@@ -147,7 +153,7 @@ class SparseSystolicArray(wiring.Component):
     max_n = property(lambda self: self._max_n)
     stage_levels = property(lambda self: self._stage_levels)
     lanes = property(lambda self: LANES)
-    banks = property(lambda self: BANKS)
+    banks = property(lambda self: self._banks)
 
     # ---- derived facts the testbenches and the host sequencing use -----------------------
     @property
@@ -219,14 +225,14 @@ class SparseSystolicArray(wiring.Component):
             return sig
 
         # Per-column word stores (BANKS x words registers), written from the load port.
-        stores = [[[Signal(LANES, name=f"st{c}_b{b}_{k}") for k in range(D)] for b in range(BANKS)]
+        stores = [[[Signal(LANES, name=f"st{c}_b{b}_{k}") for k in range(D)] for b in range(self._banks)]
                   for c in range(C)]
         with m.If(self.ld_valid):
             with m.If(self.ld_addr >= D):
                 m.d.sync += self.index_error.eq(1)
             with m.Else():
                 for c in range(C):
-                    for b in range(BANKS):
+                    for b in range(self._banks):
                         with m.If(self.ld_bank == b):
                             with m.Switch(self.ld_addr):
                                 for k in range(D):
@@ -265,7 +271,7 @@ class SparseSystolicArray(wiring.Component):
                 rd = Signal(LANES, name=f"rd{r}_{c}")
                 bank = c_at[r, c][3]
                 with m.Switch(Cat(i_at[r, c], bank)):
-                    for b in range(BANKS):
+                    for b in range(self._banks):
                         for k in range(D):
                             with m.Case(k | (b << iw)):
                                 m.d.sync += rd.eq(stores[c][b][k])

@@ -171,7 +171,8 @@ def cosim_session(models, images, steps, *, simulator="verilator", bus="wishbone
             raise ValueError(f"unknown step {st!r}")
     params = dict(rows=rows, cols=cols, **depths)
     name = (f"cosim_{bus}_r{rows}c{cols}_w{depths['w_depth']}a{depths['a_depth']}"
-            f"t{depths['t_depth']}s{depths['s_depth']}")
+            f"t{depths['t_depth']}s{depths['s_depth']}"
+            + (f"_sp{depths['sparse_words']}i{depths['i_depth']}" if depths.get("sparse_words") else ""))
     top = Accelerator(**params) if bus == "wishbone" else SPIAccelerator(**params)
     rt = host_runtime(runtime_build)
     with tempfile.TemporaryDirectory(prefix="bt_cosim_") as tmp:

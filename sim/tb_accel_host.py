@@ -44,7 +44,8 @@ def accel_name(accel):
     return (f"accel_r{accel.rows}c{accel.cols}_w{accel.w_depth}a{accel.a_depth}"
             + ("" if accel.ram == "inferred" else f"_{accel.ram}") +
             f"t{accel.t_depth}s{accel.s_depth}" + ("_conv" if accel.conv else "") +
-            ("_planes" if accel.planes else ""))
+            ("_planes" if accel.planes else "") +
+            (f"_sp{accel.sparse_words}i{accel.i_depth}" if accel.sparse_words else ""))
 
 
 def run_on_accelerator(spec, images, *, rows, cols, lanes=32, simulator="verilator",

@@ -86,6 +86,7 @@ def test_accel_misuse_sets_error_causes():
         # descriptor errors (layer 1 each time)
         ["w", D(1, "D_CFG"), loader.DESC_CFG(2, 1, 1, 0)], ["run", 10000],                # 3: conv
         ["w", D(1, "D_CFG"), loader.DESC_CFG(1, 1, 2, 0)], ["run", 10000],                # 4: ternary
+        ["w", D(1, "D_CFG"), loader.DESC_CFG(1, 1, 3, 0)], ["run", 10000],                # sparse: not built
         ["w", D(1, "D_CFG"), loader.DESC_CFG(1, 1, 1, 1)], ["run", 10000],                # 5: not scores
         ["w", D(1, "D_CFG"), loader.DESC_CFG(1, 1, 1, 0)],
         ["w", D(1, "D_W_BASE"), 60], ["run", 10000],                                      # 6: weights
@@ -128,12 +129,13 @@ def test_accel_misuse_sets_error_causes():
     assert reads[i + 1] == 0 and cause(reads[i + 2]) == rm.Cause.BAD_ADDRESS
     assert cause(reads[i + 3]) == rm.Cause.BAD_ADDRESS
     assert cause(reads[i + 4]) == rm.Cause.BAD_ADDRESS
-    expect = [rm.Cause.UNSUPPORTED_LAYER, rm.Cause.UNSUPPORTED_LAYER, rm.Cause.SCORES_NOT_LAST,
+    expect = [rm.Cause.UNSUPPORTED_LAYER, rm.Cause.UNSUPPORTED_LAYER, rm.Cause.UNSUPPORTED_LAYER,
+              rm.Cause.SCORES_NOT_LAST,
               rm.Cause.WBUF_OVERFLOW, rm.Cause.ABUF_OVERFLOW, rm.Cause.SBUF_OVERFLOW,
               rm.Cause.TBUF_OVERFLOW, rm.Cause.BAD_SHAPE, rm.Cause.BAD_LAYER_COUNT]
-    layers = [1, 1, 1, 1, 1, 1, 0, 1, 0]
-    for run, c, lay in zip(runs[2:11], expect, layers):
+    layers = [1, 1, 1, 1, 1, 1, 1, 0, 1, 0]
+    for run, c, lay in zip(runs[2:12], expect, layers):
         assert flags(run["status"]) == DONE_ERROR, (c, hex(run["status"]))
         assert cause(run["status"]) == c and layer(run["status"]) == lay, (c, hex(run["status"]))
-    assert len(runs) == 12 and flags(runs[11]["status"]) == DONE_OK
+    assert len(runs) == 13 and flags(runs[12]["status"]) == DONE_OK
     np.testing.assert_array_equal(loader.unpack_scores(reads[-n:]), ref)

@@ -224,3 +224,34 @@ def test_cosim_bad_arguments():
     with pytest.raises(ValueError, match=r"^step \{'op': 'run', 'slot': 0, 'images': 0\} runs slot 0 "
                                          r"before a load into it$"):
         cosim_session([spec], [x], [{"op": "run", "slot": 0, "images": 0}], depths=DEPTHS)
+
+
+def test_cosim_sparse_layers_mixed_with_software():
+    """The C driver on a build with the sparse datapath (tests/test_accel_sparse.py's
+    geometry): a dense layer and a ternary layer in software (the dense one would end a
+    stretch as scores, 32 score words, and the build has 16), then a 3PXNet sparse layer and
+    the dense head on the hardware, batched and image by image, exact; every START feeds the
+    array only the kept packs of the sparse layer."""
+    from bittern.model.spec import Enc, ModelSpec, WEnc
+    from test_accel_sparse import DEPTHS as SPARSE_DEPTHS, ROWS as SR, COLS as SC
+    seed = 43
+    print("seed", seed)
+    rng = np.random.default_rng(seed)
+    layers = [randspec.random_layer(rng, in_c=100, out_c=64),
+              randspec.random_layer(rng, in_c=64, out_c=64, w_enc=WEnc.TERNARY, w_bits=2),
+              randspec.random_layer(rng, in_c=64, out_c=40, w_enc=WEnc.SPARSE, packs=1),
+              randspec.random_layer(rng, in_c=40, out_c=10, out_enc=Enc.SCORES, out_bits=0)]
+    spec = ModelSpec(layers=layers, in_h=1, in_w=1, in_c=100, input_threshold=128).validate()
+    images = rng.integers(0, 256, size=(3, 100)).astype(np.uint8)
+    steps = [{"op": "load", "slot": 0, "model": 0},
+             {"op": "run", "slot": 0, "images": 0, "batch": True, "perf": True},
+             {"op": "run", "slot": 0, "images": 0, "perf": True}]
+    res = cosim_session([spec], [images], steps, rows=SR, cols=SC, depths=SPARSE_DEPTHS, bursts=True)
+    gs, gl = golden_of(spec, images)
+    ideal = 10 * 1 + 3 * 2                  # tiles x P of the sparse layer, tiles x words
+    for run in (res.steps[1], res.steps[2]):
+        np.testing.assert_array_equal(run["scores"], gs)
+        np.testing.assert_array_equal(run["labels"], gl)
+        assert run["driver"]["hw_layers"] == mask([0, 0, 1, 1]) and run["driver"]["errors"] == 0
+    assert res.steps[1]["perf"][0]["active"] == 2 * ideal      # 2 + 1 images: two STARTs
+    assert [p["active"] for p in res.steps[2]["perf"]] == [ideal] * 3

@@ -36,6 +36,9 @@ def _layers(rng):
     out.append(randspec.random_layer(rng, w_enc=WEnc.TERNARY, w_bits=2))
     out.append(randspec.random_layer(rng, in_enc=Enc.TERNARY, in_bits=2))
     out.append(randspec.random_layer(rng, kind=Kind.CONV, in_h=6, in_w=6, in_c=3, out_c=5, kernel=3))
+    out.append(randspec.random_layer(rng, in_c=96, out_c=13, w_enc=WEnc.SPARSE, packs=2))
+    out.append(randspec.random_layer(rng, in_c=64, out_c=10, w_enc=WEnc.SPARSE, packs=1,
+                                     out_enc=Enc.SCORES, out_bits=0))
     return out
 
 
@@ -48,7 +51,7 @@ def test_ops_c_table_agrees_with_python(tmp_path):
     init = ",\n".join("{" + ", ".join(f".{f} = {int(getattr(l, f))}u" for f in fields) + "}"
                       for l in layers)
     calls = " ".join(f"bt_op_{fn}(op, {r}, {c}, &ls[i])," for r, c in geoms
-                     for fn in ("w_words", "t_entries", "a_in_words", "a_out_words", "s_words",
+                     for fn in ("w_words", "t_entries", "a_in_words", "a_out_words", "s_words", "i_words",
                                 "active_cycles"))
     src = tmp_path / "ops.c"
     src.write_text(f"""#include <stdio.h>
@@ -158,3 +161,32 @@ def test_regmap_pack_and_unpack():
         rm.pack("D_CFG", KIND=16)
     with pytest.raises(KeyError, match=r"D_CFG has no field SIZE"):
         rm.pack("D_CFG", SIZE=1)
+
+
+def test_ops_sparse_refusals_name_the_layer_and_the_build():
+    """A sparse layer needs a build with the sparse datapath whose column store holds its
+    input, and 1..W kept packs; the loader says which, naming the layer. default_depths sizes
+    the index buffer and the store, one word less of either is refused."""
+    seed = 38
+    print("seed", seed)
+    rng = np.random.default_rng(seed)
+    spec = randspec.random_family_model(rng, "sparse")
+    depths = loader.default_depths(spec, 4, 2)
+    assert depths["sparse_words"] == 2 and depths["i_depth"] == 8      # ceil(32/4) tiles x 1 pack
+    p = loader.plan(spec, loader.Geometry(rows=4, cols=2, **depths))
+    assert [lp.op.name for lp in p.layers] == ["DENSE_XNOR", "SPARSE_XNOR", "DENSE_XNOR"]
+    plain = {k: v for k, v in depths.items() if k not in ("sparse_words", "i_depth")}
+    with pytest.raises(ops.UnsupportedLayer, match=r"^layer 1 \(dense 64->32\): this accelerator "
+                       r"build has no SPARSE_XNOR; build it with sparse_words=W \(the longest "
+                       r"sparse input, in words\) and i_depth$"):
+        loader.plan(spec, loader.Geometry(rows=4, cols=2, **plain))
+    with pytest.raises(ops.UnsupportedLayer, match=r"^layer 1 \(dense 64->32\): this build has a "
+                       r"1-word column store; .* sparse_words >= 2$"):
+        loader.plan(spec, loader.Geometry(rows=4, cols=2, **{**depths, "sparse_words": 1}))
+    with pytest.raises(ops.UnsupportedLayer, match=r"^layer 1 \(dense 64->32\): pack indices need "
+                       r"8 words per row bank, the buffer has 7$"):
+        loader.plan(spec, loader.Geometry(rows=4, cols=2, **{**depths, "i_depth": 7}))
+    none = randspec.random_layer(rng, in_c=64, out_c=8, w_enc=WEnc.SPARSE, packs=1)
+    none.pack_index = none.pack_index[:, :0]
+    none.weights[:] = 0
+    assert ops.why_not(none, last=False) == "a sparse layer keeps 1..2 packs per output here, not 0"

@@ -318,3 +318,34 @@ def test_reset_into_another_geometry(rng, capi):
     np.testing.assert_array_equal(scores, golden.run(spec, x).scores.numpy())
     assert acc.cols == 1 and acc.programs == 2
     assert dev.writes[n:].count((R["CTRL"], START)) == 2               # one image per START
+
+
+def test_sparse_programming_image_matches_rtl_loader(capi):
+    """3PXNet sparse layers: on a device whose FEATURES has the sparse datapath the driver
+    offloads them and writes their kept weight words, pack indices (IBUF) and D_SPARSE words
+    as rtl/loader.py does; on one without (FEATURES 0) they stay in software."""
+    seed = 42
+    print("seed", seed)
+    rng = np.random.default_rng(seed)
+    spec = randspec.random_family_model(rng, "sparse")
+    spec.layers[1] = randspec.random_layer(rng, in_c=64, out_c=30, w_enc=3, packs=1)
+    spec.layers[2] = randspec.random_layer(rng, in_c=30, out_c=10, out_enc=0, out_bits=0)
+    spec.validate()
+    geom = loader.Geometry(**{**GEOM.__dict__, "i_depth": 32, "sparse_words": 2})
+    x = rng.integers(0, 2, size=(1, spec.input_features), dtype=np.uint8) * 255
+    st, m = capi.load(spec)
+    plain = Device()
+    st, acc = capi.probe(plain.transport(capi))
+    assert [capi.lib.bt_accel_supports(acc, m, i) for i in range(3)] == [1, 0, 1]
+    dev = Device(geom=geom)
+    dev.ro[R["FEATURES"]] = rm.pack("FEATURES", SPARSE=1, SPARSE_WORDS=2)
+    dev.ro[R["IBUF_DEPTH"]] = geom.i_depth
+    st, acc = capi.probe(dev.transport(capi))
+    assert (acc.sparse_words, acc.i_depth) == (2, 32)
+    assert [capi.lib.bt_accel_supports(acc, m, i) for i in range(3)] == [1, 1, 1]
+    labels, scores = capi.run_accel(acc, m, x)
+    np.testing.assert_array_equal(scores, golden.run(spec, x).scores.numpy())
+    want = dict(loader.program_writes(spec, loader.plan(spec, geom)))
+    assert any(window_of(a) == "IBUF" for a in want)
+    for addr, value in want.items():
+        assert dev.mem.get(addr) == value, f"0x{addr:05X}"

@@ -14,11 +14,12 @@ from .base import BANKS, Footprint, HwOp
 from .conv_xnor import ConvXnor
 from .dense_planes import PLANE_OPS
 from .dense_xnor import DenseXnor
+from .sparse_xnor import SparseXnor
 
 __all__ = ["OPS", "BANKS", "Footprint", "HwOp", "UnsupportedLayer", "find", "select", "why_not"]
 
 # DENSE_XNOR first: a binary layer it runs needs no planes build.
-OPS = (DenseXnor(), ConvXnor()) + PLANE_OPS
+OPS = (DenseXnor(), ConvXnor()) + PLANE_OPS + (SparseXnor(),)
 
 
 class UnsupportedLayer(ValueError):

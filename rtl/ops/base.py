@@ -9,8 +9,8 @@ __all__ = ["BANKS", "Footprint", "HwOp"]
 # Buffer banks a layer occupies, in words per bank:
 #   w     weight words per row bank           t     threshold entries per row bank
 #   a_in  input words per column bank         a_out output words per column bank
-#   s     score words per row bank
-BANKS = ("w", "t", "a_in", "a_out", "s")
+#   s     score words per row bank            i     pack-index words per row bank (sparse)
+BANKS = ("w", "t", "a_in", "a_out", "s", "i")
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class Footprint:
     a_in: int
     a_out: int
     s: int
+    i: int = 0
 
 
 class HwOp:
@@ -40,7 +41,8 @@ class HwOp:
     out_encs : tuple of int
         The output encodings it writes.
     footprint_formulas : dict
-        Bank name -> formula (:mod:`bittern.rtl.ops.expr`) of words per bank.
+        Bank name -> formula (:mod:`bittern.rtl.ops.expr`) of words per bank (a bank left out
+        is ``"0"``: the op does not use it).
     cycles_formula : str
         Array-active cycles of one layer for one batch (what ``PERF_ACTIVE`` counts).
     max_features : int
@@ -81,9 +83,23 @@ class HwOp:
             return f"{self.name} does not run this kind and encodings"
         return None
 
+    def why_not_on(self, layer, geom):
+        """None when the build ``geom`` (a :class:`~bittern.rtl.loader.Geometry`) has what the
+        op needs for ``layer`` (a build option), else the reason."""
+        return None
+
+    def build_options(self, layer):
+        """Build options (``Accelerator`` keyword -> smallest value) the op needs for ``layer``;
+        :func:`~bittern.rtl.loader.default_depths` takes the largest over a model's layers."""
+        return {}
+
     def footprint(self, layer, *, rows, cols):
-        return Footprint(**{bank: expr.evaluate(self.footprint_formulas[bank], layer, rows=rows, cols=cols)
+        return Footprint(**{bank: expr.evaluate(self.formula(bank), layer, rows=rows, cols=cols)
                             for bank in BANKS})
+
+    def formula(self, bank):
+        """The footprint formula of ``bank`` (``"0"`` for a bank the op does not use)."""
+        return self.footprint_formulas.get(bank, "0")
 
     def cycles(self, layer, *, rows, cols):
         return expr.evaluate(self.cycles_formula, layer, rows=rows, cols=cols)

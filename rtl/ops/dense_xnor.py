@@ -68,6 +68,9 @@ class DenseXnor(HwOp):
                 "D_T_BASE": place.t_base}
 
     def writes(self, layer, place, *, rows, cols):
+        return self.weight_writes(layer, place, rows=rows) + threshold_writes(layer, place, rows=rows)
+
+    def weight_writes(self, layer, place, *, rows):
         wb = rm.window("WBUF").base
         w = pack_binary(layer.weights).numpy()                  # [out_c, words]
         words = w.shape[1]
@@ -76,4 +79,5 @@ class DenseXnor(HwOp):
             t, r = divmod(m, rows)
             for k in range(words):
                 ops.append((wb + 4 * ((place.w_base + t * words + k) * rows + r), int(w[m, k])))
-        return ops + threshold_writes(layer, place, rows=rows)
+        return ops
+

@@ -159,6 +159,9 @@ typedef struct {
     uint32_t id, version;
     uint32_t rows, cols;              /* array geometry (CONFIG) */
     uint32_t w_depth, a_depth, t_depth, s_depth;  /* as reported, clamped to the windows */
+    /* FEATURES: bit 0 the sparse (3PXNet) datapath, with a column store of sparse_words
+     * words and i_depth pack-index words per row bank (IBUF_DEPTH, clamped); else 0 */
+    uint32_t features, sparse_words, i_depth;
     uint32_t poll_limit;              /* STATUS polls before giving up (default 10^7) */
     /* 1 (probe's default): an image whose hardware run fails is finished in software and
      * the call returns BT_OK; 0: the call returns BT_ERR_ACCEL and writes no scores. */

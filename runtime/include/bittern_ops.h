@@ -11,7 +11,7 @@
  * (bit 1 << out_enc); the driver also checks that only the last layer outputs scores,
  * the feature limit and that the footprints below fit the probed buffer depths. */
 #define BT_OPS_CEIL(a, b) (((a) + (b) - 1u) / (b))
-#define BT_OPS_COUNT 14u
+#define BT_OPS_COUNT 15u
 #define BT_OP_NONE (-1)
 #define BT_OP_DENSE_XNOR 0
 #define BT_OP_DENSE_XNOR_KIND 1u
@@ -97,6 +97,12 @@
 #define BT_OP_DENSE_PLANES_UINT_INT_W_ENC 4u
 #define BT_OP_DENSE_PLANES_UINT_INT_OUT_ENCS 0x0Fu
 #define BT_OP_DENSE_PLANES_UINT_INT_MAX_FEATURES 65535u
+#define BT_OP_SPARSE_XNOR 14
+#define BT_OP_SPARSE_XNOR_KIND 1u
+#define BT_OP_SPARSE_XNOR_IN_ENC 1u
+#define BT_OP_SPARSE_XNOR_W_ENC 3u
+#define BT_OP_SPARSE_XNOR_OUT_ENCS 0x03u
+#define BT_OP_SPARSE_XNOR_MAX_FEATURES 65535u
 
 /* The op whose kind and encodings are l's, or BT_OP_NONE. */
 static inline int bt_op_find(const bt_layer_t *l)
@@ -129,6 +135,8 @@ static inline int bt_op_find(const bt_layer_t *l)
         return BT_OP_DENSE_PLANES_UINT_TER;
     if (l->kind == BT_OP_DENSE_PLANES_UINT_INT_KIND && l->in_enc == BT_OP_DENSE_PLANES_UINT_INT_IN_ENC && l->w_enc == BT_OP_DENSE_PLANES_UINT_INT_W_ENC && l->out_enc < 8u && ((BT_OP_DENSE_PLANES_UINT_INT_OUT_ENCS >> l->out_enc) & 1u))
         return BT_OP_DENSE_PLANES_UINT_INT;
+    if (l->kind == BT_OP_SPARSE_XNOR_KIND && l->in_enc == BT_OP_SPARSE_XNOR_IN_ENC && l->w_enc == BT_OP_SPARSE_XNOR_W_ENC && l->out_enc < 8u && ((BT_OP_SPARSE_XNOR_OUT_ENCS >> l->out_enc) & 1u))
+        return BT_OP_SPARSE_XNOR;
     return BT_OP_NONE;
 }
 
@@ -151,6 +159,7 @@ static inline uint32_t bt_op_w_words(int op, uint32_t rows, uint32_t cols, const
     case BT_OP_DENSE_PLANES_UINT_BIN: return ((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * 1u) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * 1 * CEIL(in_c, 32) */
     case BT_OP_DENSE_PLANES_UINT_TER: return ((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * 2u) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * 2 * CEIL(in_c, 32) */
     case BT_OP_DENSE_PLANES_UINT_INT: return ((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * ((l)->w_bits + 1u)) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * (w_bits + 1) * CEIL(in_c, 32) */
+    case BT_OP_SPARSE_XNOR: return (BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (l)->packs);  /* CEIL(out_c, rows) * packs */
     default: return 0;
     }
 }
@@ -174,6 +183,7 @@ static inline uint32_t bt_op_t_entries(int op, uint32_t rows, uint32_t cols, con
     case BT_OP_DENSE_PLANES_UINT_BIN: return BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) */
     case BT_OP_DENSE_PLANES_UINT_TER: return BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) */
     case BT_OP_DENSE_PLANES_UINT_INT: return BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) */
+    case BT_OP_SPARSE_XNOR: return (BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (l)->n_thr);  /* CEIL(out_c, rows) * n_thr */
     default: return 0;
     }
 }
@@ -197,6 +207,7 @@ static inline uint32_t bt_op_a_in_words(int op, uint32_t rows, uint32_t cols, co
     case BT_OP_DENSE_PLANES_UINT_BIN: return (((((uint32_t)((l)->in_bits == 1u) + (3u * (uint32_t)((l)->in_bits == 2u))) + (7u * (uint32_t)((l)->in_bits == 3u))) + (15u * (uint32_t)((l)->in_bits == 4u))) * BT_OPS_CEIL((l)->in_c, 32u));  /* ((in_bits == 1) + 3 * (in_bits == 2) + 7 * (in_bits == 3) + 15 * (in_bits == 4)) * CEIL(in_c, 32) */
     case BT_OP_DENSE_PLANES_UINT_TER: return (((((uint32_t)((l)->in_bits == 1u) + (3u * (uint32_t)((l)->in_bits == 2u))) + (7u * (uint32_t)((l)->in_bits == 3u))) + (15u * (uint32_t)((l)->in_bits == 4u))) * BT_OPS_CEIL((l)->in_c, 32u));  /* ((in_bits == 1) + 3 * (in_bits == 2) + 7 * (in_bits == 3) + 15 * (in_bits == 4)) * CEIL(in_c, 32) */
     case BT_OP_DENSE_PLANES_UINT_INT: return (((((uint32_t)((l)->in_bits == 1u) + (3u * (uint32_t)((l)->in_bits == 2u))) + (7u * (uint32_t)((l)->in_bits == 3u))) + (15u * (uint32_t)((l)->in_bits == 4u))) * BT_OPS_CEIL((l)->in_c, 32u));  /* ((in_bits == 1) + 3 * (in_bits == 2) + 7 * (in_bits == 3) + 15 * (in_bits == 4)) * CEIL(in_c, 32) */
+    case BT_OP_SPARSE_XNOR: return BT_OPS_CEIL((l)->in_c, 32u);  /* CEIL(in_c, 32) */
     default: return 0;
     }
 }
@@ -220,6 +231,7 @@ static inline uint32_t bt_op_a_out_words(int op, uint32_t rows, uint32_t cols, c
     case BT_OP_DENSE_PLANES_UINT_BIN: return (BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), 32u) * (1u - (uint32_t)((l)->out_enc == 0u)));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), 32) * (1 - (out_enc == 0)) */
     case BT_OP_DENSE_PLANES_UINT_TER: return (BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), 32u) * (1u - (uint32_t)((l)->out_enc == 0u)));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), 32) * (1 - (out_enc == 0)) */
     case BT_OP_DENSE_PLANES_UINT_INT: return (BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), 32u) * (1u - (uint32_t)((l)->out_enc == 0u)));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), 32) * (1 - (out_enc == 0)) */
+    case BT_OP_SPARSE_XNOR: return (BT_OPS_CEIL((l)->out_c, 32u) * (1u - (uint32_t)((l)->out_enc == 0u)));  /* CEIL(out_c, 32) * (1 - (out_enc == 0)) */
     default: return 0;
     }
 }
@@ -243,6 +255,31 @@ static inline uint32_t bt_op_s_words(int op, uint32_t rows, uint32_t cols, const
     case BT_OP_DENSE_PLANES_UINT_BIN: return ((BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (uint32_t)(cols)) * (uint32_t)((l)->out_enc == 0u));  /* CEIL(out_c, rows) * cols * (out_enc == 0) */
     case BT_OP_DENSE_PLANES_UINT_TER: return ((BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (uint32_t)(cols)) * (uint32_t)((l)->out_enc == 0u));  /* CEIL(out_c, rows) * cols * (out_enc == 0) */
     case BT_OP_DENSE_PLANES_UINT_INT: return ((BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (uint32_t)(cols)) * (uint32_t)((l)->out_enc == 0u));  /* CEIL(out_c, rows) * cols * (out_enc == 0) */
+    case BT_OP_SPARSE_XNOR: return ((BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (uint32_t)(cols)) * (uint32_t)((l)->out_enc == 0u));  /* CEIL(out_c, rows) * cols * (out_enc == 0) */
+    default: return 0;
+    }
+}
+
+/* Footprint: pack-index words per row bank. */
+static inline uint32_t bt_op_i_words(int op, uint32_t rows, uint32_t cols, const bt_layer_t *l)
+{
+    (void)rows; (void)cols; (void)l;
+    switch (op) {
+    case BT_OP_DENSE_XNOR: return 0u;  /* 0 */
+    case BT_OP_CONV_XNOR: return 0u;  /* 0 */
+    case BT_OP_DENSE_PLANES_U8_BIN: return 0u;  /* 0 */
+    case BT_OP_DENSE_PLANES_U8_TER: return 0u;  /* 0 */
+    case BT_OP_DENSE_PLANES_U8_INT: return 0u;  /* 0 */
+    case BT_OP_DENSE_PLANES_BIN_BIN: return 0u;  /* 0 */
+    case BT_OP_DENSE_PLANES_BIN_TER: return 0u;  /* 0 */
+    case BT_OP_DENSE_PLANES_BIN_INT: return 0u;  /* 0 */
+    case BT_OP_DENSE_PLANES_TER_BIN: return 0u;  /* 0 */
+    case BT_OP_DENSE_PLANES_TER_TER: return 0u;  /* 0 */
+    case BT_OP_DENSE_PLANES_TER_INT: return 0u;  /* 0 */
+    case BT_OP_DENSE_PLANES_UINT_BIN: return 0u;  /* 0 */
+    case BT_OP_DENSE_PLANES_UINT_TER: return 0u;  /* 0 */
+    case BT_OP_DENSE_PLANES_UINT_INT: return 0u;  /* 0 */
+    case BT_OP_SPARSE_XNOR: return (BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (l)->packs);  /* CEIL(out_c, rows) * packs */
     default: return 0;
     }
 }
@@ -266,6 +303,7 @@ static inline uint32_t bt_op_active_cycles(int op, uint32_t rows, uint32_t cols,
     case BT_OP_DENSE_PLANES_UINT_BIN: return (((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * 1u) * ((((uint32_t)((l)->in_bits == 1u) + (3u * (uint32_t)((l)->in_bits == 2u))) + (7u * (uint32_t)((l)->in_bits == 3u))) + (15u * (uint32_t)((l)->in_bits == 4u)))) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * 1 * ((in_bits == 1) + 3 * (in_bits == 2) + 7 * (in_bits == 3) + 15 * (in_bits == 4)) * CEIL(in_c, 32) */
     case BT_OP_DENSE_PLANES_UINT_TER: return (((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * 2u) * ((((uint32_t)((l)->in_bits == 1u) + (3u * (uint32_t)((l)->in_bits == 2u))) + (7u * (uint32_t)((l)->in_bits == 3u))) + (15u * (uint32_t)((l)->in_bits == 4u)))) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * 2 * ((in_bits == 1) + 3 * (in_bits == 2) + 7 * (in_bits == 3) + 15 * (in_bits == 4)) * CEIL(in_c, 32) */
     case BT_OP_DENSE_PLANES_UINT_INT: return (((BT_OPS_CEIL((((l)->out_c * ((uint32_t)((l)->out_enc == 0u) + (uint32_t)((l)->out_enc == 1u))) + ((((l)->n_thr * 32u) * BT_OPS_CEIL((l)->out_c, 32u)) * ((uint32_t)((l)->out_enc == 2u) + (uint32_t)((l)->out_enc == 3u)))), (uint32_t)(rows)) * ((l)->w_bits + 1u)) * ((((uint32_t)((l)->in_bits == 1u) + (3u * (uint32_t)((l)->in_bits == 2u))) + (7u * (uint32_t)((l)->in_bits == 3u))) + (15u * (uint32_t)((l)->in_bits == 4u)))) * BT_OPS_CEIL((l)->in_c, 32u));  /* CEIL((out_c * ((out_enc == 0) + (out_enc == 1)) + n_thr * 32 * CEIL(out_c, 32) * ((out_enc == 2) + (out_enc == 3))), rows) * (w_bits + 1) * ((in_bits == 1) + 3 * (in_bits == 2) + 7 * (in_bits == 3) + 15 * (in_bits == 4)) * CEIL(in_c, 32) */
+    case BT_OP_SPARSE_XNOR: return (BT_OPS_CEIL((l)->out_c, (uint32_t)(rows)) * (l)->packs);  /* CEIL(out_c, rows) * packs */
     default: return 0;
     }
 }

@@ -46,13 +46,18 @@
 #define BT_ACC_STATUS_LAYER_MASK 0x000F0000u
 #define BT_ACC_N_LAYERS 0x028u  /* RW */
 #define BT_ACC_FEATURES 0x02Cu  /* RO */
+#define BT_ACC_FEATURES_SPARSE_SHIFT 0u
+#define BT_ACC_FEATURES_SPARSE_MASK 0x00000001u
 #define BT_ACC_FEATURES_CONV_SHIFT 1u
 #define BT_ACC_FEATURES_CONV_MASK 0x00000002u
 #define BT_ACC_FEATURES_PLANES_SHIFT 2u
 #define BT_ACC_FEATURES_PLANES_MASK 0x00000004u
+#define BT_ACC_FEATURES_SPARSE_WORDS_SHIFT 4u
+#define BT_ACC_FEATURES_SPARSE_WORDS_MASK 0x0000FFF0u
 #define BT_ACC_PERF_CYCLES 0x030u  /* RO */
 #define BT_ACC_PERF_ACTIVE 0x034u  /* RO */
 #define BT_ACC_PERF_TILES 0x038u  /* RO */
+#define BT_ACC_IBUF_DEPTH 0x03Cu  /* RO */
 
 /* Descriptor registers (offsets inside one descriptor) */
 #define BT_ACC_D_CFG 0x00u
@@ -102,7 +107,11 @@
 #define BT_ACC_D_PLANES_SCORE_SHIFT_MASK 0x00003000u
 #define BT_ACC_D_PLANES2 0x2Cu
 #define BT_ACC_D_SPARSE 0x30u
+#define BT_ACC_D_SPARSE_PACKS_SHIFT 0u
+#define BT_ACC_D_SPARSE_PACKS_MASK 0x00000FFFu
 #define BT_ACC_D_SPARSE2 0x34u
+#define BT_ACC_D_SPARSE2_I_BASE_SHIFT 0u
+#define BT_ACC_D_SPARSE2_I_BASE_MASK 0x0000FFFFu
 #define BT_ACC_D_RESERVED0 0x38u
 #define BT_ACC_D_RESERVED1 0x3Cu
 
@@ -115,11 +124,14 @@
 #define BT_ACC_TBUF_SIZE 0x20000u
 #define BT_ACC_SBUF_BASE 0xC0000u
 #define BT_ACC_SBUF_SIZE 0x20000u
+#define BT_ACC_IBUF_BASE 0xE0000u
+#define BT_ACC_IBUF_SIZE 0x20000u
 
 /* Window word indices (byte address = window base + 4 * index) */
 #define BT_ACC_WBUF_INDEX(rows, w_base, words, m, k) (((w_base) + ((m) / (rows)) * (words) + (k)) * (rows) + (m) % (rows))
 #define BT_ACC_ABUF_INDEX(cols, a, k, c) (((a) + (k)) * (cols) + (c))
 #define BT_ACC_TBUF_ENTRY(rows, t_base, m) ((t_base) * (rows) + (m))
+#define BT_ACC_IBUF_INDEX(rows, i_base, packs, m, q) (((i_base) + ((m) / (rows)) * (packs) + (q)) * (rows) + (m) % (rows))
 #define BT_ACC_SBUF_INDEX(rows, cols, a_out, m, c) (((a_out) + ((m) / (rows)) * (cols) + (c)) * (rows) + (m) % (rows))
 
 /* Error causes (STATUS.CAUSE) */
@@ -141,5 +153,9 @@
 #define BT_ACC_CAUSE_CONV_SHAPE 15u
 #define BT_ACC_CAUSE_BAD_PLANES 16u
 #define BT_ACC_CAUSE_BAD_PLANE_SHIFT 17u
+#define BT_ACC_CAUSE_BAD_PACKS 20u
+#define BT_ACC_CAUSE_IBUF_OVERFLOW 21u
+#define BT_ACC_CAUSE_BAD_PACK_INDEX 22u
+#define BT_ACC_CAUSE_SPARSE_STORE_OVERFLOW 23u
 
 #endif /* BITTERN_REGS_H */

@@ -194,6 +194,13 @@ static int read_geometry(bt_accel_t *a)
     a->a_depth = clamp_depth(r[4], BT_ACC_ABUF_SIZE, 4u, a->cols);
     a->t_depth = clamp_depth(r[5], BT_ACC_TBUF_SIZE, 8u, a->rows);  /* two words per entry */
     a->s_depth = clamp_depth(r[6], BT_ACC_SBUF_SIZE, 4u, a->rows);
+    /* optional layer kinds; a build without them reads 0 */
+    a->features = rd(a, BT_ACC_FEATURES);
+    if (a->features & BT_ACC_FEATURES_SPARSE_MASK) {
+        a->sparse_words = (a->features & BT_ACC_FEATURES_SPARSE_WORDS_MASK) >>
+                          BT_ACC_FEATURES_SPARSE_WORDS_SHIFT;
+        a->i_depth = clamp_depth(rd(a, BT_ACC_IBUF_DEPTH), BT_ACC_IBUF_SIZE, 4u, a->rows);
+    }
     return 1;
 }
 
@@ -222,6 +229,7 @@ typedef struct {
     uint32_t words_in, words_out;
     uint32_t w;         /* weight words */
     uint32_t t;         /* threshold entries, when it feeds the next layer on the chip */
+    uint32_t i;         /* pack-index words (sparse layers) */
     uint32_t s;         /* score words, when it ends a stretch (run as a scores layer) */
     int bin_out;
 } footprint;
@@ -240,19 +248,25 @@ static int bt_accel_layer_supported(const bt_accel_t *a, const bt_layer_t *l, fo
      * plane-layout activations this driver does not write yet: their layers run in software. */
     /* Likewise conv layers (BT_OP_CONV_XNOR, conv builds): the driver does not write the conv
      * weight layout, descriptor words or HWC inputs yet (rtl/ops/conv_xnor.py). */
-    if (op != BT_OP_DENSE_XNOR || l->in_c > 0xFFFFu || l->out_c > 0xFFFFu)
+    if ((op != BT_OP_DENSE_XNOR && op != BT_OP_SPARSE_XNOR) || l->in_c > 0xFFFFu || l->out_c > 0xFFFFu)
+        return 0;
+    /* sparse layers: only on a build with the sparse datapath whose store holds the input
+     * (the model loader has checked in_c % 32 == 0 and 1 <= packs <= in_c / 32) */
+    if (op == BT_OP_SPARSE_XNOR && (a->sparse_words < l->in_c / 32u || l->packs < 1u ||
+                                    l->packs > (BT_ACC_D_SPARSE_PACKS_MASK >> BT_ACC_D_SPARSE_PACKS_SHIFT)))
         return 0;
     uint32_t rows = a->rows, cols = a->cols;
     f->words_in = bt_op_a_in_words(op, rows, cols, l);
     f->words_out = bt_op_a_out_words(op, rows, cols, l);
     f->w = bt_op_w_words(op, rows, cols, l);
     f->t = bt_op_t_entries(op, rows, cols, l);
+    f->i = bt_op_i_words(op, rows, cols, l);
     bt_layer_t as_scores = *l;
     as_scores.out_enc = BT_ENC_SCORES;
     as_scores.n_thr = 0;
     f->s = bt_op_find(&as_scores) == op ? bt_op_s_words(op, rows, cols, &as_scores) : 0xFFFFFFFFu;
     f->bin_out = l->out_enc == BT_ENC_BINARY;
-    return f->words_in <= a->a_depth / 2u && f->w <= a->w_depth;
+    return f->words_in <= a->a_depth / 2u && f->w <= a->w_depth && f->i <= a->i_depth;
 }
 
 static void footprint_of(const bt_accel_t *a, const bt_model_t *m, uint32_t i, bt_layer_t *l,
@@ -266,7 +280,7 @@ static void footprint_of(const bt_accel_t *a, const bt_model_t *m, uint32_t i, b
 
 typedef struct {
     uint64_t hw, end;
-    uint32_t wsum, tsum;
+    uint32_t wsum, tsum, isum;
 } plan_t;
 
 /* Close the stretch first..last: its last layer writes the score buffer; drop layers from
@@ -284,6 +298,7 @@ static void close_stretch(const bt_accel_t *a, const bt_model_t *m, uint32_t fir
         }
         p->hw &= ~(1ull << e);
         p->wsum -= f.w;
+        p->isum -= f.i;
         if (e > first) {                /* the layer before becomes the end: no thresholds */
             footprint_of(a, m, e - 1u, &l, &f);
             p->tsum -= f.t;
@@ -299,7 +314,7 @@ static void plan_model(const bt_accel_t *a, const bt_model_t *m, plan_t *p)
     uint32_t n = m->n_layers, run = 0, half = a->a_depth / 2u;
     footprint prev = {0};
     p->hw = p->end = 0;
-    p->wsum = p->tsum = 0;
+    p->wsum = p->tsum = p->isum = 0;
     for (uint32_t i = 0; i <= n; i++) {
         bt_layer_t l;
         footprint f = {0};
@@ -310,16 +325,17 @@ static void plan_model(const bt_accel_t *a, const bt_model_t *m, plan_t *p)
         }
         int joins = ok && run && run < BT_ACC_MAX_LAYERS && prev.bin_out &&
                     prev.words_out <= half && p->tsum + prev.t <= a->t_depth &&
-                    p->wsum + f.w <= a->w_depth;
+                    p->wsum + f.w <= a->w_depth && p->isum + f.i <= a->i_depth;
         if (run && !joins) {
             close_stretch(a, m, i - run, i - 1u, p);
             run = 0;
         }
-        if (ok && p->wsum + f.w <= a->w_depth) {
+        if (ok && p->wsum + f.w <= a->w_depth && p->isum + f.i <= a->i_depth) {
             if (run)
                 p->tsum += prev.t;
             p->hw |= 1ull << i;
             p->wsum += f.w;
+            p->isum += f.i;
             run++;
             prev = f;
         }
@@ -349,12 +365,12 @@ static void put_le(uint8_t *p, uint32_t v)
 
 static uint32_t model_tag(const bt_accel_t *a, const bt_model_t *m)
 {
-    uint8_t b[BT_HEADER_BYTES + 28u];
+    uint8_t b[BT_HEADER_BYTES + 36u];
     for (uint32_t i = 0; i < BT_HEADER_BYTES; i++)
         b[i] = m->data[i];
-    const uint32_t g[7] = {a->rows, a->cols, a->w_depth, a->a_depth, a->t_depth, a->s_depth,
-                           PLAN_VERSION};
-    for (uint32_t i = 0; i < 7u; i++)
+    const uint32_t g[9] = {a->rows, a->cols, a->w_depth, a->a_depth, a->t_depth, a->s_depth,
+                           PLAN_VERSION, a->sparse_words, a->i_depth};
+    for (uint32_t i = 0; i < 9u; i++)
         put_le(b + BT_HEADER_BYTES + 4u * i, g[i]);
     uint32_t tag = bt_crc32(b, sizeof b);
     return tag ? tag : 1u;      /* 0 means "nothing programmed" */
@@ -367,13 +383,14 @@ static void load_stretch(bt_accel_t *a, const bt_model_t *m, uint32_t first)
 {
     if (a->loaded_seg == first)
         return;
-    uint32_t w_base = 0, t_base = 0, j = 0;
+    uint32_t w_base = 0, t_base = 0, i_base = 0, j = 0;
     bt_layer_t l;
     footprint f;
     for (uint32_t i = 0; i < first; i++)
         if ((a->hw_layers >> i) & 1u) {
             footprint_of(a, m, i, &l, &f);
             w_base += f.w;
+            i_base += f.i;
             if (!((a->seg_ends >> i) & 1u))
                 t_base += f.t;
         }
@@ -397,11 +414,16 @@ static void load_stretch(bt_accel_t *a, const bt_model_t *m, uint32_t first)
                        ((end ? (uint32_t)BT_ENC_SCORES : l.out_enc) << BT_ACC_D_CFG_OUT_ENC_SHIFT);
         /* every word, the ones a dense layer does not use 0 (no stale fields of a previous
            model), in one burst */
-        const uint32_t d[BT_ACC_DESC_WORDS] = {cfg, l.in_c, l.out_c, w_base, (j % 2u) * half,
-                                               end ? 0u : ((j + 1u) % 2u) * half, t_base};
+        uint32_t d[BT_ACC_DESC_WORDS] = {cfg, l.in_c, l.out_c, w_base, (j % 2u) * half,
+                                         end ? 0u : ((j + 1u) % 2u) * half, t_base};
+        if (f.i) {              /* sparse: kept packs and the first pack-index word */
+            d[BT_ACC_D_SPARSE / 4u] = l.packs << BT_ACC_D_SPARSE_PACKS_SHIFT;
+            d[BT_ACC_D_SPARSE2 / 4u] = i_base << BT_ACC_D_SPARSE2_I_BASE_SHIFT;
+        }
         for (uint32_t k = 0; k < BT_ACC_DESC_WORDS; k++)
             wq_put(&q, BT_ACC_DESC(j, 4u * k), d[k]);
         w_base += f.w;
+        i_base += f.i;
         if (end)
             break;
         t_base += f.t;
@@ -440,7 +462,7 @@ bt_status_t bt_accel_program(bt_accel_t *accel, const bt_model_t *model)
     if (rd(a, BT_ACC_STATUS) & BT_ACC_STATUS_BUSY_MASK)
         return BT_ERR_ACCEL;    /* a run (another host's, or one we gave up on) owns the buffers */
     wr(a, BT_ACC_MODEL_TAG, 0); /* an interrupted programming leaves no valid tag */
-    uint32_t rows = a->rows, w_base = 0, t_base = 0;
+    uint32_t rows = a->rows, w_base = 0, t_base = 0, i_base = 0;
     wqueue q;
     q.t = a->transport;
     q.n = 0;
@@ -452,14 +474,26 @@ bt_status_t bt_accel_program(bt_accel_t *accel, const bt_model_t *model)
         footprint_of(a, model, i, &l, &f);
         const uint32_t *w = (const uint32_t *)(const void *)(model->data + l.w_offset);
         /* the layer's whole weight window in order, zeros for the channels of the last tile
-         * beyond out_c: one burst */
-        uint32_t words = f.words_in;
+         * beyond out_c: one burst. Sparse layers: P kept words per channel (the model file
+         * holds them [out_c][P], then their u16 pack indices [out_c][P]) */
+        uint32_t words = f.i ? l.packs : f.words_in;
         for (uint32_t j = 0; j < f.w * rows; j++) {
             uint32_t r = j % rows, t = j / rows / words, k = j / rows % words, mch = t * rows + r;
             wq_put(&q, BT_ACC_WBUF_BASE + 4u * BT_ACC_WBUF_INDEX(rows, w_base, words, mch, k),
                    mch < l.out_c ? w[mch * words + k] : 0u);
         }
         w_base += f.w;
+        if (f.i) {
+            /* pack indices in the weights' order; index 0 for the missing channels (the
+             * hardware checks every index it meets against the layer's input words) */
+            const uint16_t *idx = (const uint16_t *)(const void *)(w + l.out_c * l.packs);
+            for (uint32_t j = 0; j < f.i * rows; j++) {
+                uint32_t r = j % rows, t = j / rows / words, k = j / rows % words, mch = t * rows + r;
+                wq_put(&q, BT_ACC_IBUF_BASE + 4u * BT_ACC_IBUF_INDEX(rows, i_base, words, mch, k),
+                       mch < l.out_c ? idx[mch * words + k] : 0u);
+            }
+            i_base += f.i;
+        }
         if ((p.end >> i) & 1u)
             continue;           /* the stretch's last layer: scores, thresholded in software */
         const int32_t *thr = (const int32_t *)(const void *)(model->data + l.t_offset);
