@@ -374,9 +374,11 @@ def check_status(i, status, timed_out, max_cycles):
 
 
 def run_model(spec, images, *, rows, cols, simulator="verilator", depths=None, ram="inferred",
-              build_root=None, waves=False, max_cycles=2_000_000, run_dir=None, planes=False):
+              build_root=None, waves=False, max_cycles=2_000_000, run_dir=None, planes=False,
+              conv=False):
     """Run ``spec`` on ``images`` (u8 [n, ...]) through the whole simulated accelerator
-    (``planes``: a build with the plane ops, multi-bit dense layers as binary passes).
+    (``planes``: a build with the plane ops, multi-bit dense layers as binary passes; ``conv``:
+    with the conv2d op; ``depths`` may carry the sparse datapath's ``sparse_words``/``i_depth``).
 
     Raises :class:`~bittern.rtl.loader.UnsupportedLayer` for a model the hardware cannot run
     and :class:`~bittern.sim.runner.SimulationError` when the hardware reports an error."""
@@ -387,7 +389,7 @@ def run_model(spec, images, *, rows, cols, simulator="verilator", depths=None, r
     images = np.asarray(images)
     images = images.reshape(len(images), -1)
     depths = depths or default_depths(spec, rows, cols)
-    accel = Accelerator(rows=rows, cols=cols, ram=ram, planes=planes, **depths)
+    accel = Accelerator(rows=rows, cols=cols, ram=ram, planes=planes, conv=conv, **depths)
     p = loader.plan(spec, loader.Geometry.of(accel))
     name = accel_name(accel)
     txn, batches = model_transactions(spec, p, images, max_cycles=max_cycles)

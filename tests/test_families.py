@@ -87,30 +87,52 @@ def test_families_cortex_m4_under_qemu_matches_golden(family, family_specs, mnis
     assert np.array_equal(np.asarray(res.scores), golden.run(spec, x).scores.numpy())
 
 
-PLANE_FAMILIES = ("wrpn", "gxnor", "decompose")
+# The universal build: every optional op (conv, planes, the sparse datapath) in one accelerator.
+# Every family's model runs on it without rebuilding, except the cnn family's u8 first conv
+# (conv runs binary inputs; binary passes run dense layers): its binarized variant runs here.
+UNIVERSAL_FAMILIES = ("binary", "sparse", "wrpn", "gxnor", "decompose", "cnn-binarized")
+UNIVERSAL = dict(conv=True, planes=True)
 
 
-@pytest.mark.parametrize("family", PLANE_FAMILIES)
-def test_families_on_the_planes_accelerator_match_golden(family, family_specs, mnist):
-    """The multi-bit families on the whole accelerator (bus writes -> passes -> score reads) of a
-    planes build, every layer in hardware: u8 first layer as 8 bit planes (wrpn), ternary and
-    uint-k outputs as thermometer planes, int3 weights (decompose). One Verilator build (2x2,
-    depths covering the three models) of the replay harness is shared by the cases."""
-    from bittern.rtl import loader, ops
-    from bittern.rtl import regmap as rm
+@pytest.fixture(scope="module")
+def universal_specs(family_specs, mnist):
+    """The families' models, with the cnn family on binarized pixels (1 epoch: the accelerator
+    is compared with golden, not judged on accuracy)."""
+    cnn = {"input": BINARIZED_IN, "blocks": FAMILIES["cnn"]["blocks"]}
+    return {**family_specs,
+            "cnn-binarized": export_spec(train(cnn, mnist, epochs=1, seed=0, progress=False).net)}
+
+
+@pytest.fixture(scope="module")
+def universal_depths(universal_specs):
+    """One set of buffer depths and sparse-store size that holds every family's model."""
+    from bittern.rtl import loader
+    all_d = [loader.default_depths(universal_specs[f], 2, 2) for f in UNIVERSAL_FAMILIES]
+    return {k: max(d.get(k, 0) for d in all_d) for k in set().union(*all_d)}
+
+
+@pytest.mark.parametrize("family", UNIVERSAL_FAMILIES)
+def test_families_on_the_universal_accelerator_match_golden(family, universal_specs, mnist,
+                                                           universal_depths):
+    """Each family on the whole accelerator (bus writes -> sequencer -> array -> score reads) of
+    one universal build, every layer in hardware: the u8 first layers as 8 bit planes, ternary
+    and uint-k outputs as thermometer planes, int3 weights (decompose), the 3PXNet layer on the
+    sparse datapath. One Verilator build (2x2) of the replay harness is shared by the cases."""
+    from bittern.rtl import loader
+    from bittern.rtl.accelerator import Accelerator
     from bittern.sim.replay import run_model
-    spec = family_specs[family]
-    n = len(spec.layers)
-    chosen = [ops.select(l, i, last=i == n - 1) for i, l in enumerate(spec.layers)]
-    assert any(op.name.startswith("DENSE_PLANES") for op in chosen)
-    all_d = [loader.default_depths(family_specs[f], 2, 2) for f in PLANE_FAMILIES]
-    depths = {k: max(d[k] for d in all_d) for k in all_d[0]}
+    spec = universal_specs[family]
     x = mnist.test_x[:4]
-    res = run_model(spec, x, rows=2, cols=2, depths=depths, planes=True)   # fast replay harness
+    res = run_model(spec, x, rows=2, cols=2, depths=universal_depths, **UNIVERSAL)
     want = golden.run(spec, x)
     assert np.array_equal(res.scores, want.scores.numpy())
-    p = loader.plan(spec, loader.Geometry(rows=2, cols=2, features=rm.pack("FEATURES", PLANES=1),
-                                          **depths))
+    geom = loader.Geometry.of(Accelerator(rows=2, cols=2, **UNIVERSAL, **universal_depths))
+    p = loader.plan(spec, geom)
     assert res.active == sum(lp.cycles for lp in p.layers) * res.batches
-    print(f"{family}: {res.cycles // res.batches} cycles/batch of 2, "
+    names = {lp.op.name for lp in p.layers}
+    expect = {"sparse": "SPARSE_XNOR", "binary": "DENSE_PLANES_U8_BIN", "wrpn": "DENSE_PLANES_U8_TER",
+              "cnn-binarized": "CONV_XNOR"}
+    if family in expect:
+        assert expect[family] in names, names
+    print(f"{family}: {sorted(names)}; {res.cycles // res.batches} cycles/batch of 2, "
           f"{res.active // res.batches} active")
