@@ -83,6 +83,21 @@ class HwOp:
             return f"{self.name} does not run this kind and encodings"
         return None
 
+    def binary_why_not(self, layer, *, last, on="the accelerator", what="layer"):
+        """The reason a layer is not this op's binary x binary kind (``on``: where it would
+        run, ``what``: its noun in the u8 hint), None if its encodings are this op's."""
+        from bittern.model.spec import Enc, WEnc
+        if layer.in_enc != self.in_enc:
+            return (f"only binary inputs run on {on} (in_enc={int(layer.in_enc)}); "
+                    f"a u8 first {what} needs input_threshold in the model header")
+        if layer.w_enc != self.w_enc:
+            return f"only binary weights run on {on}, not {WEnc(layer.w_enc).name}"
+        if layer.out_enc not in self.out_encs:
+            return f"only binary or scores outputs run on {on}, not {Enc(layer.out_enc).name}"
+        if (layer.out_enc == Enc.SCORES) != last:
+            return "scores are the last layer's output only, and the last layer outputs scores"
+        return None
+
     def why_not_on(self, layer, geom):
         """None when the build ``geom`` (a :class:`~bittern.rtl.loader.Geometry`) has what the
         op needs for ``layer`` (a build option), else the reason."""

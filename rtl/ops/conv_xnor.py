@@ -56,16 +56,9 @@ class ConvXnor(HwOp):
     def why_not(self, layer, *, last):
         if layer.kind != self.kind:
             return f"{self.name} runs conv2d layers, not {Kind(layer.kind).name}"
-        if layer.in_enc != self.in_enc:
-            return (f"only binary inputs run on the accelerator's conv (in_enc={int(layer.in_enc)}); "
-                    "a u8 first conv needs input_threshold in the model header")
-        if layer.w_enc != self.w_enc:
-            return f"only binary weights run on the accelerator's conv, not {WEnc(layer.w_enc).name}"
-        if layer.out_enc not in self.out_encs:
-            return (f"only binary or scores outputs run on the accelerator's conv, not "
-                    f"{Enc(layer.out_enc).name}")
-        if (layer.out_enc == Enc.SCORES) != last:
-            return "scores are the last layer's output only, and the last layer outputs scores"
+        reason = self.binary_why_not(layer, last=last, on="the accelerator's conv", what="conv")
+        if reason is not None:
+            return reason
         k, s, p, pool = layer.kernel, layer.stride, layer.pad, layer.pool
         if k not in KERNELS:
             return f"kernel {k} is not 1..5; use a kernel of at most 5"

@@ -34,7 +34,7 @@ words of output tile ``t`` are ``W_BASE + (t*Pw + p)*W + k``.
 import numpy as np
 import torch
 
-from bittern.model.packing import pack_binary, pack_bits, popcount
+from bittern.model.packing import pack_binary, popcount
 from bittern.model.spec import U8, Enc, Kind, WEnc
 
 from .. import regmap as rm

@@ -45,16 +45,9 @@ class DenseXnor(HwOp):
     def why_not(self, layer, *, last):
         if layer.kind != self.kind:
             return f"only dense layers run on the accelerator, not {Kind(layer.kind).name}"
-        if layer.in_enc != self.in_enc:
-            return (f"only binary inputs run on the accelerator (in_enc={int(layer.in_enc)}); "
-                    "a u8 first layer needs input_threshold in the model header")
-        if layer.w_enc != self.w_enc:
-            return f"only binary weights run on the accelerator, not {WEnc(layer.w_enc).name}"
-        if layer.out_enc not in self.out_encs:
-            return (f"only binary or scores outputs run on the accelerator, not "
-                    f"{Enc(layer.out_enc).name}")
-        if (layer.out_enc == Enc.SCORES) != last:
-            return "scores are the last layer's output only, and the last layer outputs scores"
+        reason = self.binary_why_not(layer, last=last)
+        if reason is not None:
+            return reason
         for what, n in (("inputs", layer.in_c), ("outputs", layer.out_c)):
             if n > self.max_features:
                 return f"{n} {what} exceed the descriptor's {self.max_features}"
