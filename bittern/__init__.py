@@ -68,9 +68,9 @@ class Model:
         ``golden`` (the integer model), ``host`` (the C runtime on this machine), ``qemu`` or
         ``qemu:<cpu>`` (the C runtime on an emulated Cortex-M, default cortex-m4), ``array``
         (the layers through the simulated systolic array, Verilator), ``replay`` (the whole
-        simulated accelerator RTL, 2x2, on the bus writes of the loader with the clock inside
-        Verilator, :mod:`bittern.sim.replay`: seconds, not minutes; every layer must run on
-        the accelerator, else :class:`~bittern.rtl.loader.UnsupportedLayer` says which does
+        simulated accelerator RTL, 2x2, built with the options the model's layers need, on the
+        bus writes of the loader with the clock inside Verilator, :mod:`bittern.sim.replay`:
+        seconds, not minutes; every layer must run on the accelerator, else :class:`~bittern.rtl.loader.UnsupportedLayer` says which does
         not), ``accel`` (the C driver ``bt_run_accel`` against the simulated accelerator RTL,
         Verilator, slow; layers it cannot offload run in software).
         """
@@ -99,7 +99,7 @@ class Model:
         if name == "replay":
             from bittern.sim import replay
             r = replay.run_model(self.spec, x, rows=2, cols=2, depths=_replay_depths(self.spec),
-                                 build_root=build_dir)
+                                 build_root=build_dir, **_replay_options(self.spec))
             _, labels = golden.head_labels(self.spec, torch.as_tensor(r.scores))  # in software
             return labels.numpy().astype(np.int64), np.asarray(r.scores, dtype=np.int64)
         if name == "accel":
@@ -108,6 +108,16 @@ class Model:
             return np.asarray(r.labels, dtype=np.int64), np.asarray(r.scores, dtype=np.int64)
         raise ValueError(f"unknown target {target!r}; choose one of golden, host, qemu[:cpu], "
                          f"array, replay, accel")
+
+
+def _replay_options(spec):
+    """The build options (``conv``, ``planes``) of the ops that run ``spec``'s layers: the
+    replay builds the accelerator the model needs (the sparse datapath comes with the depths)."""
+    from bittern.rtl import ops
+    n = len(spec.layers)
+    features = {op.feature for i, layer in enumerate(spec.layers)
+                if (op := ops.find(layer, last=i == n - 1)) is not None}
+    return {"conv": "CONV" in features, "planes": "PLANES" in features}
 
 
 def _replay_depths(spec):
