@@ -17,7 +17,7 @@ def test_cli_regress_on_the_accelerator_through_dask_equals_inline(tmp_path, cap
     """The accelerator matrix through a Dask LocalCluster on 127.0.0.1 and in this process:
     identical results (timings aside); a family the accelerator cannot run is reported with the
     loader's reason, not skipped."""
-    args = ["regress", "--shapes", "2x2", "--families", "binary,sparse", "--simulators", "icarus",
+    args = ["regress", "--shapes", "2x2", "--families", "binary,cnn", "--simulators", "icarus",
             "--images", "3"]
     assert main([*args, "--workers", "2", "--out", str(tmp_path / "dask")]) == 0
     out = capsys.readouterr().out
@@ -28,8 +28,8 @@ def test_cli_regress_on_the_accelerator_through_dask_equals_inline(tmp_path, cap
     by_family = {r["family"]: r for r in dask}
     assert by_family["binary"]["status"] == "pass"
     assert by_family["binary"]["cycles"] > by_family["binary"]["ideal_cycles"] > 0
-    assert by_family["sparse"]["status"] == "unsupported"
-    assert "only binary weights run on the accelerator, not SPARSE" in by_family["sparse"]["message"]
+    assert by_family["cnn"]["status"] == "unsupported"      # its u8 first conv: no build runs it
+    assert "only binary inputs run on the accelerator's conv" in by_family["cnn"]["message"]
     text = (tmp_path / "dask" / "summary.md").read_text()
     assert "| accelerator | binary | 2x2 | icarus | 0 | pass |" in text
     assert "1 passed, 0 failed, 1 unsupported" in text

@@ -92,12 +92,12 @@ def test_sim_replay_reports_a_run_that_never_finishes():
 
 
 def test_sim_replay_rejects_what_the_hardware_cannot_run():
-    """The loader's reason, before anything is built (a 3PXNet sparse layer)."""
-    spec = randspec.random_family_model(np.random.default_rng(24), "sparse")
+    """The loader's reason, before anything is built (a u8 first conv: no build runs it)."""
+    spec = randspec.random_family_model(np.random.default_rng(24), "cnn")
     print("seed", 24)
-    with pytest.raises(UnsupportedLayer, match=r"layer 1 \(dense 64->32\): only binary weights "
-                                               r"run on the accelerator, not SPARSE"):
-        replay.run_model(spec, np.zeros((1, 64), np.uint8), rows=ROWS, cols=COLS)
+    with pytest.raises(UnsupportedLayer, match=r"layer 0 \(conv 64->6\): only binary inputs run "
+                                               r"on the accelerator's conv \(in_enc=0\)"):
+        replay.run_model(spec, np.zeros((1, 64), np.uint8), rows=ROWS, cols=COLS, conv=True)
     with pytest.raises(ValueError, match="simulator must be one of verilator, icarus, amaranth"):
         replay.replay("x.v", replay.Transactions(), name="x", simulator="xsim")
 

@@ -74,6 +74,8 @@ static uint32_t bus_read(void *ctx, uint32_t addr)
         default: return BT_ACC_STATUS_DONE_MASK;
         }
     case BT_ACC_MODEL_TAG: return b->model_tag;
+    case BT_ACC_FEATURES: return 0;     /* a binary-only build: no optional layer kinds */
+    case BT_ACC_IBUF_DEPTH: return 0;
     case BT_ACC_N_LAYERS: case BT_ACC_PERF_CYCLES: case BT_ACC_PERF_ACTIVE: case BT_ACC_PERF_TILES:
         return 0;
     default:
