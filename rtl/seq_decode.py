@@ -176,7 +176,11 @@ class DescriptorDecoder(wiring.Component):
                                              ((d_planes & ~C(sum(fl.mask for fl in rm.fields_of("D_PLANES")), 32)) != 0)),
                                  f_pshift.eq(too_far | (pl.score_shift > 2))]
                 else:
-                    m.d.sync += [f_planes.eq((d_planes != 0) | (d_planes2 != 0)), f_pshift.eq(0)]
+                    # Without planes only the plane counts change what a layer means: a layer
+                    # asking for more than one plane is refused (the shifts are never read, and
+                    # comparing 8 bits, not both words, keeps 56 flip-flops out of this build).
+                    m.d.sync += [f_planes.eq((pl.w_planes_m1 != 0) | (pl.a_planes_m1 != 0)),
+                                 f_pshift.eq(0)]
                 m.next = "CHECK1"
             with m.State("CHECK1"):
                 if self._planes:

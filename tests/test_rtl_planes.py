@@ -114,7 +114,8 @@ def test_decoder_planes_bounds_and_causes():
         (True, _plane_desc(out_enc=0, a_out=0, t_base=6), 1, C.TBUF_OVERFLOW),  # score offsets
         (False, _plane_desc(), 2, C.UNSUPPORTED_LAYER),
         (False, _plane_desc(in_enc=1, w_enc=1), 2, C.BAD_PLANES),
-        (False, _plane_desc(in_enc=1, w_enc=1, planes=0, planes2=1), 2, C.BAD_PLANES),
+        (False, _plane_desc(in_enc=1, w_enc=1, planes=P(A_PLANES_M1=1)), 2, C.BAD_PLANES),
+        (False, _plane_desc(in_enc=1, w_enc=1, planes=0, planes2=1), 2, C.NONE),   # shifts unread
         (False, _plane_desc(in_enc=1, w_enc=1, planes=0), 2, C.NONE),
     ]
     seen = []
