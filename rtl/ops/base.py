@@ -83,6 +83,16 @@ class HwOp:
             return f"{self.name} does not run this kind and encodings"
         return None
 
+    def base_descriptor(self, layer, place):
+        """Descriptor words 0..6, which every layer kind has (the op's kind and encodings, the
+        feature counts and where the layer's banks start)."""
+        from .. import regmap as rm
+        return {"D_CFG": rm.pack("D_CFG", KIND=self.kind, IN_ENC=self.in_enc, W_ENC=self.w_enc,
+                                 OUT_ENC=int(layer.out_enc)),
+                "D_IN_FEATURES": layer.in_c, "D_OUT_FEATURES": layer.out_c,
+                "D_W_BASE": place.w_base, "D_A_IN": place.a_in, "D_A_OUT": place.a_out,
+                "D_T_BASE": place.t_base}
+
     def binary_why_not(self, layer, *, last, on="the accelerator", what="layer"):
         """The reason a layer is not this op's binary x binary kind (``on``: where it would
         run, ``what``: its noun in the u8 hint), None if its encodings are this op's."""

@@ -277,11 +277,8 @@ class DensePlanes(HwOp):
     def descriptor(self, layer, place):
         sw, sa, shift, _ = fold(layer)
         step = int(len(sa) > 1 and sa[1] == 1)       # u8 bit planes: plane q shifts by q
-        return {"D_CFG": rm.pack("D_CFG", KIND=self.kind, IN_ENC=self.in_enc, W_ENC=self.w_enc,
-                                 OUT_ENC=int(layer.out_enc)),
-                "D_IN_FEATURES": layer.in_c, "D_OUT_FEATURES": hw_channels(layer),
-                "D_W_BASE": place.w_base, "D_A_IN": place.a_in, "D_A_OUT": place.a_out,
-                "D_T_BASE": place.t_base,
+        return {**self.base_descriptor(layer, place),
+                "D_OUT_FEATURES": hw_channels(layer),    # thermometer planes: L rows a channel
                 "D_PLANES": rm.pack("D_PLANES", W_PLANES_M1=len(sw) - 1, A_PLANES_M1=len(sa) - 1,
                                     A_STEP=step, SCORE_SHIFT=shift),
                 "D_PLANES2": sum(s << (4 * p) for p, s in enumerate(sw))}

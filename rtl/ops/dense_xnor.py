@@ -54,11 +54,7 @@ class DenseXnor(HwOp):
         return None
 
     def descriptor(self, layer, place):
-        return {"D_CFG": rm.pack("D_CFG", KIND=self.kind, IN_ENC=self.in_enc, W_ENC=self.w_enc,
-                                 OUT_ENC=int(layer.out_enc)),
-                "D_IN_FEATURES": layer.in_c, "D_OUT_FEATURES": layer.out_c,
-                "D_W_BASE": place.w_base, "D_A_IN": place.a_in, "D_A_OUT": place.a_out,
-                "D_T_BASE": place.t_base}
+        return self.base_descriptor(layer, place)
 
     def writes(self, layer, place, *, rows, cols):
         return self.weight_writes(layer, place, rows=rows) + threshold_writes(layer, place, rows=rows)
