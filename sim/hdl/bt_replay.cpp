@@ -1,9 +1,10 @@
 // Bus-transaction replay for Verilator: the C++ twin of bt_replay.v, with the clock in C++.
 //
 // Same transaction and result files as bt_replay.v (see there), same bus protocol: inputs
-// change while the clock is low, outputs are sampled after the falling edge. Built with the
-// accelerator as the Verilated top (class Vdut) by bittern.sim.replay; no timing coroutines,
-// so a cycle costs two evaluations of the model and nothing else.
+// change while the clock is low, outputs are sampled after the falling edge. Built with
+// bt_replay_top.v (the accelerator behind a reset register) as the Verilated top (class Vdut)
+// by bittern.sim.replay; no timing coroutines, so a cycle costs two evaluations of the model
+// and nothing else.
 #include <cstdio>
 #include <cstdint>
 #include <cstring>
@@ -38,6 +39,16 @@ static inline void cycle() {
     half(1);
     half(0);
     n_cycles++;
+}
+
+// Reset held on 3 rising edges, `rst` high on entry. bt_replay_top.v registers `rst`, so it
+// drops one cycle before the last reset edge: the first transaction starts on the same cycle
+// as in bt_replay.v.
+static void reset() {
+    cycle();
+    cycle();
+    top->rst = 0;
+    cycle();
 }
 
 static bool access(uint32_t addr, uint32_t data, bool write, uint32_t *q) {
@@ -100,8 +111,7 @@ int main(int argc, char **argv) {
     top->BT_PORT(stb) = 0;
     top->BT_PORT(we) = 0;
     half(0);
-    for (int i = 0; i < 3; i++) cycle();
-    top->rst = 0;
+    reset();
     unsigned op;
     unsigned long a, b;
     int rc = 0;
@@ -126,8 +136,8 @@ int main(int argc, char **argv) {
             std::fprintf(fout, "%lx %x\n", waited, top->irq ? 0 : 1);
         } else if (op == 4) {
             top->rst = 1;
-            for (int i = 0; i < 3; i++) cycle();
-            top->rst = 0;
+            cycle();  // an idle cycle: the reset register takes the request
+            reset();
         } else {
             break;
         }

@@ -10,7 +10,7 @@
 //   2 ADDR 0     read byte address ADDR                 -> one output line: the word (hex)
 //   3 MAX  0     wait until irq (STATUS.DONE) is high, at most MAX cycles
 //                                                      -> one output line: "cycles timeout" (hex)
-//   4 0    0     hold reset for 3 cycles
+//   4 0    0     one idle cycle, then reset held for 3 cycles
 //   0 0    0     end                                 -> "end CYCLES" (hex)
 // Plusargs: +in=PATH +out=PATH, +waves=PATH (FST; Verilator needs a --trace-fst build).
 `timescale 1ns/1ps
@@ -111,6 +111,7 @@ module bt_replay;
                 end
                 $fdisplay(fout, "%h %h", waited, !irq);
             end else if (op == 4) begin
+                @(negedge clk);     // idle, as bt_replay.cpp's cycle for its reset register
                 rst = 1'b1;
                 repeat (3) @(negedge clk);
                 rst = 1'b0;
