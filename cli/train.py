@@ -27,7 +27,12 @@ def register(sub):
     p.add_argument("--data", default="mnist5k", help="mnist5k (default), digits, idx:DIR or npz:FILE")
     p.add_argument("--epochs", type=positive_int, default=30)
     p.add_argument("--batch", type=positive_int, default=100, help="images per batch (default 100)")
-    p.add_argument("--lr", type=positive_float, default=0.01, help="learning rate (default 0.01)")
+    p.add_argument("--lr", type=positive_float, default=0.01,
+                   help="peak learning rate of batch-norm, temperature and float weights "
+                        "(default 0.01)")
+    p.add_argument("--weight-lr", type=positive_float, default=0.1,
+                   help="peak learning rate of the latent weights of quantized layers, clipped "
+                        "to [-1, 1] (default 0.1)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--augment", type=int_in(0), default=1,
                    help="random shifts of up to this many pixels while training (default 1; "
@@ -63,11 +68,12 @@ def run(args):
     cfg = config_from_args(args, ds.shape)
     print(f"training {cfg.get('name', 'custom')} on {ds.name}: {len(ds.train_x)} train / "
           f"{len(ds.test_x)} held-out images, {args.epochs} epochs, seed {args.seed}")
-    result = train(cfg, ds, epochs=args.epochs, batch=args.batch, lr=args.lr, seed=args.seed,
+    result = train(cfg, ds, epochs=args.epochs, batch=args.batch, lr=args.lr,
+                   weight_lr=args.weight_lr, seed=args.seed,
                    progress=not args.quiet, augment=args.augment)
     acc = float_accuracy(result.net, ds.test_x, ds.test_y)
     meta = {"data": args.data, "seed": args.seed, "epochs": args.epochs, "lr": args.lr,
-            "augment": args.augment,
+            "weight_lr": args.weight_lr, "augment": args.augment,
             "train_seconds": round(result.seconds, 2), "float_test_accuracy": acc,
             "commit": git_commit(), "history": result.history}
     replaced = " (replaced the previous file)" if Path(args.out).exists() else ""
