@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from . import recipe
 from .fileformat import MAGIC
 from .layers import BitNet
 from .permute import apply_input_permutation, search_permutation
@@ -59,8 +60,8 @@ def shift_images(xb, rng, max_shift):
     return out
 
 
-def train(config, dataset, *, epochs=20, batch=100, lr=0.01, weight_lr=0.1, seed=0, progress=True,
-          augment=0):
+def train(config, dataset, *, epochs=20, batch=recipe.BATCH, lr=recipe.LR, weight_lr=recipe.WEIGHT_LR,
+          seed=0, progress=True, augment=0):
     """Train a network from ``config`` on ``dataset.train_*``; the test split is never touched.
 
     ``lr``: Adam's peak learning rate of the float parameters (batch-norm, the score temperature,
