@@ -60,8 +60,8 @@ def shift_images(xb, rng, max_shift):
     return out
 
 
-def train(config, dataset, *, epochs=20, batch=recipe.BATCH, lr=recipe.LR, weight_lr=recipe.WEIGHT_LR,
-          seed=0, progress=True, augment=0):
+def train(config, dataset, *, epochs=20, batch=recipe.BATCH, lr=recipe.LR,
+          weight_lr=recipe.WEIGHT_LR, seed=0, progress=True, augment=0):
     """Train a network from ``config`` on ``dataset.train_*``; the test split is never touched.
 
     ``lr``: Adam's peak learning rate of the float parameters (batch-norm, the score temperature,
@@ -112,7 +112,8 @@ def train(config, dataset, *, epochs=20, batch=recipe.BATCH, lr=recipe.LR, weigh
 
 
 def param_groups(net, *, lr, weight_lr):
-    """Adam parameter groups: latent weights of quantized blocks at ``weight_lr``, the rest at ``lr``.
+    """Adam's parameter groups: latent weights of quantized blocks at ``weight_lr``, the rest
+    at ``lr``.
 
     Why two rates: Adam moves every parameter by about its learning rate per step, whatever
     the gradient's scale. A latent weight is clipped to [-1, 1] and starts uniform in it, so

@@ -1,5 +1,6 @@
-"""The training recipe: latent weights of quantized blocks and the float parameters get their own
-learning rates (bittern.model.train.param_groups), each on its own OneCycle schedule (bittern.model.train.optimizer, which train() uses)."""
+"""The training recipe: latent weights of quantized blocks and the float parameters get their
+own learning rates (bittern.model.train.param_groups), each on its own OneCycle schedule
+(bittern.model.train.optimizer, which train() uses)."""
 
 import pytest
 
@@ -8,7 +9,8 @@ from bittern.model.train import optimizer, param_groups
 
 MIXED = {"input": {"shape": [28, 28, 1], "threshold": 128}, "blocks": [
     {"out": 64}, {"out": 32, "weights": "sparse", "packs": 1},
-    {"out": 24, "weights": "ternary", "act": "uint2"}, {"out": 16, "weights": "int3", "act": "ternary"},
+    {"out": 24, "weights": "ternary", "act": "uint2"},
+    {"out": 16, "weights": "int3", "act": "ternary"},
     {"out": 12, "weights": "float", "act": "relu"}, {"out": 10}]}
 
 
