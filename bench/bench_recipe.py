@@ -84,7 +84,7 @@ def main(argv=None):
                    for s in range(args.seeds)] for w in (args.before, after)}
 
         def cell(v):
-            return ", ".join(f"{a:.1%}" for a in v) + f": **{np.mean(v):.2%}**"
+            return ", ".join(f"{100 * a:.1f}" for a in v) + f": **{100 * np.mean(v):.2f} %**"
         diff = 100 * (np.mean(acc[after]) - np.mean(acc[args.before]))
         print(f"| {name} | {shift} px | {cell(acc[args.before])} | {cell(acc[after])} | "
               f"{diff:+.2f} | {time.time() - t:.0f} |", flush=True)
