@@ -33,7 +33,9 @@ def bittern_accuracy(hidden, ds, epochs, seed):
 
 
 def brevitas_accuracy(hidden, ds, epochs, seed):
+    import torch
     from bittern.model.interop import brevitas_nets as bn
+    torch.manual_seed(seed)     # the initial weights too: train_quick seeds only the training
     net = bn.train_quick(bn.binary_mlp(hidden), ds, epochs=epochs, seed=seed)
     return bn.accuracy(net, ds.test_x, ds.test_y)
 
