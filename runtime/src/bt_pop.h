@@ -179,6 +179,76 @@ static inline uint32_t bt_hs_pop_xor_v7m(const uint32_t *a, const uint32_t *b, u
 }
 #endif
 
+#if defined(__GNUC__) && !defined(__clang__) && defined(__ARM_ARCH_6M__)
+#define BT_HS_BLOCKS_ASM 1
+/* ARMv6-M (Cortex-M0/M0+), the block loop by hand: Thumb-1 logic is two-operand on r0-r7
+ * only, and GCC's version of this loop moved values between low and high registers ~30 times
+ * per block (122 instructions; this is 92). The carry-save adders take 7 instructions each;
+ * twos_a / fours_a wait in r10 / r11, the eights count goes to r8, the masks come from a
+ * literal pool behind the loop, the loop ends when a reaches `end` (r9). */
+#define BT_V6M_CSA(H, O, X, Y)                                                      \
+    "movs " H ", " X "\n\tands " H ", " Y "\n\teors " X ", " Y "\n\tmovs " Y ", " X "\n\t" \
+    "ands " Y ", " O "\n\torrs " H ", " Y "\n\teors " O ", " X "\n\t"
+#define BT_V6M_LOAD_XOR2(OFF0, OFF1)                                                \
+    "ldm r0!, {r5, r6}\n\tldr r7, [r1, #" OFF0 "]\n\teors r5, r7\n\t"                \
+    "ldr r7, [r1, #" OFF1 "]\n\teors r6, r7\n\t"
+static inline void bt_hs_blocks_v6m(const uint32_t **a, const uint32_t **b, uint32_t blocks,
+                                    uint32_t *ones, uint32_t *twos, uint32_t *fours,
+                                    uint32_t *hi)
+{
+    register const uint32_t *ra __asm__("r0") = *a;
+    register const uint32_t *rb __asm__("r1") = *b;
+    register uint32_t r_ones __asm__("r2") = *ones;
+    register uint32_t r_twos __asm__("r3") = *twos;
+    register uint32_t r_fours __asm__("r4") = *fours;
+    register uint32_t r_hi __asm__("r8") = *hi;
+    register const uint32_t *end __asm__("r9") = *a + 8u * blocks;
+    __asm__ volatile(
+        ".syntax unified\n"
+        "1:\n\t"
+        BT_V6M_LOAD_XOR2("0", "4")
+        BT_V6M_CSA("r7", "r2", "r5", "r6")  /* twos_a */
+        "mov r10, r7\n\t"
+        BT_V6M_LOAD_XOR2("8", "12")
+        BT_V6M_CSA("r7", "r2", "r5", "r6")  /* twos_b */
+        "mov r5, r10\n\t"
+        BT_V6M_CSA("r6", "r3", "r5", "r7")  /* fours_a */
+        "mov r11, r6\n\t"
+        BT_V6M_LOAD_XOR2("16", "20")
+        BT_V6M_CSA("r7", "r2", "r5", "r6")  /* twos_a */
+        "mov r10, r7\n\t"
+        BT_V6M_LOAD_XOR2("24", "28")
+        BT_V6M_CSA("r7", "r2", "r5", "r6")  /* twos_b */
+        "mov r5, r10\n\t"
+        BT_V6M_CSA("r6", "r3", "r5", "r7")  /* fours_b */
+        "mov r5, r11\n\t"
+        BT_V6M_CSA("r7", "r4", "r5", "r6")  /* eights */
+        /* hi += byte counts of eights (nibble counts <= 4: one add folds them) */
+        "lsrs r5, r7, #1\n\tldr r6, 7f\n\tands r5, r6\n\tsubs r7, r7, r5\n\t"
+        "lsrs r5, r7, #2\n\tldr r6, 8f\n\tands r5, r6\n\tands r7, r6\n\tadds r7, r7, r5\n\t"
+        "lsrs r5, r7, #4\n\tadds r7, r7, r5\n\tldr r6, 6f\n\tands r7, r6\n\t"
+        "add r8, r7\n\t"
+        "adds r1, #32\n\t"
+        "cmp r0, r9\n\t"
+        "bne 1b\n\t"
+        "b 9f\n\t"
+        ".p2align 2\n"
+        "7:\n\t.word 0x55555555\n"
+        "8:\n\t.word 0x33333333\n"
+        "6:\n\t.word 0x0F0F0F0F\n"
+        "9:\n\t"
+        : "+l"(ra), "+l"(rb), "+l"(r_ones), "+l"(r_twos), "+l"(r_fours), "+r"(r_hi)
+        : "r"(end)
+        : "r5", "r6", "r7", "r10", "r11", "cc", "memory");
+    *a = ra;
+    *b = rb;
+    *ones = r_ones;
+    *twos = r_twos;
+    *fours = r_fours;
+    *hi = r_hi;
+}
+#endif
+
 static inline uint32_t bt_hs_pop_xor(const uint32_t *a, const uint32_t *b, uint32_t n,
                                      bt_pop_masks m)
 {
@@ -187,6 +257,11 @@ static inline uint32_t bt_hs_pop_xor(const uint32_t *a, const uint32_t *b, uint3
     return bt_hs_pop_xor_v7m(a, b, n);
 #endif
     uint32_t ones = 0, twos = 0, fours = 0, lo = 0, hi = 0, blocks = n >> 3;
+#if defined(BT_HS_BLOCKS_ASM)
+    if (blocks)
+        bt_hs_blocks_v6m(&a, &b, blocks, &ones, &twos, &fours, &hi);
+    blocks = 0;
+#endif
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 1
 #endif
