@@ -192,6 +192,15 @@ static inline uint32_t bt_hs_pop_xor_v7m(const uint32_t *a, const uint32_t *b, u
 #define BT_V6M_LOAD_XOR2(OFF0, OFF1)                                                \
     "ldm r0!, {r5, r6}\n\tldr r7, [r1, #" OFF0 "]\n\teors r5, r7\n\t"                \
     "ldr r7, [r1, #" OFF1 "]\n\teors r6, r7\n\t"
+/* Four words at byte offsets O0-O3 of a / b into ones and twos; their fours carry in r6 */
+#define BT_V6M_FOURS(O0, O1, O2, O3)                                                \
+    BT_V6M_LOAD_XOR2(O0, O1)                                                        \
+    BT_V6M_CSA("r7", "r2", "r5", "r6") /* twos_a */                                 \
+    "mov r10, r7\n\t"                                                               \
+    BT_V6M_LOAD_XOR2(O2, O3)                                                        \
+    BT_V6M_CSA("r7", "r2", "r5", "r6") /* twos_b */                                 \
+    "mov r5, r10\n\t"                                                               \
+    BT_V6M_CSA("r6", "r3", "r5", "r7")
 static inline void bt_hs_blocks_v6m(const uint32_t **a, const uint32_t **b, uint32_t blocks,
                                     uint32_t *ones, uint32_t *twos, uint32_t *fours,
                                     uint32_t *hi)
@@ -206,21 +215,9 @@ static inline void bt_hs_blocks_v6m(const uint32_t **a, const uint32_t **b, uint
     __asm__ volatile(
         ".syntax unified\n"
         "1:\n\t"
-        BT_V6M_LOAD_XOR2("0", "4")
-        BT_V6M_CSA("r7", "r2", "r5", "r6")  /* twos_a */
-        "mov r10, r7\n\t"
-        BT_V6M_LOAD_XOR2("8", "12")
-        BT_V6M_CSA("r7", "r2", "r5", "r6")  /* twos_b */
-        "mov r5, r10\n\t"
-        BT_V6M_CSA("r6", "r3", "r5", "r7")  /* fours_a */
+        BT_V6M_FOURS("0", "4", "8", "12")   /* fours_a */
         "mov r11, r6\n\t"
-        BT_V6M_LOAD_XOR2("16", "20")
-        BT_V6M_CSA("r7", "r2", "r5", "r6")  /* twos_a */
-        "mov r10, r7\n\t"
-        BT_V6M_LOAD_XOR2("24", "28")
-        BT_V6M_CSA("r7", "r2", "r5", "r6")  /* twos_b */
-        "mov r5, r10\n\t"
-        BT_V6M_CSA("r6", "r3", "r5", "r7")  /* fours_b */
+        BT_V6M_FOURS("16", "20", "24", "28") /* fours_b */
         "mov r5, r11\n\t"
         BT_V6M_CSA("r7", "r4", "r5", "r6")  /* eights */
         /* hi += byte counts of eights (nibble counts <= 4: one add folds them) */
