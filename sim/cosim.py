@@ -122,7 +122,9 @@ def cosim_session(models, images, steps, *, simulator="verilator", bus="wishbone
         each call), ``{"op": "reset"}`` (the device's reset), ``{"op": "misuse", "slot": s,
         "images": j}`` (the phases of ``tb_cosim.misuse`` on three images)
     rows, cols, depths : the accelerator build (``depths``: w_depth, a_depth, t_depth,
-        s_depth); one build serves every session with the same geometry
+        s_depth, and the build options ``conv``, ``planes``, ``sparse_words``/``i_depth`` of
+        :class:`~bittern.rtl.accelerator.Accelerator`); one build serves every session with
+        the same geometry
     bursts : Wishbone only: give the driver's transport burst hooks too (the same bus cycles,
         one hand-off to the simulator per burst; the driver's burst paths run). The SPI
         transport always bursts.
@@ -172,6 +174,7 @@ def cosim_session(models, images, steps, *, simulator="verilator", bus="wishbone
     params = dict(rows=rows, cols=cols, **depths)
     name = (f"cosim_{bus}_r{rows}c{cols}_w{depths['w_depth']}a{depths['a_depth']}"
             f"t{depths['t_depth']}s{depths['s_depth']}"
+            + ("_conv" if depths.get("conv") else "") + ("_planes" if depths.get("planes") else "")
             + (f"_sp{depths['sparse_words']}i{depths['i_depth']}" if depths.get("sparse_words") else ""))
     top = Accelerator(**params) if bus == "wishbone" else SPIAccelerator(**params)
     rt = host_runtime(runtime_build)

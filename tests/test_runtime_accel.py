@@ -14,7 +14,8 @@ import pytest
 from bittern.model import golden, randspec
 from bittern.rtl import loader, regmap as rm
 from bittern.runtime.capi import CApi
-from bittern.runtime.cases import KERNEL_CASES, layer_case, mlp768, offload_cases
+from bittern.runtime.cases import (KERNEL_CASES, UNIVERSAL, layer_case, mlp768, offload_cases,
+                                   universal_cases)
 from bittern.sim.cosim import host_runtime
 
 GEOM = loader.Geometry(rows=4, cols=2, w_depth=4096, a_depth=64, t_depth=256, s_depth=64)
@@ -349,3 +350,64 @@ def test_sparse_programming_image_matches_rtl_loader(capi):
     assert any(window_of(a) == "IBUF" for a in want)
     for addr, value in want.items():
         assert dev.mem.get(addr) == value, f"0x{addr:05X}"
+
+
+def universal_device(features=None):
+    """A Device answering as the universal build (conv, planes, sparse) of cases.UNIVERSAL,
+    or with another FEATURES value; its loader Geometry."""
+    from bittern.rtl.accelerator import Accelerator
+    geom = loader.Geometry.of(Accelerator(**UNIVERSAL))
+    dev = Device(geom=geom)
+    dev.ro[R["FEATURES"]] = geom.features if features is None else features
+    dev.ro[R["IBUF_DEPTH"]] = geom.i_depth
+    return dev, geom
+
+
+def test_conv_and_planes_programming_image_matches_rtl_loader(capi):
+    """Conv (CONV_XNOR: HWC weights, the conv descriptor words, FLAT into the dense head)
+    and plane layers (DENSE_PLANES_*: weight planes, thermometer output channels, folded
+    thresholds and score offsets, D_PLANES words) on a universal build: the driver's
+    programming image equals rtl/loader.py's word for word, and the first input it uploads
+    (HWC pixels; u8 bit planes) equals loader.batch_writes'. Layers whose op a build lacks
+    stay in software, each with its reason (bt_accel_layer_why)."""
+    seed = 2011
+    print("seed", seed)
+    rng = np.random.default_rng(seed)
+    cases = universal_cases(rng)
+    for name, (spec, want_hw) in cases.items():
+        x = rng.integers(0, 256, size=(1, spec.input_features), dtype=np.uint8)
+        st, m = capi.load(spec)
+        dev, geom = universal_device()
+        st, acc = capi.probe(dev.transport(capi))
+        assert st == 0 and acc.features == geom.features
+        n = len(spec.layers)
+        assert [capi.lib.bt_accel_supports(acc, m, i) for i in range(n)] == want_hw, name
+        labels, scores = capi.run_accel(acc, m, x)      # the device answers an error: software
+        np.testing.assert_array_equal(scores, golden.run(spec, x).scores.numpy(), err_msg=name)
+        if not all(want_hw):
+            assert capi.lib.bt_accel_layer_why(acc, m, 0) == 1, name     # NO_OP: the u8 conv
+            continue
+        p = loader.plan(spec, geom)
+        want = dict(loader.program_writes(spec, p))
+        for addr, value in want.items():
+            assert dev.mem.get(addr) == value, f"{name}: 0x{addr:05X}"
+        for addr, value in dev.mem.items():
+            if addr not in want and addr != R["MODEL_TAG"] and window_of(addr) != "ABUF":
+                assert value == 0 and window_of(addr) in ("WBUF", "REG"), f"{name}: 0x{addr:05X}"
+        start = dev.writes.index((R["CTRL"], START))
+        uploaded = {a: v for a, v in dev.writes[:start] if window_of(a) == "ABUF"}
+        inputs = dict(loader.batch_writes(spec, p, x))
+        assert inputs and all(uploaded[a] == v for a, v in inputs.items()), name
+    # builds without the op: the layers stay in software and say why (NOT_IN_BUILD)
+    spec, _ = cases["cnn_binarized"]
+    st, m = capi.load(spec)
+    dev, _ = universal_device(features=rm.pack("FEATURES", PLANES=1))
+    st, acc = capi.probe(dev.transport(capi))
+    assert [capi.lib.bt_accel_layer_why(acc, m, i) for i in range(3)] == [2, 2, 0]
+    spec, _ = cases["gxnor"]
+    st, m = capi.load(spec)
+    dev, _ = universal_device(features=rm.pack("FEATURES", CONV=1))
+    st, acc = capi.probe(dev.transport(capi))
+    assert [capi.lib.bt_accel_layer_why(acc, m, i) for i in range(3)] == [2, 2, 2]
+    st, acc = capi.probe(None)
+    assert capi.lib.bt_accel_layer_why(acc, m, 0) == 5

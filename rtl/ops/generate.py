@@ -8,7 +8,7 @@ either is stale.
 from pathlib import Path
 
 from . import OPS, expr
-from .base import BANKS
+from .base import BANKS, PARAMS
 
 __all__ = ["generate_c_header", "generate_markdown_table", "write_generated", "TABLE_BEGIN",
            "TABLE_END"]
@@ -63,6 +63,19 @@ def generate_c_header():
                    [(op, op.formula(bank)) for op in OPS])
     out += _fn("active_cycles", "Array-active cycles of the layer per batch (PERF_ACTIVE).",
                [(op, op.cycles_formula) for op in OPS])
+    for name, (_, doc) in PARAMS.items():
+        out += _fn(name, f"Driver parameter: {doc}.", [(op, op.param_formula(name)) for op in OPS])
+    out += ["/* The FEATURES bits a build needs for the op (0: every build has it). */",
+            "static inline uint32_t bt_op_features(int op)", "{", "    switch (op) {"]
+    out += [f"    case BT_OP_{op.name}: return 0x{op.feature_mask():X}u;" for op in OPS]
+    out += ["    default: return 0;", "    }", "}", "",
+            "/* 1 when l meets the op's limits beyond kind and encodings (descriptor field ranges,",
+            " * plane counts, accumulator range), else 0. */",
+            "static inline int bt_op_fits(int op, const bt_layer_t *l)", "{", "    switch (op) {"]
+    for op in OPS:
+        conds = " && ".join(f"{expr.to_c(f)} <= {v}u" for f, v in op.c_checks)
+        out.append(f"    case BT_OP_{op.name}: return {conds or '1'};")
+    out += ["    default: return 0;", "    }", "}", ""]
     out += ["#endif /* BITTERN_OPS_H */", ""]
     return "\n".join(out)
 
