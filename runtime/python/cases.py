@@ -159,24 +159,37 @@ def universal_cases(rng):
     offloaded flag per layer). The cnn family twice: on binarized pixels (every layer on the
     hardware: two convs, the second flattened into the dense head) and with its u8 first conv,
     which no op runs (software, then the hardware); the planes families (GXNOR ternary x
-    ternary, WRPN ternary x uint2 on u8 pixels as 8 bit planes, the int3 decomposition) and a
-    3PXNet sparse layer, all on the hardware."""
+    ternary, WRPN ternary x uint2 on u8 pixels as 8 bit planes around a software int8 layer,
+    the int3 decomposition) and a 3PXNet sparse layer on the hardware."""
     rl = randspec.random_layer
     cnn_bin = ModelSpec(layers=[
         rl(rng, kind=Kind.CONV, in_h=8, in_w=8, in_c=1, out_c=8, kernel=3, pad=1, pool=2),
         rl(rng, kind=Kind.CONV, in_h=4, in_w=4, in_c=8, out_c=4, kernel=3, pad=1),
         rl(rng, in_c=64, out_c=10, out_enc=SC, out_bits=0),
     ], in_h=8, in_w=8, in_c=1, input_threshold=128).validate()
+    # WRPN on u8 pixels (8 bit planes), an int8 layer no op runs (int-k up to 7) in software
+    # between: the driver turns the first stretch's scores into uint2 codes and the software
+    # layer's ternary output into the planes the last layer reads
     wrpn_u8 = ModelSpec(layers=[
         rl(rng, in_enc=U8, in_bits=8, w_enc=T, w_bits=2, in_c=40, out_c=20, out_enc=EU, out_bits=2),
-        rl(rng, in_enc=EU, in_bits=2, w_enc=T, w_bits=2, in_c=20, out_c=10, out_enc=SC, out_bits=0),
+        rl(rng, in_enc=EU, in_bits=2, w_enc=I, w_bits=8, in_c=20, out_c=24, out_enc=ET, out_bits=2),
+        rl(rng, in_enc=ET, in_bits=2, w_enc=T, w_bits=2, in_c=24, out_c=10, out_enc=SC, out_bits=0),
     ], in_h=1, in_w=1, in_c=40, input_threshold=0).validate()
-    gxnor = randspec.random_family_model(rng, "gxnor", features=48)
-    decompose = randspec.random_family_model(rng, "decompose", features=48)
+    # GXNOR (ternary x ternary) and the decomposition (uint2 x int3) at half the family width
+    gxnor = ModelSpec(layers=[
+        rl(rng, w_enc=T, w_bits=2, in_c=48, out_c=32, out_enc=ET, out_bits=2),
+        rl(rng, in_enc=ET, in_bits=2, w_enc=T, w_bits=2, in_c=32, out_c=16, out_enc=ET, out_bits=2),
+        rl(rng, in_enc=ET, in_bits=2, w_enc=T, w_bits=2, in_c=16, out_c=10, out_enc=SC, out_bits=0),
+    ], in_h=1, in_w=1, in_c=48, input_threshold=128).validate()
+    decompose = ModelSpec(layers=[
+        rl(rng, in_c=48, out_c=32, out_enc=EU, out_bits=2),
+        rl(rng, in_enc=EU, in_bits=2, w_enc=I, w_bits=3, in_c=32, out_c=16, out_enc=EU, out_bits=2),
+        rl(rng, in_enc=EU, in_bits=2, in_c=16, out_c=10, out_enc=SC, out_bits=0),
+    ], in_h=1, in_w=1, in_c=48, input_threshold=128).validate()
     sparse = randspec.random_family_model(rng, "sparse", features=40)
     return {"cnn_binarized": (cnn_bin, [1, 1, 1]),
             "cnn_u8_first_sw": (randspec.random_family_model(rng, "cnn"), [0, 1, 1]),
-            "wrpn_u8": (wrpn_u8, [1, 1]),
+            "wrpn_u8_int8_sw": (wrpn_u8, [1, 0, 1]),
             "gxnor": (gxnor, [1, 1, 1]),
             "decompose": (decompose, [1, 1, 1]),
             "sparse": (sparse, [1, 1, 1])}

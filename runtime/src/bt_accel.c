@@ -828,6 +828,7 @@ static int run_stretch(bt_accel_t *a, const bt_model_t *m, uint32_t first, uint3
         a->errors++;
         a->last_cause = (st & BT_ACC_STATUS_CAUSE_MASK) >> BT_ACC_STATUS_CAUSE_SHIFT;
         wr(a, BT_ACC_CTRL, BT_ACC_CTRL_CLEAR_MASK);
+        a->loaded_seg = NO_SEG;     /* a refused descriptor (e.g. overwritten) is written afresh */
         return 1;
     }
     read_outputs(a, m, last, k, out);
