@@ -10,7 +10,7 @@ import numpy as np
 from bittern.model import randspec
 from bittern.model.spec import U8, Enc, Kind, ModelSpec, WEnc
 
-__all__ = ["layer_case", "KERNEL_CASES", "mlp768", "offload_cases"]
+__all__ = ["layer_case", "KERNEL_CASES", "mlp768", "offload_cases", "UNIVERSAL", "universal_cases"]
 
 
 def layer_case(rng, *, kind=Kind.DENSE, in_enc=Enc.BINARY, in_bits=1, w_enc=WEnc.BINARY,
