@@ -401,8 +401,9 @@ class Accelerator(wiring.Component):
                     with m.Case(slot):
                         m.d.comb += r_reg.eq(v)
         # Buffer data comes host_read_latency - 1 cycles later than r_sel (the memory's output
-        # register, the per-bank register, the bank mux register): delay the selection and the
-        # register value to match. The descriptor memory's data is registered here instead.
+        # register, the per-bank register of a bus_regs build, the bank mux register): delay
+        # the selection and the register value to match. The descriptor memory's data is
+        # registered here instead.
         r_sel2, r_reg2, d_data_q = r_sel, r_reg, desc.r_data
         for i in range(hrl - 1):
             r_sel_q, r_reg_q = Signal(3, name=f"r_sel_q{i}"), Signal(32, name=f"r_reg_q{i}")

@@ -31,8 +31,11 @@ class BankedBuffer(wiring.Component):
     primitive : str
         How each bank is built (:data:`bittern.rtl.bram.PRIMITIVES`).
     host_regs : bool
-        Register the host port (address, data, per-bank enables) before the memories: on a
-        large device the block RAMs lie far from the bus logic. Costs ~50 flip-flops.
+        For a large device, where the block RAMs lie far from the bus logic: register the host
+        port (address, data, per-bank enables) before the memories, and each bank's read data
+        before the bank mux. Costs ~50 flip-flops plus ``width`` per bank. Without it the bank
+        mux reads the memories' output registers directly (they hold a read's data until the
+        next read, and the host is the only reader while it owns the ports).
 
     Members
     -------
@@ -41,8 +44,8 @@ class BankedBuffer(wiring.Component):
     address, data and enable bit).
     h_addr, h_w_data, h_w_en, h_r_en : ``In`` (with ``host_regs``, registered before they
     reach the memories: a write lands a cycle later); h_r_data : ``Out(width)``, valid
-    ``host_read_latency`` (4, or 5 with ``host_regs``) cycles after ``h_r_en``: the bank's two
-    stages, a register per bank, then the bank mux, registered.
+    ``host_read_latency`` (3, or 5 with ``host_regs``) cycles after ``h_r_en``: the bank's two
+    stages (with ``host_regs`` a register per bank), then the bank mux, registered.
     s_addr, s_r_en : ``In``; s_r_data : ``Out(ArrayLayout(width, banks))``, ``read_latency`` (2)
     cycles after ``s_r_en``.
     s_w_addr, s_w_en (one bit per bank), s_w_data : ``In``.
@@ -79,7 +82,7 @@ class BankedBuffer(wiring.Component):
 
     @property
     def host_read_latency(self):
-        return BlockRAM.read_latency + 2 + self._host_regs
+        return BlockRAM.read_latency + 1 + 2 * self._host_regs
 
     @property
     def bank_bits(self):
@@ -100,13 +103,14 @@ class BankedBuffer(wiring.Component):
         dom += [h_word.eq(self.h_addr[bb:]), h_w_data.eq(self.h_w_data),
                 h_w_en.eq(Cat(self.h_w_en & (h_bank == i) for i in range(banks))),
                 h_r_en.eq(Cat(self.h_r_en & (h_bank == i) for i in range(banks)))]
-        # The bank of a host read follows its data through the input register (if any), the
-        # memory's two stages and the per-bank register.
-        stages = 3 + self._host_regs
+        # The bank of a host read follows its data through the input register and the
+        # per-bank register (with host_regs) and the memory's two stages.
+        stages = BlockRAM.read_latency + 2 * self._host_regs
         r_bank = [Signal.like(h_bank, name=f"r_bank{i}") for i in range(stages)]
         with m.If(self.h_r_en):
             m.d.sync += r_bank[0].eq(h_bank)
         m.d.sync += [r_bank[i + 1].eq(r_bank[i]) for i in range(stages - 1)]
+        bank_dom = m.d.sync if self._host_regs else m.d.comb
         h_rdata = Array(Signal(self._width, name=f"h_rd{i}") for i in range(banks))
         for i in range(banks):
             ram = m.submodules[f"bank{i}"] = BlockRAM(depth=self._depth, width=self._width,
@@ -122,6 +126,6 @@ class BankedBuffer(wiring.Component):
                              ram.w_addr.eq(self.s_w_addr), ram.w_data.eq(self.s_w_data[i]),
                              ram.w_en.eq(self.s_w_en[i])]
             m.d.comb += self.s_r_data[i].eq(ram.r_data)
-            m.d.sync += h_rdata[i].eq(ram.r_data)
+            bank_dom += h_rdata[i].eq(ram.r_data)
         m.d.sync += self.h_r_data.eq(h_rdata[r_bank[-1]])
         return m

@@ -102,6 +102,7 @@ class DescriptorDecoder(wiring.Component):
                                              ("a_in_end", "a_out_end", "t_end", "s_end"))
         w_end = Signal(25 + pb)
         ovf_w, ovf_a, ovf_t, ovf_s = Signal(), Signal(), Signal(), Signal()
+        big_a_in, big_a_out, big_t, big_s = Signal(), Signal(), Signal(), Signal()  # end > depth
         f_kind, f_shape, f_last = Signal(), Signal(), Signal()
         d_q = Signal(32)            # descriptor word, registered once more here (timing)
         m.d.sync += d_q.eq(self.d_data)
@@ -224,14 +225,18 @@ class DescriptorDecoder(wiring.Component):
                 with m.If(tiles_sh == 0):
                     m.next = "CHECK2"
             with m.State("CHECK2"):
+                # Each compare is a carry chain of its own into a flip-flop; CHECK3 combines
+                # the flags (a compare and the gates after it in one cycle missed 150 MHz).
                 m.d.sync += [w_end.eq(w_base + wtotal),
-                             ovf_a.eq(high[4] | (a_in_end > self._a_depth) |
-                                      (~scores & (high[5] | (a_out_end > self._a_depth)))),
-                             ovf_t.eq((~scores | f.score_offset) & (high[6] | (t_end > self._t_depth))),
-                             ovf_s.eq(scores & (high[5] | (s_end > self._s_depth)))]
+                             big_a_in.eq(a_in_end > self._a_depth),
+                             big_a_out.eq(a_out_end > self._a_depth),
+                             big_t.eq(t_end > self._t_depth), big_s.eq(s_end > self._s_depth)]
                 m.next = "CHECK3"
             with m.State("CHECK3"):
-                m.d.sync += ovf_w.eq(high[3] | (w_end > self._w_depth))
+                m.d.sync += [ovf_w.eq(high[3] | (w_end > self._w_depth)),
+                             ovf_a.eq(high[4] | big_a_in | (~scores & (high[5] | big_a_out))),
+                             ovf_t.eq((~scores | f.score_offset) & (high[6] | big_t)),
+                             ovf_s.eq(scores & (high[5] | big_s))]
                 if sparse:
                     m.d.sync += i_end.eq(f.i_base + wtotal)
                 m.next = "CHECK4"

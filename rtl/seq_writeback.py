@@ -36,21 +36,27 @@ class WriteBack(wiring.Component):
     abortable : bool
         A run may stop in the middle of a layer (the sparse datapath's index check): clear
         the partial output words at ``load``.
+    conv : bool
+        Conv layers (``pixels_m1``, ``flat``): a layer is several output pixels of ``tiles``
+        tiles each. Without it a layer is one pixel, and the pixel counters are not built.
     """
 
     def __init__(self, *, rows, cols, acc_width, a_depth, t_depth, s_depth, planes=False,
-                 abortable=False):
+                 abortable=False, conv=False):
         self._rows, self._cols, self._acc_width = rows, cols, acc_width
         self._planes = bool(planes)
         self._abortable = abortable
-        super().__init__({
-            "load": In(1), "fields": In(layer_fields(rows)),
+        self._conv = bool(conv)
+        pixel_ports = {
             # conv layers: output pixels - 1 (0 for dense); ``fields.tiles`` is then the tiles of
             # one pixel, and each pixel's channels start a new output word (HWC, per-pixel padded)
             "pixels_m1": In(16),
             # ... or, with ``flat``, the pixels' channels packed back to back (a flattened HWC
             # vector for a following dense layer; C_out a multiple of ROWS)
             "flat": In(1),
+        } if self._conv else {}
+        super().__init__({
+            "load": In(1), "fields": In(layer_fields(rows)), **pixel_ports,
             "idle": Out(1), "all_tiles": Out(1), "tile_done": Out(1),
             "g_o_valid": In(1), "g_o_last": In(1), "g_o_first": In(1),
             "g_o_acc": In(data.ArrayLayout(signed(acc_width), rows)),
@@ -72,12 +78,12 @@ class WriteBack(wiring.Component):
         r_last_keep = Signal(rows)
         r_scores = Signal()
         d_tile = Signal(12)             # tiles of the current pixel written back
-        r_pixels = Signal(17)
-        d_pix = Signal(17)              # pixels written back (dense: one pixel of all tiles)
-        r_t_base = Signal(16)
+        # Pixels (conv builds): a dense layer is one pixel, and only a done flag is built.
+        pix_bits = 17 if self._conv else 1
+        r_pixels = Signal(pix_bits)
+        d_pix = Signal(pix_bits)        # pixels written back (dense: one pixel of all tiles)
         r_flat = Signal()
         last_pix = Signal()             # the tile in X belongs to the layer's last pixel
-        t_cnt = Signal(12)              # tile of its pixel of the next tile to leave the array
         t_ptr = Signal(16)              # threshold word of the next tile to leave the array
         x_valid0, x_last0 = Signal(), Signal()
         x_valid1, x_last1 = Signal(), Signal()
@@ -98,9 +104,14 @@ class WriteBack(wiring.Component):
         # (A tile's first column may arrive while the previous tile's last column is in X.)
         m.d.comb += [self.t_addr.eq(t_ptr), self.t_en.eq(self.g_o_valid & self.g_o_first)]
         with m.If(self.g_o_valid & self.g_o_first):
-            m.d.sync += [t_ptr.eq(t_ptr + 1), t_cnt.eq(t_cnt + 1)]
-            with m.If(t_cnt == r_tiles - 1):        # a pixel's thresholds start again
-                m.d.sync += [t_ptr.eq(r_t_base), t_cnt.eq(0)]
+            m.d.sync += t_ptr.eq(t_ptr + 1)
+        if self._conv:
+            t_cnt = Signal(12)          # tile of its pixel of the next tile to leave the array
+            r_t_base = Signal(16)
+            with m.If(self.g_o_valid & self.g_o_first):
+                m.d.sync += t_cnt.eq(t_cnt + 1)
+                with m.If(t_cnt == r_tiles - 1):    # a pixel's thresholds start again
+                    m.d.sync += [t_ptr.eq(r_t_base), t_cnt.eq(0)]
         # X0, X1, X2: the array's column, registered three times while the tile's thresholds
         # come out of the memory (two cycles), are registered as they are (the block RAM may be
         # far away), then decoded, so stage X compares registers with registers.
@@ -162,8 +173,9 @@ class WriteBack(wiring.Component):
             with m.If(pos + rows == 32):
                 m.d.sync += aw_ptr.eq(aw_ptr + 1)
             with m.If(last_tile):               # the pixel's last tile ends its output word
-                m.d.sync += [d_tile.eq(0), last_tile.eq(r_tiles == 1), d_pix.eq(d_pix + 1),
-                             last_pix.eq(d_pix + 2 == r_pixels)]
+                m.d.sync += [d_tile.eq(0), last_tile.eq(r_tiles == 1), d_pix.eq(d_pix + 1)]
+                if self._conv:
+                    m.d.sync += last_pix.eq(d_pix + 2 == r_pixels)
                 with m.If(~r_flat):
                     m.d.sync += [pos.eq(0), aw_ptr.eq(aw_ptr + 1)]
         m.d.comb += self.tile_done.eq(x_valid & x_last)
@@ -216,9 +228,12 @@ class WriteBack(wiring.Component):
         with m.If(self.load):
             m.d.sync += [r_tiles.eq(f.tiles), r_tiles_m2.eq(f.tiles_m2), r_last_keep.eq(f.last_keep),
                          r_scores.eq(f.scores), d_tile.eq(0), last_tile.eq(f.tiles == 1), pos.eq(0),
-                         aw_ptr.eq(f.a_out), s_ptr.eq(f.a_out), t_ptr.eq(f.t_base),
-                         r_t_base.eq(f.t_base), t_cnt.eq(0), r_pixels.eq(self.pixels_m1 + 1),
-                         d_pix.eq(0), r_flat.eq(self.flat), last_pix.eq(self.pixels_m1 == 0)]
+                         aw_ptr.eq(f.a_out), s_ptr.eq(f.a_out), t_ptr.eq(f.t_base), d_pix.eq(0)]
+            if self._conv:
+                m.d.sync += [r_t_base.eq(f.t_base), t_cnt.eq(0), r_pixels.eq(self.pixels_m1 + 1),
+                             r_flat.eq(self.flat), last_pix.eq(self.pixels_m1 == 0)]
+            else:
+                m.d.sync += [r_pixels.eq(1), last_pix.eq(1)]
             if self._planes:
                 m.d.sync += [r_sshift.eq(f.score_shift), r_soff.eq(f.score_offset)]
             if self._abortable:

@@ -133,7 +133,7 @@ class Sequencer(wiring.Component):
         m.submodules.writeback = wb = WriteBack(rows=rows, cols=cols, acc_width=self._acc_width,
                                                 a_depth=self._a_depth, t_depth=self._t_depth,
                                                 s_depth=self._s_depth, planes=self._planes,
-                                                abortable=self._sparse_words > 0)
+                                                abortable=self._sparse_words > 0, conv=self._conv)
         layer = Signal(4)
         n_layers = Signal(8)
         r_is_last = Signal()
