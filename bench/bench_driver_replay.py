@@ -28,8 +28,7 @@ def main(argv=None):
 
     from bittern.model import golden
     from bittern.rtl import loader
-    from bittern.rtl import regmap as rm
-    from bittern.runtime.cases import UNIVERSAL, universal_cases
+    from bittern.runtime.cases import UNIVERSAL, universal_cases, universal_geometry
     from bittern.sim.cosim import cosim_session
     from bittern.sim.replay import run_model
 
@@ -52,9 +51,7 @@ def main(argv=None):
     print("| model | ops | driver PERF_CYCLES/img | replay PERF_CYCLES/img | driver/replay | "
           "driver PERF_ACTIVE/img | replay PERF_ACTIVE/img | ops' estimate/img |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    geom = loader.Geometry(rows, cols, depths["w_depth"], depths["a_depth"], depths["t_depth"],
-                           depths["s_depth"], features=rm.pack("FEATURES", CONV=1, PLANES=1),
-                           i_depth=depths["i_depth"], sparse_words=depths["sparse_words"])
+    geom = universal_geometry()
     replay_depths = {k: v for k, v in depths.items() if k not in ("conv", "planes")}
     bad = 0
     for i, name in enumerate(names):

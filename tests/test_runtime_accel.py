@@ -14,8 +14,8 @@ import pytest
 from bittern.model import golden, randspec
 from bittern.rtl import loader, regmap as rm
 from bittern.runtime.capi import CApi
-from bittern.runtime.cases import (KERNEL_CASES, UNIVERSAL, layer_case, mlp768, offload_cases,
-                                   universal_cases)
+from bittern.runtime.cases import (KERNEL_CASES, layer_case, mlp768, offload_cases,
+                                   universal_cases, universal_geometry)
 from bittern.sim.cosim import host_runtime
 
 GEOM = loader.Geometry(rows=4, cols=2, w_depth=4096, a_depth=64, t_depth=256, s_depth=64)
@@ -361,8 +361,7 @@ def test_sparse_programming_image_matches_rtl_loader(capi):
 def universal_device(features=None):
     """A Device answering as the universal build (conv, planes, sparse) of cases.UNIVERSAL,
     or with another FEATURES value; its loader Geometry."""
-    from bittern.rtl.accelerator import Accelerator
-    geom = loader.Geometry.of(Accelerator(**UNIVERSAL))
+    geom = universal_geometry()
     dev = Device(geom=geom)
     dev.ro[R["FEATURES"]] = geom.features if features is None else features
     dev.ro[R["IBUF_DEPTH"]] = geom.i_depth

@@ -25,8 +25,12 @@ def _fn(name, doc, cases):
     out = [f"/* {doc} */",
            f"static inline uint32_t bt_op_{name}(int op, uint32_t rows, uint32_t cols, const bt_layer_t *l)",
            "{", "    (void)rows; (void)cols; (void)l;", "    switch (op) {"]
+    groups = {}                 # ops sharing a formula share one return
     for op, text in cases:
-        out.append(f"    case BT_OP_{op.name}: return {expr.to_c(text)};  /* {text} */")
+        groups.setdefault(text, []).append(op)
+    for text, group in groups.items():
+        out += [f"    case BT_OP_{op.name}:" for op in group[:-1]]
+        out.append(f"    case BT_OP_{group[-1].name}: return {expr.to_c(text)};  /* {text} */")
     out += ["    default: return 0;", "    }", "}", ""]
     return out
 
@@ -72,9 +76,13 @@ def generate_c_header():
             "/* 1 when l meets the op's limits beyond kind and encodings (descriptor field ranges,",
             " * plane counts, accumulator range), else 0. */",
             "static inline int bt_op_fits(int op, const bt_layer_t *l)", "{", "    switch (op) {"]
+    groups = {}
     for op in OPS:
-        conds = " && ".join(f"{expr.to_c(f)} <= {v}u" for f, v in op.c_checks)
-        out.append(f"    case BT_OP_{op.name}: return {conds or '1'};")
+        groups.setdefault(" && ".join(f"{expr.to_c(f)} <= {v}u" for f, v in op.c_checks) or "1",
+                          []).append(op)
+    for conds, group in groups.items():
+        out += [f"    case BT_OP_{op.name}:" for op in group[:-1]]
+        out.append(f"    case BT_OP_{group[-1].name}: return {conds};")
     out += ["    default: return 0;", "    }", "}", ""]
     out += ["#endif /* BITTERN_OPS_H */", ""]
     return "\n".join(out)

@@ -10,7 +10,8 @@ import numpy as np
 from bittern.model import randspec
 from bittern.model.spec import U8, Enc, Kind, ModelSpec, WEnc
 
-__all__ = ["layer_case", "KERNEL_CASES", "mlp768", "offload_cases", "UNIVERSAL", "universal_cases"]
+__all__ = ["layer_case", "KERNEL_CASES", "mlp768", "offload_cases", "UNIVERSAL", "universal_cases",
+           "universal_geometry"]
 
 
 def layer_case(rng, *, kind=Kind.DENSE, in_enc=Enc.BINARY, in_bits=1, w_enc=WEnc.BINARY,
@@ -152,6 +153,16 @@ def offload_cases(rng):
 # every layer kind of the families; depths that hold each of universal_cases' models.
 UNIVERSAL = dict(rows=4, cols=2, w_depth=1024, a_depth=128, t_depth=128, s_depth=64, conv=True,
                  planes=True, sparse_words=2, i_depth=64)
+
+
+def universal_geometry():
+    """The loader's Geometry of the UNIVERSAL build (without elaborating an Accelerator)."""
+    from bittern.rtl import loader, regmap as rm
+    u = UNIVERSAL
+    return loader.Geometry(u["rows"], u["cols"], u["w_depth"], u["a_depth"], u["t_depth"],
+                           u["s_depth"], features=rm.pack("FEATURES", CONV=int(u["conv"]),
+                                                          PLANES=int(u["planes"])),
+                           i_depth=u["i_depth"], sparse_words=u["sparse_words"])
 
 
 def universal_cases(rng):
