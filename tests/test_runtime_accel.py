@@ -413,3 +413,41 @@ def test_conv_and_planes_programming_image_matches_rtl_loader(capi):
     assert [capi.lib.bt_accel_layer_why(acc, m, i) for i in range(3)] == [2, 2, 2]
     st, acc = capi.probe(None)
     assert capi.lib.bt_accel_layer_why(acc, m, 0) == 5
+
+
+def test_stretch_crossing_uint_codes_into_planes(capi):
+    """A hardware stretch whose last layer has uint2 output, a software layer (int8 weights:
+    beyond the planes' int-k), then a stretch starting at a uint2 input: the driver turns the
+    first stretch's accumulators into codes with the layer's thresholds and the software
+    layer's codes into the thermometer planes the next op reads (dense_planes.input_words).
+    The device answers every run with accumulators 0, so the expected words follow from that."""
+    import torch
+    from bittern.model.spec import U8, Enc, ModelSpec, WEnc
+    from bittern.rtl.ops.dense_planes import input_words
+    seed = 2013
+    print("seed", seed)
+    rng = np.random.default_rng(seed)
+    rl = randspec.random_layer
+    spec = ModelSpec(layers=[
+        rl(rng, in_enc=U8, in_bits=8, w_enc=WEnc.TERNARY, w_bits=2, in_c=40, out_c=20,
+           out_enc=Enc.UINT, out_bits=2),
+        rl(rng, in_enc=Enc.UINT, in_bits=2, w_enc=WEnc.INT, w_bits=8, in_c=20, out_c=36,
+           out_enc=Enc.UINT, out_bits=2),
+        rl(rng, in_enc=Enc.UINT, in_bits=2, w_enc=WEnc.TERNARY, w_bits=2, in_c=36, out_c=10,
+           out_enc=Enc.SCORES, out_bits=0),
+    ], in_h=1, in_w=1, in_c=40, input_threshold=0).validate()
+    x = rng.integers(0, 256, size=(1, 40), dtype=np.uint8)
+    st, m = capi.load(spec)
+    dev, geom = universal_device()
+    dev.status = DONE
+    st, acc = capi.probe(dev.transport(capi))
+    assert [capi.lib.bt_accel_supports(acc, m, i) for i in range(3)] == [1, 0, 1]
+    capi.run_accel(acc, m, x)
+    assert acc.runs_hw == 2 and acc.errors == 0
+    _, codes = golden.post_accumulate(torch.zeros(1, 1, 1, 20, dtype=torch.int64), spec.layers[0])
+    v = golden.run_layer(codes, spec.layers[1]).values.reshape(1, -1)
+    want = input_words(spec.layers[2], v)[0]               # 3 planes x 2 words
+    starts = [i for i, w in enumerate(dev.writes) if w == (R["CTRL"], START)]
+    abuf = WIN["ABUF"].base
+    got = {a: v for a, v in dev.writes[starts[0]:starts[1]] if window_of(a) == "ABUF"}
+    assert [got[abuf + 4 * k * geom.cols] for k in range(len(want))] == [int(w) for w in want]
