@@ -63,7 +63,8 @@ def synthesize(il, family, out):
     """Per-module cell counts {module: {cell type: count}} from a non-flattened synthesis."""
     script = out / "area.ys"
     stat = out / "area_stat.json"
-    script.write_text(f"read_rtlil {il.name}\n"
+    from bittern.rtl.bram import YOSYS_BEFORE_SYNTH
+    script.write_text(f"read_rtlil {il.name}\n{YOSYS_BEFORE_SYNTH}\n"
                       f"synth_{family} -noflatten -noabc -top top\n"
                       f"tee -q -o {stat.name} stat -json\n")
     env = dict(os.environ)

@@ -1,7 +1,6 @@
 """``bittern export-onnx``: a .bittern model as a QONNX graph (qonnx runs it exactly)."""
 
-from bittern.cli.import_onnx import refuse_overwrite
-from bittern.cli.options import input_file, output_file
+from bittern.cli.options import add_output_file, input_file, refuse_overwrite
 
 
 def register(sub):
@@ -11,8 +10,7 @@ def register(sub):
                                    "head as int64 Mul/Add, so qonnx's executor gives the same "
                                    "labels and scores (docs/interop.md).")
     p.add_argument("model", type=input_file, help="the .bittern file")
-    p.add_argument("-o", "--out", type=output_file, required=True, help="the .onnx file to write")
-    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    add_output_file(p, "the .onnx file to write")
     p.set_defaults(func=run)
 
 

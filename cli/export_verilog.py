@@ -26,12 +26,15 @@ def register(sub):
 
 def run(args):
     from bittern.rtl.export import export_verilog
+    from pathlib import Path
     depths = sized_depths(args)
     check_accelerator(args, depths, args.ram)
+    out = Path(args.out)
+    had = {p.resolve() for p in out.iterdir()} if out.is_dir() else set()
     files = export_verilog(args.out, name=args.name, top=args.top, rows=args.rows,
                            cols=args.cols, ram=args.ram, **depths)
     print(f"{args.top} top {args.name}, {args.rows}x{args.cols} array, buffers "
           + ", ".join(f"{k} {v}" for k, v in depths.items()) + f", {args.ram} memories:")
-    for path in files.values():
-        print(f"  {path}")
+    for path in files.values():     # nothing the user had is replaced silently
+        print(f"  {path}" + (" (replaced the previous file)" if Path(path).resolve() in had else ""))
     return 0

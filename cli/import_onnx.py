@@ -1,8 +1,6 @@
 """``bittern import``: a QONNX graph (Brevitas ``export_qonnx``, FINN) as a .bittern model."""
 
-from pathlib import Path
-
-from bittern.cli.options import input_file, output_file
+from bittern.cli.options import add_output_file, input_file, refuse_overwrite
 
 
 def register(sub):
@@ -14,15 +12,8 @@ def register(sub):
                                    "head (docs/numerics.md 5.1). The graph input is taken to be "
                                    "float32(pixel) / 255.")
     p.add_argument("onnx", type=input_file, help="the .onnx file")
-    p.add_argument("-o", "--out", type=output_file, required=True, help="the .bittern file to write")
-    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    add_output_file(p, "the .bittern file to write")
     p.set_defaults(func=run)
-
-
-def refuse_overwrite(path, force):
-    """One home for 'nothing a user had is overwritten silently' in the interop commands."""
-    if Path(path).exists() and not force:
-        raise FileExistsError(f"{path} exists; pass --force to overwrite it")
 
 
 def run(args):

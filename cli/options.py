@@ -167,6 +167,19 @@ def output_file(text):
     return str(path)
 
 
+def add_output_file(parser, help):
+    """``-o/--out FILE`` (required) and ``--force``: a command that refuses to replace a file
+    the user has unless asked to (see :func:`refuse_overwrite`)."""
+    parser.add_argument("-o", "--out", type=output_file, required=True, help=help)
+    parser.add_argument("--force", action="store_true", help="overwrite an existing output file")
+
+
+def refuse_overwrite(path, force):
+    """One home for 'nothing a user had is overwritten silently' of :func:`add_output_file`."""
+    if Path(path).exists() and not force:
+        raise FileExistsError(f"{path} exists; pass --force to overwrite it")
+
+
 def output_dir(text):
     """A folder to write into (created if missing): it must not be a file, and the nearest
     existing folder above it must be writable."""

@@ -331,22 +331,25 @@ class Accelerator(wiring.Component):
             seq.d_data.eq(desc.r_data),
         ]
         ctrl = data.View(register_layout("CTRL"), w_data)
+        # Which writable register the address names, as registered flags like the windows'
+        # (the error cause then starts from flip-flops: timing on the UP5K).
+        is_ctrl, is_n_layers, is_model_tag = (
+            reg_flag((a_raw < W(rm.DESC_BASE)) & (a_raw[:6] == W(rm.reg(name).offset)), f"is_{name}")
+            for name in ("CTRL", "N_LAYERS", "MODEL_TAG"))
         with m.If(w_stb):
-            with m.If(is_reg):
-                with m.Switch(a[:6]):                # is_reg: a < 0x40
-                    with m.Case(W(rm.reg("CTRL").offset)):
-                        with m.If(ctrl.start & busy):
-                            m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.START_WHILE_BUSY)]
-                        m.d.comb += [start.eq(ctrl.start), clear.eq(ctrl.clear)]
-                    with m.Case(W(rm.reg("N_LAYERS").offset)):
-                        with m.If(bus_busy):
-                            m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BUS_WHILE_BUSY)]
-                        with m.Else():
-                            m.d.sync += n_layers.eq(w_data)
-                    with m.Case(W(rm.reg("MODEL_TAG").offset)):
-                        m.d.sync += model_tag.eq(w_data)
-                    with m.Default():
-                        m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
+            with m.If(is_ctrl):
+                with m.If(ctrl.start & busy):
+                    m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.START_WHILE_BUSY)]
+                m.d.comb += [start.eq(ctrl.start), clear.eq(ctrl.clear)]
+            with m.Elif(is_n_layers):
+                with m.If(bus_busy):
+                    m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BUS_WHILE_BUSY)]
+                with m.Else():
+                    m.d.sync += n_layers.eq(w_data)
+            with m.Elif(is_model_tag):
+                m.d.sync += model_tag.eq(w_data)
+            with m.Elif(is_reg):
+                m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
             # The windows exclude each other: flat enables, no priority chain (timing).
             m.d.comb += [desc.w_en.eq(is_desc & ~bus_busy), wbuf.h_w_en.eq(is_w & ~bus_busy),
                          abuf.h_w_en.eq(is_a & ~bus_busy),
@@ -377,11 +380,11 @@ class Accelerator(wiring.Component):
         slots = {W(rm.reg(name).offset): v for name, v in values.items()}
         r_slot = Signal(6)
         r_is_reg = Signal()
+        is_slot = reg_flag(Cat(a_raw[:6] == slot for slot in slots).any(), "is_slot")
         with m.If(r_stb):
             m.d.sync += [r_sel.eq(0), r_is_reg.eq(is_reg), r_slot.eq(a[:6])]
-            with m.If(is_reg):
-                with m.If(~Cat(a[:6] == slot for slot in slots).any()):
-                    m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
+            with m.If(is_reg & ~is_slot):
+                m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
             m.d.comb += [wbuf.h_r_en.eq(is_w & ~bus_busy), abuf.h_r_en.eq(is_a & ~bus_busy),
                          tbuf.h_r_en.eq(is_t & ~bus_busy), nbuf.h_r_en.eq(is_t & ~bus_busy),
                          sbuf.h_r_en.eq(is_s & ~bus_busy)]

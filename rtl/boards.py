@@ -25,6 +25,7 @@ from amaranth_boards.resources import SPIResource
 from bittern.sim import toollog
 
 from .accelerator import ADDR_WIDTH, Accelerator
+from .bram import YOSYS_BEFORE_SYNTH
 from .spi import SPIBridge
 
 __all__ = ["BOARDS", "CONSTRAINTS_DIR", "board_info", "default_ram", "ice40_pll", "ecp5_pll", "BoardTop",
@@ -273,7 +274,8 @@ def build_bitstream(board, *, rows=2, cols=2, lanes=32, w_depth=256, a_depth=64,
     try:
         for attempt in range(2):
             try:
-                extra = {"script_after_read": synth_opts} if synth_opts else {}
+                extra = {"script_after_read": "\n".join(filter(None, [YOSYS_BEFORE_SYNTH,
+                                                                        synth_opts]))}
                 # A platform builds once: a retry needs a fresh one.
                 platform = platform if attempt == 0 else _platform(info)
                 # Yosys writes top.json when synthesis ends, nextpnr top.report.json after

@@ -11,6 +11,13 @@ output register. The same latency everywhere keeps one sequencer schedule for al
 accelerator issues (a read's data stays valid until the next read or write):
 
 - ``"inferred"``: ``lib.memory`` plus a fabric register (simulation, iCE40 EBR).
+
+A read of the word that is written in the same cycle returns undefined data on every primitive
+(no buffer of the accelerator reads what it writes in that cycle: the host owns all ports or none,
+and a layer's input and output words are disjoint). Amaranth cannot say so of an inferred memory,
+and Yosys then emulates the RTL's old-data result around each iCE40 block RAM with ~70
+flip-flops and ~36 LUTs (a 32-bit bank); every synthesis flow therefore runs
+:data:`YOSYS_BEFORE_SYNTH` after reading the design (boards, gate-level netlists, area bench).
 - ``"dp16kd"``: ECP5 DP16KD blocks with ``REGMODE_B = "OUTREG"``; port A writes, port B
   reads. Each block runs in the narrowest mode deep enough for the buffer (1024 x 18,
   2048 x 9, 4096 x 4) and the width is split over blocks, so no mux follows the output
@@ -23,9 +30,13 @@ from amaranth import *
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["BlockRAM", "PRIMITIVES", "block_count"]
+__all__ = ["BlockRAM", "PRIMITIVES", "block_count", "YOSYS_BEFORE_SYNTH"]
 
 PRIMITIVES = ("inferred", "dp16kd", "spram")
+
+# Yosys commands run between reading the design and synthesis: read/write collisions of the
+# inferred memories are undefined (see the module docstring), so no collision logic is built.
+YOSYS_BEFORE_SYNTH = "setparam -set COLLISION_X_MASK 1'1 t:$memrd_v2"
 
 # DP16KD port modes used: (data bits, words, lowest word-address bit of AD[13:0]). The x2 and
 # x1 modes are left out: the first build with them hit Yosys 0.70's ABC9 assertion

@@ -45,6 +45,7 @@ def synthesize(accel, *, name, family, directory):
     """Synthesize ``accel`` for ``family``; returns the netlist path (cached on the RTLIL text)."""
     from amaranth.back import rtlil
     from bittern.rtl.boards import PRE_SYNTH_RETRY
+    from bittern.rtl.bram import YOSYS_BEFORE_SYNTH
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {', '.join(FAMILIES)}, not {family!r}")
     directory = Path(directory)
@@ -54,21 +55,22 @@ def synthesize(accel, *, name, family, directory):
         text = rtlil.convert(accel, name=name)
         net = directory / f"{name}_{family}_netlist.v"
         stamp = directory / f"{family}.stamp"
-        key = hashlib.sha256((text + SYNTH[family]).encode()).hexdigest()
+        key = hashlib.sha256((text + YOSYS_BEFORE_SYNTH + SYNTH[family]).encode()).hexdigest()
         if net.exists() and stamp.exists() and stamp.read_text() == key:
             return net
         il.write_text(text)
         stamp.unlink(missing_ok=True)
         log = directory / f"{family}_synth.log"
-        for pre in ("", PRE_SYNTH_RETRY.replace("\n", "; ")):
-            script = (f"read_rtlil {il}; {pre + '; ' if pre else ''}{SYNTH[family]} -top {name}; "
+        for retry in ("", PRE_SYNTH_RETRY.replace("\n", "; ")):
+            pre = "; ".join(filter(None, [YOSYS_BEFORE_SYNTH, retry]))
+            script = (f"read_rtlil {il}; {pre}; {SYNTH[family]} -top {name}; "
                       f"write_verilog -noattr {net}")
             rc = toollog.run([_yosys(), "-q", "-l", str(log), "-p", script],
                              log=directory / f"{family}_yosys.log", check=False)
             if rc == 0:
                 break
             tail = log.read_text()[-3000:] if log.exists() else ""
-            if pre or not ("ABC_OPS_REINTEGRATE" in tail and "Assert" in tail):
+            if retry or not ("ABC_OPS_REINTEGRATE" in tail and "Assert" in tail):
                 raise SimulationError(f"Yosys {SYNTH[family]} of {name} failed (log: {log})")
         stamp.write_text(key)
         return net

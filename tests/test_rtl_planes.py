@@ -91,11 +91,8 @@ def _plane_desc(n_in=70, n_out=10, w_base=0, a_in=0, a_out=8, t_base=0, in_enc=2
 def test_decoder_planes_bounds_and_causes():
     """The decoder of a planes build: plane counts, shifts and the plane-multiplied ranges; and
     a binary-only build refusing plane layers and planes words."""
-    from amaranth import Module
-    from amaranth.sim import Simulator
     from bittern.rtl import regmap as rm
-    from bittern.rtl.bram import BlockRAM
-    from bittern.rtl.seq_decode import DescriptorDecoder
+    from bittern.sim.decoder_bench import decode_each
     C = rm.Cause
     P = lambda **kw: rm.pack("D_PLANES", **kw)
     depths = dict(w_depth=64, a_depth=16, t_depth=8, s_depth=8)
@@ -120,41 +117,11 @@ def test_decoder_planes_bounds_and_causes():
     ]
     seen = []
     for planes in (True, False):
-        m = Module()
-        m.submodules.mem = mem = BlockRAM(depth=rm.MAX_LAYERS * rm.DESC_WORDS, width=32)
-        m.submodules.dec = dec = DescriptorDecoder(rows=4, cols=2, **depths,
-                                                   features=rm.pack("FEATURES", PLANES=int(planes)))
-        m.d.comb += [mem.r_addr.eq(dec.d_addr), mem.r_en.eq(dec.d_en), dec.d_data.eq(mem.r_data)]
-        mine = [c for c in cases if c[0] == planes]
-
-        async def bench(ctx, mine=mine, mem=mem, dec=dec):
-            for _, words, n_layers, cause in mine:
-                for i, v in enumerate(words):
-                    ctx.set(mem.w_addr, i)
-                    ctx.set(mem.w_data, v)
-                    ctx.set(mem.w_en, 1)
-                    await ctx.tick()
-                ctx.set(mem.w_en, 0)
-                ctx.set(dec.n_layers, n_layers)
-                ctx.set(dec.go, 1)
-                await ctx.tick()
-                ctx.set(dec.go, 0)
-                for _ in range(80):
-                    await ctx.tick()
-                    if ctx.get(dec.ready):
-                        break
-                assert ctx.get(dec.ready), "the decoder never became ready"
-                seen.append((ctx.get(dec.cause), ctx.get(dec.fields.w_planes_m1),
-                             ctx.get(dec.fields.a_planes_m1)))
-                ctx.set(dec.drop, 1)
-                await ctx.tick()
-                ctx.set(dec.drop, 0)
-                await ctx.tick()
-
-        sim = Simulator(m)
-        sim.add_clock(1e-6)
-        sim.add_testbench(bench)
-        sim.run()
+        seen += decode_each(
+            [(words, n) for p, words, n, _ in cases if p == planes], rows=4, cols=2,
+            depths=depths, features=rm.pack("FEATURES", PLANES=int(planes)), max_cycles=80,
+            read=lambda ctx, dec: (ctx.get(dec.cause), ctx.get(dec.fields.w_planes_m1),
+                                   ctx.get(dec.fields.a_planes_m1)))
     order = [c for c in cases if c[0]] + [c for c in cases if not c[0]]
     for (planes, words, _, cause), (got, *_f) in zip(order, seen):
         assert got == cause, (planes, [hex(w) for w in words], C(got).name, cause.name)

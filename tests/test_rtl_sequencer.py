@@ -1,12 +1,8 @@
 """The sequencer's descriptor decoder on its own (Amaranth simulator, with a real BlockRAM as
 the descriptor memory): derived loop bounds and one descriptor per error cause."""
 
-from amaranth import Module
-from amaranth.sim import Simulator
-
 from bittern.rtl import regmap as rm
-from bittern.rtl.bram import BlockRAM
-from bittern.rtl.seq_decode import DescriptorDecoder
+from bittern.sim.decoder_bench import decode_each
 
 ROWS, COLS = 4, 2
 DEPTHS = dict(w_depth=64, a_depth=16, t_depth=8, s_depth=8)
@@ -33,42 +29,13 @@ CASES = [   # (descriptor, n_layers, cause)
 
 
 def test_decoder_bounds_and_causes():
-    m = Module()
-    m.submodules.mem = mem = BlockRAM(depth=rm.MAX_LAYERS * rm.DESC_WORDS, width=32)
-    m.submodules.dec = dec = DescriptorDecoder(rows=ROWS, cols=COLS, **DEPTHS)
-    m.d.comb += [mem.r_addr.eq(dec.d_addr), mem.r_en.eq(dec.d_en), dec.d_data.eq(mem.r_data)]
-    seen = []
+    def read(ctx, dec):
+        f = dec.fields
+        return (ctx.get(dec.bad), ctx.get(dec.cause), ctx.get(dec.layer), ctx.get(f.words_m1),
+                ctx.get(f.tiles), ctx.get(f.last_keep), ctx.get(f.scores), ctx.get(f.is_last))
 
-    async def bench(ctx):
-        for words, n_layers, cause in CASES:
-            for i, v in enumerate(words):
-                ctx.set(mem.w_addr, i)
-                ctx.set(mem.w_data, v)
-                ctx.set(mem.w_en, 1)
-                await ctx.tick()
-            ctx.set(mem.w_en, 0)
-            ctx.set(dec.n_layers, n_layers)
-            ctx.set(dec.go, 1)
-            await ctx.tick()
-            ctx.set(dec.go, 0)
-            for _ in range(60):
-                await ctx.tick()
-                if ctx.get(dec.ready):
-                    break
-            assert ctx.get(dec.ready), "the decoder never became ready"
-            f = dec.fields
-            seen.append((ctx.get(dec.bad), ctx.get(dec.cause), ctx.get(dec.layer),
-                         ctx.get(f.words_m1), ctx.get(f.tiles), ctx.get(f.last_keep),
-                         ctx.get(f.scores), ctx.get(f.is_last)))
-            ctx.set(dec.drop, 1)
-            await ctx.tick()
-            ctx.set(dec.drop, 0)
-            await ctx.tick()
-
-    sim = Simulator(m)
-    sim.add_clock(1e-6)
-    sim.add_testbench(bench)
-    sim.run()
+    seen = decode_each([(words, n) for words, n, _ in CASES], rows=ROWS, cols=COLS,
+                       depths=DEPTHS, read=read, max_cycles=60)
     for (words, n_layers, cause), (bad, got, layer, words_m1, tiles, keep, scores, last) in \
             zip(CASES, seen):
         assert (bad, got, layer) == (cause != rm.Cause.NONE, cause, 0), (words, n_layers)
