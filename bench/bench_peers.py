@@ -7,7 +7,7 @@ the 1,000 held-out images (bittern: the golden integer model; Brevitas: its own 
 which ``bittern import`` reproduces label for label). Prints a Markdown table with the ratio
 bittern / Brevitas and the git commit.
 
-    .venv/bin/python -m bittern.bench.bench_peers [--epochs 30] [--seeds 2] [--quick]
+    .venv/bin/python -m bittern.bench.bench_peers [--epochs 30] [--seeds 2] [--quick] [--threads 1]
 """
 
 import argparse
@@ -33,7 +33,9 @@ def bittern_accuracy(hidden, ds, epochs, seed):
 
 
 def brevitas_accuracy(hidden, ds, epochs, seed):
+    import torch
     from bittern.model.interop import brevitas_nets as bn
+    torch.manual_seed(seed)     # the initial weights too: train_quick seeds only the training
     net = bn.train_quick(bn.binary_mlp(hidden), ds, epochs=epochs, seed=seed)
     return bn.accuracy(net, ds.test_x, ds.test_y)
 
@@ -44,13 +46,19 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--archs", default=",".join(ARCHS))
     ap.add_argument("--quick", action="store_true", help="2 epochs, 1 seed, the TFC only")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads (default 1; the count changes the float sums, so "
+                         "compare runs made with the same value)")
     args = ap.parse_args(argv)
+    import torch
+    torch.set_num_threads(args.threads)
     if args.quick:
         args.epochs, args.seeds, args.archs = 2, 1, "tfc-w1a1-784-64-64-64-10"
     from bittern.model.data import load_dataset
     ds = load_dataset("mnist5k")
     print(f"# Brevitas vs bittern (commit {git_commit()}), {args.epochs} epochs, "
-          f"mean of {args.seeds} seed(s), 1,000 held-out mnist5k images\n")
+          f"mean of {args.seeds} seed(s), {args.threads} torch thread(s), "
+          f"1,000 held-out mnist5k images\n")
     print("| architecture | Brevitas | bittern | bittern / Brevitas | seconds |")
     print("| --- | --- | --- | --- | --- |")
     for name in args.archs.split(","):

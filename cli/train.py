@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+from bittern.model import recipe
 from bittern.model.zoo import NETWORKS, network_config
 from bittern.cli.options import UsageError, input_file, int_in, output_file, positive_float, positive_int
 
@@ -26,8 +27,14 @@ def register(sub):
                    help="width multiplier for hidden layers (WRPN)")
     p.add_argument("--data", default="mnist5k", help="mnist5k (default), digits, idx:DIR or npz:FILE")
     p.add_argument("--epochs", type=positive_int, default=30)
-    p.add_argument("--batch", type=positive_int, default=100, help="images per batch (default 100)")
-    p.add_argument("--lr", type=positive_float, default=0.01, help="learning rate (default 0.01)")
+    p.add_argument("--batch", type=positive_int, default=recipe.BATCH,
+                   help=f"images per batch (default {recipe.BATCH})")
+    p.add_argument("--lr", type=positive_float, default=recipe.LR,
+                   help=f"peak learning rate of batch-norm, temperature and float weights "
+                        f"(default {recipe.LR})")
+    p.add_argument("--weight-lr", type=positive_float, default=recipe.WEIGHT_LR,
+                   help=f"peak learning rate of the latent weights of quantized layers, clipped "
+                        f"to [-1, 1] (default {recipe.WEIGHT_LR})")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--augment", type=int_in(0), default=1,
                    help="random shifts of up to this many pixels while training (default 1; "
@@ -63,11 +70,12 @@ def run(args):
     cfg = config_from_args(args, ds.shape)
     print(f"training {cfg.get('name', 'custom')} on {ds.name}: {len(ds.train_x)} train / "
           f"{len(ds.test_x)} held-out images, {args.epochs} epochs, seed {args.seed}")
-    result = train(cfg, ds, epochs=args.epochs, batch=args.batch, lr=args.lr, seed=args.seed,
+    result = train(cfg, ds, epochs=args.epochs, batch=args.batch, lr=args.lr,
+                   weight_lr=args.weight_lr, seed=args.seed,
                    progress=not args.quiet, augment=args.augment)
     acc = float_accuracy(result.net, ds.test_x, ds.test_y)
     meta = {"data": args.data, "seed": args.seed, "epochs": args.epochs, "lr": args.lr,
-            "augment": args.augment,
+            "weight_lr": args.weight_lr, "augment": args.augment,
             "train_seconds": round(result.seconds, 2), "float_test_accuracy": acc,
             "commit": git_commit(), "history": result.history}
     replaced = " (replaced the previous file)" if Path(args.out).exists() else ""

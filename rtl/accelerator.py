@@ -7,6 +7,9 @@ is any access to an unmapped address (``BAD_ADDRESS``). The first error since th
 or ``CLEAR`` is kept in ``STATUS``.
 """
 
+import functools
+import operator
+
 from amaranth import *
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
@@ -375,14 +378,17 @@ class Accelerator(wiring.Component):
             "MODEL_TAG": model_tag, "FEATURES": self.features, "IBUF_DEPTH": self._i_depth,
             "PERF_CYCLES": perf_cycles, "PERF_ACTIVE": perf_active, "PERF_TILES": perf_tiles,
         }
-        # A register read latches which register (a copy of the address bits of its own, so
-        # the 16-way mux starts from flip-flops next to it) and chooses the next cycle (timing).
+        # A register read latches which register as one flag per register (decoded a cycle
+        # earlier from the raw address, like the windows), and the next cycle ORs the selected
+        # value: an AND-OR of flip-flops, half the depth of a mux on the address bits (timing
+        # on the UP5K).
         slots = {W(rm.reg(name).offset): v for name, v in values.items()}
-        r_slot = Signal(6)
-        r_is_reg = Signal()
-        is_slot = reg_flag(Cat(a_raw[:6] == slot for slot in slots).any(), "is_slot")
+        at_slot = [reg_flag((a_raw < W(rm.DESC_BASE)) & (a_raw[:6] == slot), f"at_slot{slot}")
+                   for slot in slots]
+        is_slot = Cat(at_slot).any()
+        r_onehot = Signal(len(slots))
         with m.If(r_stb):
-            m.d.sync += [r_sel.eq(0), r_is_reg.eq(is_reg), r_slot.eq(a[:6])]
+            m.d.sync += [r_sel.eq(0), r_onehot.eq(Cat(at_slot))]
             with m.If(is_reg & ~is_slot):
                 m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
             m.d.comb += [wbuf.h_r_en.eq(is_w & ~bus_busy), abuf.h_r_en.eq(is_a & ~bus_busy),
@@ -398,11 +404,8 @@ class Accelerator(wiring.Component):
                 m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BUS_WHILE_BUSY)]
             with m.Elif(~(is_reg | is_desc | is_buf)):
                 m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
-        with m.If(r_is_reg):
-            with m.Switch(r_slot):
-                for slot, v in slots.items():
-                    with m.Case(slot):
-                        m.d.comb += r_reg.eq(v)
+        m.d.comb += r_reg.eq(functools.reduce(operator.or_, (
+            Mux(r_onehot[k], v, 0) for k, v in enumerate(slots.values()))))
         # Buffer data comes host_read_latency - 1 cycles later than r_sel (the memory's output
         # register, the per-bank register of a bus_regs build, the bank mux register): delay
         # the selection and the register value to match. The descriptor memory's data is

@@ -58,6 +58,8 @@ CASES = [
     ("train --epochs 0", "bittern train: error: argument --epochs: must be at least 1, not 0", 2),
     ("train --augment -1", "bittern train: error: argument --augment: must be at least 0, not -1", 2),
     ("train --lr 0", "bittern train: error: argument --lr: must be greater than 0, not 0", 2),
+    ("train --weight-lr -0.1",
+     "bittern train: error: argument --weight-lr: must be greater than 0, not -0.1", 2),
     ("train -o /nonexistent/x.pt",
      "bittern train: error: argument -o/--out: /nonexistent/x.pt: the folder /nonexistent does not exist", 2),
     ("train -o {d}", "bittern train: error: argument -o/--out: {d} is a folder; give a file name", 2),
