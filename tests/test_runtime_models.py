@@ -61,14 +61,15 @@ def test_fused_conv_model_on_m0_and_m4(rng, mnist, tmp_path):
         assert info["elf"]["ram_static"] + res.stack_bytes < MICROBIT_RAM
 
 
-# Instruction bounds: regression guards measured at this commit (+~2%), not the issue's goals
-# (M4 dense 51,000, sparse 12,000), which bench_mcu prints the ratios to. The code bound is the
+# Instruction bounds: regression guards measured at this commit (+~2%); the M4 sparse one is
+# also inside the issue's goal (12,000), the M4 dense goal (51,000) is not met (bench_mcu
+# prints the ratios). The code bound is the
 # issue's 4 KB for the binary MLP's whole runtime on the M0 and M4 (loader and validation kept;
 # the per-class head is a code unit of its own, linked only for a model that has one). The
 # sparse build also links sparse_b: its bound is measured (+~2%).
 MLP768_BOUNDS = {  # (cpu, packs): (instructions per image, runtime code bytes, per-model build)
-    ("cortex-m4", 0): (82700, 4096), ("cortex-m4", 2): (17400, 5420),
-    ("cortex-m0", 0): (138000, 4096), ("cortex-m0", 2): (26600, 5640),
+    ("cortex-m4", 0): (68400, 4096), ("cortex-m4", 2): (11900, 5190),
+    ("cortex-m0", 0): (114500, 4096), ("cortex-m0", 2): (26300, 5600),
 }
 
 
@@ -99,7 +100,7 @@ def test_cnn_m0_shape_instruction_bound(rng, mnist, shared_build):
     """cnn-m0's shape (u8 28x28 -> conv 32 -> conv 64 -> 10) with random weights on the M0:
     bit-exact, and the one-channel u8 first-layer kernel and conv_bb1 (one-word pixels) keep
     it under a measured bound (14.2 M instructions per image before the first, 6.64 M with it,
-    4.81 M with both; the issue's goal is 2 M)."""
+    4.81 M with both, 3.55 M with the first as subset-sum tables; the issue's goal is 2 M)."""
     from bittern.model import randspec
     from bittern.model.spec import U8, Enc, Kind, ModelSpec
     l1 = randspec.random_layer(rng, kind=Kind.CONV, in_enc=U8, in_bits=8, in_h=28, in_w=28,
@@ -112,4 +113,4 @@ def test_cnn_m0_shape_instruction_bound(rng, mnist, shared_build):
     res, _ = run_on_core("cortex-m0", spec, x, build_dir=shared_build, per_model=True)
     assert res.scores == golden.run(spec, x).scores.tolist()
     print(f"cnn-m0 shape on M0: {res.instructions_per_image:,.0f} instructions per image")
-    assert res.instructions_per_image <= 4_900_000
+    assert res.instructions_per_image <= 3_620_000

@@ -60,8 +60,9 @@ def build_fuzz(build_dir=None, *, coverage=False):
 
 
 def build_firmware(cpu, c_source, *, workspace_bytes, n_scores=16, build_dir=None, name="firmware",
-                   opt="-O3", popcount=None, kernels=None):
-    """Link the QEMU test firmware for ``cpu`` with a generated model/images C file.
+                   opt="-O3", popcount=None, kernels=None, main=None):
+    """Link the QEMU test firmware for ``cpu`` with a generated model/images C file
+    (``c_source``; None for none), and ``main`` (None: the model runner port/fw_main.c).
 
     ``popcount`` picks the popcount form (0 SWAR/Harley-Seal, 1 byte table; None: the
     Makefile default). ``kernels`` (names from :func:`bittern.runtime.codegen.model_kernels`)
@@ -81,7 +82,10 @@ def build_firmware(cpu, c_source, *, workspace_bytes, n_scores=16, build_dir=Non
         units = sorted(set(kernels))
         extra.append(f"KERNELS={' '.join(units)}")
         build_dir = build_dir / ("k-" + "-".join(units))
-    _make([*extra, f"CPU={cpu}", f"OPT={opt}", f"FW_DATA={Path(c_source).resolve()}",
+    if main is not None:
+        extra.append(f"FW_MAIN={Path(main).resolve()}")
+    _make([*extra, f"CPU={cpu}", f"OPT={opt}",
+           f"FW_DATA={Path(c_source).resolve() if c_source is not None else ''}",
            f"FW_WORKSPACE={ws}", f"FW_SCORES={max(1, int(n_scores))}", "firmware"], build_dir,
           f"make-{cpu}-{name}")
     out = build_dir / cpu / "firmware.elf"

@@ -309,43 +309,77 @@ void BT_NOINLINE bt_kernel_conv_bytes(const bt_kctx *k)
 }
 
 /* ---- one input channel (a grayscale image), K*K <= 16 taps, pool <= 2 ----------------
- * Per conv position the window's pixels are gathered once, two taps per word in 16-bit
- * lanes (pad taps are zero codes, so they add nothing); per output channel the taps' weight
- * bits become lane masks once, so a window costs a load, an AND and an add per two taps. */
+ * acc = 2 * sum(codes of taps with weight +1) - sum(codes). The taps fall in groups of three;
+ * per output pixel each pool window's 8 subset sums per group are tabled once (doubled; group
+ * 0 also minus the window's sum), and each output channel's weight bits become one 3-bit
+ * code per group once per layer block. The four windows' entries of one (group, code) sit
+ * side by side in 16-bit lanes of two words (biased to stay non-negative), so one output
+ * channel costs two word loads and two adds per group for all its pool windows, then the
+ * max of the lanes: the u8 x binary first layer as precomputed per-window sums. Pad taps
+ * are zero codes. */
 #define C1_TAPS 16u
-#define C1_BLOCK 16u /* output channels per block: lane masks take 512 B of stack */
-#define C1_WORDS (C1_TAPS / 2u)
+#define C1_GROUPS ((C1_TAPS + 2u) / 3u)
+#define C1_BLOCK 32u   /* output channels per block: their offsets take 384 B of stack */
+#define C1_BIAS 4096   /* > 16 * 255 >= -(any entry); lane sums <= 6 * (4096 + 1530) */
 
 typedef struct {
-    uint32_t px[C1_WORDS]; /* tap t in lane t % 2 of word t / 2, zero beyond the taps */
-    int32_t sum;           /* sum of the window's codes */
-} c1_win;
+    uint32_t e[C1_GROUPS][8][2]; /* [group][code]: windows 0|1 and 2|3 in 16-bit lanes */
+} c1_tab;
 
-static void c1_gather(const bt_kctx *k, uint32_t cy, uint32_t cx, uint32_t words, c1_win *g)
+/* Fill window `win`'s lanes of the table for conv position (cy, cx). */
+static void c1_gather(const bt_kctx *k, uint32_t cy, uint32_t cx, uint32_t groups,
+                      uint32_t win, c1_tab *g)
 {
     const bt_layer_t *l = k->l;
-    uint32_t K = l->kernel, sum = 0, t = 0;
-    for (uint32_t j = 0; j < words; j++)
-        g->px[j] = 0;
+    uint32_t K = l->kernel, t = 0;
+    int32_t v[C1_GROUPS * 3u], sum = 0;
     for (uint32_t ky = 0; ky < K; ky++)
         for (uint32_t kx = 0; kx < K; kx++, t++) {
             uint32_t y, x;
+            v[t] = 0;
             if (bt_tap_at(l, cy, cx, ky, kx, &y, &x)) {
-                uint32_t v = k->in[y * l->in_w + x];
-                g->px[t >> 1] |= v << (16u * (t & 1u));
-                sum += v;
+                v[t] = 2 * (int32_t)k->in[y * l->in_w + x];
+                sum += v[t];
             }
         }
-    g->sum = (int32_t)sum;
+    for (; t < 3u * groups; t++)
+        v[t] = 0;
+    uint16_t *lanes = (uint16_t *)(void *)g->e; /* little-endian: lane 0 is the low half */
+    uint32_t at = (win >> 1) * 2u + (win & 1u);
+    for (uint32_t j = 0; j < groups; j++, at += 32u) {
+        int32_t x0 = v[3u * j], x1 = v[3u * j + 1u], x2 = v[3u * j + 2u];
+        int32_t base = C1_BIAS - (j ? 0 : sum / 2);
+        lanes[at] = (uint16_t)base;
+        lanes[at + 4u] = (uint16_t)(base + x0);
+        lanes[at + 8u] = (uint16_t)(base + x1);
+        lanes[at + 12u] = (uint16_t)(base + x0 + x1);
+        lanes[at + 16u] = (uint16_t)(base + x2);
+        lanes[at + 20u] = (uint16_t)(base + x0 + x2);
+        lanes[at + 24u] = (uint16_t)(base + x1 + x2);
+        lanes[at + 28u] = (uint16_t)(base + x0 + x1 + x2);
+    }
 }
 
-/* 2 * sum(codes of taps with weight +1) - sum(all codes); lanes hold <= 8 * 255 */
-static inline int32_t c1_acc(const c1_win *g, const uint32_t *lm, uint32_t words)
+/* Max over the nwin pool windows of one output channel; off[j] = byte offset of its
+ * (group j, code) entry pair (groups constant where inlined). */
+static inline int32_t c1_pooled(const c1_tab *g, uint32_t nwin, const uint16_t *off,
+                                uint32_t groups)
 {
-    uint32_t lanes = 0;
-    for (uint32_t j = 0; j < words; j++)
-        lanes += g->px[j] & lm[j];
-    return 2 * (int32_t)((lanes & 0xFFFFu) + (lanes >> 16)) - g->sum;
+    const uint8_t *base = (const uint8_t *)g->e;
+    uint32_t l01 = 0, l23 = 0;
+    for (uint32_t j = 0; j < groups; j++) {
+        const uint32_t *q = (const uint32_t *)(const void *)(base + off[j]);
+        l01 += q[0];
+        l23 += q[1];
+    }
+    uint32_t m = l01 & 0xFFFFu;
+    if (nwin > 1u) {
+        uint32_t v1 = l01 >> 16, v2 = l23 & 0xFFFFu, v3 = l23 >> 16;
+        m = v1 > m ? v1 : m;
+        m = v2 > m ? v2 : m;
+        m = v3 > m ? v3 : m;
+    }
+    return (int32_t)m - (int32_t)groups * C1_BIAS;
 }
 
 int bt_supports_conv_bytes_c1(const bt_layer_t *l)
@@ -357,31 +391,44 @@ int bt_supports_conv_bytes_c1(const bt_layer_t *l)
 void BT_NOINLINE bt_kernel_conv_bytes_c1(const bt_kctx *k)
 {
     const bt_layer_t *l = k->l;
-    uint32_t pool = l->pool, taps = l->kernel * l->kernel, words = (taps + 1u) >> 1;
-    uint32_t lm[C1_BLOCK][C1_WORDS]; /* lane masks of a block of output channels */
-    c1_win win[4];
+    uint32_t pool = l->pool, nwin = pool * pool, taps = l->kernel * l->kernel;
+    uint32_t groups = (taps + 2u) / 3u, nwo = bt_nwords(l->out_c);
+    uint16_t off[C1_BLOCK][C1_GROUPS]; /* table offsets of a block of output channels */
+    c1_tab tab;
+    uint32_t *ow = (uint32_t *)k->out;
     bt_out_clear(k);
+    for (uint32_t j = 0; j < groups; j++) /* one window (pool 1): lanes 1-3 stay zero */
+        for (uint32_t c = 0; c < 8u; c++)
+            tab.e[j][c][0] = tab.e[j][c][1] = 0;
     for (uint32_t o0 = 0; o0 < l->out_c; o0 += C1_BLOCK) {
         uint32_t cnt = l->out_c - o0 < C1_BLOCK ? l->out_c - o0 : C1_BLOCK;
         const uint32_t *w = bt_w_words(k) + o0 * taps; /* one word per tap: in_c == 1 */
         for (uint32_t b = 0; b < cnt; b++) {
-            for (uint32_t j = 0; j < words; j++)
-                lm[b][j] = 0;
-            for (uint32_t t = 0; t < taps; t++)
-                lm[b][t >> 1] |= (0u - (*w++ & 1u)) & (0xFFFFu << (16u * (t & 1u)));
+            for (uint32_t j = 0; j < groups; j++)
+                off[b][j] = (uint16_t)(j * sizeof tab.e[0]);
+            for (uint32_t t = 0, j = 0, i = 0; t < taps; t++) {
+                off[b][j] = (uint16_t)(off[b][j] + ((*w++ & 1u) << i) * sizeof tab.e[0][0]);
+                if (++i == 3u) {
+                    i = 0;
+                    j++;
+                }
+            }
         }
         for (uint32_t py = 0; py < l->out_h; py++)
             for (uint32_t px = 0; px < l->out_w; px++) {
-                for (uint32_t j = 0; j < pool * pool; j++)
-                    c1_gather(k, py * pool + j / pool, px * pool + j % pool, words, &win[j]);
+                uint32_t pix = py * l->out_w + px;
+                for (uint32_t dy = 0; dy < pool; dy++)
+                    for (uint32_t dx = 0; dx < pool; dx++)
+                        c1_gather(k, py * pool + dy, px * pool + dx, groups, dy * pool + dx, &tab);
                 for (uint32_t b = 0; b < cnt; b++) {
-                    int32_t acc = c1_acc(&win[0], lm[b], words);
-                    for (uint32_t j = 1; j < pool * pool; j++) {
-                        int32_t v = c1_acc(&win[j], lm[b], words);
-                        if (v > acc)
-                            acc = v;
-                    }
-                    bt_out_put(k, py * l->out_w + px, o0 + b, acc);
+                    uint32_t o = o0 + b;
+                    /* 3x3 kernels (three groups) get the loop over groups unrolled */
+                    int32_t acc = groups == 3u ? c1_pooled(&tab, nwin, off[b], 3u)
+                                               : c1_pooled(&tab, nwin, off[b], groups);
+                    if (l->out_enc == BT_ENC_BINARY)
+                        ow[pix * nwo + (o >> 5)] |= bt_out_bit(bt_thr_row(k, o), acc) << (o & 31u);
+                    else
+                        bt_out_put(k, pix, o, acc);
                 }
             }
     }

@@ -79,10 +79,186 @@ static inline uint32_t bt_byte_lanes(uint32_t x)
  * runs, bt_kernel_dense_bb takes no wider layer); their byte sums (up to 992 and 448) are
  * added in 16-bit lanes. One block in the loop body (not unrolled): the code stays small
  * where it is inlined. */
+#if defined(__GNUC__) && !defined(__clang__) && \
+    (defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__))
+#define BT_HS_POP_ASM 1
+/* ARMv7-M (Cortex-M3/M4/M7): bt_hs_pop_xor's algorithm (same blocks, same bounds) by hand,
+ * every value in a register: GCC spilled the loop state and the masks around its block loop.
+ * Loads are LDMs (one instruction for up to 4 words), masks are Thumb-2 immediates.
+ * In: r0 = a, r1 = b, r2 = n words. Out: r3 = popcount(a ^ b), r0/r1 past the n words,
+ * r2 = 0. Clobbers r4-r6, r8-r12, lr and the flags; r7 is left alone (bt_kernel_dense_bb's
+ * layer loop keeps its job there). r3 ones, r4 twos, r5 fours, r6 hi (the blocks' eights
+ * byte counts), lr lo (the tail's byte counts, later with ones/twos/fours). */
+#if defined(__ARM_FEATURE_DSP)
+/* byte sums: USAD8 against r2 = 0 */
+#define BT_V7M_POP_SUM "usad8 r6, r6, r2\n\tusad8 lr, lr, r2\n\tadd r3, lr, r6, lsl #3\n\t"
+#else
+/* byte sums in 16-bit lanes: lanes(lo) + 8 lanes(hi), then the two lanes */
+#define BT_V7M_POP_SUM                                                             \
+    "and r8, r6, #0x00FF00FF\n\tlsr r6, r6, #8\n\tand r6, r6, #0x00FF00FF\n\t"      \
+    "add r6, r6, r8\n\t"                                                           \
+    "and r8, lr, #0x00FF00FF\n\tlsr lr, lr, #8\n\tand lr, lr, #0x00FF00FF\n\t"      \
+    "add lr, lr, r8\n\t"                                                           \
+    "add r3, lr, r6, lsl #3\n\t"                                                   \
+    "add r3, r3, r3, lsl #16\n\tlsr r3, r3, #16\n\t"
+#endif
+/* nibble counts of word r9 (temp r10), folded to bytes: one add, as each nibble is <= 4 */
+#define BT_V7M_POP_BYTES                                                           \
+    "lsr r10, r9, #1\n\tand r10, r10, #0x55555555\n\tsub r9, r9, r10\n\t"           \
+    "and r10, r9, #0x33333333\n\tlsr r9, r9, #2\n\tand r9, r9, #0x33333333\n\t"    \
+    "add r9, r9, r10\n\tadd r9, r9, r9, lsr #4\n\tand r9, r9, #0x0F0F0F0F\n\t"
+/* (h -> H, ones or twos O) += X + Y, carry-save: H = maj(O, X, Y), O ^= X ^ Y */
+#define BT_V7M_CSA(H, O, X, Y)                                                     \
+    "and " H ", " X ", " Y "\n\teor " X ", " X ", " Y "\n\tand " Y ", " X ", " O "\n\t" \
+    "orr " H ", " H ", " Y "\n\teor " O ", " O ", " X "\n\t"
+#define BT_V7M_POP_ASM                                                             \
+    "movs r3, #0\n\tmovs r4, #0\n\tmovs r5, #0\n\tmovs r6, #0\n\t"                  \
+    "subs r2, r2, #8\n\t"                                                          \
+    "blo 2f\n"                                                                     \
+    "1:\n\t"                                                                       \
+    "ldmia r0!, {r8, r9, r10, r11}\n\t"                                            \
+    "ldmia r1!, {r12, lr}\n\t"                                                     \
+    "eor r8, r8, r12\n\teor r9, r9, lr\n\t"                                        \
+    "ldmia r1!, {r12, lr}\n\t"                                                     \
+    "eor r10, r10, r12\n\teor r11, r11, lr\n\t"                                    \
+    BT_V7M_CSA("r12", "r3", "r8", "r9")      /* twos_a */                          \
+    BT_V7M_CSA("lr", "r3", "r10", "r11")     /* twos_b */                          \
+    BT_V7M_CSA("r8", "r4", "r12", "lr")      /* fours_a */                         \
+    "ldmia r0!, {r9, r10, r11, r12}\n\t"                                           \
+    "ldr lr, [r1], #4\n\teor r9, r9, lr\n\t"                                       \
+    "ldr lr, [r1], #4\n\teor r10, r10, lr\n\t"                                     \
+    "ldr lr, [r1], #4\n\teor r11, r11, lr\n\t"                                     \
+    "ldr lr, [r1], #4\n\teor r12, r12, lr\n\t"                                     \
+    BT_V7M_CSA("lr", "r3", "r9", "r10")      /* twos_a */                          \
+    BT_V7M_CSA("r9", "r3", "r11", "r12")     /* twos_b */                          \
+    BT_V7M_CSA("r10", "r4", "lr", "r9")      /* fours_b */                         \
+    BT_V7M_CSA("r9", "r5", "r8", "r10")      /* eights */                          \
+    BT_V7M_POP_BYTES                                                               \
+    "add r6, r6, r9\n\t"                                                           \
+    "subs r2, r2, #8\n\t"                                                          \
+    "bhs 1b\n"                                                                     \
+    "2:\n\t"                                                                       \
+    "mov lr, #0\n\t"                                                               \
+    "adds r2, r2, #8\n\t"                                                          \
+    "beq 4f\n"                                                                     \
+    "3:\n\t"                                /* tail words: lo += their byte counts */ \
+    "ldr r9, [r0], #4\n\tldr r10, [r1], #4\n\teor r9, r9, r10\n\t"                 \
+    BT_V7M_POP_BYTES                                                               \
+    "add lr, lr, r9\n\t"                                                           \
+    "subs r2, r2, #1\n\t"                                                          \
+    "bne 3b\n"                                                                     \
+    "4:\n\t"                                /* ones, twos, fours to nibble counts */ \
+    "mov r10, #0x55555555\n\tmov r11, #0x33333333\n\tmov r12, #0x0F0F0F0F\n\t"     \
+    "and r8, r10, r3, lsr #1\n\tsub r3, r3, r8\n\tand r8, r11, r3, lsr #2\n\t"     \
+    "and r3, r3, r11\n\tadd r3, r3, r8\n\t"                                        \
+    "and r8, r10, r4, lsr #1\n\tsub r4, r4, r8\n\tand r8, r11, r4, lsr #2\n\t"     \
+    "and r4, r4, r11\n\tadd r4, r4, r8\n\t"                                        \
+    "and r8, r10, r5, lsr #1\n\tsub r5, r5, r8\n\tand r8, r11, r5, lsr #2\n\t"     \
+    "and r5, r5, r11\n\tadd r5, r5, r8\n\t"                                        \
+    /* ones + 2 twos (nibbles <= 12) to bytes (<= 24), fours to bytes (<= 8): lo's    \
+     * bytes <= 56 + 24 + 32 */                                                    \
+    "add r3, r3, r4, lsl #1\n\t"                                                   \
+    "and r8, r12, r3, lsr #4\n\tand r3, r3, r12\n\tadd r3, r3, r8\n\t"             \
+    "add r5, r5, r5, lsr #4\n\tand r5, r5, r12\n\t"                                \
+    "add lr, lr, r3\n\tadd lr, lr, r5, lsl #2\n\t"                                 \
+    BT_V7M_POP_SUM
+#define BT_V7M_POP_CLOBBERS \
+    "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory"
+
+static inline uint32_t bt_hs_pop_xor_v7m(const uint32_t *a, const uint32_t *b, uint32_t n)
+{
+    register const uint32_t *ra __asm__("r0") = a;
+    register const uint32_t *rb __asm__("r1") = b;
+    register uint32_t rn __asm__("r2") = n;
+    register uint32_t total __asm__("r3");
+    __asm__ volatile(BT_V7M_POP_ASM
+                     : "+r"(ra), "+r"(rb), "+r"(rn), "=r"(total)
+                     :
+                     : BT_V7M_POP_CLOBBERS);
+    return total;
+}
+#endif
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__ARM_ARCH_6M__)
+#define BT_HS_BLOCKS_ASM 1
+/* ARMv6-M (Cortex-M0/M0+), the block loop by hand: Thumb-1 logic is two-operand on r0-r7
+ * only, and GCC's version of this loop moved values between low and high registers ~30 times
+ * per block (122 instructions; this is 92). The carry-save adders take 7 instructions each;
+ * twos_a / fours_a wait in r10 / r11, the eights count goes to r8, the masks come from a
+ * literal pool behind the loop, the loop ends when a reaches `end` (r9). */
+#define BT_V6M_CSA(H, O, X, Y)                                                      \
+    "movs " H ", " X "\n\tands " H ", " Y "\n\teors " X ", " Y "\n\tmovs " Y ", " X "\n\t" \
+    "ands " Y ", " O "\n\torrs " H ", " Y "\n\teors " O ", " X "\n\t"
+#define BT_V6M_LOAD_XOR2(OFF0, OFF1)                                                \
+    "ldm r0!, {r5, r6}\n\tldr r7, [r1, #" OFF0 "]\n\teors r5, r7\n\t"                \
+    "ldr r7, [r1, #" OFF1 "]\n\teors r6, r7\n\t"
+/* Four words at byte offsets O0-O3 of a / b into ones and twos; their fours carry in r6 */
+#define BT_V6M_FOURS(O0, O1, O2, O3)                                                \
+    BT_V6M_LOAD_XOR2(O0, O1)                                                        \
+    BT_V6M_CSA("r7", "r2", "r5", "r6") /* twos_a */                                 \
+    "mov r10, r7\n\t"                                                               \
+    BT_V6M_LOAD_XOR2(O2, O3)                                                        \
+    BT_V6M_CSA("r7", "r2", "r5", "r6") /* twos_b */                                 \
+    "mov r5, r10\n\t"                                                               \
+    BT_V6M_CSA("r6", "r3", "r5", "r7")
+static inline void bt_hs_blocks_v6m(const uint32_t **a, const uint32_t **b, uint32_t blocks,
+                                    uint32_t *ones, uint32_t *twos, uint32_t *fours,
+                                    uint32_t *hi)
+{
+    register const uint32_t *ra __asm__("r0") = *a;
+    register const uint32_t *rb __asm__("r1") = *b;
+    register uint32_t r_ones __asm__("r2") = *ones;
+    register uint32_t r_twos __asm__("r3") = *twos;
+    register uint32_t r_fours __asm__("r4") = *fours;
+    register uint32_t r_hi __asm__("r8") = *hi;
+    register const uint32_t *end __asm__("r9") = *a + 8u * blocks;
+    __asm__ volatile(
+        ".syntax unified\n"
+        "1:\n\t"
+        BT_V6M_FOURS("0", "4", "8", "12")   /* fours_a */
+        "mov r11, r6\n\t"
+        BT_V6M_FOURS("16", "20", "24", "28") /* fours_b */
+        "mov r5, r11\n\t"
+        BT_V6M_CSA("r7", "r4", "r5", "r6")  /* eights */
+        /* hi += byte counts of eights (nibble counts <= 4: one add folds them) */
+        "lsrs r5, r7, #1\n\tldr r6, 7f\n\tands r5, r6\n\tsubs r7, r7, r5\n\t"
+        "lsrs r5, r7, #2\n\tldr r6, 8f\n\tands r5, r6\n\tands r7, r6\n\tadds r7, r7, r5\n\t"
+        "lsrs r5, r7, #4\n\tadds r7, r7, r5\n\tldr r6, 6f\n\tands r7, r6\n\t"
+        "add r8, r7\n\t"
+        "adds r1, #32\n\t"
+        "cmp r0, r9\n\t"
+        "bne 1b\n\t"
+        "b 9f\n\t"
+        ".p2align 2\n"
+        "7:\n\t.word 0x55555555\n"
+        "8:\n\t.word 0x33333333\n"
+        "6:\n\t.word 0x0F0F0F0F\n"
+        "9:\n\t"
+        : "+l"(ra), "+l"(rb), "+l"(r_ones), "+l"(r_twos), "+l"(r_fours), "+r"(r_hi)
+        : "r"(end)
+        : "r5", "r6", "r7", "r10", "r11", "cc", "memory");
+    *a = ra;
+    *b = rb;
+    *ones = r_ones;
+    *twos = r_twos;
+    *fours = r_fours;
+    *hi = r_hi;
+}
+#endif
+
 static inline uint32_t bt_hs_pop_xor(const uint32_t *a, const uint32_t *b, uint32_t n,
                                      bt_pop_masks m)
 {
+#if defined(BT_HS_POP_ASM)
+    (void)m;
+    return bt_hs_pop_xor_v7m(a, b, n);
+#endif
     uint32_t ones = 0, twos = 0, fours = 0, lo = 0, hi = 0, blocks = n >> 3;
+#if defined(BT_HS_BLOCKS_ASM)
+    if (blocks)
+        bt_hs_blocks_v6m(&a, &b, blocks, &ones, &twos, &fours, &hi);
+    blocks = 0;
+#endif
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 1
 #endif
