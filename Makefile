@@ -11,8 +11,10 @@ setup:
 demo: setup
 	.venv/bin/bittern demo --out $(OUT)
 
+# worksteal: a worker that runs out of tests takes the other's queued ones (the bitstream
+# builds are queued first on one worker: tests/conftest.py).
 test: setup
-	.venv/bin/pytest -n $(PYTEST_WORKERS) --durations=15
+	.venv/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=15
 
 bench: setup
 	.venv/bin/bittern bench --out out/bench

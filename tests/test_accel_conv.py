@@ -1,6 +1,7 @@
 """conv2d on the whole accelerator (bus writes -> sequencer -> array -> score reads) in
 Verilator, scores equal to golden bit for bit; one build (geometry and depths) shared by the
-cases; PERF_ACTIVE equal to the op's cycle formula."""
+cases; PERF_ACTIVE equal to the op's cycle formula. The trained CNN on the accelerator:
+tests/test_families.py::test_families_on_the_universal_accelerator_match_golden[cnn-binarized]."""
 
 import numpy as np
 import pytest
@@ -12,11 +13,10 @@ from bittern.rtl import loader
 from bittern.sim.tb_accel_host import run_on_accelerator
 
 ROWS, COLS = 2, 2
-# One build for every case (the binarized CNN needs 2 x 784 activation words per column).
+# One build for every case. The trained binarized CNN (the cnn family on binarized pixels) runs
+# on the universal build in tests/test_families.py (the replay harness: cocotb stepping each of
+# its clocks from Python took a minute); the random geometries here cover the conv-only build.
 DEPTHS = dict(w_depth=512, a_depth=2048, t_depth=64, s_depth=256)
-CNN_BINARIZED = {"input": {"shape": [28, 28, 1], "threshold": 128}, "blocks": [
-    {"kind": "conv", "out": 8, "kernel": 3, "pad": 1, "pool": 2},
-    {"kind": "conv", "out": 8, "kernel": 3, "pad": 1, "pool": 2}, {"out": 10}]}
 
 
 def _conv(rng, in_h, in_w, in_c, out_c, **kw):
@@ -46,18 +46,6 @@ def _check(spec, images):
     g = loader.Geometry(rows=ROWS, cols=COLS, features=1 << 1, **DEPTHS)
     assert res.active == loader.ideal_cycles(spec, g) * res.batches
     return res
-
-
-def test_accel_conv_trained_cnn_binarized_input(mnist):
-    """The cnn family of tests/test_families.py on binarized pixels: every layer (two padded,
-    pooled convs, the flatten and the dense head) on the accelerator."""
-    from bittern.model.fold import export_spec
-    from bittern.model.train import train
-    spec = export_spec(train(CNN_BINARIZED, mnist, epochs=1, seed=0, progress=False).net)
-    images = mnist.test_x[:3]
-    res = _check(spec, images)
-    print(f"cnn 2x2: PERF_CYCLES {res.cycles / res.batches:.0f}, PERF_ACTIVE "
-          f"{res.active / res.batches:.0f} per batch of {COLS}")
 
 
 @pytest.mark.parametrize("seed,blocks,side,conv_last", [

@@ -1,8 +1,10 @@
 """Register map, generated files, misuse errors (never a hang), and parameter checks.
 
-The bus tests run one cocotb script on one small accelerator (one Verilator build) and check
+The bus tests run one cocotb script on one accelerator and check
 every error cause the issue names: start while busy, a descriptor that exceeds a buffer, an
-unsupported layer kind, plus bad addresses, bus writes while busy and a bad layer count.
+unsupported layer kind, plus bad addresses, bus writes while busy and a bad layer count. The
+accelerator is 4x2 with the default depths: the build tests/test_cosim.py and
+tests/test_accel_e2e.py run too (one Verilator build, see sim/runner.py).
 """
 
 from pathlib import Path
@@ -60,7 +62,8 @@ def test_accel_misuse_sets_error_causes():
     print("seed", seed)
     rng = np.random.default_rng(seed)
     spec = randspec.random_model(rng, hidden=(64,), in_features=96, classes=10)
-    accel = Accelerator(rows=4, cols=2, w_depth=64, a_depth=8, t_depth=16, s_depth=8)
+    accel = Accelerator(rows=4, cols=2)
+    W, A, T, S = accel.w_depth, accel.a_depth, accel.t_depth, accel.s_depth
     p = loader.plan(spec, loader.Geometry.of(accel))
     images = rng.integers(0, 256, size=(2, 96)).astype(np.uint8)
     prog = [["w", a, v] for a, v in loader.program_writes(spec, p)]
@@ -89,13 +92,13 @@ def test_accel_misuse_sets_error_causes():
         ["w", D(1, "D_CFG"), loader.DESC_CFG(1, 1, 3, 0)], ["run", 10000],                # sparse: not built
         ["w", D(1, "D_CFG"), loader.DESC_CFG(1, 1, 1, 1)], ["run", 10000],                # 5: not scores
         ["w", D(1, "D_CFG"), loader.DESC_CFG(1, 1, 1, 0)],
-        ["w", D(1, "D_W_BASE"), 60], ["run", 10000],                                      # 6: weights
+        ["w", D(1, "D_W_BASE"), W - 4], ["run", 10000],                                   # 6: weights
         ["w", D(1, "D_W_BASE"), p.layers[1].w_base],
-        ["w", D(1, "D_A_IN"), 7], ["run", 10000],                                         # 7: input
+        ["w", D(1, "D_A_IN"), A - 1], ["run", 10000],                                     # 7: input
         ["w", D(1, "D_A_IN"), p.layers[1].a_in],
-        ["w", D(1, "D_A_OUT"), 7], ["run", 10000],                                        # 8: scores
+        ["w", D(1, "D_A_OUT"), S - 1], ["run", 10000],                                    # 8: scores
         ["w", D(1, "D_A_OUT"), p.layers[1].a_out],
-        ["w", D(0, "D_T_BASE"), 15], ["run", 10000],                                      # 9: thresholds
+        ["w", D(0, "D_T_BASE"), T - 1], ["run", 10000],                                   # 9: thresholds
         ["w", D(0, "D_T_BASE"), p.layers[0].t_base],
         ["w", D(1, "D_IN_FEATURES"), 0], ["run", 10000],                                  # 10: shape
         ["w", D(1, "D_IN_FEATURES"), spec.layers[1].in_c],
@@ -106,7 +109,7 @@ def test_accel_misuse_sets_error_causes():
     reads, runs = res["reads"], res["runs"]
     ref = golden.run(spec, torch.as_tensor(images)).scores.numpy().reshape(-1)
     n = ref.size
-    assert reads[:5] == [rm.ID_VALUE, rm.VERSION, rm.pack("CONFIG", ROWS=4, COLS=2, LANES=32), 64, 0]
+    assert reads[:5] == [rm.ID_VALUE, rm.VERSION, rm.pack("CONFIG", ROWS=4, COLS=2, LANES=32), W, 0]
     assert reads[5] == 96
     cause = lambda st: rm.Cause(rm.unpack("STATUS", st)["CAUSE"])
     layer = lambda st: rm.unpack("STATUS", st)["LAYER"]

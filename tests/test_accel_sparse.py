@@ -34,13 +34,11 @@ def _check(spec, images):
     return res, p
 
 
-def test_accel_sparse_family_bit_exact(mnist):
+def test_accel_sparse_family_bit_exact(trained_spec, mnist):
     """The trained `sparse` family (binarized input, dense 64, sparse 32 keeping 1 of 2 packs,
-    dense 10) runs entirely on the accelerator."""
-    from bittern.model.fold import export_spec
-    from bittern.model.train import train
-    from test_families import FAMILIES
-    spec = export_spec(train(FAMILIES["sparse"], mnist, epochs=1, seed=0, progress=False).net)
+    dense 10; the very model of tests/test_families.py) runs entirely on the accelerator."""
+    from test_families import FAMILIES, FAMILY_EPOCHS
+    spec = trained_spec(FAMILIES["sparse"], FAMILY_EPOCHS)
     assert [lp.op.name for lp in loader.plan(spec, loader.Geometry(rows=ROWS, cols=COLS, **DEPTHS)).layers] \
         == ["DENSE_XNOR", "SPARSE_XNOR", "DENSE_XNOR"]
     images = np.asarray(mnist.test_x[:3]).reshape(3, -1).astype(np.uint8)

@@ -37,7 +37,8 @@ def test_accel_spi_end_to_end():
     print("seed", seed)
     rng = np.random.default_rng(seed)
     spec = randspec.random_model(rng, hidden=(20,), in_features=40, classes=5)
-    top = SPIAccelerator(rows=2, cols=2, w_depth=32, a_depth=4, t_depth=16, s_depth=8)
+    # 4x2 with the default depths: the SPI build of tests/test_cosim.py (one Verilator build).
+    top = SPIAccelerator(rows=4, cols=2)
     p = loader.plan(spec, loader.Geometry.of(top.accel))
     images = rng.integers(0, 256, size=(2, 40)).astype(np.uint8)
     abuf = rm.window("ABUF").base
@@ -48,7 +49,7 @@ def test_accel_spi_end_to_end():
     script += [["w", rm.reg("CTRL").offset, [1]], ["poll", 1000]]
     addrs = loader.score_addresses(spec, p, 2)
     script += [["r", a, 1] for row in addrs for a in row]
-    res, _ = run_job(top, script, name="accel_spi_r2c2", test_module="tb_accel_spi",
+    res, _ = run_job(top, script, name="accel_spi_r4c2", test_module="tb_accel_spi",
                      simulator="verilator")
     reads = res["reads"]
     assert reads[:2] == [rm.ID_VALUE, rm.VERSION]

@@ -13,12 +13,15 @@ import torch
 
 from bittern.model import golden, randspec
 from bittern.rtl import regmap as rm
-from bittern.runtime.cases import offload_cases
+from bittern.runtime.cases import UNIVERSAL, universal_cases
 from bittern.sim.cosim import (CTRL_CLEAR, CTRL_START, STATUS_BUSY, STATUS_DONE, STATUS_ERROR,
                                cosim_run, cosim_session)
 
-ROWS, COLS = 4, 2
-DEPTHS = dict(w_depth=1024, a_depth=64, t_depth=64, s_depth=64)
+# Every Wishbone test runs on the universal build (conv, planes, sparse), so Verilator builds
+# one accelerator for all of them; the SPI bridge has its own (binary-only) build.
+ROWS, COLS = UNIVERSAL["rows"], UNIVERSAL["cols"]
+DEPTHS = {k: v for k, v in UNIVERSAL.items() if k not in ("rows", "cols")}
+SPI_DEPTHS = dict(w_depth=1024, a_depth=64, t_depth=64, s_depth=64)
 
 
 def cause(status):
@@ -98,54 +101,6 @@ def test_cosim_trained_mlp_wishbone(small_trained_mlp_spec, mnist):
     assert not m["strict_idle"]["status"] & STATUS_BUSY
 
 
-def test_cosim_mixed_layers_batch_perf():
-    """Layers on the accelerator and in software per layer, activations crossing over: a u8
-    first layer and a ternary last layer in software around a hardware middle; GXNOR-style
-    software layers between two hardware stretches; a CNN's convolutions in software and its
-    dense head in hardware. Each runs as a batch (COLS images per START) and image by image:
-    exact every time, with the performance counters of every START."""
-    seed = 11
-    print("seed", seed)
-    rng = np.random.default_rng(seed)
-    cases = list(offload_cases(rng).items())
-    models = [spec for _, (spec, _) in cases]
-    images = [rng.integers(0, 256, size=(3, spec.input_features)).astype(np.uint8)
-              for spec in models]
-    steps = []
-    for i in range(len(models)):
-        steps += [{"op": "load", "slot": i, "model": i},
-                  {"op": "run", "slot": i, "images": i, "batch": True, "perf": True},
-                  {"op": "run", "slot": i, "images": i, "perf": True}]
-    res = cosim_session(models, images, steps, rows=ROWS, cols=COLS, depths=DEPTHS, bursts=True)
-    print(f"wall {res.wall_s:.1f} s (testbench {res.tb_wall_s:.1f} s), bus {res.bus}")
-    for i, (name, (spec, hw)) in enumerate(cases):
-        batch, single = res.steps[3 * i + 1], res.steps[3 * i + 2]
-        gs, gl = golden_of(spec, images[i])
-        stretches = sum(1 for j, h in enumerate(hw) if h and (j == 0 or not hw[j - 1]))
-        for run in (batch, single):
-            np.testing.assert_array_equal(run["scores"], gs, err_msg=name)
-            np.testing.assert_array_equal(run["labels"], gl, err_msg=name)
-            d = run["driver"]
-            assert d["hw_layers"] == mask(hw) and d["errors"] == 0, name
-        print(name, "batch perf", batch["perf"], "single perf", single["perf"])
-        # 3 images: a batch call is two STARTs per stretch (2 + 1 images), singles one each
-        assert batch["perf"][0]["starts"] == 2 * stretches and batch["perf"][0]["images"] == 3
-        assert [p["starts"] for p in single["perf"]] == [stretches] * 3
-        # every START feeds the array exactly the ideal word count, whatever the batch
-        ideal = ideal_words(spec, ROWS, hw)
-        assert batch["perf"][0]["active"] == 2 * ideal
-        assert [p["active"] for p in single["perf"]] == [ideal] * 3
-        assert batch["perf"][0]["cycles"] < sum(p["cycles"] for p in single["perf"])
-        # bt_accel_read_perf reads the device's counters of the last START
-        last = single["read_perf"][-1]
-        assert 0 < last["active"] <= ideal and last["cycles"] > last["active"]
-        if stretches == 1:
-            assert {k: last[k] for k in ("cycles", "active", "tiles")} == \
-                {k: single["perf"][-1][k] for k in ("cycles", "active", "tiles")}
-        # the software layers ran in software, the rest on the hardware
-        assert single["driver"]["layers_sw"] - batch["driver"]["layers_sw"] == 3 * hw.count(0)
-
-
 def test_cosim_model_identity():
     """#17 item 2 on the RTL: a model loaded into the struct of another, a device reset and
     another host's model are each seen through MODEL_TAG and re-programmed; the scores are
@@ -190,7 +145,7 @@ def test_cosim_spi_transport():
     steps = [{"op": "load", "slot": 0, "model": 0},
              {"op": "run", "slot": 0, "images": 0, "batch": True},
              {"op": "run", "slot": 0, "images": 0}]
-    res = cosim_session([spec], [images], steps, bus="spi", rows=ROWS, cols=COLS, depths=DEPTHS)
+    res = cosim_session([spec], [images], steps, bus="spi", rows=ROWS, cols=COLS, depths=SPI_DEPTHS)
     print(f"wall {res.wall_s:.1f} s (testbench {res.tb_wall_s:.1f} s), bus {res.bus}, "
           f"simulated {res.sim_ns / 1e3:.0f} us")
     gs, gl = golden_of(spec, images)
@@ -226,32 +181,86 @@ def test_cosim_bad_arguments():
         cosim_session([spec], [x], [{"op": "run", "slot": 0, "images": 0}], depths=DEPTHS)
 
 
-def test_cosim_sparse_layers_mixed_with_software():
-    """The C driver on a build with the sparse datapath (tests/test_accel_sparse.py's
-    geometry): a dense layer and a ternary layer in software (the dense one would end a
-    stretch as scores, 32 score words, and the build has 16), then a 3PXNet sparse layer and
-    the dense head on the hardware, batched and image by image, exact; every START feeds the
-    array only the kept packs of the sparse layer."""
-    from bittern.model.spec import Enc, ModelSpec, WEnc
-    from test_accel_sparse import DEPTHS as SPARSE_DEPTHS, ROWS as SR, COLS as SC
-    seed = 43
+def stretch_cycles(spec, hw, rows, cols):
+    """PERF_ACTIVE of one START of each stretch summed (the ops' cycle formulas, rtl/ops), each
+    layer in the form it runs: a stretch's last layer as a scores layer."""
+    import dataclasses
+    from bittern.model.spec import Enc
+    from bittern.rtl import ops
+    total = 0
+    for i, (layer, h) in enumerate(zip(spec.layers, hw)):
+        if not h:
+            continue
+        if i + 1 == len(hw) or not hw[i + 1]:
+            layer = dataclasses.replace(layer, out_enc=Enc.SCORES, out_bits=0)
+        total += ops.find(layer, last=layer.out_enc == Enc.SCORES).cycles(layer, rows=rows, cols=cols)
+    return total
+
+
+def test_cosim_universal_build_every_family():
+    """The C driver on the universal build (conv, planes, sparse), layers on the hardware or
+    in software per layer, activations crossing over: the cnn family on binarized pixels (two
+    convs on HWC maps, the second flattened into the dense head) and with its u8 first conv
+    in software; WRPN on u8 pixels (8 bit planes) around a software int8 layer (two stretches:
+    the driver turns the first one's scores into uint2 codes, and the software layer's
+    ternary output into the planes the second reads); GXNOR, the int3 decomposition and
+    3PXNet sparse on the hardware. Each model as a batch (3 images: two STARTs per stretch),
+    WRPN also image by image: exact every time, every START feeding the array
+    exactly the ops' cycle estimate, bt_accel_read_perf the last START's counters."""
+    seed = 2012
     print("seed", seed)
     rng = np.random.default_rng(seed)
-    layers = [randspec.random_layer(rng, in_c=100, out_c=64),
-              randspec.random_layer(rng, in_c=64, out_c=64, w_enc=WEnc.TERNARY, w_bits=2),
-              randspec.random_layer(rng, in_c=64, out_c=40, w_enc=WEnc.SPARSE, packs=1),
-              randspec.random_layer(rng, in_c=40, out_c=10, out_enc=Enc.SCORES, out_bits=0)]
-    spec = ModelSpec(layers=layers, in_h=1, in_w=1, in_c=100, input_threshold=128).validate()
-    images = rng.integers(0, 256, size=(3, 100)).astype(np.uint8)
-    steps = [{"op": "load", "slot": 0, "model": 0},
-             {"op": "run", "slot": 0, "images": 0, "batch": True, "perf": True},
-             {"op": "run", "slot": 0, "images": 0, "perf": True}]
-    res = cosim_session([spec], [images], steps, rows=SR, cols=SC, depths=SPARSE_DEPTHS, bursts=True)
-    gs, gl = golden_of(spec, images)
-    ideal = 10 * 1 + 3 * 2                  # tiles x P of the sparse layer, tiles x words
-    for run in (res.steps[1], res.steps[2]):
-        np.testing.assert_array_equal(run["scores"], gs)
-        np.testing.assert_array_equal(run["labels"], gl)
-        assert run["driver"]["hw_layers"] == mask([0, 0, 1, 1]) and run["driver"]["errors"] == 0
-    assert res.steps[1]["perf"][0]["active"] == 2 * ideal      # 2 + 1 images: two STARTs
-    assert [p["active"] for p in res.steps[2]["perf"]] == [ideal] * 3
+    cases = list(universal_cases(rng).items())
+    models = [spec for _, (spec, _) in cases]
+    images = [rng.integers(0, 256, size=(3, spec.input_features)).astype(np.uint8)
+              for spec in models]
+    steps, runs = [], []
+    for i, (name, _) in enumerate(cases):
+        steps += [{"op": "load", "slot": 0, "model": i},
+                  {"op": "run", "slot": 0, "images": i, "batch": True, "perf": True}]
+        runs.append([len(steps) - 1])
+        if name == "wrpn_u8_int8_sw":   # two stretches: also image by image
+            steps.append({"op": "run", "slot": 0, "images": i, "perf": True})
+            runs[-1].append(len(steps) - 1)
+    # a descriptor the hardware refuses (the cnn's first conv overwritten with kernel 6): the
+    # strict call returns BT_ERR_ACCEL with STATUS.CAUSE in last_cause, no hang; the next call
+    # writes the descriptors afresh and runs exactly on the hardware
+    geom = rm.pack("D_CONV_GEOM", KERNEL=6, STRIDE=1, PAD=1, POOL=2)
+    steps += [{"op": "load", "slot": 0, "model": 0},
+              {"op": "run", "slot": 0, "images": 0},
+              {"op": "poke", "addr": rm.desc_addr(0, "D_CONV_GEOM"), "value": geom},
+              {"op": "run", "slot": 0, "images": 0, "strict": True},
+              {"op": "run", "slot": 0, "images": 0, "batch": True}]
+    res = cosim_session(models, images, steps, rows=ROWS, cols=COLS, depths=DEPTHS, bursts=True)
+    print(f"wall {res.wall_s:.1f} s (testbench {res.tb_wall_s:.1f} s), bus {res.bus}")
+    ok, refused, again = res.steps[-4], res.steps[-2], res.steps[-1]
+    assert refused["status"] == "BT_ERR_ACCEL" and refused["driver"]["errors"] == 1
+    assert refused["driver"]["last_cause"] == rm.Cause.CONV_KERNEL
+    assert not refused["device_status"] & STATUS_BUSY     # idle (and cleared by the driver)
+    for run in (ok, again):
+        np.testing.assert_array_equal(run["scores"], golden_of(models[0], images[0])[0])
+    assert again["driver"]["errors"] == 1 and again["driver"]["layers_sw"] == ok["driver"]["layers_sw"]
+    for (name, (spec, hw)), at in zip(cases, runs):
+        gs, gl = golden_of(spec, images[models.index(spec)])
+        stretches = sum(1 for j, h in enumerate(hw) if h and (j == 0 or not hw[j - 1]))
+        ideal = stretch_cycles(spec, hw, ROWS, COLS)
+        for j in at:
+            run = res.steps[j]
+            np.testing.assert_array_equal(run["scores"], gs, err_msg=name)
+            np.testing.assert_array_equal(run["labels"], gl, err_msg=name)
+            d = run["driver"]
+            assert d["hw_layers"] == mask(hw) and d["errors"] == 0, name
+        batch = res.steps[at[0]]
+        print(f"{name}: hw {hw}, accelerator PERF_CYCLES per image (batch of 3) "
+              f"{batch['perf'][0]['cycles'] / 3:.0f}, PERF_ACTIVE per START {ideal}")
+        assert batch["perf"][0]["starts"] == 2 * stretches and batch["perf"][0]["images"] == 3
+        assert batch["perf"][0]["active"] == 2 * ideal, name
+        if len(at) > 1:
+            single = res.steps[at[1]]
+            assert [p["starts"] for p in single["perf"]] == [stretches] * 3, name
+            assert [p["active"] for p in single["perf"]] == [ideal] * 3, name
+            assert batch["perf"][0]["cycles"] < sum(p["cycles"] for p in single["perf"]), name
+            assert single["driver"]["layers_sw"] - batch["driver"]["layers_sw"] == 3 * hw.count(0)
+            # bt_accel_read_perf reads the device's counters of the last START
+            last = single["read_perf"][-1]
+            assert 0 < last["active"] <= ideal and last["cycles"] > last["active"]

@@ -6,8 +6,6 @@ import pytest
 import torch
 
 from bittern.model import golden
-from bittern.model.fold import export_spec
-from bittern.model.train import train
 
 IMAGES = 3
 MNIST_IN = {"shape": [28, 28, 1]}
@@ -36,13 +34,24 @@ FAMILIES = {
 }
 
 
-@pytest.fixture(scope="module")
-def family_specs(mnist):
-    specs = {}
-    for name, cfg in FAMILIES.items():
-        net = train(cfg, mnist, epochs=2, seed=0, progress=False).net
-        specs[name] = export_spec(net)
-    return specs
+class FamilySpecs:
+    """``family_specs[name]``: the family trained 2 epochs, only when a test asks for it, once
+    per session (``trained_spec``: tests/test_accel_sparse.py shares the sparse one)."""
+
+    def __init__(self, trained_spec):
+        self._trained_spec = trained_spec
+
+    def __getitem__(self, name):
+        return self._trained_spec(FAMILIES[name], FAMILY_EPOCHS)
+
+
+FAMILY_EPOCHS = 2
+CNN_BINARIZED = {"input": BINARIZED_IN, "blocks": FAMILIES["cnn"]["blocks"]}
+
+
+@pytest.fixture(scope="session")
+def family_specs(trained_spec):
+    return FamilySpecs(trained_spec)
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
@@ -53,13 +62,20 @@ def test_families_golden_accuracy_is_far_above_chance(family, family_specs, mnis
     assert acc > 0.3  # three times chance: the net learned, the export kept it
 
 
+# The arrays' Verilator builds (a minute or more each) are the cost here: 4x4x32 is the geometry
+# of tests/test_sim_layer.py's trained MLP (the xnor and the u8 arrays), and gxnor, whose layers
+# all run on the ternary array, takes tests/test_sim_array.py's 3x2x16 ternary build.
+ARRAY_GEOMETRY = {"gxnor": (3, 2, 16)}
+
+
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_families_array_simulation_matches_golden(family, family_specs, mnist, tmp_path_factory):
     from bittern.sim.layer_sim import simulate_model
     spec = family_specs[family]
     x = mnist.test_x[:1]   # RTL simulation is the slow path: one image, every layer
     want = golden.run(spec, x)
-    run = simulate_model(spec, x, rows=4, cols=4, lanes=32, simulator="verilator")
+    rows, cols, lanes = ARRAY_GEOMETRY.get(family, (4, 4, 32))
+    run = simulate_model(spec, x, rows=rows, cols=cols, lanes=lanes, simulator="verilator")
     assert torch.equal(torch.as_tensor(run.scores), want.scores)
     for i, lr in enumerate(run.layers):
         assert lr.cycles >= lr.ideal_cycles > 0, f"layer {i}"
@@ -95,12 +111,11 @@ UNIVERSAL = dict(conv=True, planes=True)
 
 
 @pytest.fixture(scope="module")
-def universal_specs(family_specs, mnist):
+def universal_specs(family_specs, trained_spec):
     """The families' models, with the cnn family on binarized pixels (1 epoch: the accelerator
     is compared with golden, not judged on accuracy)."""
-    cnn = {"input": BINARIZED_IN, "blocks": FAMILIES["cnn"]["blocks"]}
-    return {**family_specs,
-            "cnn-binarized": export_spec(train(cnn, mnist, epochs=1, seed=0, progress=False).net)}
+    return {**{f: family_specs[f] for f in UNIVERSAL_FAMILIES if f in FAMILIES},
+            "cnn-binarized": trained_spec(CNN_BINARIZED, 1)}
 
 
 @pytest.fixture(scope="module")

@@ -52,3 +52,22 @@ def test_bram_counts_blocks_and_rejects_bad_parameters():
         BlockRAM(depth=8, width=0)
     with pytest.raises(TypeError, match=r"^Depth must be an integer >= 2, not 1$"):
         BlockRAM(depth=1, width=8)
+
+
+def test_runner_builds_each_design_once_whatever_its_name_and_never_a_stale_one(tmp_path):
+    """sim/runner.py keys a build on the design's Verilog: the same RAM under two names is one
+    build (both runs check it), a different RAM under a name already used is a new build that
+    checks the new depth (a stale build would read back the old RAM's wrapped addresses), and
+    the name's link points at the build it used last."""
+    def run(depth, name):
+        job = {"depth": depth, "width": 8, "cycles": 400, "seed": 7, "single_port": False}
+        res, run = run_job(BlockRAM(depth=depth, width=8), job, name=name, test_module="tb_bram",
+                           simulator="icarus", build_root=tmp_path / "sim", workdir=tmp_path)
+        assert res["checked"] > job["cycles"] // 4
+        return run.build_dir
+    first = run(16, "ram_a")
+    assert run(16, "ram_b") == first
+    other = run(48, "ram_a")
+    assert other != first and len(list((tmp_path / "sim" / "builds").iterdir())) == 2
+    assert (tmp_path / "sim" / "ram_a" / "icarus").resolve() == other.resolve()
+    assert (tmp_path / "sim" / "ram_b" / "icarus").resolve() == first.resolve()

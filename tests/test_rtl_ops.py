@@ -13,7 +13,8 @@ from bittern.model.spec import U8, Enc, Kind, WEnc
 from bittern.rtl import loader, ops
 from bittern.rtl import regmap as rm
 from bittern.rtl.ops import expr
-from bittern.rtl.ops.base import BANKS
+from bittern.rtl.ops.base import BANKS, PARAMS
+from bittern.rtl.ops.dense_planes import DensePlanes
 from bittern.rtl.ops.generate import generate_c_header, spliced_accelerator_doc
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +53,8 @@ def test_ops_c_table_agrees_with_python(tmp_path):
                       for l in layers)
     calls = " ".join(f"bt_op_{fn}(op, {r}, {c}, &ls[i])," for r, c in geoms
                      for fn in ("w_words", "t_entries", "a_in_words", "a_out_words", "s_words", "i_words",
-                                "active_cycles"))
+                                "active_cycles") + tuple(PARAMS))
+    calls += " (unsigned)bt_op_features(op), (unsigned)bt_op_fits(op, &ls[i]),"
     src = tmp_path / "ops.c"
     src.write_text(f"""#include <stdio.h>
 #include "bittern_ops.h"
@@ -80,6 +82,15 @@ int main(void) {{
             for bank in BANKS:
                 want.append(getattr(ops.OPS[op].footprint(layer, rows=r, cols=c), bank) if op >= 0 else 0)
             want.append(ops.OPS[op].cycles(layer, rows=r, cols=c) if op >= 0 else 0)
+            want += [ops.OPS[op].param(name, layer, rows=r, cols=c) if op >= 0 else 0
+                     for name in PARAMS]
+        # the driver's parameters are the descriptor's words and the plane forms' constants
+        if op >= 0 and isinstance(ops.OPS[op], DensePlanes):
+            d = ops.OPS[op].descriptor(layer, loader.LayerPlan(ops.OPS[op], None, 0, 0, 0, 0, 0, False))
+            assert [want[-len(PARAMS):][j] for j in (0, 1, 2)] == \
+                [d["D_OUT_FEATURES"], d["D_PLANES"], d["D_PLANES2"]], f"layer {i}"
+        want += [ops.OPS[op].feature_mask() if op >= 0 else 0,
+                 int(op >= 0 and ops.OPS[op].why_not(layer, last=layer.out_enc == Enc.SCORES) is None)]
         assert [int(v) for v in got[i].split()] == want, f"layer {i}: {layer.where(i)}"
     # 9 dense layers and the conv layer (CONV_XNOR) run in a conv build; in a planes build
     # also the uint-output and ternary ones (DENSE_PLANES_*): every layer runs somewhere

@@ -226,14 +226,12 @@ def test_sparse_layer_saves_cycles_against_the_dense_array():
     assert run.cycles < run.dense_cycles and run.saving > 1.7
 
 
-def test_sparse_layer_of_a_trained_3pxnet_on_verilator(mnist):
-    """The sparse hidden layer of a 3PXNet MLP trained on MNIST (1 epoch), on its real inputs."""
-    from bittern.model.fold import export_spec
+def test_sparse_layer_of_a_trained_3pxnet_on_verilator(trained_spec, mnist):
+    """The sparse hidden layer of a 3PXNet MLP trained on MNIST (the `sparse` family of
+    tests/test_families.py, trained once per session), on its real inputs."""
     from bittern.model.spec import WEnc as W
-    from bittern.model.train import train
-    cfg = {"input": {"shape": [28, 28, 1], "threshold": 128},
-           "blocks": [{"out": 64}, {"out": 32, "weights": "sparse", "packs": 1}, {"out": 10}]}
-    spec = export_spec(train(cfg, mnist, epochs=1, seed=0, progress=False).net)
+    from test_families import FAMILIES, FAMILY_EPOCHS
+    spec = trained_spec(FAMILIES["sparse"], FAMILY_EPOCHS)
     i = next(k for k, l in enumerate(spec.layers) if l.w_enc == W.SPARSE)
     layer = spec.layers[i]
     gold = golden.run(spec, mnist.test_x[:8])

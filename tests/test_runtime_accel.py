@@ -14,7 +14,8 @@ import pytest
 from bittern.model import golden, randspec
 from bittern.rtl import loader, regmap as rm
 from bittern.runtime.capi import CApi
-from bittern.runtime.cases import KERNEL_CASES, layer_case, mlp768, offload_cases
+from bittern.runtime.cases import (KERNEL_CASES, layer_case, mlp768, offload_cases,
+                                   universal_cases, universal_geometry)
 from bittern.sim.cosim import host_runtime
 
 GEOM = loader.Geometry(rows=4, cols=2, w_depth=4096, a_depth=64, t_depth=256, s_depth=64)
@@ -72,6 +73,17 @@ def window_of(addr):
     return "REG"
 
 
+def assert_image_is_loaders(dev, spec, p, where=""):
+    """The device holds what rtl/loader.py writes for plan p (plus zeros for the padding
+    channels of a last tile), nothing else but MODEL_TAG and the input window."""
+    want = dict(loader.program_writes(spec, p))
+    for addr, value in want.items():
+        assert dev.mem.get(addr) == value, f"{where} 0x{addr:05X}"
+    for addr, value in dev.mem.items():
+        if addr not in want and addr != R["MODEL_TAG"] and window_of(addr) != "ABUF":
+            assert value == 0 and window_of(addr) in ("WBUF", "REG"), f"{where} 0x{addr:05X}"
+
+
 def test_no_accelerator_falls_back(rng, capi):
     spec = randspec.random_model(rng)
     x = rng.integers(0, 256, size=(6, spec.input_features), dtype=np.uint8)
@@ -104,12 +116,7 @@ def test_programming_image_matches_rtl_loader(rng, capi):
     np.testing.assert_array_equal(scores, golden.run(spec, x).scores.numpy())
     assert acc.errors == 1 and acc.last_cause == rm.Cause.UNSUPPORTED_LAYER
     p = loader.plan(spec, GEOM)
-    want = dict(loader.program_writes(spec, p))
-    for addr, value in want.items():
-        assert dev.mem.get(addr) == value, f"0x{addr:05X}"
-    for addr, value in dev.mem.items():
-        if addr not in want and addr != R["MODEL_TAG"] and window_of(addr) != "ABUF":
-            assert value == 0 and window_of(addr) in ("WBUF", "REG"), f"0x{addr:05X}"
+    assert_image_is_loaders(dev, spec, p)
     assert dev.mem[R["MODEL_TAG"]] == acc.tag != 0
     start = dev.writes.index((R["CTRL"], START))
     inputs = dict(loader.batch_writes(spec, p, x))
@@ -349,3 +356,98 @@ def test_sparse_programming_image_matches_rtl_loader(capi):
     assert any(window_of(a) == "IBUF" for a in want)
     for addr, value in want.items():
         assert dev.mem.get(addr) == value, f"0x{addr:05X}"
+
+
+def universal_device(features=None):
+    """A Device answering as the universal build (conv, planes, sparse) of cases.UNIVERSAL,
+    or with another FEATURES value; its loader Geometry."""
+    geom = universal_geometry()
+    dev = Device(geom=geom)
+    dev.ro[R["FEATURES"]] = geom.features if features is None else features
+    dev.ro[R["IBUF_DEPTH"]] = geom.i_depth
+    return dev, geom
+
+
+def test_conv_and_planes_programming_image_matches_rtl_loader(capi):
+    """Conv (CONV_XNOR: HWC weights, the conv descriptor words, FLAT into the dense head)
+    and plane layers (DENSE_PLANES_*: weight planes, thermometer output channels, folded
+    thresholds and score offsets, D_PLANES words) on a universal build: the driver's
+    programming image equals rtl/loader.py's word for word, and the first input it uploads
+    (HWC pixels; u8 bit planes) equals loader.batch_writes'. Layers whose op a build lacks
+    stay in software, each with its reason (bt_accel_layer_why)."""
+    seed = 2011
+    print("seed", seed)
+    rng = np.random.default_rng(seed)
+    cases = universal_cases(rng)
+    for name, (spec, want_hw) in cases.items():
+        x = rng.integers(0, 256, size=(1, spec.input_features), dtype=np.uint8)
+        st, m = capi.load(spec)
+        dev, geom = universal_device()
+        st, acc = capi.probe(dev.transport(capi))
+        assert st == 0 and acc.features == geom.features
+        n = len(spec.layers)
+        assert [capi.lib.bt_accel_supports(acc, m, i) for i in range(n)] == want_hw, name
+        labels, scores = capi.run_accel(acc, m, x)      # the device answers an error: software
+        np.testing.assert_array_equal(scores, golden.run(spec, x).scores.numpy(), err_msg=name)
+        if not all(want_hw):
+            # NO_OP (1): the u8 conv; LIMITS (3): int8 weights (the planes run int-k to 7)
+            sw = want_hw.index(0)
+            assert capi.lib.bt_accel_layer_why(acc, m, sw) == {"cnn_u8_first_sw": 1}.get(name, 3), name
+            continue
+        p = loader.plan(spec, geom)
+        assert_image_is_loaders(dev, spec, p, name)
+        start = dev.writes.index((R["CTRL"], START))
+        uploaded = {a: v for a, v in dev.writes[:start] if window_of(a) == "ABUF"}
+        inputs = dict(loader.batch_writes(spec, p, x))
+        assert inputs and all(uploaded[a] == v for a, v in inputs.items()), name
+    # builds without the op: the layers stay in software and say why (NOT_IN_BUILD)
+    spec, _ = cases["cnn_binarized"]
+    st, m = capi.load(spec)
+    dev, _ = universal_device(features=rm.pack("FEATURES", PLANES=1))
+    st, acc = capi.probe(dev.transport(capi))
+    assert [capi.lib.bt_accel_layer_why(acc, m, i) for i in range(3)] == [2, 2, 0]
+    spec, _ = cases["gxnor"]
+    st, m = capi.load(spec)
+    dev, _ = universal_device(features=rm.pack("FEATURES", CONV=1))
+    st, acc = capi.probe(dev.transport(capi))
+    assert [capi.lib.bt_accel_layer_why(acc, m, i) for i in range(3)] == [2, 2, 2]
+    st, acc = capi.probe(None)
+    assert capi.lib.bt_accel_layer_why(acc, m, 0) == 5
+
+
+def test_stretch_crossing_uint_codes_into_planes(capi):
+    """A hardware stretch whose last layer has uint2 output, a software layer (int8 weights:
+    beyond the planes' int-k), then a stretch starting at a uint2 input: the driver turns the
+    first stretch's accumulators into codes with the layer's thresholds and the software
+    layer's codes into the thermometer planes the next op reads (dense_planes.input_words).
+    The device answers every run with accumulators 0, so the expected words follow from that."""
+    import torch
+    from bittern.model.spec import U8, Enc, ModelSpec, WEnc
+    from bittern.rtl.ops.dense_planes import input_words
+    seed = 2013
+    print("seed", seed)
+    rng = np.random.default_rng(seed)
+    rl = randspec.random_layer
+    spec = ModelSpec(layers=[
+        rl(rng, in_enc=U8, in_bits=8, w_enc=WEnc.TERNARY, w_bits=2, in_c=40, out_c=20,
+           out_enc=Enc.UINT, out_bits=2),
+        rl(rng, in_enc=Enc.UINT, in_bits=2, w_enc=WEnc.INT, w_bits=8, in_c=20, out_c=36,
+           out_enc=Enc.UINT, out_bits=2),
+        rl(rng, in_enc=Enc.UINT, in_bits=2, w_enc=WEnc.TERNARY, w_bits=2, in_c=36, out_c=10,
+           out_enc=Enc.SCORES, out_bits=0),
+    ], in_h=1, in_w=1, in_c=40, input_threshold=0).validate()
+    x = rng.integers(0, 256, size=(1, 40), dtype=np.uint8)
+    st, m = capi.load(spec)
+    dev, geom = universal_device()
+    dev.status = DONE
+    st, acc = capi.probe(dev.transport(capi))
+    assert [capi.lib.bt_accel_supports(acc, m, i) for i in range(3)] == [1, 0, 1]
+    capi.run_accel(acc, m, x)
+    assert acc.runs_hw == 2 and acc.errors == 0
+    _, codes = golden.post_accumulate(torch.zeros(1, 1, 1, 20, dtype=torch.int64), spec.layers[0])
+    v = golden.run_layer(codes, spec.layers[1]).values.reshape(1, -1)
+    want = input_words(spec.layers[2], v)[0]               # 3 planes x 2 words
+    starts = [i for i, w in enumerate(dev.writes) if w == (R["CTRL"], START)]
+    abuf = WIN["ABUF"].base
+    got = {a: v for a, v in dev.writes[starts[0]:starts[1]] if window_of(a) == "ABUF"}
+    assert [got[abuf + 4 * k * geom.cols] for k in range(len(want))] == [int(w) for w in want]

@@ -4,13 +4,26 @@ from dataclasses import dataclass
 
 from . import expr
 
-__all__ = ["BANKS", "Footprint", "HwOp"]
+__all__ = ["BANKS", "PARAMS", "Footprint", "HwOp"]
 
 # Buffer banks a layer occupies, in words per bank:
 #   w     weight words per row bank           t     threshold entries per row bank
 #   a_in  input words per column bank         a_out output words per column bank
 #   s     score words per row bank            i     pack-index words per row bank (sparse)
 BANKS = ("w", "t", "a_in", "a_out", "s", "i")
+
+# What a driver needs besides the footprint to write a layer's descriptor, weights and
+# folded constants (formulas as the footprint's; ops without planes keep the defaults):
+PARAMS = {
+    "out_features": ("out_c", "D_OUT_FEATURES: output channels the array computes"),
+    "d_planes": ("0", "the D_PLANES word (plane counts - 1, A_STEP, SCORE_SHIFT)"),
+    "d_planes2": ("0", "the D_PLANES2 word (weight plane p's shift in bits 4p+3..4p)"),
+    "w_planes": ("1", "weight planes per channel"),
+    "a_planes": ("1", "activation planes of the input"),
+    "s_total": ("1", "sum over the passes of 2^shift (the array's n-scale)"),
+    "cx": ("0", "the activation form's constant Cx (Dx*x = sum 2^sa Q + Cx)"),
+    "dwdx": ("1", "Dw*Dx: the scale of the array's output over the layer's accumulator"),
+}
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,24 @@ class HwOp:
     max_features = 0xFFFF       # the descriptor's feature counts are 16-bit fields
     feature = None
     build_option = None
+    param_formulas = {}
+    # (formula, largest value) pairs a layer must meet besides matching kind and encodings:
+    # the limits the C driver checks (generated, bt_op_fits); the sentences are why_not's
+    c_checks = (("in_c", 0xFFFF), ("out_c", 0xFFFF))
+
+    def param_formula(self, name):
+        """The formula of driver parameter ``name`` (see :data:`PARAMS`)."""
+        return self.param_formulas.get(name, PARAMS[name][0])
+
+    def param(self, name, layer, *, rows=1, cols=1):
+        return expr.evaluate(self.param_formula(name), layer, rows=rows, cols=cols)
+
+    def feature_mask(self):
+        """The ``FEATURES`` bits a build must have for this op (0: every build)."""
+        if self.feature is None:
+            return 0
+        from .. import regmap as rm
+        return rm.field_of("FEATURES", self.feature).mask
 
     def in_build(self, features):
         """Whether a build whose ``FEATURES`` register reads ``features`` has this op

@@ -52,6 +52,12 @@ class ConvXnor(HwOp):
     feature = "CONV"
     build_option = "conv=True (bittern build --conv)"
     cycles_formula = "out_h * out_w * pool * pool * CEIL(out_c, rows) * kernel * kernel * CEIL(in_c, 32)"
+    # the descriptor's field ranges (the model loader has checked pad < kernel and a non-empty
+    # output map)
+    c_checks = HwOp.c_checks + (
+        ("(kernel == 0) + (stride == 0) + (pool == 0)", 0), ("kernel", KERNELS[-1]),
+        ("stride", STRIDES[-1]), ("pool", POOLS[-1]), ("in_h", MAX_MAP), ("in_w", MAX_MAP),
+        ("out_h", MAX_MAP), ("out_w", MAX_MAP))
 
     def why_not(self, layer, *, last):
         if layer.kind != self.kind:

@@ -227,6 +227,48 @@ class DensePlanes(HwOp):
             "s": "CEIL(out_c, rows) * cols * (out_enc == 0)",
         }
         self.cycles_formula = f"CEIL({hw}, rows) * {pw} * {pa} * {words}"
+        self.param_formulas = self._param_formulas(hw, pw, pa)
+        bits = {int(Enc.UINT): (("in_bits", MAX_UINT_BITS),)}.get(self.in_enc, ()) + \
+            {int(WEnc.INT): (("w_bits", MAX_INT_BITS),)}.get(self.w_enc, ())
+        self.c_checks = HwOp.c_checks + bits + (
+            ("out_bits * (out_enc == 3)", MAX_UINT_BITS), (hw, self.max_features),
+            (f"in_c * {self.param_formulas['s_total']}", MAX_PASS_SUM))
+
+    def _param_formulas(self, hw, pw, pa):
+        """The driver's parameters (base.PARAMS) as formulas, from the plane forms above: a
+        value that depends on the bit width is a table over the widths the op runs."""
+        def table(var, top, value):
+            return "(" + " + ".join(f"{value(k)} * ({var} == {k})" for k in range(1, top + 1)) + ")"
+
+        def per_w(value):       # value(sw, dw) of the weight form
+            if self.w_enc == WEnc.INT:
+                return table("w_bits", MAX_INT_BITS, lambda k: value(*weight_form(self.w_enc, k)))
+            return str(value(*weight_form(self.w_enc, 1)))
+
+        def per_a(value):       # value(sa, dx, cx) of the activation form
+            if self.in_enc == Enc.UINT:
+                return table("in_bits", MAX_UINT_BITS, lambda k: value(*act_form(self.in_enc, k)))
+            return str(value(*act_form(self.in_enc, 8)))
+
+        f = {name: rm.field_of("D_PLANES", name).lsb
+             for name in ("W_PLANES_M1", "A_PLANES_M1", "A_STEP", "SCORE_SHIFT")}
+        dw = per_w(lambda sw, dw: dw)
+        dx = per_a(lambda sa, dx, cx: dx)
+        # log2(Dw*Dx): Dw and Dx do not depend on the bit widths
+        score_shift = (weight_form(self.w_enc, 2)[1] * act_form(self.in_enc, 2)[1]).bit_length() - 1
+        a_step = per_a(lambda sa, dx, cx: int(len(sa) > 1 and sa[1] == 1))
+        return {
+            "out_features": hw,
+            "d_planes": (f"({pw} - 1) * {1 << f['W_PLANES_M1']} + ({pa} - 1) * {1 << f['A_PLANES_M1']}"
+                         f" + {a_step} * {1 << f['A_STEP']} + {score_shift} * {1 << f['SCORE_SHIFT']}"),
+            "d_planes2": per_w(lambda sw, dw: sum(s << (4 * p) for p, s in enumerate(sw))),
+            "w_planes": pw,
+            "a_planes": pa,
+            "s_total": f"{per_w(lambda sw, dw: sum(1 << s for s in sw))} * "
+                       f"{per_a(lambda sa, dx, cx: sum(1 << s for s in sa))}",
+            "cx": per_a(lambda sa, dx, cx: cx),
+            "dwdx": f"{dw} * {dx}",
+        }
 
     def input_words(self, layer, x):
         """First layer: input values [B, n] -> the words the host writes (see input_words)."""

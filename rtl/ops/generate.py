@@ -8,7 +8,7 @@ either is stale.
 from pathlib import Path
 
 from . import OPS, expr
-from .base import BANKS
+from .base import BANKS, PARAMS
 
 __all__ = ["generate_c_header", "generate_markdown_table", "write_generated", "TABLE_BEGIN",
            "TABLE_END"]
@@ -25,8 +25,12 @@ def _fn(name, doc, cases):
     out = [f"/* {doc} */",
            f"static inline uint32_t bt_op_{name}(int op, uint32_t rows, uint32_t cols, const bt_layer_t *l)",
            "{", "    (void)rows; (void)cols; (void)l;", "    switch (op) {"]
+    groups = {}                 # ops sharing a formula share one return
     for op, text in cases:
-        out.append(f"    case BT_OP_{op.name}: return {expr.to_c(text)};  /* {text} */")
+        groups.setdefault(text, []).append(op)
+    for text, group in groups.items():
+        out += [f"    case BT_OP_{op.name}:" for op in group[:-1]]
+        out.append(f"    case BT_OP_{group[-1].name}: return {expr.to_c(text)};  /* {text} */")
     out += ["    default: return 0;", "    }", "}", ""]
     return out
 
@@ -63,6 +67,23 @@ def generate_c_header():
                    [(op, op.formula(bank)) for op in OPS])
     out += _fn("active_cycles", "Array-active cycles of the layer per batch (PERF_ACTIVE).",
                [(op, op.cycles_formula) for op in OPS])
+    for name, (_, doc) in PARAMS.items():
+        out += _fn(name, f"Driver parameter: {doc}.", [(op, op.param_formula(name)) for op in OPS])
+    out += ["/* The FEATURES bits a build needs for the op (0: every build has it). */",
+            "static inline uint32_t bt_op_features(int op)", "{", "    switch (op) {"]
+    out += [f"    case BT_OP_{op.name}: return 0x{op.feature_mask():X}u;" for op in OPS]
+    out += ["    default: return 0;", "    }", "}", "",
+            "/* 1 when l meets the op's limits beyond kind and encodings (descriptor field ranges,",
+            " * plane counts, accumulator range), else 0. */",
+            "static inline int bt_op_fits(int op, const bt_layer_t *l)", "{", "    switch (op) {"]
+    groups = {}
+    for op in OPS:
+        groups.setdefault(" && ".join(f"{expr.to_c(f)} <= {v}u" for f, v in op.c_checks) or "1",
+                          []).append(op)
+    for conds, group in groups.items():
+        out += [f"    case BT_OP_{op.name}:" for op in group[:-1]]
+        out.append(f"    case BT_OP_{group[-1].name}: return {conds};")
+    out += ["    default: return 0;", "    }", "}", ""]
     out += ["#endif /* BITTERN_OPS_H */", ""]
     return "\n".join(out)
 

@@ -159,8 +159,9 @@ typedef struct {
     uint32_t id, version;
     uint32_t rows, cols;              /* array geometry (CONFIG) */
     uint32_t w_depth, a_depth, t_depth, s_depth;  /* as reported, clamped to the windows */
-    /* FEATURES: bit 0 the sparse (3PXNet) datapath, with a column store of sparse_words
-     * words and i_depth pack-index words per row bank (IBUF_DEPTH, clamped); else 0 */
+    /* FEATURES: the build's optional layer kinds (bit 0 the sparse (3PXNet) datapath, with a
+     * column store of sparse_words words and i_depth pack-index words per row bank
+     * (IBUF_DEPTH, clamped); bit 1 conv; bit 2 planes); 0: dense binary only */
     uint32_t features, sparse_words, i_depth;
     uint32_t poll_limit;              /* STATUS polls before giving up (default 10^7) */
     /* 1 (probe's default): an image whose hardware run fails is finished in software and
@@ -186,6 +187,18 @@ bt_status_t bt_accel_probe(bt_accel_t *accel, const bt_transport_t *transport);
  * every layer the hardware supports on it when it fits the buffers, in stretches of
  * consecutive layers (one START each); the others run in software. */
 int bt_accel_supports(const bt_accel_t *accel, const bt_model_t *model, uint32_t index);
+
+/* Why layer `index` runs where it does: BT_ACCEL_LAYER_HW on the accelerator; otherwise in
+ * software because no op of the hardware runs its kind and encodings (NO_OP), this build
+ * lacks the op (NOT_IN_BUILD: its FEATURES register has no conv / planes / sparse datapath),
+ * its shape exceeds the op's limits (LIMITS: kernel, stride, pool, map size, plane counts,
+ * folded constants beyond int32, the sparse store), the buffers or the plan leave no room
+ * for it (BUFFERS), or no accelerator answered (NO_ACCEL). */
+enum {
+    BT_ACCEL_LAYER_HW = 0, BT_ACCEL_LAYER_NO_OP = 1, BT_ACCEL_LAYER_NOT_IN_BUILD = 2,
+    BT_ACCEL_LAYER_LIMITS = 3, BT_ACCEL_LAYER_BUFFERS = 4, BT_ACCEL_LAYER_NO_ACCEL = 5
+};
+uint32_t bt_accel_layer_why(const bt_accel_t *accel, const bt_model_t *model, uint32_t index);
 
 /* Write the offloaded layers' weights and thresholds and the model's tag (bt_run_accel does
  * this whenever the device's MODEL_TAG differs from the model's: first use, another model,

@@ -95,6 +95,8 @@ class CApi:
         L.bt_accel_probe.argtypes = [C.POINTER(Accel), C.POINTER(Transport)]
         L.bt_run_accel.argtypes = [C.POINTER(Accel)] + run_args
         L.bt_accel_supports.argtypes = [C.POINTER(Accel), C.POINTER(Model), C.c_uint32]
+        L.bt_accel_layer_why.argtypes = [C.POINTER(Accel), C.POINTER(Model), C.c_uint32]
+        L.bt_accel_layer_why.restype = C.c_uint32
         L.bt_accel_program.argtypes = [C.POINTER(Accel), C.POINTER(Model)]
         L.bt_run_accel_batch.argtypes = [C.POINTER(Accel), C.POINTER(Model), C.c_void_p,
                                          C.c_uint32, C.c_void_p, C.c_size_t,

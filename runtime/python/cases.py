@@ -10,7 +10,8 @@ import numpy as np
 from bittern.model import randspec
 from bittern.model.spec import U8, Enc, Kind, ModelSpec, WEnc
 
-__all__ = ["layer_case", "KERNEL_CASES", "mlp768", "offload_cases"]
+__all__ = ["layer_case", "KERNEL_CASES", "mlp768", "offload_cases", "UNIVERSAL", "universal_cases",
+           "universal_geometry"]
 
 
 def layer_case(rng, *, kind=Kind.DENSE, in_enc=Enc.BINARY, in_bits=1, w_enc=WEnc.BINARY,
@@ -146,3 +147,60 @@ def offload_cases(rng):
     return {"u8_first_sw_last": (u8_first, [0, 1, 1, 0]),
             "sw_middle": (sw_middle, [1, 0, 0, 1, 1]),
             "cnn": (cnn, [0, 0, 1])}
+
+
+# The universal build of the driver's tests (conv, planes and the sparse datapath): 4x2,
+# every layer kind of the families; depths that hold each of universal_cases' models.
+UNIVERSAL = dict(rows=4, cols=2, w_depth=1024, a_depth=128, t_depth=128, s_depth=64, conv=True,
+                 planes=True, sparse_words=2, i_depth=64)
+
+
+def universal_geometry():
+    """The loader's Geometry of the UNIVERSAL build (without elaborating an Accelerator)."""
+    from bittern.rtl import loader, regmap as rm
+    u = UNIVERSAL
+    return loader.Geometry(u["rows"], u["cols"], u["w_depth"], u["a_depth"], u["t_depth"],
+                           u["s_depth"], features=rm.pack("FEATURES", CONV=int(u["conv"]),
+                                                          PLANES=int(u["planes"])),
+                           i_depth=u["i_depth"], sparse_words=u["sparse_words"])
+
+
+def universal_cases(rng):
+    """Small models of every family for a universal build (UNIVERSAL): name -> (spec,
+    offloaded flag per layer). The cnn family twice: on binarized pixels (every layer on the
+    hardware: two convs, the second flattened into the dense head) and with its u8 first conv,
+    which no op runs (software, then the hardware); the planes families (GXNOR ternary x
+    ternary, WRPN ternary x uint2 on u8 pixels as 8 bit planes around a software int8 layer,
+    the int3 decomposition) and a 3PXNet sparse layer on the hardware."""
+    rl = randspec.random_layer
+    cnn_bin = ModelSpec(layers=[
+        rl(rng, kind=Kind.CONV, in_h=8, in_w=8, in_c=1, out_c=8, kernel=3, pad=1, pool=2),
+        rl(rng, kind=Kind.CONV, in_h=4, in_w=4, in_c=8, out_c=4, kernel=3, pad=1),
+        rl(rng, in_c=64, out_c=10, out_enc=SC, out_bits=0),
+    ], in_h=8, in_w=8, in_c=1, input_threshold=128).validate()
+    # WRPN on u8 pixels (8 bit planes), an int8 layer no op runs (int-k up to 7) in software
+    # between: the driver turns the first stretch's scores into uint2 codes and the software
+    # layer's ternary output into the planes the last layer reads
+    wrpn_u8 = ModelSpec(layers=[
+        rl(rng, in_enc=U8, in_bits=8, w_enc=T, w_bits=2, in_c=40, out_c=20, out_enc=EU, out_bits=2),
+        rl(rng, in_enc=EU, in_bits=2, w_enc=I, w_bits=8, in_c=20, out_c=24, out_enc=ET, out_bits=2),
+        rl(rng, in_enc=ET, in_bits=2, w_enc=T, w_bits=2, in_c=24, out_c=10, out_enc=SC, out_bits=0),
+    ], in_h=1, in_w=1, in_c=40, input_threshold=0).validate()
+    # GXNOR (ternary x ternary) and the decomposition (uint2 x int3) at half the family width
+    gxnor = ModelSpec(layers=[
+        rl(rng, w_enc=T, w_bits=2, in_c=48, out_c=32, out_enc=ET, out_bits=2),
+        rl(rng, in_enc=ET, in_bits=2, w_enc=T, w_bits=2, in_c=32, out_c=16, out_enc=ET, out_bits=2),
+        rl(rng, in_enc=ET, in_bits=2, w_enc=T, w_bits=2, in_c=16, out_c=10, out_enc=SC, out_bits=0),
+    ], in_h=1, in_w=1, in_c=48, input_threshold=128).validate()
+    decompose = ModelSpec(layers=[
+        rl(rng, in_c=48, out_c=32, out_enc=EU, out_bits=2),
+        rl(rng, in_enc=EU, in_bits=2, w_enc=I, w_bits=3, in_c=32, out_c=16, out_enc=EU, out_bits=2),
+        rl(rng, in_enc=EU, in_bits=2, in_c=16, out_c=10, out_enc=SC, out_bits=0),
+    ], in_h=1, in_w=1, in_c=48, input_threshold=128).validate()
+    sparse = randspec.random_family_model(rng, "sparse", features=40)
+    return {"cnn_binarized": (cnn_bin, [1, 1, 1]),
+            "cnn_u8_first_sw": (randspec.random_family_model(rng, "cnn"), [0, 1, 1]),
+            "wrpn_u8_int8_sw": (wrpn_u8, [1, 0, 1]),
+            "gxnor": (gxnor, [1, 1, 1]),
+            "decompose": (decompose, [1, 1, 1]),
+            "sparse": (sparse, [1, 1, 1])}

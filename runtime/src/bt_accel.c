@@ -18,9 +18,10 @@
 #include "bt_internal.h"
 #include "bittern_ops.h"
 #include "bittern_regs.h"
+#include "bt_output.h"
 
 #define DEFAULT_POLL_LIMIT 10000000u
-#define PLAN_VERSION 2u         /* in the tag: a driver that places layers differently re-programs */
+#define PLAN_VERSION 3u         /* in the tag: a driver that places layers differently re-programs */
 #define NO_SEG 0xFFFFFFFFu
 #define QUEUE_WORDS 32u
 #ifndef BT_ACCEL_MAX_BATCH
@@ -224,58 +225,98 @@ bt_status_t bt_accel_probe(bt_accel_t *accel, const bt_transport_t *transport)
 
 /* ---- what the hardware runs ---- */
 
-/* A layer's footprint, in words (entries) per bank. */
+/* A layer in the form the hardware runs it: as itself (inside a stretch) or as a scores
+ * layer (ending one), its op and footprint, in words (entries) per bank. */
 typedef struct {
+    int op;
     uint32_t words_in, words_out;
     uint32_t w;         /* weight words */
-    uint32_t t;         /* threshold entries, when it feeds the next layer on the chip */
+    uint32_t t;         /* threshold entries (folded thresholds, or a plane op's score offsets) */
     uint32_t i;         /* pack-index words (sparse layers) */
-    uint32_t s;         /* score words, when it ends a stretch (run as a scores layer) */
-    int bin_out;
+    uint32_t s;         /* score words */
 } footprint;
 
-/* THE decision whether the accelerator runs a layer (on its own: whether the stretch around
- * it fits is the planner's), and what it takes from each buffer: the per-op support and
- * footprint table generated from the Python op registry (bittern_ops.h, rtl/ops/), plus what
- * the table leaves to the driver: the descriptor's 16-bit shape fields, an input that fits
- * half the activation buffer and weights that fit the weight buffer. A stretch ends in a
- * scores layer (the hardware's rule), so `s` is the footprint of the layer run with scores
- * output; a layer whose op has no scores output cannot end a stretch. */
-static int bt_accel_layer_supported(const bt_accel_t *a, const bt_layer_t *l, footprint *f)
+static int is_planes(int op)
 {
+    return (bt_op_features(op) & BT_ACC_FEATURES_PLANES_MASK) != 0u;
+}
+
+static void as_scores(bt_layer_t *l)
+{
+    l->out_enc = BT_ENC_SCORES;
+    l->out_bits = 0;
+    l->n_thr = 0;
+}
+
+/* A plane op's folded constants (thresholds T*Dw*Dx - offset, score offsets) must fit int32:
+ * a bound over any weights (|rowsum| <= in_c * s_total), so the check needs no weights. */
+static int planes_fold_fits(const bt_layer_t *l, int op)
+{
+    uint64_t s = bt_op_s_total(op, 1u, 1u, l), n = l->in_c;
+    uint64_t off = n * (s - 1u) + (uint64_t)bt_op_cx(op, 1u, 1u, l) * s * n;
+    uint64_t t = l->out_enc == BT_ENC_SCORES ? 0u :
+                 (uint64_t)bt_op_dwdx(op, 1u, 1u, l) * ((uint64_t)l->acc_bound + 1u);
+    return off + t <= 0x7FFFFFFFu;
+}
+
+/* THE decision whether the accelerator runs layer `l` in this form (on its own: whether the
+ * stretch around it fits is the planner's), and what it takes from each buffer: the op
+ * registry's generated table (bittern_ops.h, rtl/ops/): the op, the FEATURES it needs, its
+ * limits and footprint; plus what the table leaves to the driver: the sparse store, an input
+ * that fits half the activation buffer, weights that fit the weight buffer.
+ * BT_ACCEL_LAYER_HW when it can run there, else why not. */
+static uint32_t layer_form(const bt_accel_t *a, const bt_layer_t *l, footprint *f)
+{
+    footprint z = {0};
+    *f = z;
     int op = bt_op_find(l);
-    /* The plane ops (DENSE_PLANES_*, planes builds) need weight planes, folded thresholds and
-     * plane-layout activations this driver does not write yet: their layers run in software. */
-    /* Likewise conv layers (BT_OP_CONV_XNOR, conv builds): the driver does not write the conv
-     * weight layout, descriptor words or HWC inputs yet (rtl/ops/conv_xnor.py). */
-    if ((op != BT_OP_DENSE_XNOR && op != BT_OP_SPARSE_XNOR) || l->in_c > 0xFFFFu || l->out_c > 0xFFFFu)
-        return 0;
-    /* sparse layers: only on a build with the sparse datapath whose store holds the input
-     * (the model loader has checked in_c % 32 == 0 and 1 <= packs <= in_c / 32) */
+    f->op = op;
+    f->s = 0xFFFFFFFFu;
+    if (op == BT_OP_NONE)
+        return BT_ACCEL_LAYER_NO_OP;
+    uint32_t need = bt_op_features(op);
+    if ((a->features & need) != need)
+        return BT_ACCEL_LAYER_NOT_IN_BUILD;
+    if (!bt_op_fits(op, l) || (is_planes(op) && !planes_fold_fits(l, op)))
+        return BT_ACCEL_LAYER_LIMITS;
+    /* sparse layers: a store that holds the input (the model loader has checked
+     * in_c % 32 == 0 and 1 <= packs <= in_c / 32) */
     if (op == BT_OP_SPARSE_XNOR && (a->sparse_words < l->in_c / 32u || l->packs < 1u ||
                                     l->packs > (BT_ACC_D_SPARSE_PACKS_MASK >> BT_ACC_D_SPARSE_PACKS_SHIFT)))
-        return 0;
+        return BT_ACCEL_LAYER_LIMITS;
     uint32_t rows = a->rows, cols = a->cols;
     f->words_in = bt_op_a_in_words(op, rows, cols, l);
     f->words_out = bt_op_a_out_words(op, rows, cols, l);
     f->w = bt_op_w_words(op, rows, cols, l);
     f->t = bt_op_t_entries(op, rows, cols, l);
     f->i = bt_op_i_words(op, rows, cols, l);
-    bt_layer_t as_scores = *l;
-    as_scores.out_enc = BT_ENC_SCORES;
-    as_scores.n_thr = 0;
-    f->s = bt_op_find(&as_scores) == op ? bt_op_s_words(op, rows, cols, &as_scores) : 0xFFFFFFFFu;
-    f->bin_out = l->out_enc == BT_ENC_BINARY;
-    return f->words_in <= a->a_depth / 2u && f->w <= a->w_depth && f->i <= a->i_depth;
+    f->s = bt_op_s_words(op, rows, cols, l);
+    if (f->words_in > a->a_depth / 2u || f->w > a->w_depth || f->i > a->i_depth)
+        return BT_ACCEL_LAYER_BUFFERS;
+    return BT_ACCEL_LAYER_HW;
 }
 
-static void footprint_of(const bt_accel_t *a, const bt_model_t *m, uint32_t i, bt_layer_t *l,
-                         footprint *f)
+/* Layer i decoded into *l, in the form it runs in (end: as the scores layer that ends a
+ * stretch), with its footprint; the form's verdict. */
+static uint32_t form_of(const bt_accel_t *a, const bt_model_t *m, uint32_t i, int end,
+                        bt_layer_t *l, footprint *f)
 {
-    footprint z = {0};
-    *f = z;
     bt_layer_decode(m, i, l);
-    (void)bt_accel_layer_supported(a, l, f);
+    if (end)
+        as_scores(l);
+    return layer_form(a, l, f);
+}
+
+/* Whether layer i's output (hidden form) can feed layer i + 1 on the chip: a conv's map
+ * only a conv or (flattened, when the write-back can pack it so) a dense layer; a dense
+ * vector only a dense layer (a conv reads pixels padded to whole words). */
+static int feeds(const bt_accel_t *a, const bt_layer_t *prev, const bt_layer_t *next)
+{
+    if (prev->out_enc == BT_ENC_SCORES)
+        return 0;
+    if (prev->kind == BT_KIND_CONV)
+        return next->kind == BT_KIND_CONV || (prev->out_c % a->rows) == 0u || (prev->out_c & 31u) == 0u;
+    return next->kind == BT_KIND_DENSE;
 }
 
 typedef struct {
@@ -284,60 +325,60 @@ typedef struct {
 } plan_t;
 
 /* Close the stretch first..last: its last layer writes the score buffer; drop layers from
- * its end until one fits there (the dropped ones run in software). */
+ * its end until one fits there as a scores layer (the dropped ones run in software). The
+ * sums count every layer's hidden form, never smaller than its scores form. */
 static void close_stretch(const bt_accel_t *a, const bt_model_t *m, uint32_t first,
                           uint32_t last, plan_t *p)
 {
     for (uint32_t e = last + 1u; e-- > first;) {
         bt_layer_t l;
         footprint f;
-        footprint_of(a, m, e, &l, &f);
-        if (f.s <= a->s_depth) {
+        if (form_of(a, m, e, 1, &l, &f) == BT_ACCEL_LAYER_HW && f.s <= a->s_depth) {
             p->end |= 1ull << e;
             return;
         }
+        form_of(a, m, e, 0, &l, &f);
         p->hw &= ~(1ull << e);
         p->wsum -= f.w;
+        p->tsum -= f.t;
         p->isum -= f.i;
-        if (e > first) {                /* the layer before becomes the end: no thresholds */
-            footprint_of(a, m, e - 1u, &l, &f);
-            p->tsum -= f.t;
-        }
     }
 }
 
-/* Greedy, in layer order: a supported layer that fits the weight buffer joins the stretch
- * of the layer before when that layer can feed it on the chip (binary output that fits half
- * the activation buffer, thresholds that fit, at most MAX_LAYERS per stretch). */
+/* Greedy, in layer order: a supported layer that fits the buffers joins the stretch of the
+ * layer before when that layer can feed it on the chip (its output fits half the activation
+ * buffer, at most MAX_LAYERS per stretch). */
 static void plan_model(const bt_accel_t *a, const bt_model_t *m, plan_t *p)
 {
     uint32_t n = m->n_layers, run = 0, half = a->a_depth / 2u;
     footprint prev = {0};
+    bt_layer_t prev_l = {0};
     p->hw = p->end = 0;
     p->wsum = p->tsum = p->isum = 0;
     for (uint32_t i = 0; i <= n; i++) {
         bt_layer_t l;
         footprint f = {0};
         int ok = 0;
-        if (i < n) {
-            bt_layer_decode(m, i, &l);
-            ok = bt_accel_layer_supported(a, &l, &f);
-        }
-        int joins = ok && run && run < BT_ACC_MAX_LAYERS && prev.bin_out &&
-                    prev.words_out <= half && p->tsum + prev.t <= a->t_depth &&
-                    p->wsum + f.w <= a->w_depth && p->isum + f.i <= a->i_depth;
+        if (i < n && i < 64u)
+            ok = form_of(a, m, i, 0, &l, &f) == BT_ACCEL_LAYER_HW;
+        int fits = ok && p->wsum + f.w <= a->w_depth && p->tsum + f.t <= a->t_depth &&
+                   p->isum + f.i <= a->i_depth;
+        int joins = fits && run && run < BT_ACC_MAX_LAYERS && feeds(a, &prev_l, &l) &&
+                    prev.words_out <= half;
         if (run && !joins) {
             close_stretch(a, m, i - run, i - 1u, p);
             run = 0;
+            fits = ok && p->wsum + f.w <= a->w_depth && p->tsum + f.t <= a->t_depth &&
+                   p->isum + f.i <= a->i_depth;
         }
-        if (ok && p->wsum + f.w <= a->w_depth && p->isum + f.i <= a->i_depth) {
-            if (run)
-                p->tsum += prev.t;
+        if (fits) {
             p->hw |= 1ull << i;
             p->wsum += f.w;
+            p->tsum += f.t;
             p->isum += f.i;
             run++;
             prev = f;
+            prev_l = l;
         }
     }
 }
@@ -347,13 +388,25 @@ static uint32_t popcount64(uint64_t x)
     return bt_pop32((uint32_t)x) + bt_pop32((uint32_t)(x >> 32));
 }
 
-int bt_accel_supports(const bt_accel_t *accel, const bt_model_t *model, uint32_t index)
+uint32_t bt_accel_layer_why(const bt_accel_t *accel, const bt_model_t *model, uint32_t index)
 {
-    if (!accel || !accel->present || !model || !model->data || index >= model->n_layers)
-        return 0;
+    if (!accel || !accel->present)
+        return BT_ACCEL_LAYER_NO_ACCEL;
+    if (!model || !model->data || index >= model->n_layers || index >= 64u)
+        return BT_ACCEL_LAYER_NO_OP;
     plan_t p;
     plan_model(accel, model, &p);
-    return index < 64u && (int)((p.hw >> index) & 1u);
+    if ((p.hw >> index) & 1u)
+        return BT_ACCEL_LAYER_HW;
+    bt_layer_t l;
+    footprint f;
+    uint32_t why = form_of(accel, model, index, 0, &l, &f);
+    return why == BT_ACCEL_LAYER_HW ? BT_ACCEL_LAYER_BUFFERS : why;   /* the plan left it out */
+}
+
+int bt_accel_supports(const bt_accel_t *accel, const bt_model_t *model, uint32_t index)
+{
+    return bt_accel_layer_why(accel, model, index) == BT_ACCEL_LAYER_HW;
 }
 
 /* ---- identity ---- */
@@ -365,18 +418,115 @@ static void put_le(uint8_t *p, uint32_t v)
 
 static uint32_t model_tag(const bt_accel_t *a, const bt_model_t *m)
 {
-    uint8_t b[BT_HEADER_BYTES + 36u];
+    uint8_t b[BT_HEADER_BYTES + 40u];
     for (uint32_t i = 0; i < BT_HEADER_BYTES; i++)
         b[i] = m->data[i];
-    const uint32_t g[9] = {a->rows, a->cols, a->w_depth, a->a_depth, a->t_depth, a->s_depth,
-                           PLAN_VERSION, a->sparse_words, a->i_depth};
-    for (uint32_t i = 0; i < 9u; i++)
+    const uint32_t g[10] = {a->rows, a->cols, a->w_depth, a->a_depth, a->t_depth, a->s_depth,
+                            PLAN_VERSION, a->sparse_words, a->i_depth, a->features};
+    for (uint32_t i = 0; i < 10u; i++)
         put_le(b + BT_HEADER_BYTES + 4u * i, g[i]);
     uint32_t tag = bt_crc32(b, sizeof b);
     return tag ? tag : 1u;      /* 0 means "nothing programmed" */
 }
 
 /* ---- programming ---- */
+
+static uint32_t valid_mask(uint32_t n, uint32_t k)
+{
+    uint32_t rem = n - 32u * k;
+    return rem >= 32u ? 0xFFFFFFFFu : (1u << rem) - 1u;
+}
+
+/* Word k of weight plane p of output channel m, as rtl/ops/dense_planes.py weight_planes
+ * forms it: binary itself; ternary [w >= 0], [w > 0]; int-k the bits of w + 2^(k-1) - 1,
+ * then the all-ones plane. Pad bits 0. */
+static uint32_t weight_plane_word(const bt_model_t *m, const bt_layer_t *l, uint32_t ch,
+                                  uint32_t p, uint32_t k)
+{
+    const uint8_t *wd = m->data + l->w_offset;
+    const uint32_t *w = (const uint32_t *)(const void *)wd;
+    uint32_t nw = bt_nwords(l->in_c), valid = valid_mask(l->in_c, k);
+    if (l->w_enc == BT_W_BINARY)
+        return w[ch * nw + k];
+    if (l->w_enc == BT_W_TERNARY) {
+        uint32_t nz = w[ch * nw + k], neg = w[l->out_c * nw + ch * nw + k];
+        return (p == 0u ? ~(nz & neg) : nz & ~neg) & valid;
+    }
+    if (p == l->w_bits)
+        return valid;
+    const int8_t *q = (const int8_t *)(const void *)wd + ch * l->in_c + 32u * k;
+    uint32_t word = 0;
+    for (uint32_t b = 0; b < 32u && 32u * k + b < l->in_c; b++)
+        word |= (((uint32_t)((int32_t)q[b] + (1 << (l->w_bits - 1u)) - 1) >> p) & 1u) << b;
+    return word;
+}
+
+/* A plane op's constant of channel ch: Dw*Dx*acc = array output + off, with
+ * off = n*(S-1) + Cx * sum_p 2^sw[p] rowsum(P_p) (rtl/ops/dense_planes.py fold). */
+static int64_t plane_offset(const bt_model_t *m, const bt_layer_t *l, int op, uint32_t ch)
+{
+    uint32_t shifts = bt_op_d_planes2(op, 1u, 1u, l), nw = bt_nwords(l->in_c);
+    int64_t rowsum = 0;
+    for (uint32_t p = 0; p < bt_op_w_planes(op, 1u, 1u, l); p++)
+        for (uint32_t k = 0; k < nw; k++) {
+            uint32_t word = weight_plane_word(m, l, ch, p, k);
+            int64_t ones = bt_pop32(word), bits = bt_pop32(valid_mask(l->in_c, k));
+            rowsum += (2 * ones - bits) * ((int64_t)1 << ((shifts >> (4u * p)) & 15u));
+        }
+    return (int64_t)l->in_c * ((int64_t)bt_op_s_total(op, 1u, 1u, l) - 1) +
+           (int64_t)bt_op_cx(op, 1u, 1u, l) * rowsum;
+}
+
+/* Output planes of a layer's form (thermometer outputs: one thresholded channel per
+ * threshold; channel j*cp + m of plane j), cp = channels per plane. */
+static uint32_t out_planes(const bt_layer_t *l, int op)
+{
+    return is_planes(op) && l->out_enc != BT_ENC_SCORES && l->n_thr > 1u ? l->n_thr : 1u;
+}
+
+/* Weight word kk (of the w/tiles the channel takes per tile) of hardware channel hc. */
+static uint32_t weight_word(const bt_model_t *m, const bt_layer_t *l, int op, uint32_t hc,
+                            uint32_t kk, uint32_t words)
+{
+    uint32_t cp = bt_op_out_features(op, 1u, 1u, l) / out_planes(l, op), ch = hc % cp;
+    if (hc >= bt_op_out_features(op, 1u, 1u, l) || ch >= l->out_c)
+        return 0u;              /* channels of the last tile beyond the layer, extra plane channels */
+    if (!is_planes(op))         /* binary [out][k][k][words]: the fetch's order */
+        return ((const uint32_t *)(const void *)(m->data + l->w_offset))[ch * words + kk];
+    uint32_t nw = bt_nwords(l->in_c);
+    return weight_plane_word(m, l, ch, kk / nw, kk % nw);
+}
+
+/* The threshold entry (threshold, direction bit) of hardware channel hc. */
+static void threshold_entry(const bt_model_t *m, const bt_layer_t *l, int op, uint32_t hc,
+                            uint32_t e[2])
+{
+    const int32_t *thr = (const int32_t *)(const void *)(m->data + l->t_offset);
+    uint32_t L = out_planes(l, op), cp = bt_op_out_features(op, 1u, 1u, l) / L;
+    uint32_t j = hc / cp, ch = hc % cp;
+    if (!is_planes(op)) {
+        e[0] = (uint32_t)thr[2u * hc + 1u];
+        e[1] = thr[2u * hc] < 0 ? 1u : 0u;
+        return;
+    }
+    if (ch >= l->out_c) {       /* never crossed: the bit stays 0 */
+        e[0] = 0x7FFFFFFFu;
+        e[1] = 0u;
+        return;
+    }
+    int64_t off = plane_offset(m, l, op, ch);
+    if (l->out_enc == BT_ENC_SCORES) {      /* the score offset */
+        e[0] = (uint32_t)off;
+        e[1] = 0u;
+        return;
+    }
+    /* T' = Dw*Dx*T - off, T clamped just outside the accumulator range first (same outputs) */
+    const int32_t *row = thr + ch * (1u + l->n_thr);
+    int64_t b = (int64_t)l->acc_bound + 1, t = row[1u + j];
+    t = t < -b ? -b : t > b ? b : t;
+    e[0] = (uint32_t)(t * (int64_t)bt_op_dwdx(op, 1u, 1u, l) - off);
+    e[1] = row[0] < 0 ? 1u : 0u;
+}
 
 /* Descriptors of the stretch starting at `first`, and N_LAYERS. */
 static void load_stretch(bt_accel_t *a, const bt_model_t *m, uint32_t first)
@@ -388,34 +538,58 @@ static void load_stretch(bt_accel_t *a, const bt_model_t *m, uint32_t first)
     footprint f;
     for (uint32_t i = 0; i < first; i++)
         if ((a->hw_layers >> i) & 1u) {
-            footprint_of(a, m, i, &l, &f);
+            form_of(a, m, i, (int)((a->seg_ends >> i) & 1u), &l, &f);
             w_base += f.w;
             i_base += f.i;
-            if (!((a->seg_ends >> i) & 1u))
-                t_base += f.t;
+            t_base += f.t;
         }
     /* the ping-pong half: the stretch's widest vector (as rtl/loader.py places it) */
     uint32_t half = 0;
     for (uint32_t i = first;; i++) {
-        footprint_of(a, m, i, &l, &f);
+        int end = (int)((a->seg_ends >> i) & 1u);
+        form_of(a, m, i, end, &l, &f);
         half = f.words_in > half ? f.words_in : half;
-        if ((a->seg_ends >> i) & 1u)
-            break;
         half = f.words_out > half ? f.words_out : half;
+        if (end)
+            break;
     }
     wqueue q;
     q.t = a->transport;
     q.n = 0;
     for (uint32_t i = first;; i++, j++) {
-        footprint_of(a, m, i, &l, &f);
         int end = (int)((a->seg_ends >> i) & 1u);
-        uint32_t cfg = (l.kind << BT_ACC_D_CFG_KIND_SHIFT) | (l.in_enc << BT_ACC_D_CFG_IN_ENC_SHIFT) |
-                       (l.w_enc << BT_ACC_D_CFG_W_ENC_SHIFT) |
-                       ((end ? (uint32_t)BT_ENC_SCORES : l.out_enc) << BT_ACC_D_CFG_OUT_ENC_SHIFT);
-        /* every word, the ones a dense layer does not use 0 (no stale fields of a previous
+        form_of(a, m, i, end, &l, &f);
+        uint32_t rows = a->rows, cols = a->cols;
+        /* every word, the ones a layer kind does not use 0 (no stale fields of a previous
            model), in one burst */
-        uint32_t d[BT_ACC_DESC_WORDS] = {cfg, l.in_c, l.out_c, w_base, (j % 2u) * half,
-                                         end ? 0u : ((j + 1u) % 2u) * half, t_base};
+        uint32_t d[BT_ACC_DESC_WORDS] = {0};
+        d[BT_ACC_D_CFG / 4u] = (l.kind << BT_ACC_D_CFG_KIND_SHIFT) | (l.in_enc << BT_ACC_D_CFG_IN_ENC_SHIFT) |
+                               (l.w_enc << BT_ACC_D_CFG_W_ENC_SHIFT) | (l.out_enc << BT_ACC_D_CFG_OUT_ENC_SHIFT);
+        d[BT_ACC_D_IN_FEATURES / 4u] = l.in_c;
+        d[BT_ACC_D_OUT_FEATURES / 4u] = bt_op_out_features(f.op, rows, cols, &l);
+        d[BT_ACC_D_W_BASE / 4u] = w_base;
+        d[BT_ACC_D_A_IN / 4u] = (j % 2u) * half;
+        d[BT_ACC_D_A_OUT / 4u] = end ? 0u : ((j + 1u) % 2u) * half;
+        d[BT_ACC_D_T_BASE / 4u] = t_base;
+        if (l.kind == BT_KIND_CONV) {
+            bt_layer_t next;
+            int flat = 0;
+            if (!end) {
+                bt_layer_decode(m, i + 1u, &next);
+                flat = next.kind == BT_KIND_DENSE && (l.out_c & 31u) != 0u;
+            }
+            d[BT_ACC_D_CONV_IN / 4u] = (l.in_h << BT_ACC_D_CONV_IN_IN_H_SHIFT) |
+                                       (l.in_w << BT_ACC_D_CONV_IN_IN_W_SHIFT);
+            d[BT_ACC_D_CONV_GEOM / 4u] = (l.kernel << BT_ACC_D_CONV_GEOM_KERNEL_SHIFT) |
+                                         (l.stride << BT_ACC_D_CONV_GEOM_STRIDE_SHIFT) |
+                                         (l.pad << BT_ACC_D_CONV_GEOM_PAD_SHIFT) |
+                                         (l.pool << BT_ACC_D_CONV_GEOM_POOL_SHIFT);
+            d[BT_ACC_D_CONV_OUT / 4u] = (l.out_h << BT_ACC_D_CONV_OUT_OUT_H_SHIFT) |
+                                        (l.out_w << BT_ACC_D_CONV_OUT_OUT_W_SHIFT) |
+                                        ((uint32_t)flat << BT_ACC_D_CONV_OUT_FLAT_SHIFT);
+        }
+        d[BT_ACC_D_PLANES / 4u] = bt_op_d_planes(f.op, rows, cols, &l);
+        d[BT_ACC_D_PLANES2 / 4u] = bt_op_d_planes2(f.op, rows, cols, &l);
         if (f.i) {              /* sparse: kept packs and the first pack-index word */
             d[BT_ACC_D_SPARSE / 4u] = l.packs << BT_ACC_D_SPARSE_PACKS_SHIFT;
             d[BT_ACC_D_SPARSE2 / 4u] = i_base << BT_ACC_D_SPARSE2_I_BASE_SHIFT;
@@ -424,9 +598,9 @@ static void load_stretch(bt_accel_t *a, const bt_model_t *m, uint32_t first)
             wq_put(&q, BT_ACC_DESC(j, 4u * k), d[k]);
         w_base += f.w;
         i_base += f.i;
+        t_base += f.t;
         if (end)
             break;
-        t_base += f.t;
     }
     wq_flush(&q);
     wr(a, BT_ACC_N_LAYERS, j + 1u);
@@ -471,16 +645,18 @@ bt_status_t bt_accel_program(bt_accel_t *accel, const bt_model_t *model)
             continue;
         bt_layer_t l;
         footprint f;
-        footprint_of(a, model, i, &l, &f);
-        const uint32_t *w = (const uint32_t *)(const void *)(model->data + l.w_offset);
+        form_of(a, model, i, (int)((p.end >> i) & 1u), &l, &f);
         /* the layer's whole weight window in order, zeros for the channels of the last tile
-         * beyond out_c: one burst. Sparse layers: P kept words per channel (the model file
-         * holds them [out_c][P], then their u16 pack indices [out_c][P]) */
-        uint32_t words = f.i ? l.packs : f.words_in;
+         * beyond the layer: one burst. Sparse layers: P kept words per channel (the model
+         * file holds them [out_c][P], then their u16 pack indices [out_c][P]) */
+        uint32_t hw_out = bt_op_out_features(f.op, rows, a->cols, &l);
+        uint32_t words = f.w / BT_OPS_CEIL(hw_out, rows);
+        const uint32_t *w = (const uint32_t *)(const void *)(model->data + l.w_offset);
         for (uint32_t j = 0; j < f.w * rows; j++) {
             uint32_t r = j % rows, t = j / rows / words, k = j / rows % words, mch = t * rows + r;
-            wq_put(&q, BT_ACC_WBUF_BASE + 4u * BT_ACC_WBUF_INDEX(rows, w_base, words, mch, k),
-                   mch < l.out_c ? w[mch * words + k] : 0u);
+            uint32_t v = f.i ? (mch < l.out_c ? w[mch * words + k] : 0u) :
+                               weight_word(model, &l, f.op, mch, k, words);
+            wq_put(&q, BT_ACC_WBUF_BASE + 4u * BT_ACC_WBUF_INDEX(rows, w_base, words, mch, k), v);
         }
         w_base += f.w;
         if (f.i) {
@@ -494,13 +670,14 @@ bt_status_t bt_accel_program(bt_accel_t *accel, const bt_model_t *model)
             }
             i_base += f.i;
         }
-        if ((p.end >> i) & 1u)
-            continue;           /* the stretch's last layer: scores, thresholded in software */
-        const int32_t *thr = (const int32_t *)(const void *)(model->data + l.t_offset);
-        for (uint32_t mch = 0; mch < l.out_c; mch++) {
-            uint32_t e = BT_ACC_TBUF_ENTRY(rows, t_base, mch);
-            wq_put(&q, BT_ACC_TBUF_BASE + 8u * e, (uint32_t)thr[2u * mch + 1u]);
-            wq_put(&q, BT_ACC_TBUF_BASE + 8u * e + 4u, thr[2u * mch] < 0 ? 1u : 0u);
+        /* thresholds (a plane op's folded ones, or its score offsets): one entry per
+         * hardware channel; a scores layer of the other ops has none */
+        uint32_t n_thr = l.out_enc == BT_ENC_SCORES ? (is_planes(f.op) ? l.out_c : 0u) : hw_out;
+        for (uint32_t mch = 0; mch < n_thr; mch++) {
+            uint32_t e[2], at = BT_ACC_TBUF_BASE + 8u * BT_ACC_TBUF_ENTRY(rows, t_base, mch);
+            threshold_entry(model, &l, f.op, mch, e);
+            wq_put(&q, at, e[0]);
+            wq_put(&q, at + 4u, e[1]);
         }
         t_base += f.t;
     }
@@ -556,84 +733,85 @@ static bt_status_t sync_model(bt_accel_t *a, const bt_model_t *m, int *use_hw)
 
 /* ---- runs ---- */
 
-/* Binary output from an accumulator and the threshold row (d, T): d*acc >= d*T.
- * (docs/numerics.md section 4; the same compare as the software kernels' output stage.) */
-static uint32_t threshold_bit(const int32_t *row, int32_t acc)
+/* Word k of activation plane q of a stretch's first input (runtime layout, docs/runtime.md)
+ * in the plane form its op reads (rtl/ops/dense_planes.py act_planes): binary words as they
+ * are; ternary [x >= 0], [x > 0] from the nz and neg planes (`plane` words apart); u8 bit
+ * planes; uint-k thermometer planes [x > q]. Pad bits 0. */
+static uint32_t input_word(const bt_layer_t *l, const void *in, uint32_t plane, uint32_t q,
+                           uint32_t k)
 {
-    return row[0] > 0 ? (uint32_t)(acc >= row[1]) : (uint32_t)(acc <= row[1]);
+    const uint32_t *w = (const uint32_t *)in;
+    if (l->in_enc == BT_ENC_BINARY)
+        return w[k];
+    uint32_t valid = valid_mask(l->in_c, k);
+    if (l->in_enc == BT_ENC_TERNARY) {
+        uint32_t nz = w[k], neg = w[plane + k];
+        return (q == 0u ? ~(nz & neg) : nz & ~neg) & valid;
+    }
+    const uint8_t *x = (const uint8_t *)in + 32u * k;
+    uint32_t word = 0;
+    for (uint32_t b = 0; b < 32u && 32u * k + b < l->in_c; b++)
+        word |= (uint32_t)(l->in_enc == BT_ENC_U8 ? (x[b] >> q) & 1u : x[b] > q) << b;
+    return word;
 }
 
-typedef struct {
-    const bt_layer_t *l;
-    const int32_t *thr;         /* NULL: the output is the scores */
-    void *const *out;
-    uint32_t k, rows, cols;
-} sink;
-
-static void sink_word(const sink *s, uint32_t j, uint32_t v)
-{
-    uint32_t r = j % s->rows, q = j / s->rows, c = q % s->cols, mch = q / s->cols * s->rows + r;
-    if (c >= s->k || mch >= s->l->out_c)
-        return;
-    if (!s->thr)
-        ((int32_t *)s->out[c])[mch] = (int32_t)v;
-    else if (threshold_bit(s->thr + 2u * mch, (int32_t)v))
-        ((uint32_t *)s->out[c])[mch >> 5] |= 1u << (mch & 31u);
-}
-
-/* Layer `last`'s output of k images from score row 0 into out[c] (runtime layout). */
+/* Layer `last`'s output of k images from score row 0 into out[c] (runtime layout): the
+ * accumulators (after max-pool; a plane op's already scaled back) go through the layer's
+ * own output stage, the software kernels' (bt_output.h). Score word j of the region is row
+ * j % rows, column (j / rows) % cols, pixel-tile (j / rows) / cols (pixel-major). */
 static void read_outputs(const bt_accel_t *a, const bt_model_t *m, uint32_t last, uint32_t k,
                          void *const *out)
 {
-    bt_layer_t l;
+    bt_layer_t l, ls;
     footprint f;
-    footprint_of(a, m, last, &l, &f);
-    sink s = {&l, 0, out, k, a->rows, a->cols};
-    if (l.out_enc == BT_ENC_BINARY) {
-        s.thr = (const int32_t *)(const void *)(m->data + l.t_offset);
-        for (uint32_t c = 0; c < k; c++)
-            for (uint32_t j = 0; j < f.words_out; j++)
-                ((uint32_t *)out[c])[j] = 0;
+    bt_layer_decode(m, last, &l);
+    form_of(a, m, last, 1, &ls, &f);
+    bt_kctx kc[BT_ACCEL_MAX_BATCH];
+    for (uint32_t c = 0; c < k; c++) {
+        bt_kctx_init(&kc[c], m, &l, 0, 0, out[c]);
+        bt_out_clear(&kc[c]);
     }
-    if (a->transport->read_burst) {
-        /* the whole score region, idle columns included: few long bursts */
-        uint32_t buf[QUEUE_WORDS], total = f.s * a->rows;
-        for (uint32_t j0 = 0; j0 < total; j0 += QUEUE_WORDS) {
-            uint32_t n = total - j0 < QUEUE_WORDS ? total - j0 : QUEUE_WORDS;
+    uint32_t rows = a->rows, cols = a->cols, tiles = BT_OPS_CEIL(l.out_c, rows);
+    uint32_t buf[QUEUE_WORDS], total = f.s * rows;
+    int burst = a->transport->read_burst != 0;
+    for (uint32_t j0 = 0; j0 < total; j0 += QUEUE_WORDS) {
+        uint32_t n = total - j0 < QUEUE_WORDS ? total - j0 : QUEUE_WORDS;
+        if (burst)      /* the whole score region, idle columns included: few long bursts */
             rd_words(a, BT_ACC_SBUF_BASE + 4u * j0, buf, n);
-            for (uint32_t i = 0; i < n; i++)
-                sink_word(&s, j0 + i, buf[i]);
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t j = j0 + i, r = j % rows, q = j / rows, c = q % cols;
+            uint32_t pix = q / cols / tiles, mch = q / cols % tiles * rows + r;
+            if (c >= k || mch >= l.out_c)
+                continue;
+            uint32_t v = burst ? buf[i] : rd(a, BT_ACC_SBUF_BASE + 4u * j);
+            bt_out_put(&kc[c], pix, mch, (int32_t)v);
         }
-        return;
     }
-    for (uint32_t c = 0; c < k; c++)
-        for (uint32_t mch = 0; mch < l.out_c; mch++) {
-            uint32_t j = BT_ACC_SBUF_INDEX(a->rows, a->cols, 0u, mch, c);
-            sink_word(&s, j, rd(a, BT_ACC_SBUF_BASE + 4u * j));
-        }
 }
 
-/* One START: layers first..last (a planned stretch) on k images, inputs in[c] (packed
- * words), outputs into out[c]. 0 on success; 1 on a hardware error or a timeout (counted;
- * after a timeout nothing is written: the run is left to finish). */
+/* One START: layers first..last (a planned stretch) on k images, inputs in[c] (runtime
+ * layout; plane[c]: a ternary input's words from nz to neg plane), outputs into out[c].
+ * 0 on success; 1 on a hardware error or a timeout (counted; after a timeout nothing is
+ * written: the run is left to finish). */
 static int run_stretch(bt_accel_t *a, const bt_model_t *m, uint32_t first, uint32_t last,
-                       uint32_t k, const void *const *in, void *const *out)
+                       uint32_t k, const void *const *in, const uint32_t *plane,
+                       void *const *out)
 {
     load_stretch(a, m, first);
     bt_layer_t l;
     footprint f;
-    footprint_of(a, m, first, &l, &f);
-    uint32_t cols = a->cols;
+    form_of(a, m, first, first == last, &l, &f);
+    uint32_t cols = a->cols, per_plane = f.words_in / bt_op_a_planes(f.op, a->rows, cols, &l);
     int burst = a->transport->write_burst != 0;
     wqueue q;
     q.t = a->transport;
     q.n = 0;
-    /* image c, word w at activation row w of column bank c; with bursts the whole window
-     * (idle columns get zeros), else only the images' own words */
+    /* image c, word w at activation row w of column bank c (plane w / per_plane); with
+     * bursts the whole window (idle columns get zeros), else only the images' own words */
     for (uint32_t w = 0; w < f.words_in; w++)
         for (uint32_t c = 0; c < (burst ? cols : k); c++)
             wq_put(&q, BT_ACC_ABUF_BASE + 4u * BT_ACC_ABUF_INDEX(cols, 0u, w, c),
-                   c < k ? ((const uint32_t *)in[c])[w] : 0u);
+                   c < k ? input_word(&l, in[c], plane[c], w / per_plane, w % per_plane) : 0u);
     wq_flush(&q);
     wr(a, BT_ACC_CTRL, BT_ACC_CTRL_START_MASK);
     uint32_t st = 0, polls = 0;
@@ -650,6 +828,7 @@ static int run_stretch(bt_accel_t *a, const bt_model_t *m, uint32_t first, uint3
         a->errors++;
         a->last_cause = (st & BT_ACC_STATUS_CAUSE_MASK) >> BT_ACC_STATUS_CAUSE_SHIFT;
         wr(a, BT_ACC_CTRL, BT_ACC_CTRL_CLEAR_MASK);
+        a->loaded_seg = NO_SEG;     /* a refused descriptor (e.g. overwritten) is written afresh */
         return 1;
     }
     read_outputs(a, m, last, k, out);
@@ -671,6 +850,7 @@ static bt_status_t run_group(bt_accel_t *a, const bt_model_t *m, int use_hw,
 {
     bt_cursor_t cur[BT_ACCEL_MAX_BATCH];
     const void *in[BT_ACCEL_MAX_BATCH];
+    uint32_t plane[BT_ACCEL_MAX_BATCH];
     void *out[BT_ACCEL_MAX_BATCH];
     for (uint32_t c = 0; c < k; c++) {
         bt_status_t st = bt_run_begin(m, images + c * image_bytes, ws + (size_t)c * slot, slot,
@@ -683,15 +863,17 @@ static bt_status_t run_group(bt_accel_t *a, const bt_model_t *m, int use_hw,
     for (uint32_t i = 0; i < n;) {
         bt_layer_t l;
         bt_layer_decode(m, i, &l);
-        for (uint32_t c = 0; c < k; c++)
+        for (uint32_t c = 0; c < k; c++) {
             in[c] = bt_run_input(&cur[c], &l);  /* once per layer: it flattens in place */
+            plane[c] = cur[c].plane;
+        }
         if (use_hw && i < 64u && ((a->hw_layers >> i) & 1u)) {
             uint32_t last = i;
             while (!((a->seg_ends >> last) & 1u))
                 last++;
             for (uint32_t c = 0; c < k; c++)
                 out[c] = bt_run_out(&cur[c], last);
-            if (!run_stretch(a, m, i, last, k, in, out)) {
+            if (!run_stretch(a, m, i, last, k, in, plane, out)) {
                 if (!on_hw)
                     a->perf.images += k;
                 on_hw = 1;
