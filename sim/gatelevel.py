@@ -63,9 +63,11 @@ def synthesize(accel, *, name, family, directory):
         log = directory / f"{family}_synth.log"
         for retry in ("", PRE_SYNTH_RETRY.replace("\n", "; ")):
             pre = "; ".join(filter(None, [YOSYS_BEFORE_SYNTH, retry]))
-            script = (f"read_rtlil {il}; {pre}; {SYNTH[family]} -top {name}; "
-                      f"write_verilog -noattr {net}")
-            rc = toollog.run([_yosys(), "-q", "-l", str(log), "-p", script],
+            # Relative names, run in the folder: YoWASP's Yosys maps its own temp folder onto
+            # /tmp, so absolute paths there (a checkout under /tmp) would not be the host's.
+            script = (f"read_rtlil {il.name}; {pre}; {SYNTH[family]} -top {name}; "
+                      f"write_verilog -noattr {net.name}")
+            rc = toollog.run([_yosys(), "-q", "-l", log.name, "-p", script], cwd=directory,
                              log=directory / f"{family}_yosys.log", check=False)
             if rc == 0:
                 break
