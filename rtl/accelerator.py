@@ -334,11 +334,18 @@ class Accelerator(wiring.Component):
             seq.d_data.eq(desc.r_data),
         ]
         ctrl = data.View(register_layout("CTRL"), w_data)
-        # Which writable register the address names, as registered flags like the windows'
-        # (the error cause then starts from flip-flops: timing on the UP5K).
-        is_ctrl, is_n_layers, is_model_tag = (
-            reg_flag((a_raw < W(rm.DESC_BASE)) & (a_raw[:6] == W(rm.reg(name).offset)), f"is_{name}")
-            for name in ("CTRL", "N_LAYERS", "MODEL_TAG"))
+        # Which register the address names, one registered flag per register like the
+        # windows' (the error cause and the read mux then start from flip-flops: timing on the
+        # UP5K); writes and reads share them.
+        at_reg = {}
+
+        def reg_at(name):
+            if name not in at_reg:
+                at_reg[name] = reg_flag((a_raw < W(rm.DESC_BASE)) &
+                                        (a_raw[:6] == W(rm.reg(name).offset)), f"at_{name}")
+            return at_reg[name]
+
+        is_ctrl, is_n_layers, is_model_tag = (reg_at(n) for n in ("CTRL", "N_LAYERS", "MODEL_TAG"))
         with m.If(w_stb):
             with m.If(is_ctrl):
                 with m.If(ctrl.start & busy):
@@ -378,15 +385,11 @@ class Accelerator(wiring.Component):
             "MODEL_TAG": model_tag, "FEATURES": self.features, "IBUF_DEPTH": self._i_depth,
             "PERF_CYCLES": perf_cycles, "PERF_ACTIVE": perf_active, "PERF_TILES": perf_tiles,
         }
-        # A register read latches which register as one flag per register (decoded a cycle
-        # earlier from the raw address, like the windows), and the next cycle ORs the selected
-        # value: an AND-OR of flip-flops, half the depth of a mux on the address bits (timing
-        # on the UP5K).
-        slots = {W(rm.reg(name).offset): v for name, v in values.items()}
-        at_slot = [reg_flag((a_raw < W(rm.DESC_BASE)) & (a_raw[:6] == slot), f"at_slot{slot}")
-                   for slot in slots]
+        # A register read latches the registers' flags, and the next cycle ORs the selected
+        # value: an AND-OR of flip-flops, half the depth of a mux on the address bits.
+        at_slot = [reg_at(name) for name in values]
         is_slot = Cat(at_slot).any()
-        r_onehot = Signal(len(slots))
+        r_onehot = Signal(len(values))
         with m.If(r_stb):
             m.d.sync += [r_sel.eq(0), r_onehot.eq(Cat(at_slot))]
             with m.If(is_reg & ~is_slot):
@@ -405,7 +408,7 @@ class Accelerator(wiring.Component):
             with m.Elif(~(is_reg | is_desc | is_buf)):
                 m.d.comb += [bus_err.eq(1), bus_cause.eq(rm.Cause.BAD_ADDRESS)]
         m.d.comb += r_reg.eq(functools.reduce(operator.or_, (
-            Mux(r_onehot[k], v, 0) for k, v in enumerate(slots.values()))))
+            Mux(r_onehot[k], v, 0) for k, v in enumerate(values.values()))))
         # Buffer data comes host_read_latency - 1 cycles later than r_sel (the memory's output
         # register, the per-bank register of a bus_regs build, the bank mux register): delay
         # the selection and the register value to match. The descriptor memory's data is
