@@ -4,7 +4,7 @@
 
 writes tests/data/qonnx/<name>.onnx for every network of bittern.model.interop.brevitas_nets
 (or only the NAMEs given)
-(seeded; a few epochs on 2,000 images of mnist5k's training split: the import tests check
+(seeded, initial weights included; a few epochs on 2,000 images of mnist5k's training split: the import tests check
 exactness, not accuracy). The held-out images are never used.
 """
 
@@ -22,7 +22,7 @@ def main(out=Path(__file__).resolve().parents[1] / "tests" / "data" / "qonnx", *
     for i, name in enumerate(brevitas_nets.NETWORKS):
         if names and name not in names:
             continue
-        net = brevitas_nets.train_quick(brevitas_nets.build(name), data, epochs=2, seed=i,
+        net = brevitas_nets.train_quick(brevitas_nets.build(name, seed=i), data, epochs=2, seed=i,
                                         limit=2000)
         acc = brevitas_nets.accuracy(net, data.test_x, data.test_y)
         brevitas_nets.export(net, out / f"{name}.onnx")

@@ -211,3 +211,15 @@ def test_cli_import_writes_and_refuses_to_overwrite(tmp_path, capsys):
     bad.write_bytes(b"not onnx")
     assert main(["import", str(bad), "-o", str(tmp_path / "x.bittern")]) == 2
     assert "not an ONNX model" in capsys.readouterr().err
+
+
+def test_brevitas_builds_are_seeded():
+    """make_qonnx_models.py must be able to regenerate the bundled graphs: the same seed gives
+    the same initial weights (before, build() drew them from torch's global generator)."""
+    import torch
+    from bittern.model.interop import brevitas_nets
+    a, b = (brevitas_nets.build("mlp-bn", seed=7).state_dict() for _ in range(2))
+    c = brevitas_nets.build("mlp-bn", seed=8).state_dict()
+    weights = [k for k, v in a.items() if v.dtype.is_floating_point and v.numel() > 1]
+    assert weights and all(torch.equal(a[k], b[k]) for k in weights)
+    assert not all(torch.equal(a[k], c[k]) for k in weights)

@@ -96,9 +96,12 @@ def binary_mlp(hidden):
     return _Seq(layers, True)
 
 
-def build(name):
-    """The untrained Brevitas module ``name`` (one of :data:`NETWORKS`)."""
+def build(name, *, seed=None):
+    """The untrained Brevitas module ``name`` (one of :data:`NETWORKS`); with ``seed`` its
+    initial weights are seeded too (train_quick seeds only the training)."""
     from brevitas.nn import QuantConv2d, QuantIdentity, QuantLinear
+    if seed is not None:
+        torch.manual_seed(seed)
     wq, aq, u2 = _quants()
 
     def lin(i, o, bits=1):
