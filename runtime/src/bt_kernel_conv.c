@@ -224,9 +224,67 @@ static void win1_make(const bt_kctx *k, uint32_t cy, uint32_t cx, win1 *t)
     t->n = (int32_t)(valid * l->in_c);
 }
 
+#if defined(__GNUC__) && !defined(__clang__) && defined(__ARM_ARCH_6M__)
+#define WIN1_PC9_ASM 1
+/* ARMv6-M, 3x3 windows: popcount of (a[i] ^ w[i]) (& m[i], the pad masks 64 bytes after a)
+ * over the 9 taps by hand. Per tap 10 instructions (12 masked): load both words, XOR, the
+ * nibble counts with m1 / m2 kept in r6 / r7; three taps share one fold to byte counts, the
+ * byte counts (<= 72) are summed in 16-bit lanes (the total reaches 288). GCC spread this
+ * over high and low registers: ~153 instructions per window (~171 masked), this is 126
+ * (144). Constants from a literal pool behind the code. */
+#define W1_TAP(O, MO, MASK, ACC)                                                          \
+    "ldr r4, [r0, #" O "]\n\tldr r5, [r1, #" O "]\n\teors r4, r5\n\t"                   \
+    MASK("ldr r5, [r0, #" MO "]\n\tands r4, r5\n\t")                                     \
+    "lsrs r5, r4, #1\n\tands r5, r6\n\tsubs r4, r4, r5\n\tlsrs r5, r4, #2\n\t"          \
+    "ands r4, r7\n\tands r5, r7\n\t" ACC
+#define W1_FIRST "adds r3, r4, r5\n\t"
+#define W1_NEXT "adds r3, r3, r4\n\tadds r3, r3, r5\n\t"
+#define W1_GROUP(O0, O1, O2, M0, M1, M2, MASK)                                            \
+    W1_TAP(O0, M0, MASK, W1_FIRST) W1_TAP(O1, M1, MASK, W1_NEXT) W1_TAP(O2, M2, MASK, W1_NEXT)
+/* r3's nibble counts (<= 12) to bytes, into r2 */
+#define W1_FOLD(ACC) "ldr r6, 6f\n\tlsrs r5, r3, #4\n\tands r3, r6\n\tands r5, r6\n\t" ACC
+#define W1_KEEP(x) x
+#define W1_DROP(x)
+#define W1_BODY(MASK)                                                                     \
+    "ldr r6, 7f\n\tldr r7, 8f\n\t"                                                         \
+    W1_GROUP("0", "4", "8", "64", "68", "72", MASK)                                         \
+    W1_FOLD("adds r2, r3, r5\n\tldr r6, 7f\n\t")                                          \
+    W1_GROUP("12", "16", "20", "76", "80", "84", MASK)                                      \
+    W1_FOLD("adds r2, r2, r3\n\tadds r2, r2, r5\n\tldr r6, 7f\n\t")                       \
+    W1_GROUP("24", "28", "32", "88", "92", "96", MASK)                                      \
+    W1_FOLD("adds r2, r2, r3\n\tadds r2, r2, r5\n\t")                                     \
+    "ldr r6, 5f\n\tlsrs r5, r2, #8\n\tands r5, r6\n\tands r2, r6\n\tadds r2, r2, r5\n\t"   \
+    "lsrs r5, r2, #16\n\tadds r2, r2, r5\n\tuxth r2, r2\n\tb 9f\n\t.p2align 2\n"          \
+    "7:\n\t.word 0x55555555\n8:\n\t.word 0x33333333\n6:\n\t.word 0x0F0F0F0F\n"            \
+    "5:\n\t.word 0x00FF00FF\n9:\n\t"
+
+static inline uint32_t win1_pc9_v6m(const uint32_t *a, const uint32_t *w, int masked)
+{
+    register const uint32_t *ra __asm__("r0") = a;
+    register const uint32_t *rw __asm__("r1") = w;
+    register uint32_t pc __asm__("r2");
+    if (masked)
+        __asm__(".syntax unified\n\t" W1_BODY(W1_KEEP)
+                : "=l"(pc)
+                : "l"(ra), "l"(rw), "m"(*(const uint32_t(*)[2 * WIN1_TAPS])a),
+                  "m"(*(const uint32_t(*)[9])w)
+                : "r3", "r4", "r5", "r6", "r7", "cc");
+    else
+        __asm__(".syntax unified\n\t" W1_BODY(W1_DROP)
+                : "=l"(pc)
+                : "l"(ra), "l"(rw), "m"(*(const uint32_t(*)[9])a), "m"(*(const uint32_t(*)[9])w)
+                : "r3", "r4", "r5", "r6", "r7", "cc");
+    return pc;
+}
+#endif
+
 /* The window's accumulator for one output channel's K*K weight words w. */
 static inline int32_t win1_acc(const win1 *t, const uint32_t *w, uint32_t kk, int masked)
 {
+#if defined(WIN1_PC9_ASM)
+    if (kk == 9u)
+        return t->n - 2 * (int32_t)win1_pc9_v6m(t->a, w, masked);
+#endif
     const uint32_t *a = t->a, *m = t->m;
     uint32_t pc = 0, j = 0;
 #define X(i) (masked ? (a[i] ^ w[i]) & m[i] : a[i] ^ w[i])
