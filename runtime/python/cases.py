@@ -66,6 +66,7 @@ KERNEL_CASES = {
     "dense_bin_ter_ter": dict(w_enc=T, out_enc=ET, out_bits=2, in_c=50, out_c=21),
     "dense_ter_bin_uint3": dict(in_enc=ET, in_bits=2, out_enc=EU, out_bits=3, in_c=45, out_c=30),
     "dense_ter_ter_bin": dict(in_enc=ET, in_bits=2, w_enc=T, in_c=64, out_c=33),
+    "dense_ter_ter_wide": dict(in_enc=ET, in_bits=2, w_enc=T, in_c=1000, out_c=35),
     "dense_uint4_ter_uint2": dict(in_enc=EU, in_bits=4, w_enc=T, out_enc=EU, out_bits=2, in_c=37),
     "dense_uint2_int4_ter": dict(in_enc=EU, in_bits=2, w_enc=I, w_bits=4, out_enc=ET, out_bits=2),
     "dense_uint1_bin_bin": dict(in_enc=EU, in_bits=1, in_c=33),
