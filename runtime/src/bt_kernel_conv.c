@@ -224,9 +224,67 @@ static void win1_make(const bt_kctx *k, uint32_t cy, uint32_t cx, win1 *t)
     t->n = (int32_t)(valid * l->in_c);
 }
 
+#if defined(__GNUC__) && !defined(__clang__) && defined(__ARM_ARCH_6M__)
+#define WIN1_PC9_ASM 1
+/* ARMv6-M, 3x3 windows: popcount of (a[i] ^ w[i]) (& m[i], the pad masks 64 bytes after a)
+ * over the 9 taps by hand. Per tap 10 instructions (12 masked): load both words, XOR, the
+ * nibble counts with m1 / m2 kept in r6 / r7; three taps share one fold to byte counts, the
+ * byte counts (<= 72) are summed in 16-bit lanes (the total reaches 288). GCC spread this
+ * over high and low registers: ~153 instructions per window (~171 masked), this is 126
+ * (144). Constants from a literal pool behind the code. */
+#define W1_TAP(O, MO, MASK, ACC)                                                          \
+    "ldr r4, [r0, #" O "]\n\tldr r5, [r1, #" O "]\n\teors r4, r5\n\t"                   \
+    MASK("ldr r5, [r0, #" MO "]\n\tands r4, r5\n\t")                                     \
+    "lsrs r5, r4, #1\n\tands r5, r6\n\tsubs r4, r4, r5\n\tlsrs r5, r4, #2\n\t"          \
+    "ands r4, r7\n\tands r5, r7\n\t" ACC
+#define W1_FIRST "adds r3, r4, r5\n\t"
+#define W1_NEXT "adds r3, r3, r4\n\tadds r3, r3, r5\n\t"
+#define W1_GROUP(O0, O1, O2, M0, M1, M2, MASK)                                            \
+    W1_TAP(O0, M0, MASK, W1_FIRST) W1_TAP(O1, M1, MASK, W1_NEXT) W1_TAP(O2, M2, MASK, W1_NEXT)
+/* r3's nibble counts (<= 12) to bytes, into r2 */
+#define W1_FOLD(ACC) "ldr r6, 6f\n\tlsrs r5, r3, #4\n\tands r3, r6\n\tands r5, r6\n\t" ACC
+#define W1_KEEP(x) x
+#define W1_DROP(x)
+#define W1_BODY(MASK)                                                                     \
+    "ldr r6, 7f\n\tldr r7, 8f\n\t"                                                         \
+    W1_GROUP("0", "4", "8", "64", "68", "72", MASK)                                         \
+    W1_FOLD("adds r2, r3, r5\n\tldr r6, 7f\n\t")                                          \
+    W1_GROUP("12", "16", "20", "76", "80", "84", MASK)                                      \
+    W1_FOLD("adds r2, r2, r3\n\tadds r2, r2, r5\n\tldr r6, 7f\n\t")                       \
+    W1_GROUP("24", "28", "32", "88", "92", "96", MASK)                                      \
+    W1_FOLD("adds r2, r2, r3\n\tadds r2, r2, r5\n\t")                                     \
+    "ldr r6, 5f\n\tlsrs r5, r2, #8\n\tands r5, r6\n\tands r2, r6\n\tadds r2, r2, r5\n\t"   \
+    "lsrs r5, r2, #16\n\tadds r2, r2, r5\n\tuxth r2, r2\n\tb 9f\n\t.p2align 2\n"          \
+    "7:\n\t.word 0x55555555\n8:\n\t.word 0x33333333\n6:\n\t.word 0x0F0F0F0F\n"            \
+    "5:\n\t.word 0x00FF00FF\n9:\n\t"
+
+static inline uint32_t win1_pc9_v6m(const uint32_t *a, const uint32_t *w, int masked)
+{
+    register const uint32_t *ra __asm__("r0") = a;
+    register const uint32_t *rw __asm__("r1") = w;
+    register uint32_t pc __asm__("r2");
+    if (masked)
+        __asm__(".syntax unified\n\t" W1_BODY(W1_KEEP)
+                : "=l"(pc)
+                : "l"(ra), "l"(rw), "m"(*(const uint32_t(*)[2 * WIN1_TAPS])a),
+                  "m"(*(const uint32_t(*)[9])w)
+                : "r3", "r4", "r5", "r6", "r7", "cc");
+    else
+        __asm__(".syntax unified\n\t" W1_BODY(W1_DROP)
+                : "=l"(pc)
+                : "l"(ra), "l"(rw), "m"(*(const uint32_t(*)[9])a), "m"(*(const uint32_t(*)[9])w)
+                : "r3", "r4", "r5", "r6", "r7", "cc");
+    return pc;
+}
+#endif
+
 /* The window's accumulator for one output channel's K*K weight words w. */
 static inline int32_t win1_acc(const win1 *t, const uint32_t *w, uint32_t kk, int masked)
 {
+#if defined(WIN1_PC9_ASM)
+    if (kk == 9u)
+        return t->n - 2 * (int32_t)win1_pc9_v6m(t->a, w, masked);
+#endif
     const uint32_t *a = t->a, *m = t->m;
     uint32_t pc = 0, j = 0;
 #define X(i) (masked ? (a[i] ^ w[i]) & m[i] : a[i] ^ w[i])
@@ -260,6 +318,30 @@ static inline void win1_channels(const bt_kctx *k, const win1 *win, uint32_t np,
     }
 }
 
+/* Binary outputs: max-pool then threshold is an OR over the pool windows (d = +1: some
+ * window reaches T) or the negated OR of "some window passes T" (d = -1: max <= T), so the
+ * windows stop at the first that decides, and the bits of 32 channels go out in one store. */
+static inline void win1_bits(const bt_kctx *k, const win1 *win, uint32_t np, uint32_t pix,
+                             int masked, uint32_t kk)
+{
+    const bt_layer_t *l = k->l;
+    const uint32_t *w = bt_w_words(k);
+    const int32_t *row = k->thr;
+    uint32_t *ow = (uint32_t *)k->out + pix * bt_nwords(l->out_c), bits = 0;
+    for (uint32_t o = 0; o < l->out_c; o++, w += kk, row += 2) {
+        /* acc >= t for d = +1; acc > T, i.e. acc >= T + 1 (|T| <= 2^30), for d = -1 */
+        int32_t t = row[1] + (row[0] < 0);
+        uint32_t hit = 0;
+        for (uint32_t j = 0; j < np && !hit; j++)
+            hit = win1_acc(&win[j], w, kk, masked) >= t;
+        bits |= (hit ^ (uint32_t)(row[0] < 0)) << (o & 31u);
+        if ((o & 31u) == 31u || o + 1u == l->out_c) {
+            *ow++ = bits;
+            bits = 0;
+        }
+    }
+}
+
 void BT_NOINLINE bt_kernel_conv_bb1(const bt_kctx *k)
 {
     const bt_layer_t *l = k->l;
@@ -275,10 +357,16 @@ void BT_NOINLINE bt_kernel_conv_bb1(const bt_kctx *k)
             }
             /* 3x3 windows without pad taps (most of them) get a fully unrolled loop */
             uint32_t pix = py * l->out_w + px, kk = l->kernel * l->kernel;
-            if (full && kk == 9u)
-                win1_channels(k, win, np, pix, 0, 9u);
-            else
+            if (l->out_enc == BT_ENC_BINARY) {
+                if (kk == 9u && full)
+                    win1_bits(k, win, np, pix, 0, 9u);
+                else if (kk == 9u)
+                    win1_bits(k, win, np, pix, 1, 9u);
+                else
+                    win1_bits(k, win, np, pix, 1, kk);
+            } else {
                 win1_channels(k, win, np, pix, 1, kk);
+            }
         }
 }
 
@@ -360,6 +448,62 @@ static void c1_gather(const bt_kctx *k, uint32_t cy, uint32_t cx, uint32_t group
     }
 }
 
+/* K = 3, pool 2, stride 1: the four windows of output pixel (py, px) read a 4x4 patch. Row r,
+ * column c of the patch paired with column c + 1 (windows 0|1 of a pair, 16-bit lanes), doubled,
+ * gives both lanes of one tap at once; windows 0|1 take patch rows 0-2, windows 2|3 rows 1-3,
+ * and group j is kernel row j. So the whole table is 12 packed taps, their sums and 7 adds
+ * per (group, pair). Border patches are copied with zero pad codes first. */
+static void c1_gather_p2(const bt_kctx *k, uint32_t py, uint32_t px, c1_tab *g)
+{
+    const bt_layer_t *l = k->l;
+    int32_t y0 = (int32_t)(2u * py) - (int32_t)l->pad, x0 = (int32_t)(2u * px) - (int32_t)l->pad;
+    const uint8_t *src;
+    uint32_t stride;
+    uint8_t patch[16];
+    if (y0 >= 0 && x0 >= 0 && y0 + 4 <= (int32_t)l->in_h && x0 + 4 <= (int32_t)l->in_w) {
+        src = k->in + (uint32_t)y0 * l->in_w + (uint32_t)x0;
+        stride = l->in_w;
+    } else {
+        for (uint32_t r = 0; r < 4u; r++)
+            for (uint32_t c = 0; c < 4u; c++) {
+                int32_t y = y0 + (int32_t)r, x = x0 + (int32_t)c;
+                patch[r * 4u + c] = (y >= 0 && x >= 0 && y < (int32_t)l->in_h &&
+                                     x < (int32_t)l->in_w)
+                                        ? k->in[(uint32_t)y * l->in_w + (uint32_t)x]
+                                        : 0u;
+            }
+        src = patch;
+        stride = 4u;
+    }
+    uint32_t q[4][3], rs[4];
+    for (uint32_t r = 0; r < 4u; r++, src += stride) {
+        uint32_t a = src[0], b = src[1], c = src[2], d = src[3];
+        q[r][0] = (a | b << 16) << 1;
+        q[r][1] = (b | c << 16) << 1;
+        q[r][2] = (c | d << 16) << 1;
+        rs[r] = q[r][0] + q[r][1] + q[r][2];
+    }
+    const uint32_t bias = (uint32_t)C1_BIAS | (uint32_t)C1_BIAS << 16;
+    for (uint32_t pair = 0; pair < 2u; pair++) {
+        /* lanes: bias minus the window's code sum (group 0), bias (groups 1, 2); the doubled
+         * sums are even, so halving the packed word moves no bit across the lanes */
+        uint32_t sum = rs[pair] + rs[pair + 1u] + rs[pair + 2u];
+        for (uint32_t j = 0; j < 3u; j++) {
+            const uint32_t *x = q[pair + j];
+            uint32_t e0 = j ? bias : bias - (sum >> 1), e1 = e0 + x[0], e2 = e0 + x[1];
+            uint32_t e3 = e1 + x[1];
+            g->e[j][0][pair] = e0;
+            g->e[j][1][pair] = e1;
+            g->e[j][2][pair] = e2;
+            g->e[j][3][pair] = e3;
+            g->e[j][4][pair] = e0 + x[2];
+            g->e[j][5][pair] = e1 + x[2];
+            g->e[j][6][pair] = e2 + x[2];
+            g->e[j][7][pair] = e3 + x[2];
+        }
+    }
+}
+
 /* Max over the nwin pool windows of one output channel; off[j] = byte offset of its
  * (group j, code) entry pair (groups constant where inlined). */
 static inline int32_t c1_pooled(const c1_tab *g, uint32_t nwin, const uint16_t *off,
@@ -414,12 +558,42 @@ void BT_NOINLINE bt_kernel_conv_bytes_c1(const bt_kctx *k)
                 }
             }
         }
+        /* binary outputs: the max lane reaches T' (T for d = +1, T + 1 for d = -1, then the
+         * bit negated) iff some lane + (2^15 - T' - groups * bias) has bit 15 set, T' clamped
+         * to [0, 2^15] (lanes stay in [0, 2^15): see C1_BIAS), so no carry crosses a lane */
+        uint32_t kw[C1_BLOCK], flip = 0;
+        for (uint32_t b = 0; b < cnt && l->out_enc == BT_ENC_BINARY; b++) {
+            const int32_t *row = bt_thr_row(k, o0 + b);
+            int32_t t = row[1] + (row[0] < 0) + (int32_t)groups * C1_BIAS;
+            t = t < 0 ? 0 : t > 32768 ? 32768 : t;
+            kw[b] = (32768u - (uint32_t)t) * 0x10001u;
+            flip |= (uint32_t)(row[0] < 0) << b;
+        }
         for (uint32_t py = 0; py < l->out_h; py++)
             for (uint32_t px = 0; px < l->out_w; px++) {
                 uint32_t pix = py * l->out_w + px;
-                for (uint32_t dy = 0; dy < pool; dy++)
-                    for (uint32_t dx = 0; dx < pool; dx++)
-                        c1_gather(k, py * pool + dy, px * pool + dx, groups, dy * pool + dx, &tab);
+                if (pool == 2u && taps == 9u && l->stride == 1u)
+                    c1_gather_p2(k, py, px, &tab);
+                else
+                    for (uint32_t dy = 0; dy < pool; dy++)
+                        for (uint32_t dx = 0; dx < pool; dx++)
+                            c1_gather(k, py * pool + dy, px * pool + dx, groups,
+                                      dy * pool + dx, &tab);
+                if (l->out_enc == BT_ENC_BINARY && groups == 3u) {
+                    const uint8_t *base = (const uint8_t *)tab.e;
+                    uint32_t bits = 0;
+                    for (uint32_t b = 0; b < cnt; b++) {
+                        const uint32_t *q0 = (const uint32_t *)(const void *)(base + off[b][0]);
+                        const uint32_t *q1 = (const uint32_t *)(const void *)(base + off[b][1]);
+                        const uint32_t *q2 = (const uint32_t *)(const void *)(base + off[b][2]);
+                        uint32_t s = (q0[0] + q1[0] + q2[0] + kw[b]) |
+                                     (q0[1] + q1[1] + q2[1] + kw[b]);
+                        bits |= ((s | s << 16) >> 31) << b;
+                    }
+                    uint32_t *o = ow + pix * nwo + (o0 >> 5);
+                    *o |= (bits ^ flip) << (o0 & 31u);
+                    continue;
+                }
                 for (uint32_t b = 0; b < cnt; b++) {
                     uint32_t o = o0 + b;
                     /* 3x3 kernels (three groups) get the loop over groups unrolled */

@@ -1,62 +1,113 @@
 /* Dense layers on packed ternary operands (GXNOR: ternary x ternary; ternary x binary, either
  * way round): acc = popcount(f) - 2 * popcount(f & x) per word, f the non-zero products and
  * x the negative ones (docs/numerics.md section 3). Nibble-level popcounts of three words
- * share one fold, as in bt_pop_xor's remainder. */
+ * share one fold, as in bt_pop_xor's remainder; one function per operand pair. */
 #include "bt_kernels.h"
+#include "bt_pop.h"
 
 enum { TT, BT, TB }; /* input x weights: ter x ter, bin x ter, ter x bin */
 
-/* f (non-zero products) and x (negative products) of word j */
-static inline void fx(int mode, const uint32_t *a, const uint32_t *an, const uint32_t *w,
-                      const uint32_t *wn, uint32_t j, uint32_t *f, uint32_t *x)
+/* f (non-zero products) and x (negative products) of one word */
+#define FX(mode, f, x, a, an, w, wn)                                                     \
+    do {                                                                                 \
+        if ((mode) == TT) {                                                              \
+            (f) = (a) & (w);                                                             \
+            (x) = (f) & ((an) ^ (wn));                                                   \
+        } else if ((mode) == BT) {                                                       \
+            (f) = (w);                                                                   \
+            (x) = (w) & ~((a) ^ (wn));                                                   \
+        } else {                                                                         \
+            (f) = (a);                                                                   \
+            (x) = (a) & ~((an) ^ (w));                                                   \
+        }                                                                                \
+    } while (0)
+
+/* Word j of the four planes (the input's neg plane and the weights' neg plane unused where
+ * that operand is binary) into f and x; two words at a time where they are loaded as pairs. */
+#define FX_AT(mode, f, x, j)                                                             \
+    FX(mode, f, x, a[j], (mode) == BT ? 0u : an[j], w[j], (mode) == TB ? 0u : wn[j])
+
+/* popcount(f) - 2 popcount(x) over nw words: nibble counts of three words share one fold to
+ * byte counts (<= 24 each per three words), the byte counts of up to 30 words are summed in
+ * 16-bit lanes by one multiply (bt_byte_lanes), the masks held in registers (bt_pop_masks: on
+ * Thumb-2 "and t, m, v, lsr #1" is one instruction). */
+static inline uint32_t lanes_total(uint32_t bytes)
 {
-    if (mode == TT) {
-        *f = a[j] & w[j];
-        *x = *f & (an[j] ^ wn[j]);
-    } else if (mode == BT) {
-        *f = w[j];
-        *x = w[j] & ~(a[j] ^ wn[j]);
-    } else {
-        *f = a[j];
-        *x = a[j] & ~(an[j] ^ w[j]);
+    return (bt_byte_lanes(bytes) * 0x00010001u) >> 16;
+}
+
+/* f - 2 x over n <= 30 words (byte counts <= 10 * 24) */
+static inline int32_t acc_chunk(int mode, const uint32_t *a, const uint32_t *an,
+                                const uint32_t *w, const uint32_t *wn, uint32_t n,
+                                bt_pop_masks m)
+{
+    uint32_t bf = 0, bx = 0, j = 0, f, x, nf, nx;
+    for (; j + 3u <= n; j += 3u) {
+        FX_AT(mode, f, x, j);
+        nf = bt_pop_nib_m(f, m);
+        nx = bt_pop_nib_m(x, m);
+        FX_AT(mode, f, x, j + 1u);
+        nf += bt_pop_nib_m(f, m);
+        nx += bt_pop_nib_m(x, m);
+        FX_AT(mode, f, x, j + 2u);
+        nf += bt_pop_nib_m(f, m);
+        nx += bt_pop_nib_m(x, m);
+        bf += bt_nib_bytes(nf, m);
+        bx += bt_nib_bytes(nx, m);
     }
+    if (j < n) { /* 1 or 2 words (n <= 29 here: bytes stay <= 9 * 24 + 16) */
+        FX_AT(mode, f, x, j);
+        nf = bt_pop_nib_m(f, m);
+        nx = bt_pop_nib_m(x, m);
+        if (j + 1u < n) {
+            FX_AT(mode, f, x, j + 1u);
+            nf += bt_pop_nib_m(f, m);
+            nx += bt_pop_nib_m(x, m);
+        }
+        bf += bt_nib_bytes(nf, m);
+        bx += bt_nib_bytes(nx, m);
+    }
+    return (int32_t)lanes_total(bf) - 2 * (int32_t)lanes_total(bx);
 }
 
 static inline int32_t acc_words(int mode, const uint32_t *a, const uint32_t *an,
-                                const uint32_t *w, const uint32_t *wn, uint32_t nw)
+                                const uint32_t *w, const uint32_t *wn, uint32_t nw,
+                                bt_pop_masks m)
 {
-    uint32_t pf = 0, px = 0, j = 0, f, x;
-    for (; j + 3u <= nw; j += 3u) {
-        uint32_t nf, nx;
-        fx(mode, a, an, w, wn, j, &f, &x);
-        nf = bt_pop_nib(f);
-        nx = bt_pop_nib(x);
-        fx(mode, a, an, w, wn, j + 1u, &f, &x);
-        nf += bt_pop_nib(f);
-        nx += bt_pop_nib(x);
-        fx(mode, a, an, w, wn, j + 2u, &f, &x);
-        nf += bt_pop_nib(f);
-        nx += bt_pop_nib(x);
-        pf += bt_nib_total(nf);
-        px += bt_nib_total(nx);
-    }
-    for (; j < nw; j++) {
-        fx(mode, a, an, w, wn, j, &f, &x);
-        pf += bt_pop32(f);
-        px += bt_pop32(x);
-    }
-    return (int32_t)pf - 2 * (int32_t)px;
+    int32_t acc = 0;
+    for (; nw > 30u; nw -= 30u, a += 30, an += 30, w += 30, wn += 30)
+        acc += acc_chunk(mode, a, an, w, wn, 30u, m);
+    return acc + acc_chunk(mode, a, an, w, wn, nw, m);
 }
 
-static BT_NOINLINE void run_mode(const bt_kctx *k, int mode)
+/* One mode per function (the mode tests out of the inner loop); binary outputs gathered 32
+ * bits per store, |acc| <= in_c < 2^30 (bt_out_bit_narrow). */
+static inline void run_mode(const bt_kctx *k, int mode)
 {
     const bt_layer_t *l = k->l;
     const uint32_t *a = bt_in_words(k), *an = a + k->in_plane, *w = bt_w_words(k);
-    uint32_t nw = k->nw;
-    bt_out_clear(k);
-    for (uint32_t o = 0; o < l->out_c; o++, w += nw)
-        bt_out_put(k, 0, o, acc_words(mode, a, an, w, w + k->w_half, nw));
+    const int32_t *thr = k->thr;
+    uint32_t nw = k->nw, *bits = (uint32_t *)k->out, word = 0;
+    bt_pop_masks m = bt_pop_masks_get();
+    if (l->out_enc != BT_ENC_BINARY) {
+        bt_out_clear(k);
+        for (uint32_t o = 0; o < l->out_c; o++, w += nw)
+            bt_out_put(k, 0, o, acc_words(mode, a, an, w, w + k->w_half, nw, m));
+        return;
+    }
+    for (uint32_t o = 0; o < l->out_c; o++, w += nw, thr += 2) {
+        int32_t acc = acc_words(mode, a, an, w, w + k->w_half, nw, m);
+        word |= bt_out_bit_narrow(thr, acc) << (o & 31u);
+        if ((o & 31u) == 31u || o + 1u == l->out_c) {
+            *bits++ = word;
+            word = 0;
+        }
+    }
 }
+
+static BT_NOINLINE void run_tt(const bt_kctx *k) { run_mode(k, TT); }
+static BT_NOINLINE void run_bt(const bt_kctx *k) { run_mode(k, BT); }
+static BT_NOINLINE void run_tb(const bt_kctx *k) { run_mode(k, TB); }
 
 int bt_supports_dense_ter(const bt_layer_t *l)
 {
@@ -68,9 +119,9 @@ void bt_kernel_dense_ter(const bt_kctx *k)
 {
     const bt_layer_t *l = k->l;
     if (l->in_enc == BT_ENC_TERNARY && l->w_enc == BT_W_TERNARY)
-        run_mode(k, TT);
+        run_tt(k);
     else if (l->in_enc == BT_ENC_BINARY)
-        run_mode(k, BT);
+        run_bt(k);
     else
-        run_mode(k, TB);
+        run_tb(k);
 }
