@@ -329,12 +329,11 @@ static inline void win1_bits(const bt_kctx *k, const win1 *win, uint32_t np, uin
     const int32_t *row = k->thr;
     uint32_t *ow = (uint32_t *)k->out + pix * bt_nwords(l->out_c), bits = 0;
     for (uint32_t o = 0; o < l->out_c; o++, w += kk, row += 2) {
-        /* acc >= t for d = +1; acc > T, i.e. acc >= T + 1 (|T| <= 2^30), for d = -1 */
-        int32_t t = row[1] + (row[0] < 0);
+        int32_t t = bt_out_bit_edge(row);
         uint32_t hit = 0;
         for (uint32_t j = 0; j < np && !hit; j++)
             hit = win1_acc(&win[j], w, kk, masked) >= t;
-        bits |= (hit ^ (uint32_t)(row[0] < 0)) << (o & 31u);
+        bits |= (hit ^ bt_out_bit_flip(row)) << (o & 31u);
         if ((o & 31u) == 31u || o + 1u == l->out_c) {
             *ow++ = bits;
             bits = 0;
@@ -564,10 +563,10 @@ void BT_NOINLINE bt_kernel_conv_bytes_c1(const bt_kctx *k)
         uint32_t kw[C1_BLOCK], flip = 0;
         for (uint32_t b = 0; b < cnt && l->out_enc == BT_ENC_BINARY; b++) {
             const int32_t *row = bt_thr_row(k, o0 + b);
-            int32_t t = row[1] + (row[0] < 0) + (int32_t)groups * C1_BIAS;
+            int32_t t = bt_out_bit_edge(row) + (int32_t)groups * C1_BIAS;
             t = t < 0 ? 0 : t > 32768 ? 32768 : t;
             kw[b] = (32768u - (uint32_t)t) * 0x10001u;
-            flip |= (uint32_t)(row[0] < 0) << b;
+            flip |= bt_out_bit_flip(row) << b;
         }
         for (uint32_t py = 0; py < l->out_h; py++)
             for (uint32_t px = 0; px < l->out_w; px++) {

@@ -25,6 +25,19 @@ static inline uint32_t bt_out_bit_narrow(const int32_t *row, int32_t acc)
     return (uint32_t)~((acc - row[1]) * row[0]) >> 31;
 }
 
+/* The binary output as one compare: bit = (acc >= bt_out_bit_edge(row)) ^ bt_out_bit_flip(row),
+ * the edge T for d = +1 and T + 1 for d = -1 (acc <= T is acc < T + 1; |T| <= 2^30). Max-pool
+ * kernels use it to decide a pooled bit at the first window that reaches the edge. */
+static inline int32_t bt_out_bit_edge(const int32_t *row)
+{
+    return row[1] + (row[0] < 0);
+}
+
+static inline uint32_t bt_out_bit_flip(const int32_t *row)
+{
+    return (uint32_t)(row[0] < 0);
+}
+
 /* code = #{j : d*acc >= d*T_j}. d*T_j never decreases with j (the loader checks it), so the
  * crossed thresholds are a prefix of the row and a binary search finds its length: 8 steps
  * instead of 255 compares for an 8-bit output. */
