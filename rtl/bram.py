@@ -36,7 +36,9 @@ PRIMITIVES = ("inferred", "dp16kd", "spram")
 
 # Yosys commands run between reading the design and synthesis: read/write collisions of the
 # inferred memories are undefined (see the module docstring), so no collision logic is built.
-YOSYS_BEFORE_SYNTH = "setparam -set COLLISION_X_MASK 1'1 t:$memrd_v2"
+# Only clocked read ports (CLK_ENABLE=1) have collisions: the conv build's small asynchronous
+# memory read would trip Yosys 0.70's `port.clk_enable` assertion (mem.cc:505) in OPT_MEM.
+YOSYS_BEFORE_SYNTH = "setparam -set COLLISION_X_MASK 1'1 t:$memrd_v2 r:CLK_ENABLE=1 %i"
 
 # DP16KD port modes used: (data bits, words, lowest word-address bit of AD[13:0]). The x2 and
 # x1 modes are left out: the first build with them hit Yosys 0.70's ABC9 assertion

