@@ -140,7 +140,7 @@ def fold(layer):
     array puts out ``n - 2 * sum_{p,q} 2^(sw+sa) mismatches``."""
     sw, dw = weight_form(layer.w_enc, layer.w_bits)
     sa, dx, cx = act_form(layer.in_enc, layer.in_bits)
-    n = layer.in_c
+    n = layer.taps          # a conv's window: K*K*C_in (its padding taps are zero pixels)
     s_total = sum(1 << (a + b) for a in sw for b in sa)
     planes = weight_planes(layer).astype(np.int64)               # [Pw, out_c, in_c]
     rowsum = sum((1 << s) * planes[p].sum(axis=1) for p, s in enumerate(sw))
@@ -277,6 +277,10 @@ class DensePlanes(HwOp):
     def why_not(self, layer, *, last):
         if layer.kind != self.kind:
             return f"only dense layers run as binary passes, not {Kind(layer.kind).name}"
+        return self.planes_why_not(layer, last=last)
+
+    def planes_why_not(self, layer, *, last):
+        """The plane form's own limits (encodings, bit widths, pass sums, folded constants)."""
         if int(layer.w_enc) not in self._W_NAMES:
             return (f"only binary, ternary or int-k weights run as binary passes, not "
                     f"{WEnc(layer.w_enc).name}")
@@ -301,7 +305,7 @@ class DensePlanes(HwOp):
         sa, _, _ = act_form(layer.in_enc, layer.in_bits)
         if max(sw) + max(sa) > MAX_SHIFT:
             return f"a pass shift of {max(sw) + max(sa)} exceeds {MAX_SHIFT}"
-        total = layer.in_c * sum(1 << (a + b) for a in sw for b in sa)
+        total = layer.taps * sum(1 << (a + b) for a in sw for b in sa)
         if total > MAX_PASS_SUM:
             return (f"its passes sum to {total} (inputs x sum of 2^shift), more than the "
                     f"accumulators' {MAX_PASS_SUM}: use fewer inputs or bits")
