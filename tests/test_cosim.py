@@ -200,8 +200,9 @@ def stretch_cycles(spec, hw, rows, cols):
 def test_cosim_universal_build_every_family():
     """The C driver on the universal build (conv, planes, sparse), layers on the hardware or
     in software per layer, activations crossing over: the cnn family on binarized pixels (two
-    convs on HWC maps, the second flattened into the dense head) and with its u8 first conv
-    in software; WRPN on u8 pixels (8 bit planes) around a software int8 layer (two stretches:
+    convs on HWC maps, the second flattened into the dense head), on u8 pixels with the u8
+    conv on the hardware (CONV_PLANES_U8_BIN, and int3 weights: 4 weight planes x 8 pixel
+    planes a tap), and with an 8x8 u8 conv too large for this build's buffers in software; WRPN on u8 pixels (8 bit planes) around a software int8 layer (two stretches:
     the driver turns the first one's scores into uint2 codes, and the software layer's
     ternary output into the planes the second reads); GXNOR, the int3 decomposition and
     3PXNet sparse on the hardware. Each model as a batch (3 images: two STARTs per stretch),
