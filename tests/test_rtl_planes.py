@@ -184,3 +184,36 @@ def test_u8_conv_reference_equals_golden_with_zero_pixel_padding(w_enc, w_bits):
         op = ops.find(layer, last=False)
         assert op is not None and op.name.startswith("CONV_PLANES_U8"), op
         assert op.why_not(layer, last=False) is None
+
+
+def test_u8_conv_refusals_name_the_layer_and_reason():
+    """The loader's refusals of u8 convs: a build without planes (or conv) names the op and
+    both options; outputs other than binary; the conv geometry's limits (CONV_XNOR's)."""
+    from bittern.rtl import regmap as rm
+    seed = 1955
+    print("seed", seed)
+    rng = np.random.default_rng(seed)
+
+    def conv(**kw):
+        base = dict(kind=Kind.CONV, in_enc=U8, in_bits=8, in_h=6, in_w=6, in_c=1, out_c=4,
+                    kernel=3, pad=1)
+        return randspec.random_layer(rng, **{**base, **kw})
+
+    for features in (rm.pack("FEATURES", CONV=1), rm.pack("FEATURES", PLANES=1), 0):
+        with pytest.raises(ops.UnsupportedLayer, match=r"^layer 0 \(conv 36->4\): this accelerator "
+                           r"build has no CONV_PLANES_U8_TER; build it with conv=True, planes=True "
+                           r"\(bittern build --conv --planes\)$"):
+            ops.select(conv(w_enc=WEnc.TERNARY, w_bits=2), 0, last=False, features=features)
+    both = rm.pack("FEATURES", CONV=1, PLANES=1)
+    assert ops.select(conv(w_enc=WEnc.INT, w_bits=4), 0, last=False,
+                      features=both).name == "CONV_PLANES_U8_INT"
+    cases = [
+        (dict(out_enc=Enc.TERNARY, out_bits=2), "a u8 conv on the accelerator writes binary "
+         "outputs, not TERNARY"),
+        (dict(kernel=6, pad=0), "kernel 6 is not 1..5; use a kernel of at most 5"),
+        (dict(stride=3), "stride 3 is not 1 or 2"),
+        (dict(w_enc=WEnc.INT, w_bits=8), "int8 weights: the accelerator runs int-k up to k = 7"),
+    ]
+    for change, reason in cases:
+        with pytest.raises(ops.UnsupportedLayer, match="^layer 0 \\(conv 36->4\\): " + reason + "$"):
+            ops.select(conv(**change), 0, last=False, features=both)
