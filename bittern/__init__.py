@@ -115,8 +115,9 @@ def _replay_options(spec):
     replay builds the accelerator the model needs (the sparse datapath comes with the depths)."""
     from bittern.rtl import ops
     n = len(spec.layers)
-    features = {op.feature for i, layer in enumerate(spec.layers)
-                if (op := ops.find(layer, last=i == n - 1)) is not None}
+    features = {name for i, layer in enumerate(spec.layers)
+                if (op := ops.find(layer, last=i == n - 1)) is not None
+                for name in op.feature_names()}
     return {"conv": "CONV" in features, "planes": "PLANES" in features}
 
 

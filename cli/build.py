@@ -35,6 +35,9 @@ def register(subparsers):
                    help="exit 0 even when the clock target is missed")
     p.add_argument("--conv", action="store_true",
                    help="also run conv2d layers in hardware (op CONV_XNOR; more logic)")
+    p.add_argument("--planes", action="store_true",
+                   help="also run multi-bit layers as binary passes (ops DENSE_PLANES_*; with "
+                        "--conv also CONV_PLANES_U8_*, a u8 first conv; more logic)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=main)
 
@@ -70,12 +73,13 @@ def sized_depths(args):
     spec = load(args.model)
     depths = default_depths(spec, args.rows, args.cols)
     try:
-        features = rm.pack("FEATURES", CONV=int(getattr(args, "conv", False)))
+        features = rm.pack("FEATURES", CONV=int(getattr(args, "conv", False)),
+                           PLANES=int(getattr(args, "planes", False)))
         loader.plan(spec, loader.Geometry(rows=args.rows, cols=args.cols, lanes=getattr(args, "lanes", 32),
                                           features=features, **depths))
     except loader.UnsupportedLayer as e:
         hint = ""
-        if spec.layers[0].in_enc != Enc.BINARY:
+        if spec.layers[0].in_enc != Enc.BINARY and "build it with" not in str(e):
             hint = ("; train with `--net mlp-bin` (binarized input pixels) for an MLP the "
                     "accelerator runs, or run this one with `bittern runtime run`")
         raise UsageError(f"{args.model}: {e}{hint}") from None
@@ -91,7 +95,8 @@ def check_accelerator(args, depths, ram):
     try:
         probe = Accelerator(rows=args.rows, cols=args.cols, ram=ram,
                             stage_levels=getattr(args, "stage_levels", 2),
-                            conv=getattr(args, "conv", False), **depths)
+                            conv=getattr(args, "conv", False),
+                            planes=getattr(args, "planes", False), **depths)
         probe._MustUse__silence = True
     except (TypeError, ValueError) as e:   # Amaranth-style parameter checks raise TypeError
         tb = e.__traceback__
@@ -114,7 +119,7 @@ def main(args):
     s = build_bitstream(args.board, rows=args.rows, cols=args.cols, lanes=args.lanes,
                         stage_levels=args.stage_levels, ram=args.ram, **depths,
                         out_dir=args.out, target_mhz=args.target_mhz, seed=args.seed,
-                        timing_allow_fail=True, conv=args.conv)
+                        timing_allow_fail=True, conv=args.conv, planes=args.planes)
     if args.json:
         print(json.dumps(s.as_dict(), indent=2, default=str))
     else:

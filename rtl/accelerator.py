@@ -233,8 +233,10 @@ class Accelerator(wiring.Component):
             seq.g_o_valid.eq(arr.out_valid), seq.g_o_first.eq(arr.out_first),
             seq.g_o_last.eq(arr.out_last),
         ]
-        # A conv padding tap feeds 0 in both operands (no mismatch; rtl/conv_fetch.py).
+        # A conv padding tap feeds 0 in both operands (no mismatch; rtl/conv_fetch.py), a u8
+        # conv's in the activation only (a zero pixel; rtl/ops/conv_planes.py).
         keep = ~seq.g_pad.replicate(32) if self._conv else C((1 << 32) - 1, 32)
+        keep_w = ~seq.g_pad_w.replicate(32) if self._conv and self._planes else keep
         if ibuf:                # the sparse datapath reads the index, weight and activation banks
             m.d.comb += [ibuf.s_addr.eq(seq.i_addr), ibuf.s_r_en.eq(seq.i_en),
                          seq.i_data.eq(ibuf.s_r_data), seq.w_data.eq(wbuf.s_r_data),
@@ -242,7 +244,7 @@ class Accelerator(wiring.Component):
         for c in range(cols):
             m.d.comb += [abuf.s_w_data[c].eq(seq.aw_data), arr.a[c].eq(abuf.s_r_data[c] & keep)]
         for r in range(rows):
-            m.d.comb += [arr.w[r].eq(wbuf.s_r_data[r] & keep), seq.g_o_acc[r].eq(arr.out_acc[r]),
+            m.d.comb += [arr.w[r].eq(wbuf.s_r_data[r] & keep_w), seq.g_o_acc[r].eq(arr.out_acc[r]),
                          seq.t_data[r].eq(tbuf.s_r_data[r]), seq.t_neg[r].eq(nbuf.s_r_data[r]),
                          sbuf.s_w_data[r].eq(seq.s_data[r])]
 

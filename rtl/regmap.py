@@ -47,6 +47,7 @@ class Cause(IntEnum):
     CONV_SHAPE = 15           # conv input map 0, or OUT_H/OUT_W not the pooled conv output
     BAD_PLANES = 16           # D_PLANES: more weight or activation planes than the build runs
     BAD_PLANE_SHIFT = 17      # D_PLANES/D_PLANES2: a pass shift or score shift above the build's
+    CONV_PLANES = 18          # a conv's D_PLANES do not match its input (u8: 8 planes, binary: 1)
     # 20..23: sparse (3PXNet) layers
     BAD_PACKS = 20            # PACKS is 0 or larger than the layer's input words, or N % 32 != 0
     IBUF_OVERFLOW = 21        # a sparse layer's pack indices run past the index buffer
@@ -79,6 +80,9 @@ CAUSE_DOC = {
                       "this build runs (`FEATURES.PLANES` clear: any planes field non-zero)",
     Cause.BAD_PLANE_SHIFT: "a pass shift (`D_PLANES2` + activation step) or `SCORE_SHIFT` above "
                            "what this build's accumulators hold",
+    Cause.CONV_PLANES: "a conv descriptor's `D_PLANES` do not match its input encoding (a `u8` "
+                       "conv needs `A_PLANES_M1` = 7 with `A_STEP`, a binary conv one weight and one "
+                       "activation plane): its padding taps would not be zero pixels",
     Cause.BAD_PACKS: "a sparse layer's `D_SPARSE.PACKS` is 0 or more than its input words, or its "
                      "`IN_FEATURES` is not a multiple of 32",
     Cause.IBUF_OVERFLOW: "a sparse layer's pack indices would run past the index buffer",

@@ -64,6 +64,7 @@ class DescriptorDecoder(wiring.Component):
         self._rows, self._cols = rows, cols
         self._features = features
         self._planes = bool(features & rm.field_of("FEATURES", "PLANES").mask)
+        self._u8_conv = self._planes and bool(features & rm.field_of("FEATURES", "CONV").mask)
         self._sparse_words = rm.unpack("FEATURES", features)["SPARSE_WORDS"] \
             if features & rm.field_of("FEATURES", "SPARSE").mask else 0
         self._i_depth = i_depth
@@ -75,6 +76,8 @@ class DescriptorDecoder(wiring.Component):
             "ready": Out(1), "bad": Out(1), "cause": Out(6), "layer": Out(4),
             "fields": Out(layer_fields(rows)),
             "is_conv": Out(1),                      # a conv2d descriptor (D_CFG.KIND)
+            # conv + planes builds: the input is u8 pixels (the conv decode checks its planes)
+            **({"in_u8": Out(1)} if self._u8_conv else {}),
             # Words 7..15 as read (D_CONV_IN ... D_RESERVED1), for the layer kinds that use them;
             # valid with ``ready``. Bits nobody reads are trimmed by synthesis.
             "ext": Out(data.ArrayLayout(32, DESC_WORDS - BASE_WORDS)),
@@ -114,6 +117,9 @@ class DescriptorDecoder(wiring.Component):
                        cfg.out_enc.matches(*op.out_encs) for op in ops.OPS
                        if op.in_build(self._features)).any()
         m.d.comb += self.is_conv.eq(cfg.kind == Kind.CONV)
+        if self._u8_conv:
+            from bittern.model.spec import U8
+            m.d.comb += self.in_u8.eq(cfg.in_enc == U8)
         # The planes words (0 for a binary layer) and what they imply (rtl/seq_passes.py).
         ext_word = {r.name: r.offset // 4 - BASE_WORDS for r in rm.DESCRIPTOR if r.offset // 4 >= BASE_WORDS}
         d_planes, d_planes2 = self.ext[ext_word["D_PLANES"]], self.ext[ext_word["D_PLANES2"]]

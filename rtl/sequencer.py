@@ -79,6 +79,8 @@ class Sequencer(wiring.Component):
         self._conv = bool(features & rm.field_of("FEATURES", "CONV").mask)
         self._planes = bool(features & rm.field_of("FEATURES", "PLANES").mask)
         extra = {"g_shift": Out(SHIFT_BITS)} if self._planes else {}
+        if self._planes and self._conv:     # a u8 conv's padding tap masks the activation only
+            extra["g_pad_w"] = Out(1)
         self._sparse_words = rm.unpack("FEATURES", features)["SPARSE_WORDS"] \
             if features & rm.field_of("FEATURES", "SPARSE").mask else 0
         self._i_depth = i_depth
@@ -163,7 +165,9 @@ class Sequencer(wiring.Component):
             for name in ("g_o_valid", "g_o_last", "g_o_first", "g_o_acc"):
                 m.d.comb += getattr(wb, name).eq(getattr(self, name))
             m.d.comb += self.active.eq(fetch.g_valid)
-        if self._planes:        # 0 outside a plane layer's words (Fetch), so a conv word is unshifted
+        if self._planes and self._conv:     # each 0 outside its own layer's words
+            m.d.comb += self.g_shift.eq(fetch.g_shift | conv["fetch"].g_shift)
+        elif self._planes:      # 0 outside a plane layer's words (Fetch), so a conv word is unshifted
             m.d.comb += self.g_shift.eq(fetch.g_shift)
         for name in ("t_addr", "t_en", "aw_addr", "aw_en", "aw_data", "s_addr", "s_en", "s_data",
                      "tile_done"):
@@ -258,10 +262,12 @@ class Sequencer(wiring.Component):
     def _elaborate_conv(self, m, dec, fetch, wb, r_conv, load, load_conv, conv_go, conv_words):
         """The conv build's decode, fetch and pool, and their muxes with the dense path."""
         rows, cols = self._rows, self._cols
+        planes = self._planes
         m.submodules.conv_decode = cdec = ConvDecode(rows=rows, cols=cols, w_depth=self._w_depth,
-                                                     a_depth=self._a_depth, s_depth=self._s_depth)
+                                                     a_depth=self._a_depth, s_depth=self._s_depth,
+                                                     planes=planes)
         m.submodules.conv_fetch = cf = ConvFetch(cols=cols, w_depth=self._w_depth,
-                                                 a_depth=self._a_depth)
+                                                 a_depth=self._a_depth, planes=planes, rows=rows)
         m.submodules.conv_pool = pool = ConvPool(rows=rows, cols=cols, acc_width=self._acc_width,
                                                  in_flight=self._latency // cols + 3)
         f = dec.fields
@@ -280,6 +286,10 @@ class Sequencer(wiring.Component):
         for name in ("w_en", "a_en", "g_valid"):
             m.d.comb += getattr(self, name).eq(getattr(cf, name) | getattr(fetch, name))
         m.d.comb += [self.g_pad.eq(cf.g_valid & cf.g_pad), self.active.eq(fetch.g_valid | cf.g_valid)]
+        if planes:              # u8 convs (rtl/ops/conv_planes.py): the passes and their checks
+            m.d.comb += [cf.pfields.eq(f), self.g_pad_w.eq(cf.g_valid & cf.g_pad_w),
+                         cdec.in_u8.eq(dec.in_u8), cdec.w_planes_m1.eq(f.w_planes_m1),
+                         cdec.a_planes_m1.eq(f.a_planes_m1), cdec.a_step.eq(f.a_step)]
         m.d.comb += [pool.conv.eq(r_conv), pool.i_last.eq(cf.g_valid & cf.g_last),
                      pool.i_corr.eq(cf.g_corr), pool.i_pool_first.eq(cf.g_pool_first),
                      pool.i_pool_last.eq(cf.g_pool_last),

@@ -53,3 +53,29 @@ def test_cli_build_refuses_a_model_the_accelerator_cannot_hold(tmp_path, capsys,
     assert not (tmp_path / "b").exists()
     assert main(["build", "--board", "icebreaker", "--model", str(tmp_path / "none.bittern")]) == 2
     assert "none.bittern" in capsys.readouterr().err
+
+
+def test_cli_build_model_u8_conv_needs_conv_and_planes(tmp_path, capsys):
+    """A cnn on u8 pixels: ``bittern build --model --conv`` names the layer and the options
+    its first conv needs (CONV_PLANES_U8_BIN) before any synthesis; with ``--planes`` too the
+    buffers are sized for it (8 plane words a pixel)."""
+    import argparse
+
+    import numpy as np
+
+    from bittern.cli.build import sized_depths
+    from bittern.model import fileformat, randspec
+    spec = randspec.random_family_model(np.random.default_rng(26), "cnn")
+    print("seed", 26)
+    path = tmp_path / "cnn.bittern"
+    path.write_bytes(fileformat.to_bytes(spec))
+    assert main(["build", "--board", "icebreaker", "--model", str(path), "--conv",
+                 "--out", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert ("layer 0 (conv 64->6): this accelerator build has no CONV_PLANES_U8_BIN; build it "
+            "with conv=True, planes=True (bittern build --conv --planes)\n") in err, err
+    assert not (tmp_path / "b").exists()
+    args = argparse.Namespace(model=str(path), rows=2, cols=2, lanes=32, conv=True, planes=True,
+                              w_depth=256, a_depth=64, t_depth=16, s_depth=16)
+    depths = sized_depths(args)
+    assert depths["a_depth"] == 2 * 8 * 8 * 8       # 8x8 pixels x 8 planes, ping-pong halves

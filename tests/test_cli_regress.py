@@ -28,8 +28,9 @@ def test_cli_regress_on_the_accelerator_through_dask_equals_inline(tmp_path, cap
     by_family = {r["family"]: r for r in dask}
     assert by_family["binary"]["status"] == "pass"
     assert by_family["binary"]["cycles"] > by_family["binary"]["ideal_cycles"] > 0
-    assert by_family["cnn"]["status"] == "unsupported"      # its u8 first conv: no build runs it
-    assert "only binary inputs run on the accelerator's conv" in by_family["cnn"]["message"]
+    assert by_family["cnn"]["status"] == "unsupported"      # the binary build has no conv ops
+    assert ("this accelerator build has no CONV_PLANES_U8_BIN; build it with conv=True, "
+            "planes=True") in by_family["cnn"]["message"]
     text = (tmp_path / "dask" / "summary.md").read_text()
     assert "| accelerator | binary | 2x2 | icarus | 0 | pass |" in text
     assert "1 passed, 0 failed, 1 unsupported" in text

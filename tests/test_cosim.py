@@ -200,8 +200,9 @@ def stretch_cycles(spec, hw, rows, cols):
 def test_cosim_universal_build_every_family():
     """The C driver on the universal build (conv, planes, sparse), layers on the hardware or
     in software per layer, activations crossing over: the cnn family on binarized pixels (two
-    convs on HWC maps, the second flattened into the dense head) and with its u8 first conv
-    in software; WRPN on u8 pixels (8 bit planes) around a software int8 layer (two stretches:
+    convs on HWC maps, the second flattened into the dense head), on u8 pixels with the u8
+    conv on the hardware (CONV_PLANES_U8_BIN, and int3 weights: 4 weight planes x 8 pixel
+    planes a tap), and with an 8x8 u8 conv too large for this build's buffers in software; WRPN on u8 pixels (8 bit planes) around a software int8 layer (two stretches:
     the driver turns the first one's scores into uint2 codes, and the software layer's
     ternary output into the planes the second reads); GXNOR, the int3 decomposition and
     3PXNet sparse on the hardware. Each model as a batch (3 images: two STARTs per stretch),
@@ -231,9 +232,23 @@ def test_cosim_universal_build_every_family():
               {"op": "poke", "addr": rm.desc_addr(0, "D_CONV_GEOM"), "value": geom},
               {"op": "run", "slot": 0, "images": 0, "strict": True},
               {"op": "run", "slot": 0, "images": 0, "batch": True}]
+    # the u8 conv's D_PLANES overwritten with one pixel plane: CONV_PLANES (its padding taps
+    # would not be zero pixels), then the driver writes it afresh
+    u8 = [name for name, _ in cases].index("cnn_u8")
+    steps += [{"op": "load", "slot": 0, "model": u8},
+              {"op": "run", "slot": 0, "images": u8},
+              {"op": "poke", "addr": rm.desc_addr(0, "D_PLANES"),
+               "value": rm.pack("D_PLANES", A_PLANES_M1=0, A_STEP=1, SCORE_SHIFT=1)},
+              {"op": "run", "slot": 0, "images": u8, "strict": True},
+              {"op": "run", "slot": 0, "images": u8, "batch": True}]
     res = cosim_session(models, images, steps, rows=ROWS, cols=COLS, depths=DEPTHS, bursts=True)
     print(f"wall {res.wall_s:.1f} s (testbench {res.tb_wall_s:.1f} s), bus {res.bus}")
-    ok, refused, again = res.steps[-4], res.steps[-2], res.steps[-1]
+    bad_planes, u8_again = res.steps[-2], res.steps[-1]
+    assert bad_planes["status"] == "BT_ERR_ACCEL", bad_planes["status"]
+    assert bad_planes["driver"]["last_cause"] == rm.Cause.CONV_PLANES
+    assert not bad_planes["device_status"] & STATUS_BUSY
+    np.testing.assert_array_equal(u8_again["scores"], golden_of(models[u8], images[u8])[0])
+    ok, refused, again = res.steps[-9], res.steps[-7], res.steps[-6]
     assert refused["status"] == "BT_ERR_ACCEL" and refused["driver"]["errors"] == 1
     assert refused["driver"]["last_cause"] == rm.Cause.CONV_KERNEL
     assert not refused["device_status"] & STATUS_BUSY     # idle (and cleared by the driver)

@@ -46,7 +46,6 @@ class FamilySpecs:
 
 
 FAMILY_EPOCHS = 2
-CNN_BINARIZED = {"input": BINARIZED_IN, "blocks": FAMILIES["cnn"]["blocks"]}
 
 
 @pytest.fixture(scope="session")
@@ -104,18 +103,16 @@ def test_families_cortex_m4_under_qemu_matches_golden(family, family_specs, mnis
 
 
 # The universal build: every optional op (conv, planes, the sparse datapath) in one accelerator.
-# Every family's model runs on it without rebuilding, except the cnn family's u8 first conv
-# (conv runs binary inputs; binary passes run dense layers): its binarized variant runs here.
-UNIVERSAL_FAMILIES = ("binary", "sparse", "wrpn", "gxnor", "decompose", "cnn-binarized")
+# Every family's model runs on it without rebuilding, the cnn family's u8 first conv included
+# (8 bit planes per tap, rtl/ops/conv_planes.py).
+UNIVERSAL_FAMILIES = ("binary", "sparse", "wrpn", "gxnor", "decompose", "cnn")
 UNIVERSAL = dict(conv=True, planes=True)
 
 
 @pytest.fixture(scope="module")
-def universal_specs(family_specs, trained_spec):
-    """The families' models, with the cnn family on binarized pixels (1 epoch: the accelerator
-    is compared with golden, not judged on accuracy)."""
-    return {**{f: family_specs[f] for f in UNIVERSAL_FAMILIES if f in FAMILIES},
-            "cnn-binarized": trained_spec(CNN_BINARIZED, 1)}
+def universal_specs(family_specs):
+    """The families' models (the ones the other tests of this module train)."""
+    return {f: family_specs[f] for f in UNIVERSAL_FAMILIES}
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +129,9 @@ def test_families_on_the_universal_accelerator_match_golden(family, universal_sp
     """Each family on the whole accelerator (bus writes -> sequencer -> array -> score reads) of
     one universal build, every layer in hardware: the u8 first layers as 8 bit planes, ternary
     and uint-k outputs as thermometer planes, int3 weights (decompose), the 3PXNet layer on the
-    sparse datapath. One Verilator build (2x2) of the replay harness is shared by the cases."""
+    sparse datapath, the cnn's u8 first conv as 8 bit planes per tap (CONV_PLANES_U8_BIN) and
+    its second on CONV_XNOR. One Verilator build (2x2) of the replay harness is shared by the
+    cases."""
     from bittern.rtl import loader
     from bittern.rtl.accelerator import Accelerator
     from bittern.sim.replay import run_model
@@ -145,9 +144,8 @@ def test_families_on_the_universal_accelerator_match_golden(family, universal_sp
     p = loader.plan(spec, geom)
     assert res.active == sum(lp.cycles for lp in p.layers) * res.batches
     names = {lp.op.name for lp in p.layers}
-    expect = {"sparse": "SPARSE_XNOR", "binary": "DENSE_PLANES_U8_BIN", "wrpn": "DENSE_PLANES_U8_TER",
-              "cnn-binarized": "CONV_XNOR"}
-    if family in expect:
-        assert expect[family] in names, names
+    expect = {"sparse": {"SPARSE_XNOR"}, "binary": {"DENSE_PLANES_U8_BIN"},
+              "wrpn": {"DENSE_PLANES_U8_TER"}, "cnn": {"CONV_PLANES_U8_BIN", "CONV_XNOR"}}
+    assert expect.get(family, set()) <= names, names
     print(f"{family}: {sorted(names)}; {res.cycles // res.batches} cycles/batch of 2, "
           f"{res.active // res.batches} active")

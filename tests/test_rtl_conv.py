@@ -277,3 +277,177 @@ def test_conv_op_and_decoder_agree_on_geometry():
             layer = _conv(rng, in_h=i["IN_H"], in_w=i["IN_W"], in_c=3, out_c=5, kernel=g["KERNEL"],
                           stride=g["STRIDE"], pad=g["PAD"], pool=g["POOL"])
             assert OP.why_not(layer, last=False) is not None, desc
+
+
+def test_conv_fetch_planes_mode_u8_passes_match_golden():
+    """A planes build's conv fetch (rtl/ops/conv_planes.py): u8 pixels as 8 planes per tap,
+    binary, ternary and int3 weights (1, 2, 4 weight planes, their shifts), one and two words
+    per plane, padding taps masking only the activation (a zero pixel) with no correction; a
+    word-level array model (``mism << shift``) plus the op's folded score offset gives golden's
+    pooled accumulators. A binary conv on the same fetch still masks both operands and
+    corrects (one pass, shift 0)."""
+    from bittern.model.spec import U8
+    from bittern.rtl import ops
+    from bittern.rtl.ops import conv_planes as cp
+    seed = 1960
+    print("seed", seed)
+    rng = np.random.default_rng(seed)
+    geos = [(WEnc.BINARY, 1, dict(in_h=4, in_w=3, in_c=1, out_c=5, kernel=3, pad=1, pool=2)),
+            (WEnc.TERNARY, 2, dict(in_h=3, in_w=4, in_c=2, out_c=3, kernel=2, stride=2, pad=1)),
+            (WEnc.INT, 3, dict(in_h=3, in_w=3, in_c=33, out_c=2, kernel=3, pad=2, pool=2)),
+            (WEnc.BINARY, 1, dict(in_h=4, in_w=4, in_c=3, out_c=5, kernel=3, pad=1))]
+    dut = ConvFetch(cols=COLS, w_depth=W_DEPTH, a_depth=A_DEPTH, planes=True, rows=ROWS)
+    wb = rm.window("WBUF").base
+    cases = []
+    for i, (w_enc, w_bits, geo) in enumerate(geos):
+        u8 = i < 3
+        layer = randspec.random_layer(rng, kind=Kind.CONV, in_enc=U8 if u8 else Enc.BINARY,
+                                      in_bits=8 if u8 else 1, w_enc=w_enc, w_bits=w_bits, **geo)
+        op = ops.find(layer, last=False)
+        assert op.name == ("CONV_PLANES_U8_" + {1: "BIN", 2: "TER", 3: "INT"}[w_bits] if u8
+                           else "CONV_XNOR"), op.name
+        w_base, a_in = 3 + i, 5 + 2 * i
+
+        class Place:
+            t_base, a_out, flat = 0, 0, False
+        Place.w_base, Place.a_in = w_base, a_in
+        wbank = [dict() for _ in range(ROWS)]
+        if u8:
+            for addr, word in op.writes(layer, Place, rows=ROWS, cols=COLS):
+                if wb <= addr < wb + rm.window("WBUF").size:
+                    e = (addr - wb) // 4
+                    wbank[e % ROWS][e // ROWS] = word
+            x = randspec.random_input(rng, layer, COLS)
+            x[0, 0, 0, :] = 0                        # a real zero pixel beside the padding
+            words = op.input_words(layer, x.reshape(COLS, -1))
+        else:
+            for r, off, word in OP.weight_words(layer, rows=ROWS):
+                wbank[r][w_base + off] = word
+            x = randspec.random_input(rng, layer, COLS)
+            words = pack_map(x)
+        abank = [{a_in + j: int(v) for j, v in enumerate(words[c])} for c in range(COLS)]
+        d = rm.unpack("D_PLANES", op.param("d_planes", layer))
+        pf = {"w_planes_m1": d["W_PLANES_M1"], "a_planes_m1": d["A_PLANES_M1"],
+              "a_step": d["A_STEP"], "w_shifts": op.param("d_planes2", layer)}
+        nw = -(-layer.in_c // 32)
+        fields = {**_fields(layer, w_base=w_base, a_in=a_in),
+                  "a_words": nw * (d["A_PLANES_M1"] + 1), "w_words": nw * (d["W_PLANES_M1"] + 1),
+                  "passes": int(u8)}
+        cases.append((layer, op, x, wbank, abank, fields, pf))
+
+    results = []
+
+    async def bench(ctx):
+        for layer, op, x, wbank, abank, fields, pf in cases:
+            for name, v in fields.items():
+                ctx.set(getattr(dut.fields, name), v)
+            for name, v in pf.items():
+                ctx.set(getattr(dut.pfields, name), v)
+            ctx.set(dut.load, 1)
+            await ctx.tick()
+            ctx.set(dut.load, 0)
+            addrs, marks, cycle = [], [], 0
+            while True:
+                if ctx.get(dut.w_en):
+                    addrs.append((ctx.get(dut.w_addr), ctx.get(dut.a_addr)))
+                if ctx.get(dut.g_valid):
+                    marks.append(tuple(ctx.get(getattr(dut, n)) for n in (
+                        "g_first", "g_last", "g_pad", "g_pad_w", "g_shift", "g_n", "g_corr",
+                        "g_pool_first", "g_pool_last")))
+                busy = ctx.get(dut.busy)
+                await ctx.tick()
+                cycle += 1
+                if not busy and not ctx.get(dut.g_valid) and cycle > 4:
+                    break
+                assert cycle < 100000, "the conv fetch never finished"
+            results.append([a + mk for a, mk in zip(addrs, marks)])
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    popcount = np.vectorize(lambda v: bin(int(v)).count("1"))
+    for (layer, op, x, wbank, abank, _, _), trace in zip(cases, results):
+        where = f"{op.name} k{layer.kernel} s{layer.stride} p{layer.pad} {layer.in_c}ch"
+        assert len(trace) == op.cycles(layer, rows=ROWS, cols=COLS), where
+        binary = op.name == "CONV_XNOR"
+        _, _, shift, off = cp.fold(layer) if not binary else (0, 0, 0, None)
+        pooled, red, best = [], None, None
+        for w_addr, a_addr, first, last, pad, pad_w, sh, n, corr, pool_first, pool_last in trace:
+            if first:
+                red = np.zeros((ROWS, COLS), dtype=np.int64)
+            w = np.array([wbank[r].get(w_addr, 0) for r in range(ROWS)], dtype=np.int64)
+            a = np.array([abank[c].get(a_addr, 0) for c in range(COLS)], dtype=np.int64)
+            a, w = a * (1 - pad), w * (1 - pad_w)
+            red += popcount(w[:, None] ^ a[None, :]) << sh
+            if last:
+                acc = n - 2 * red - corr
+                best = acc if pool_first else np.maximum(best, acc)
+                if pool_last:
+                    pooled.append(best)
+        want = golden.pool_max(golden.layer_accumulators(torch.as_tensor(x, dtype=torch.int64),
+                                                         layer), layer.pool)
+        tiles = -(-layer.out_c // ROWS)
+        assert len(pooled) == layer.out_h * layer.out_w * tiles, where
+        for i, acc in enumerate(pooled):
+            pos, t = divmod(i, tiles)
+            py, px = divmod(pos, layer.out_w)
+            for r in range(min(ROWS, layer.out_c - t * ROWS)):
+                mch = t * ROWS + r
+                o = 0 if binary else int(off[mch])
+                for c in range(COLS):
+                    assert (int(acc[r, c]) + o) >> shift == int(want[c, py, px, mch]), \
+                        f"{where}: pooled ({py},{px}) channel {mch} image {c}"
+
+
+def test_conv_decode_planes_build_checks_planes_against_the_input():
+    """A planes build's conv decoder: a u8 conv needs 8 pixel planes with A_STEP and a binary
+    conv one pass (CONV_PLANES otherwise: its padding taps would not be zero pixels); the
+    buffer checks count W*Pa words a pixel and W*Pw a tap."""
+    from bittern.rtl.conv_decode import ConvDecode
+    C = rm.Cause
+    dut = ConvDecode(rows=ROWS, cols=COLS, **DEC_DEPTHS, planes=True)
+    u8 = dict(in_u8=1, a_planes_m1=7, a_step=1, w_planes_m1=0)
+    bin_ = dict(in_u8=0, a_planes_m1=0, a_step=0, w_planes_m1=0)
+    small = dict(in_h=3, in_w=4, n_in=1, pool=1)        # 12 pixels x 8 planes = 96 words
+    cases = [   # (descriptor, planes, cause, a_words, w_words)
+        (_conv_desc(**small), u8, C.NONE, 8, 1),
+        (_conv_desc(**small, n_out=4), {**u8, "w_planes_m1": 3}, C.NONE, 8, 4),
+        (_conv_desc(**small), {**u8, "a_planes_m1": 0}, C.CONV_PLANES, 1, 1),
+        (_conv_desc(**small), {**u8, "a_step": 0}, C.CONV_PLANES, 8, 1),
+        (_conv_desc(**small), {**bin_, "a_planes_m1": 7, "a_step": 1}, C.CONV_PLANES, 8, 1),
+        (_conv_desc(**small), {**bin_, "w_planes_m1": 1}, C.CONV_PLANES, 1, 2),
+        (_conv_desc(), bin_, C.NONE, 2, 2),
+        (_conv_desc(**small, a_in=128 - 96), u8, C.NONE, 8, 1),
+        (_conv_desc(**small, a_in=128 - 95), u8, C.ABUF_OVERFLOW, 8, 1),
+        # 1 tile x 9 taps x 4 weight planes = 36 words; 2 tiles of one plane 18
+        (_conv_desc(**small, n_out=4, w_base=64 - 36), {**u8, "w_planes_m1": 3}, C.NONE, 8, 4),
+        (_conv_desc(**small, n_out=4, w_base=64 - 35), {**u8, "w_planes_m1": 3}, C.WBUF_OVERFLOW,
+         8, 4),
+        (_conv_desc(**small), {**u8, "w_planes_m1": 3}, C.WBUF_OVERFLOW, 8, 4),
+        (_conv_desc(**small, w_base=64 - 18), u8, C.NONE, 8, 1),
+    ]
+    seen = []
+
+    async def bench(ctx):
+        for desc, planes, _, _, _ in cases:
+            for name, v in {**desc, **planes}.items():
+                ctx.set(getattr(dut, name), v)
+            ctx.set(dut.go, 1)
+            await ctx.tick()
+            ctx.set(dut.go, 0)
+            for _ in range(600):
+                await ctx.tick()
+                if ctx.get(dut.ready):
+                    break
+            assert ctx.get(dut.ready), "the conv decoder never became ready"
+            seen.append((ctx.get(dut.cause), ctx.get(dut.fields.a_words),
+                         ctx.get(dut.fields.w_words), ctx.get(dut.fields.passes)))
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    for (desc, planes, cause, a_words, w_words), (got, aw, ww, passes) in zip(cases, seen):
+        assert rm.Cause(got) == cause, (desc, planes, rm.Cause(got).name)
+        assert (aw, ww, passes) == (a_words, w_words, planes["in_u8"]), (desc, planes)

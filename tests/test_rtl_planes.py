@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from bittern.model import golden, randspec
-from bittern.model.spec import U8, Enc, WEnc
+from bittern.model.spec import U8, Enc, Kind, WEnc
 from bittern.rtl import ops
 from bittern.rtl.ops import dense_planes as dp
 
@@ -161,3 +161,59 @@ def test_planes_refusals_name_the_layer_and_reason():
     assert Accelerator(rows=2, cols=2).features == 0
     with pytest.raises(TypeError, match="^planes must be True or False, not 1$"):
         Accelerator(rows=2, cols=2, planes=1)
+
+
+@pytest.mark.parametrize("w_enc,w_bits", [(WEnc.BINARY, 1), (WEnc.TERNARY, 2), (WEnc.INT, 3)])
+def test_u8_conv_reference_equals_golden_with_zero_pixel_padding(w_enc, w_bits):
+    """The u8 conv ops (rtl/ops/conv_planes.py): every tap runs its passes, a padding tap
+    reads a zero pixel's planes (all -1) and nothing corrects the border: the pooled
+    accumulators equal golden's on padded maps (pad 1 and 2, stride 1 and 2, 1 and 33
+    channels: a partial second word), and the thresholded outputs too."""
+    from bittern.rtl.ops import conv_planes as cp
+    seed = 1950 + w_bits
+    print("seed", seed)
+    rng = np.random.default_rng(seed)
+    for in_c, k, s, p, pool in [(1, 3, 1, 1, 2), (33, 3, 2, 2, 1), (2, 5, 1, 2, 3)]:
+        layer = randspec.random_layer(rng, kind=Kind.CONV, in_enc=U8, in_bits=8, w_enc=w_enc,
+                                      w_bits=w_bits, in_h=7, in_w=6, in_c=in_c, out_c=5,
+                                      kernel=k, stride=s, pad=p, pool=pool)
+        x = torch.as_tensor(randspec.random_input(rng, layer, 3))
+        x[0] = 0                                   # an image of zero pixels: all taps -1 planes
+        acc = golden.pool_max(golden.layer_accumulators(x, layer), pool)
+        assert torch.equal(cp.reference(layer, x), acc), (in_c, k, s, p)
+        op = ops.find(layer, last=False)
+        assert op is not None and op.name.startswith("CONV_PLANES_U8"), op
+        assert op.why_not(layer, last=False) is None
+
+
+def test_u8_conv_refusals_name_the_layer_and_reason():
+    """The loader's refusals of u8 convs: a build without planes (or conv) names the op and
+    both options; outputs other than binary; the conv geometry's limits (CONV_XNOR's)."""
+    from bittern.rtl import regmap as rm
+    seed = 1955
+    print("seed", seed)
+    rng = np.random.default_rng(seed)
+
+    def conv(**kw):
+        base = dict(kind=Kind.CONV, in_enc=U8, in_bits=8, in_h=6, in_w=6, in_c=1, out_c=4,
+                    kernel=3, pad=1)
+        return randspec.random_layer(rng, **{**base, **kw})
+
+    for features in (rm.pack("FEATURES", CONV=1), rm.pack("FEATURES", PLANES=1), 0):
+        with pytest.raises(ops.UnsupportedLayer, match=r"^layer 0 \(conv 36->4\): this accelerator "
+                           r"build has no CONV_PLANES_U8_TER; build it with conv=True, planes=True "
+                           r"\(bittern build --conv --planes\)$"):
+            ops.select(conv(w_enc=WEnc.TERNARY, w_bits=2), 0, last=False, features=features)
+    both = rm.pack("FEATURES", CONV=1, PLANES=1)
+    assert ops.select(conv(w_enc=WEnc.INT, w_bits=4), 0, last=False,
+                      features=both).name == "CONV_PLANES_U8_INT"
+    cases = [
+        (dict(out_enc=Enc.TERNARY, out_bits=2), "a u8 conv on the accelerator writes binary "
+         "outputs, not TERNARY"),
+        (dict(kernel=6, pad=0), "kernel 6 is not 1..5; use a kernel of at most 5"),
+        (dict(stride=3), "stride 3 is not 1 or 2"),
+        (dict(w_enc=WEnc.INT, w_bits=8), "int8 weights: the accelerator runs int-k up to k = 7"),
+    ]
+    for change, reason in cases:
+        with pytest.raises(ops.UnsupportedLayer, match="^layer 0 \\(conv 36->4\\): " + reason + "$"):
+            ops.select(conv(**change), 0, last=False, features=both)

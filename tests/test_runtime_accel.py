@@ -390,9 +390,10 @@ def test_conv_and_planes_programming_image_matches_rtl_loader(capi):
         labels, scores = capi.run_accel(acc, m, x)      # the device answers an error: software
         np.testing.assert_array_equal(scores, golden.run(spec, x).scores.numpy(), err_msg=name)
         if not all(want_hw):
-            # NO_OP (1): the u8 conv; LIMITS (3): int8 weights (the planes run int-k to 7)
+            # BUFFERS (4): the 8x8 u8 conv's plane words; LIMITS (3): int8 weights (the planes
+            # run int-k to 7)
             sw = want_hw.index(0)
-            assert capi.lib.bt_accel_layer_why(acc, m, sw) == {"cnn_u8_first_sw": 1}.get(name, 3), name
+            assert capi.lib.bt_accel_layer_why(acc, m, sw) == {"cnn_u8_first_sw": 4}.get(name, 3), name
             continue
         p = loader.plan(spec, geom)
         assert_image_is_loaders(dev, spec, p, name)

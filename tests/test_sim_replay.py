@@ -99,11 +99,13 @@ def test_sim_replay_reports_a_run_that_never_finishes():
 
 
 def test_sim_replay_rejects_what_the_hardware_cannot_run():
-    """The loader's reason, before anything is built (a u8 first conv: no build runs it)."""
+    """The loader's reason, before anything is built (a u8 first conv on a conv build
+    without planes: its op needs both)."""
     spec = randspec.random_family_model(np.random.default_rng(24), "cnn")
     print("seed", 24)
-    with pytest.raises(UnsupportedLayer, match=r"layer 0 \(conv 64->6\): only binary inputs run "
-                                               r"on the accelerator's conv \(in_enc=0\)"):
+    with pytest.raises(UnsupportedLayer, match=r"^layer 0 \(conv 64->6\): this accelerator build "
+                                               r"has no CONV_PLANES_U8_BIN; build it with conv=True, "
+                                               r"planes=True \(bittern build --conv --planes\)$"):
         replay.run_model(spec, np.zeros((1, 64), np.uint8), rows=ROWS, cols=COLS, conv=True)
     with pytest.raises(ValueError, match="simulator must be one of verilator, icarus, amaranth"):
         replay.replay("x.v", replay.Transactions(), name="x", simulator="xsim")

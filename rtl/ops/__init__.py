@@ -11,6 +11,7 @@ here and its fetch/write-back mode in the gateware.
 """
 
 from .base import BANKS, Footprint, HwOp
+from .conv_planes import CONV_PLANE_OPS
 from .conv_xnor import ConvXnor
 from .dense_planes import PLANE_OPS
 from .dense_xnor import DenseXnor
@@ -19,7 +20,7 @@ from .sparse_xnor import SparseXnor
 __all__ = ["OPS", "BANKS", "Footprint", "HwOp", "UnsupportedLayer", "find", "select", "why_not"]
 
 # DENSE_XNOR first: a binary layer it runs needs no planes build.
-OPS = (DenseXnor(), ConvXnor()) + PLANE_OPS + (SparseXnor(),)
+OPS = (DenseXnor(), ConvXnor()) + PLANE_OPS + (SparseXnor(),) + CONV_PLANE_OPS
 
 
 class UnsupportedLayer(ValueError):

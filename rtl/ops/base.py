@@ -60,8 +60,9 @@ class HwOp:
         Array-active cycles of one layer for one batch (what ``PERF_ACTIVE`` counts).
     max_features : int
         Largest input or output feature count.
-    feature : str or None
-        The ``FEATURES`` register field a build that has this op sets (None: every build has it).
+    feature : str, tuple of str, or None
+        The ``FEATURES`` register field(s) a build that has this op sets (None: every build has
+        it; a tuple: the build needs all of them).
     build_option : str or None
         What to build with to get it (for the refusal of a build without it).
     """
@@ -87,20 +88,27 @@ class HwOp:
     def param(self, name, layer, *, rows=1, cols=1):
         return expr.evaluate(self.param_formula(name), layer, rows=rows, cols=cols)
 
+    def feature_names(self):
+        """The ``FEATURES`` fields a build must set for this op (empty: every build)."""
+        if self.feature is None:
+            return ()
+        return (self.feature,) if isinstance(self.feature, str) else tuple(self.feature)
+
     def feature_mask(self):
         """The ``FEATURES`` bits a build must have for this op (0: every build)."""
-        if self.feature is None:
-            return 0
         from .. import regmap as rm
-        return rm.field_of("FEATURES", self.feature).mask
+        mask = 0
+        for name in self.feature_names():
+            mask |= rm.field_of("FEATURES", name).mask
+        return mask
 
     def in_build(self, features):
         """Whether a build whose ``FEATURES`` register reads ``features`` has this op
         (``features`` None: any build)."""
-        if features is None or self.feature is None:
+        if features is None:
             return True
-        from .. import regmap as rm
-        return bool(features & rm.field_of("FEATURES", self.feature).mask)
+        mask = self.feature_mask()
+        return features & mask == mask
 
     def matches(self, layer):
         """Whether the layer's kind and encodings are this op's (the table the C side gets)."""

@@ -132,6 +132,12 @@ def hw_channels(layer):
     return L * 32 * -(-layer.out_c // 32)
 
 
+def window(layer):
+    """Weights per output channel, the array's ``n``: ``in_c``, a conv's ``K*K*C_in`` (its
+    padding taps count: they are zero pixels)."""
+    return layer.taps if layer.kind == Kind.CONV else layer.in_c
+
+
 def fold(layer):
     """The loader's constants: ``(sw, sa, shift, off)``.
 
@@ -140,7 +146,7 @@ def fold(layer):
     array puts out ``n - 2 * sum_{p,q} 2^(sw+sa) mismatches``."""
     sw, dw = weight_form(layer.w_enc, layer.w_bits)
     sa, dx, cx = act_form(layer.in_enc, layer.in_bits)
-    n = layer.in_c
+    n = window(layer)
     s_total = sum(1 << (a + b) for a in sw for b in sa)
     planes = weight_planes(layer).astype(np.int64)               # [Pw, out_c, in_c]
     rowsum = sum((1 << s) * planes[p].sum(axis=1) for p, s in enumerate(sw))
@@ -277,6 +283,10 @@ class DensePlanes(HwOp):
     def why_not(self, layer, *, last):
         if layer.kind != self.kind:
             return f"only dense layers run as binary passes, not {Kind(layer.kind).name}"
+        return self.planes_why_not(layer, last=last)
+
+    def planes_why_not(self, layer, *, last):
+        """The plane form's own limits (encodings, bit widths, pass sums, folded constants)."""
         if int(layer.w_enc) not in self._W_NAMES:
             return (f"only binary, ternary or int-k weights run as binary passes, not "
                     f"{WEnc(layer.w_enc).name}")
@@ -301,7 +311,7 @@ class DensePlanes(HwOp):
         sa, _, _ = act_form(layer.in_enc, layer.in_bits)
         if max(sw) + max(sa) > MAX_SHIFT:
             return f"a pass shift of {max(sw) + max(sa)} exceeds {MAX_SHIFT}"
-        total = layer.in_c * sum(1 << (a + b) for a in sw for b in sa)
+        total = window(layer) * sum(1 << (a + b) for a in sw for b in sa)
         if total > MAX_PASS_SUM:
             return (f"its passes sum to {total} (inputs x sum of 2^shift), more than the "
                     f"accumulators' {MAX_PASS_SUM}: use fewer inputs or bits")

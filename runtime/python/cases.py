@@ -176,9 +176,12 @@ def universal_geometry():
 
 def universal_cases(rng):
     """Small models of every family for a universal build (UNIVERSAL): name -> (spec,
-    offloaded flag per layer). The cnn family twice: on binarized pixels (every layer on the
-    hardware: two convs, the second flattened into the dense head) and with its u8 first conv,
-    which no op runs (software, then the hardware); the planes families (GXNOR ternary x
+    offloaded flag per layer). The cnn family on binarized pixels (every layer on the
+    hardware: two convs, the second flattened into the dense head); on u8 pixels with the u8
+    conv on the hardware (CONV_PLANES_U8_*: 8 bit planes a tap; binary weights, and int3 on a
+    stride-2 conv into the dense head) on maps whose planes fit half this build's activation
+    buffer, and the family's 8x8 one, whose 512 plane words do not (its first conv in software,
+    then the hardware); the planes families (GXNOR ternary x
     ternary, WRPN ternary x uint2 on u8 pixels as 8 bit planes around a software int8 layer,
     the int3 decomposition) and a 3PXNet sparse layer on the hardware."""
     rl = randspec.random_layer
@@ -207,8 +210,22 @@ def universal_cases(rng):
         rl(rng, in_enc=EU, in_bits=2, in_c=16, out_c=10, out_enc=SC, out_bits=0),
     ], in_h=1, in_w=1, in_c=48, input_threshold=128).validate()
     sparse = randspec.random_family_model(rng, "sparse", features=40)
+    cnn_8x8 = randspec.random_family_model(rng, "cnn")
+    cnn_u8 = ModelSpec(layers=[
+        rl(rng, kind=Kind.CONV, in_enc=U8, in_bits=8, in_h=2, in_w=4, in_c=1, out_c=8, kernel=3,
+           pad=1),
+        rl(rng, kind=Kind.CONV, in_h=2, in_w=4, in_c=8, out_c=4, kernel=3, pad=1, pool=2),
+        rl(rng, in_c=8, out_c=10, out_enc=SC, out_bits=0),
+    ], in_h=2, in_w=4, in_c=1, input_threshold=0).validate()
+    cnn_u8_int3 = ModelSpec(layers=[
+        rl(rng, kind=Kind.CONV, in_enc=U8, in_bits=8, w_enc=I, w_bits=3, in_h=2, in_w=4, in_c=1,
+           out_c=8, kernel=3, stride=2, pad=2),
+        rl(rng, in_c=48, out_c=10, out_enc=SC, out_bits=0),
+    ], in_h=2, in_w=4, in_c=1, input_threshold=0).validate()
     return {"cnn_binarized": (cnn_bin, [1, 1, 1]),
-            "cnn_u8_first_sw": (randspec.random_family_model(rng, "cnn"), [0, 1, 1]),
+            "cnn_u8_first_sw": (cnn_8x8, [0, 1, 1]),
+            "cnn_u8": (cnn_u8, [1, 1, 1]),
+            "cnn_u8_int3": (cnn_u8_int3, [1, 1]),
             "wrpn_u8_int8_sw": (wrpn_u8, [1, 0, 1]),
             "gxnor": (gxnor, [1, 1, 1]),
             "decompose": (decompose, [1, 1, 1]),

@@ -248,11 +248,18 @@ static void as_scores(bt_layer_t *l)
     l->n_thr = 0;
 }
 
+/* Kernel taps of a layer (1 for dense): a weight row of the plane ops is one tap's in_c. */
+static uint32_t taps_of(const bt_layer_t *l)
+{
+    return l->kind == BT_KIND_CONV ? l->kernel * l->kernel : 1u;
+}
+
 /* A plane op's folded constants (thresholds T*Dw*Dx - offset, score offsets) must fit int32:
- * a bound over any weights (|rowsum| <= in_c * s_total), so the check needs no weights. */
+ * a bound over any weights (|rowsum| <= n * s_total, n = taps * in_c), so the check needs no
+ * weights. */
 static int planes_fold_fits(const bt_layer_t *l, int op)
 {
-    uint64_t s = bt_op_s_total(op, 1u, 1u, l), n = l->in_c;
+    uint64_t s = bt_op_s_total(op, 1u, 1u, l), n = (uint64_t)l->in_c * taps_of(l);
     uint64_t off = n * (s - 1u) + (uint64_t)bt_op_cx(op, 1u, 1u, l) * s * n;
     uint64_t t = l->out_enc == BT_ENC_SCORES ? 0u :
                  (uint64_t)bt_op_dwdx(op, 1u, 1u, l) * ((uint64_t)l->acc_bound + 1u);
@@ -437,24 +444,25 @@ static uint32_t valid_mask(uint32_t n, uint32_t k)
     return rem >= 32u ? 0xFFFFFFFFu : (1u << rem) - 1u;
 }
 
-/* Word k of weight plane p of output channel m, as rtl/ops/dense_planes.py weight_planes
- * forms it: binary itself; ternary [w >= 0], [w > 0]; int-k the bits of w + 2^(k-1) - 1,
- * then the all-ones plane. Pad bits 0. */
-static uint32_t weight_plane_word(const bt_model_t *m, const bt_layer_t *l, uint32_t ch,
+/* Word k of weight plane p of weight row `row` (output channel m's tap t is row m*taps + t:
+ * the file's [out][kh][kw][in] order), as rtl/ops/dense_planes.py weight_planes forms it:
+ * binary itself; ternary [w >= 0], [w > 0]; int-k the bits of w + 2^(k-1) - 1, then the
+ * all-ones plane. Pad bits 0. */
+static uint32_t weight_plane_word(const bt_model_t *m, const bt_layer_t *l, uint32_t row,
                                   uint32_t p, uint32_t k)
 {
     const uint8_t *wd = m->data + l->w_offset;
     const uint32_t *w = (const uint32_t *)(const void *)wd;
     uint32_t nw = bt_nwords(l->in_c), valid = valid_mask(l->in_c, k);
     if (l->w_enc == BT_W_BINARY)
-        return w[ch * nw + k];
+        return w[row * nw + k];
     if (l->w_enc == BT_W_TERNARY) {
-        uint32_t nz = w[ch * nw + k], neg = w[l->out_c * nw + ch * nw + k];
+        uint32_t nz = w[row * nw + k], neg = w[l->out_c * taps_of(l) * nw + row * nw + k];
         return (p == 0u ? ~(nz & neg) : nz & ~neg) & valid;
     }
     if (p == l->w_bits)
         return valid;
-    const int8_t *q = (const int8_t *)(const void *)wd + ch * l->in_c + 32u * k;
+    const int8_t *q = (const int8_t *)(const void *)wd + row * l->in_c + 32u * k;
     uint32_t word = 0;
     for (uint32_t b = 0; b < 32u && 32u * k + b < l->in_c; b++)
         word |= (((uint32_t)((int32_t)q[b] + (1 << (l->w_bits - 1u)) - 1) >> p) & 1u) << b;
@@ -462,18 +470,20 @@ static uint32_t weight_plane_word(const bt_model_t *m, const bt_layer_t *l, uint
 }
 
 /* A plane op's constant of channel ch: Dw*Dx*acc = array output + off, with
- * off = n*(S-1) + Cx * sum_p 2^sw[p] rowsum(P_p) (rtl/ops/dense_planes.py fold). */
+ * off = n*(S-1) + Cx * sum_p 2^sw[p] rowsum(P_p) over every tap, n = taps * in_c
+ * (rtl/ops/dense_planes.py fold; a conv's padding taps are zero pixels, no border term). */
 static int64_t plane_offset(const bt_model_t *m, const bt_layer_t *l, int op, uint32_t ch)
 {
-    uint32_t shifts = bt_op_d_planes2(op, 1u, 1u, l), nw = bt_nwords(l->in_c);
+    uint32_t shifts = bt_op_d_planes2(op, 1u, 1u, l), nw = bt_nwords(l->in_c), taps = taps_of(l);
     int64_t rowsum = 0;
-    for (uint32_t p = 0; p < bt_op_w_planes(op, 1u, 1u, l); p++)
-        for (uint32_t k = 0; k < nw; k++) {
-            uint32_t word = weight_plane_word(m, l, ch, p, k);
-            int64_t ones = bt_pop32(word), bits = bt_pop32(valid_mask(l->in_c, k));
-            rowsum += (2 * ones - bits) * ((int64_t)1 << ((shifts >> (4u * p)) & 15u));
-        }
-    return (int64_t)l->in_c * ((int64_t)bt_op_s_total(op, 1u, 1u, l) - 1) +
+    for (uint32_t t = 0; t < taps; t++)
+        for (uint32_t p = 0; p < bt_op_w_planes(op, 1u, 1u, l); p++)
+            for (uint32_t k = 0; k < nw; k++) {
+                uint32_t word = weight_plane_word(m, l, ch * taps + t, p, k);
+                int64_t ones = bt_pop32(word), bits = bt_pop32(valid_mask(l->in_c, k));
+                rowsum += (2 * ones - bits) * ((int64_t)1 << ((shifts >> (4u * p)) & 15u));
+            }
+    return (int64_t)l->in_c * taps * ((int64_t)bt_op_s_total(op, 1u, 1u, l) - 1) +
            (int64_t)bt_op_cx(op, 1u, 1u, l) * rowsum;
 }
 
@@ -493,8 +503,10 @@ static uint32_t weight_word(const bt_model_t *m, const bt_layer_t *l, int op, ui
         return 0u;              /* channels of the last tile beyond the layer, extra plane channels */
     if (!is_planes(op))         /* binary [out][k][k][words]: the fetch's order */
         return ((const uint32_t *)(const void *)(m->data + l->w_offset))[ch * words + kk];
-    uint32_t nw = bt_nwords(l->in_c);
-    return weight_plane_word(m, l, ch, kk / nw, kk % nw);
+    /* [tap][plane][word] (a dense layer: one tap), as rtl/ops/conv_planes.py lays it out */
+    uint32_t nw = bt_nwords(l->in_c), per_tap = bt_op_w_planes(op, 1u, 1u, l) * nw;
+    uint32_t t = kk / per_tap, pk = kk % per_tap;
+    return weight_plane_word(m, l, ch * taps_of(l) + t, pk / nw, pk % nw);
 }
 
 /* The threshold entry (threshold, direction bit) of hardware channel hc. */
@@ -801,7 +813,10 @@ static int run_stretch(bt_accel_t *a, const bt_model_t *m, uint32_t first, uint3
     bt_layer_t l;
     footprint f;
     form_of(a, m, first, first == last, &l, &f);
-    uint32_t cols = a->cols, per_plane = f.words_in / bt_op_a_planes(f.op, a->rows, cols, &l);
+    /* a u8 conv's input: each pixel's planes (in_c bytes each), plane-major (conv_planes.py) */
+    uint32_t pixels = l.kind == BT_KIND_CONV && is_planes(f.op) ? l.in_h * l.in_w : 1u;
+    uint32_t cols = a->cols, per_pixel = f.words_in / pixels;
+    uint32_t per_plane = per_pixel / bt_op_a_planes(f.op, a->rows, cols, &l);
     int burst = a->transport->write_burst != 0;
     wqueue q;
     q.t = a->transport;
@@ -811,7 +826,8 @@ static int run_stretch(bt_accel_t *a, const bt_model_t *m, uint32_t first, uint3
     for (uint32_t w = 0; w < f.words_in; w++)
         for (uint32_t c = 0; c < (burst ? cols : k); c++)
             wq_put(&q, BT_ACC_ABUF_BASE + 4u * BT_ACC_ABUF_INDEX(cols, 0u, w, c),
-                   c < k ? input_word(&l, in[c], plane[c], w / per_plane, w % per_plane) : 0u);
+                   c < k ? input_word(&l, (const uint8_t *)in[c] + w / per_pixel * l.in_c, plane[c],
+                                      w % per_pixel / per_plane, w % per_plane) : 0u);
     wq_flush(&q);
     wr(a, BT_ACC_CTRL, BT_ACC_CTRL_START_MASK);
     uint32_t st = 0, polls = 0;
