@@ -56,6 +56,14 @@ SWEEP = [
     ("ulx3s", 4, 4, "mnist", {"planes": True}),
     ("ulx3s", 8, 4, "mnist", {}),
     ("ulx3s", 8, 8, "mnist", {}),
+    ("icebreaker", 4, 1, "cli", {}),
+    ("icebreaker", 1, 4, "cli", {}),
+    ("ulx3s", 2, 4, "mnist", {}),
+    ("ulx3s", 8, 2, "mnist", {}),
+    ("ulx3s", 4, 4, "cli", {}),
+    ("icebreaker", 2, 1, "mnist", {"planes": True}),
+    ("icebreaker", 1, 2, "mnist", SPARSE),
+    ("ulx3s", 4, 4, "mnist", SPARSE),
 ]
 # conv=True builds: Yosys 0.70 asserts on them (kernel/mem.cc:505) until the fix lands on main.
 CONV_SWEEP = [
@@ -63,6 +71,61 @@ CONV_SWEEP = [
     ("ulx3s", 2, 2, "mnist", {"conv": True}),
     ("ulx3s", 4, 4, "mnist", {"conv": True}),
 ]
+
+
+# Cycle calibration: (model, rows, cols, depths) run on Verilator, PERF counters per batch.
+# "mnist": the MNIST MLP 784-256-256-10; "small": random 70-40-24-10 (seed 11, the e2e test's);
+# "mid": random 784-64-32-10 (seed 3); "tiny": random 64-33-3 (seed 12, the e2e test's). depths None: the model's default_depths.
+E2E_DEPTHS = dict(w_depth=1024, a_depth=64, t_depth=64, s_depth=64)
+CYCLE_RUNS = [
+    ("mnist", 1, 1, None), ("mnist", 2, 2, None), ("mnist", 4, 2, None), ("mnist", 4, 4, None),
+    ("mnist", 2, 4, None), ("small", 4, 2, E2E_DEPTHS), ("small", 2, 4, E2E_DEPTHS),
+    ("mid", 2, 2, None), ("mid", 8, 1, None), ("tiny", 2, 4, E2E_DEPTHS),
+]
+
+
+def cycle_model(name):
+    import numpy as np
+    from bittern.bench.bench_synth import mnist_spec
+    from bittern.model import randspec
+    if name == "mnist":
+        return mnist_spec()
+    seed, hidden, n_in, classes = {"small": (11, (40, 24), 70, 10), "mid": (3, (64, 32), 784, 10),
+                                   "tiny": (12, (33,), 64, 3)}[name]
+    return randspec.random_model(np.random.default_rng(seed), hidden=hidden, in_features=n_in,
+                                 classes=classes)
+
+
+def measure_cycles(out):
+    """PERF_CYCLES / PERF_ACTIVE per batch of each :data:`CYCLE_RUNS` entry (Verilator), with
+    its cycle features; cached in ``out/cycles.json``."""
+    import numpy as np
+    from bittern.rtl import estimate as est
+    from bittern.rtl import loader
+    from bittern.rtl.accelerator import Accelerator
+    from bittern.sim.tb_accel_host import run_on_accelerator
+    cache_path = out / "cycles.json"
+    cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
+    runs = []
+    for name, rows, cols, depths in CYCLE_RUNS:
+        spec = cycle_model(name)
+        d = depths or loader.default_depths(spec, rows, cols)
+        acc = Accelerator(rows=rows, cols=cols, **d)
+        acc._MustUse__silence = True
+        feats, active = est.cycle_features(spec, loader.Geometry.of(acc))
+        key = f"{name}_r{rows}c{cols}_" + "_".join(f"{k}{v}" for k, v in sorted(d.items()))
+        if key not in cache:
+            rng = np.random.default_rng(1)
+            images = rng.integers(0, 256, size=(cols, spec.input_features)).astype(np.uint8)
+            res = run_on_accelerator(spec, images, rows=rows, cols=cols, depths=d)
+            cache[key] = dict(cycles=res.cycles, active=res.active)
+            cache_path.write_text(json.dumps(cache, indent=1))
+        m = cache[key]
+        assert m["active"] == active, f"{key}: PERF_ACTIVE {m['active']} != the ops' {active}"
+        runs.append(dict(name=key, model=name, rows=rows, cols=cols, depths=d, features=feats,
+                         active=m["active"], cycles=m["cycles"]))
+        print(f"{key:50s} PERF_CYCLES {m['cycles']:7d} PERF_ACTIVE {m['active']:7d}", flush=True)
+    return runs
 
 
 def sweep_depths(kind, rows, cols):
@@ -204,11 +267,14 @@ def main(argv=None):
         measured.append(res)
     ok = [r for r in measured if not r["error"]]
     commit = git_commit()
-    cal = est.fit_calibration(ok, commit=commit)
+    runs = measure_cycles(args.out.resolve())
+    cal = est.fit_calibration(ok, commit=commit, cycles=runs)
     if not args.no_write:
         est.CALIBRATION.write_text(json.dumps(cal, indent=1) + "\n")
         print(f"wrote {est.CALIBRATION}")
     print(est.accuracy_table(ok, cal, leave_one_out=True))
+    print()
+    print(est.cycles_table(runs, cal))
     print(f"\nbench_estimate, git {commit}; {len(ok)} builds (Yosys synth + nextpnr --pack-only)")
     if args.check_pnr:
         board, shape = args.check_pnr.split(":")

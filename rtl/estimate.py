@@ -27,7 +27,7 @@ from . import bram
 
 __all__ = ["Estimate", "FEATURES", "CYCLE_FEATURES", "CALIBRATION", "EstimateError", "estimate",
            "accelerator", "memory_blocks", "features", "load_calibration", "fit_calibration",
-           "accuracy_table", "cycle_features"]
+           "accuracy_table", "cycle_features", "cycles_table", "build_features", "fit_cycles"]
 
 CALIBRATION = Path(__file__).resolve().with_name("estimate_calibration.json")
 
@@ -47,9 +47,15 @@ FEATURES = {
 # Cycles per batch = PERF_ACTIVE (the ops' formulas) + these features x fitted overheads.
 CYCLE_FEATURES = {
     "batch": "1 per batch (START to the sequencer's first fetch, the end of the run)",
-    "layers": "1 per layer (descriptor, array fill and drain, write-back tail)",
+    "layers": "1 per layer (descriptor decode hand-over, write-back tail)",
+    "layer_rows": "rows per layer (the array's fill and drain: a skew register per row)",
+    "layer_cols": "cols per layer (the last tile drains over cols cycles)",
     "tiles": "1 per output tile (a tile's first column leaving the array)",
+    "stalls": "cycles tiles wait because two tiles start at least cols cycles apart "
+              "(rtl/seq_fetch.py): per layer, tiles x max(0, cols - words per tile); not "
+              "fitted, 1 cycle each",
 }
+_FIXED_CYCLES = {"stalls": 1.0}
 
 
 class EstimateError(ValueError):
@@ -182,10 +188,20 @@ def features(family, acc):
 def cycle_features(spec, geom):
     """{cycle feature: value per batch} and the array-active cycles per batch of ``spec`` on
     ``geom`` (:func:`bittern.rtl.loader.plan`; raises its ``UnsupportedLayer``)."""
+    from bittern.model.spec import Kind
     from . import loader
     p = loader.plan(spec, geom)
-    tiles = sum(-(-layer.out_c // geom.rows) for layer in spec.layers)
-    return {"batch": 1, "layers": len(p.layers), "tiles": tiles}, sum(lp.cycles for lp in p.layers)
+    tiles = stalls = 0
+    for layer, lp in zip(spec.layers, p.layers):
+        # A tile: one output pixel's group of `rows` channels (conv: before max-pool).
+        n = -(-layer.out_c // geom.rows) * (
+            layer.conv_h * layer.conv_w if layer.kind == Kind.CONV else 1)
+        tiles += n
+        stalls += n * max(0, geom.cols - lp.cycles // max(n, 1))
+    n = len(p.layers)
+    return ({"batch": 1, "layers": n, "layer_rows": n * geom.rows, "layer_cols": n * geom.cols,
+             "tiles": tiles, "stalls": stalls},
+            sum(lp.cycles for lp in p.layers))
 
 
 def load_calibration(path=None):
@@ -292,6 +308,14 @@ def estimate(board, rows, cols, *, model=None, depths=None, conv=False, planes=F
 
 # ---- calibration (bench/bench_estimate.py) ---------------------------------------------------
 
+def yosys_memory_names(mem):
+    """The Yosys names (flattened board top) of a :class:`~bittern.rtl.accelerator.Memory`
+    row's inferred memories, one per bank."""
+    if not mem.banks:
+        return [f"accel.{mem.name}.mem"]
+    return [f"accel.{mem.name}.bank{i}.mem" for i in range(mem.banks)]
+
+
 def build_features(row):
     """Family and features of one measured sweep build (a ``measured.json`` dict)."""
     info = _board(row["board"])
@@ -333,8 +357,11 @@ def fit_calibration(measured, *, commit, cycles=None):
         "about": "bittern.rtl.estimate calibration: written by bench/bench_estimate.py; do not edit",
         "commit": commit, "features": list(FEATURES), "cycle_features": list(CYCLE_FEATURES),
         "families": fams,
-        "builds": [{k: r[k] for k in ("name", "board", "rows", "cols", "depths", "options",
-                                      "features", "luts", "ffs", "brams", "sprams")}
+        # Each build as measured, with where Yosys put each inferred memory ("mapping": block
+        # RAM, "using FF mapping for": flip-flops), for the tests' exactness checks.
+        "builds": [dict({k: r[k] for k in ("name", "board", "rows", "cols", "depths", "options",
+                                           "features", "luts", "ffs", "brams", "sprams")},
+                        yosys_memories=r.get("mem_map", {}))
                    for r in rows],
     }
     if cycles:
@@ -347,11 +374,12 @@ def fit_cycles(runs):
     non-negative), with the runs kept for the staleness test."""
     import numpy as np
     from scipy.optimize import nnls
-    names = list(CYCLE_FEATURES)
+    names = [n for n in CYCLE_FEATURES if n not in _FIXED_CYCLES]
     a = np.array([[r["features"][n] for n in names] for r in runs], dtype=float)
-    b = np.array([r["cycles"] - r["active"] for r in runs], dtype=float)
+    b = np.array([r["cycles"] - r["active"] - _dot(_FIXED_CYCLES, r["features"]) for r in runs],
+                 dtype=float)
     x, _ = nnls(a, b)
-    return {"coef": {n: float(v) for n, v in zip(names, x)}, "runs": runs}
+    return {"coef": dict({n: float(v) for n, v in zip(names, x)}, **_FIXED_CYCLES), "runs": runs}
 
 
 def accuracy_table(measured, cal, *, leave_one_out=False):
@@ -384,4 +412,24 @@ def accuracy_table(measured, cal, *, leave_one_out=False):
     lines.append(f"worst LUT/LC error {100 * worst:.1f} %"
                  + (f", worst leave-one-out error {100 * worst_loo:.1f} %" if leave_one_out else "")
                  + f"; block RAMs and SPRAMs {'exact on every build' if bram_ok else 'MISMATCH'}")
+    return "\n".join(lines)
+
+
+def cycles_table(runs, cal):
+    """Markdown table: estimated vs measured PERF_CYCLES per batch of the cycle runs, and each
+    run's ratio when it is left out of the overheads' fit."""
+    coef = cal["cycles"]["coef"]
+    lines = ["| run | PERF_ACTIVE | PERF_CYCLES | estimate | ratio | LOO ratio |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    worst = worst_loo = 0.0
+    for i, r in enumerate(runs):
+        e = r["active"] + _dot(coef, r["features"])
+        loo_coef = fit_cycles(runs[:i] + runs[i + 1:])["coef"]
+        loo = (r["active"] + _dot(loo_coef, r["features"])) / r["cycles"]
+        worst, worst_loo = max(worst, abs(e / r["cycles"] - 1)), max(worst_loo, abs(loo - 1))
+        lines.append(f"| {r['name']} | {r['active']} | {r['cycles']} | {e:.0f} | "
+                     f"{e / r['cycles']:.3f} | {loo:.3f} |")
+    lines.append("")
+    lines.append("overheads: " + ", ".join(f"{v:.1f} cycles per {k}" for k, v in coef.items())
+                 + f"; worst cycle error {100 * worst:.1f} %, leave-one-out {100 * worst_loo:.1f} %")
     return "\n".join(lines)
