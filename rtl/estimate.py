@@ -83,6 +83,7 @@ class Estimate:
     active_per_image: float | None = None
     memories: list = field(default_factory=list)      # (name, banks, depth, width, primitive, brams, sprams)
     calibration_commit: str = ""
+    uncalibrated: list = field(default_factory=list)  # features of this build no swept build had
 
     @property
     def fits(self):
@@ -111,6 +112,9 @@ class Estimate:
             lines.append(f"cycles/image ~{self.cycles_per_image:.0f} (array active "
                          f"{self.active_per_image:.0f}, batch of {self.cols})")
         lines.append(f"fits         {'yes' if self.fits else 'NO'}")
+        if self.uncalibrated:
+            lines.append(f"note         no calibration build had {', '.join(self.uncalibrated)}: "
+                         f"its logic is left out of {lut} and FFs")
         return "\n".join(lines)
 
 
@@ -303,7 +307,8 @@ def estimate(board, rows, cols, *, model=None, depths=None, conv=False, planes=F
         brams=brams, brams_available=res["ram_blocks"], sprams=sprams,
         sprams_available=4 if family == "ice40" else 0,
         cycles_per_image=cycles, active_per_image=active, memories=mems,
-        calibration_commit=cal.get("commit", ""))
+        calibration_commit=cal.get("commit", ""),
+        uncalibrated=[k for k, v in f.items() if v and k not in fam["luts"]])
 
 
 # ---- calibration (bench/bench_estimate.py) ---------------------------------------------------
@@ -383,31 +388,33 @@ def fit_cycles(runs):
 
 
 def accuracy_table(measured, cal, *, leave_one_out=False):
-    """Markdown table: estimate vs measured per build (LUT/LC, FF, block RAMs exact), with
-    ratios and, with ``leave_one_out``, each build's error when it is left out of the fit."""
+    """Markdown table (docs/accelerator.md's): estimate vs measured per build (LCs/LUTs, FFs,
+    block RAMs exact), with the ratio and, with ``leave_one_out``, the ratio of each build's
+    estimate from a fit to the other builds of its family."""
     rows = _fit_rows(measured)
-    lines = ["| build | LUT/LC est | measured | ratio | LOO ratio | FF est | measured | ratio | "
-             "BRAM est | measured | SPRAM est | measured |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| build | LCs/LUTs est / measured | ratio | leave-one-out | FFs est / measured | "
+             "block RAMs est / measured |", "| --- | --- | --- | --- | --- | --- |"]
     worst, worst_loo, bram_ok = 0.0, 0.0, True
     for i, r in enumerate(rows):
-        fam = cal["families"][r["family"]]
         e = estimate(r["board"], r["rows"], r["cols"], depths=r["depths"], **r["options"],
                      calibration=cal)
         loo = ""
         if leave_one_out:
             rest = [q for j, q in enumerate(rows) if j != i and q["family"] == r["family"]]
-            coef = _nnls(rest, "luts")
-            lr = _dot(coef, r["features"]) / r["luts"]
+            lr = _dot(_nnls(rest, "luts"), r["features"]) / r["luts"]
             worst_loo = max(worst_loo, abs(lr - 1))
             loo = f"{lr:.3f}"
         ratio = e.luts / r["luts"]
         worst = max(worst, abs(ratio - 1))
-        bram_ok &= (e.brams, e.sprams) == (r["brams"], r["sprams"])
-        lines.append(f"| {r['name']} | {e.luts} | {r['luts']} | {ratio:.3f} | {loo} | {e.ffs} | "
-                     f"{r['ffs']} | {e.ffs / r['ffs']:.3f} | {e.brams} | {r['brams']} | "
-                     f"{e.sprams} | {r['sprams']} |")
-        del fam
+        same = (e.brams, e.sprams) == (r["brams"], r["sprams"])
+        bram_ok &= same
+        opts = "".join(f" {k.replace('sparse_words', 'sparse')}" for k, v in r["options"].items()
+                       if v and k != "i_depth")
+        ram = lambda b, sp: f"{b}" + (f" + {sp} SPRAM" if sp else "")
+        lines.append(f"| {e.device} {r['rows']}x{r['cols']} {r['name'].split('_')[2]}{opts} | "
+                     f"{e.luts} / {r['luts']} | {ratio:.3f} | {loo} | {e.ffs} / {r['ffs']} | "
+                     f"{ram(e.brams, e.sprams)} / {ram(r['brams'], r['sprams'])}"
+                     f"{'' if same else ' MISMATCH'} |")
     lines.append("")
     lines.append(f"worst LUT/LC error {100 * worst:.1f} %"
                  + (f", worst leave-one-out error {100 * worst_loo:.1f} %" if leave_one_out else "")

@@ -160,3 +160,9 @@ def test_cli_prints_the_table_quietly(tmp_path, capfd):
     out, err = capfd.readouterr()
     assert "fits         NO" in out
     assert err.strip().splitlines() == ["bittern build: error: the estimate does not fit the UP5K"]
+
+
+def test_an_option_no_calibration_build_had_is_named():
+    e = est.estimate("ulx3s", 2, 2, conv=True)
+    assert e.uncalibrated == ([] if "conv" in CAL["families"]["ecp5"]["luts"] else ["conv"])
+    assert ("no calibration build had conv" in e.table()) == bool(e.uncalibrated)
