@@ -75,12 +75,17 @@ CONV_SWEEP = [
 
 # Cycle calibration: (model, rows, cols, depths) run on Verilator, PERF counters per batch.
 # "mnist": the MNIST MLP 784-256-256-10; "small": random 70-40-24-10 (seed 11, the e2e test's);
-# "mid": random 784-64-32-10 (seed 3); "tiny": random 64-33-3 (seed 12, the e2e test's). depths None: the model's default_depths.
+# "mid": random 784-64-32-10 (seed 3); "tiny": random 64-33-3 (seed 12, the e2e test's);
+# "gxnor", "decompose": randspec's family models (seed 5; planes builds); "conv": binarized
+# 8x8 pixels, conv 3x3 pad 1 pool 2 -> 6, conv 3x3 -> 8, dense 32 -> 10 (seed 6; conv build).
+# An optional fifth item: the build options. depths None: the model's default_depths.
 E2E_DEPTHS = dict(w_depth=1024, a_depth=64, t_depth=64, s_depth=64)
 CYCLE_RUNS = [
     ("mnist", 1, 1, None), ("mnist", 2, 2, None), ("mnist", 4, 2, None), ("mnist", 4, 4, None),
     ("mnist", 2, 4, None), ("small", 4, 2, E2E_DEPTHS), ("small", 2, 4, E2E_DEPTHS),
     ("mid", 2, 2, None), ("mid", 8, 1, None), ("tiny", 2, 4, E2E_DEPTHS),
+    ("gxnor", 2, 2, None, {"planes": True}), ("decompose", 2, 2, None, {"planes": True}),
+    ("conv", 2, 2, None, {"conv": True}), ("conv", 4, 4, None, {"conv": True}),
 ]
 
 
@@ -90,6 +95,17 @@ def cycle_model(name):
     from bittern.model import randspec
     if name == "mnist":
         return mnist_spec()
+    if name in ("gxnor", "decompose"):
+        return randspec.random_family_model(np.random.default_rng(5), name)
+    if name == "conv":
+        from bittern.model.spec import Enc, Kind, ModelSpec
+        rng = np.random.default_rng(6)
+        layers = [randspec.random_layer(rng, kind=Kind.CONV, in_h=8, in_w=8, in_c=1, out_c=6,
+                                        kernel=3, pad=1, pool=2),
+                  randspec.random_layer(rng, kind=Kind.CONV, in_h=4, in_w=4, in_c=6, out_c=8,
+                                        kernel=3),
+                  randspec.random_layer(rng, in_c=32, out_c=10, out_enc=Enc.SCORES, out_bits=0)]
+        return ModelSpec(layers=layers, in_h=8, in_w=8, in_c=1, input_threshold=128).validate()
     seed, hidden, n_in, classes = {"small": (11, (40, 24), 70, 10), "mid": (3, (64, 32), 784, 10),
                                    "tiny": (12, (33,), 64, 3)}[name]
     return randspec.random_model(np.random.default_rng(seed), hidden=hidden, in_features=n_in,
@@ -107,23 +123,24 @@ def measure_cycles(out):
     cache_path = out / "cycles.json"
     cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
     runs = []
-    for name, rows, cols, depths in CYCLE_RUNS:
+    for name, rows, cols, depths, *opts in CYCLE_RUNS:
+        opts = opts[0] if opts else {}
         spec = cycle_model(name)
         d = depths or loader.default_depths(spec, rows, cols)
-        acc = Accelerator(rows=rows, cols=cols, **d)
+        acc = Accelerator(rows=rows, cols=cols, **d, **opts)
         acc._MustUse__silence = True
         feats, active = est.cycle_features(spec, loader.Geometry.of(acc))
         key = f"{name}_r{rows}c{cols}_" + "_".join(f"{k}{v}" for k, v in sorted(d.items()))
         if key not in cache:
             rng = np.random.default_rng(1)
             images = rng.integers(0, 256, size=(cols, spec.input_features)).astype(np.uint8)
-            res = run_on_accelerator(spec, images, rows=rows, cols=cols, depths=d)
+            res = run_on_accelerator(spec, images, rows=rows, cols=cols, depths=d, **opts)
             cache[key] = dict(cycles=res.cycles, active=res.active)
             cache_path.write_text(json.dumps(cache, indent=1))
         m = cache[key]
         assert m["active"] == active, f"{key}: PERF_ACTIVE {m['active']} != the ops' {active}"
-        runs.append(dict(name=key, model=name, rows=rows, cols=cols, depths=d, features=feats,
-                         active=m["active"], cycles=m["cycles"]))
+        runs.append(dict(name=key, model=name, rows=rows, cols=cols, depths=d, options=opts,
+                         features=feats, active=m["active"], cycles=m["cycles"]))
         print(f"{key:50s} PERF_CYCLES {m['cycles']:7d} PERF_ACTIVE {m['active']:7d}", flush=True)
     return runs
 

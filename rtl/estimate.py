@@ -51,6 +51,7 @@ CYCLE_FEATURES = {
     "layer_rows": "rows per layer (the array's fill and drain: a skew register per row)",
     "layer_cols": "cols per layer (the last tile drains over cols cycles)",
     "tiles": "1 per output tile (a tile's first column leaving the array)",
+    "conv_layers": "1 per conv layer (its tap loops' set-up and the pixel walk's turns)",
     "stalls": "cycles tiles wait because two tiles start at least cols cycles apart "
               "(rtl/seq_fetch.py): per layer, tiles x max(0, cols - words per tile); not "
               "fitted, 1 cycle each",
@@ -195,8 +196,9 @@ def cycle_features(spec, geom):
     from bittern.model.spec import Kind
     from . import loader
     p = loader.plan(spec, geom)
-    tiles = stalls = 0
+    tiles = stalls = convs = 0
     for layer, lp in zip(spec.layers, p.layers):
+        convs += layer.kind == Kind.CONV
         # A tile: one output pixel's group of `rows` channels (conv: before max-pool).
         n = -(-layer.out_c // geom.rows) * (
             layer.conv_h * layer.conv_w if layer.kind == Kind.CONV else 1)
@@ -204,7 +206,7 @@ def cycle_features(spec, geom):
         stalls += n * max(0, geom.cols - lp.cycles // max(n, 1))
     n = len(p.layers)
     return ({"batch": 1, "layers": n, "layer_rows": n * geom.rows, "layer_cols": n * geom.cols,
-             "tiles": tiles, "stalls": stalls},
+             "tiles": tiles, "conv_layers": convs, "stalls": stalls},
             sum(lp.cycles for lp in p.layers))
 
 
@@ -375,15 +377,16 @@ def fit_calibration(measured, *, commit, cycles=None):
 
 
 def fit_cycles(runs):
-    """Overheads {cycle feature: cycles} from runs [{features, active, cycles}] (least squares,
-    non-negative), with the runs kept for the staleness test."""
+    """Overheads {cycle feature: cycles} from runs [{features, active, cycles}] (least squares
+    of the relative error, non-negative), with the runs kept for the staleness test."""
     import numpy as np
     from scipy.optimize import nnls
     names = [n for n in CYCLE_FEATURES if n not in _FIXED_CYCLES]
     a = np.array([[r["features"][n] for n in names] for r in runs], dtype=float)
     b = np.array([r["cycles"] - r["active"] - _dot(_FIXED_CYCLES, r["features"]) for r in runs],
                  dtype=float)
-    x, _ = nnls(a, b)
+    w = 1 / np.array([r["cycles"] for r in runs], dtype=float)    # the ratio is what counts
+    x, _ = nnls(a * w[:, None], b * w)
     return {"coef": dict({n: float(v) for n, v in zip(names, x)}, **_FIXED_CYCLES), "runs": runs}
 
 

@@ -58,7 +58,7 @@ def test_calibration_is_not_stale():
     from bittern.bench.bench_estimate import cycle_model
     from bittern.rtl.accelerator import Accelerator
     for r in CAL["cycles"]["runs"]:
-        acc = Accelerator(rows=r["rows"], cols=r["cols"], **r["depths"])
+        acc = Accelerator(rows=r["rows"], cols=r["cols"], **r["depths"], **r["options"])
         acc._MustUse__silence = True
         feats, active = est.cycle_features(cycle_model(r["model"]), loader.Geometry.of(acc))
         assert (feats, active) == (r["features"], r["active"]), r["name"]
@@ -96,7 +96,7 @@ def test_luts_and_ffs_within_15_percent_of_the_measured_builds(build):
 def test_cycles_within_5_percent_of_the_measured_perf_counters(run):
     from bittern.bench.bench_estimate import cycle_model
     e = est.estimate("icebreaker", run["rows"], run["cols"], model=cycle_model(run["model"]),
-                     depths=run["depths"], ram="inferred", calibration=CAL)
+                     depths=run["depths"], ram="inferred", calibration=CAL, **run["options"])
     assert e.active_per_image * run["cols"] == run["active"]
     print(run["name"], e.cycles_per_image * run["cols"], run["cycles"])
     assert abs(e.cycles_per_image * run["cols"] / run["cycles"] - 1) <= 0.05
