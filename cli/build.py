@@ -38,6 +38,9 @@ def register(subparsers):
     p.add_argument("--planes", action="store_true",
                    help="also run multi-bit layers as binary passes (ops DENSE_PLANES_*; with "
                         "--conv also CONV_PLANES_U8_*, a u8 first conv; more logic)")
+    p.add_argument("--estimate", action="store_true",
+                   help="run no tool: estimate LCs/LUTs, FFs, block RAMs, SPRAMs (and with "
+                        "--model cycles per image) from the calibrated model, in under a second")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=main)
 
@@ -108,6 +111,20 @@ def check_accelerator(args, depths, ram):
         raise UsageError(f"a {args.rows}x{args.cols} array with {given} (ram {ram}): {e}") from None
 
 
+def _estimate(args, depths):
+    from bittern.rtl.estimate import EstimateError, estimate
+    try:
+        e = estimate(args.board, args.rows, args.cols, model=args.model, depths=depths,
+                     conv=args.conv, planes=args.planes, ram=args.ram)
+    except EstimateError as err:
+        raise UsageError(str(err)) from None
+    print(json.dumps(e.as_dict(), indent=2, default=str) if args.json else e.table())
+    if not e.fits:
+        print(f"bittern build: error: the estimate does not fit the {e.device}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _tail(text, lines=20):
     return "\n".join("  " + line for line in text.splitlines()[-lines:])
 
@@ -116,6 +133,8 @@ def main(args):
     from bittern.rtl.boards import build_bitstream, default_ram
     depths = sized_depths(args)
     check_accelerator(args, depths, args.ram or default_ram(args.board, args.rows))
+    if args.estimate:
+        return _estimate(args, depths)
     s = build_bitstream(args.board, rows=args.rows, cols=args.cols, lanes=args.lanes,
                         stage_levels=args.stage_levels, ram=args.ram, **depths,
                         out_dir=args.out, target_mhz=args.target_mhz, seed=args.seed,

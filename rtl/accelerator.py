@@ -9,6 +9,7 @@ or ``CLEAR`` is kept in ``STATUS``.
 
 import functools
 import operator
+from typing import NamedTuple
 
 from amaranth import *
 from amaranth.lib import data, wiring
@@ -25,7 +26,7 @@ from .seq_passes import SHIFT_BITS
 from .sequencer import Sequencer
 from .wishbone import WishboneTarget, wishbone_signature
 
-__all__ = ["Accelerator", "ADDR_WIDTH", "MAX_ROWS", "MAX_COLS", "WORD_BITS"]
+__all__ = ["Accelerator", "Memory", "ADDR_WIDTH", "MAX_ROWS", "MAX_COLS", "WORD_BITS"]
 
 ADDR_WIDTH = rm.ADDR_BITS - 2       # Wishbone word address bits
 MAX_ROWS, MAX_COLS = 32, 64         # array geometry limits (powers of two up to these)
@@ -40,6 +41,17 @@ def _pow2(name, v, hi):
 def _depth(name, v):
     if not isinstance(v, int) or isinstance(v, bool) or not 2 <= v <= 32768:
         raise TypeError(f"{name} must be an integer in 2..32768, not {v!r}")
+
+
+class Memory(NamedTuple):
+    """One buffer of the accelerator: ``banks`` memories of ``depth`` x ``width`` bits built
+    from ``primitive`` (:data:`bittern.rtl.bram.PRIMITIVES`; ``banks`` 0: a lone
+    :class:`~bittern.rtl.bram.BlockRAM`, not a :class:`~bittern.rtl.buffers.BankedBuffer`)."""
+    name: str
+    banks: int
+    depth: int
+    width: int
+    primitive: str
 
 
 class Accelerator(wiring.Component):
@@ -168,6 +180,22 @@ class Accelerator(wiring.Component):
     def acc_width(self):
         return acc_width_for(self.pass_bound)
 
+    def memories(self):
+        """Every memory of the build, as :class:`Memory` rows: what :meth:`elaborate` builds
+        the buffers from and what the estimate before synthesis counts block RAMs from
+        (``bittern.rtl.estimate``)."""
+        other = "dp16kd" if self._ram == "dp16kd" else "inferred"
+        rows, cols = self._rows, self._cols
+        mems = [Memory("wbuf", rows, self._w_depth, 32, self._ram),
+                Memory("abuf", cols, self._a_depth, 32, other),
+                Memory("tbuf", rows, self._t_depth, 32, other),
+                Memory("nbuf", rows, self._t_depth, 1, other),     # threshold direction bits
+                Memory("sbuf", rows, self._s_depth, 32, other)]
+        if self._sparse_words:
+            mems.append(Memory("ibuf", rows, self._i_depth, 16, other))
+        mems.append(Memory("desc", 0, rm.MAX_LAYERS * rm.DESC_WORDS, 32, other))
+        return tuple(mems)
+
     def _make_array(self):
         return SystolicArray(rows=self._rows, cols=self._cols, lanes=self._lanes, pe="xnor",
                              max_n=self.pass_bound, stage_levels=self._stage_levels,
@@ -182,24 +210,19 @@ class Accelerator(wiring.Component):
                                            t_depth=self._t_depth, s_depth=self._s_depth,
                                            features=self.features, latency=arr.latency,
                                            i_depth=self._i_depth)
-        other = "dp16kd" if self._ram == "dp16kd" else "inferred"
         hr = self._bus_regs
-        m.submodules.wbuf = wbuf = BankedBuffer(banks=rows, depth=self._w_depth, primitive=self._ram,
-                                                host_regs=hr)
-        m.submodules.abuf = abuf = BankedBuffer(banks=cols, depth=self._a_depth, primitive=other,
-                                                host_regs=hr)
-        m.submodules.tbuf = tbuf = BankedBuffer(banks=rows, depth=self._t_depth, primitive=other,
-                                                host_regs=hr)
-        m.submodules.nbuf = nbuf = BankedBuffer(banks=rows, depth=self._t_depth, width=1,
-                                                primitive=other, host_regs=hr)
-        m.submodules.sbuf = sbuf = BankedBuffer(banks=rows, depth=self._s_depth, primitive=other,
-                                                host_regs=hr)
-        ibuf = None
-        if self._sparse_words:
-            m.submodules.ibuf = ibuf = BankedBuffer(banks=rows, depth=self._i_depth, width=16,
-                                                    primitive=other, host_regs=hr)
-        m.submodules.desc = desc = BlockRAM(depth=rm.MAX_LAYERS * rm.DESC_WORDS, width=32,
-                                            primitive=other)
+        bufs = {}
+        for mem in self.memories():
+            if mem.banks:
+                bufs[mem.name] = m.submodules[mem.name] = BankedBuffer(
+                    banks=mem.banks, depth=mem.depth, width=mem.width, primitive=mem.primitive,
+                    host_regs=hr)
+            else:
+                bufs[mem.name] = m.submodules[mem.name] = BlockRAM(
+                    depth=mem.depth, width=mem.width, primitive=mem.primitive)
+        wbuf, abuf, tbuf, nbuf, sbuf, desc = (bufs[n] for n in ("wbuf", "abuf", "tbuf", "nbuf",
+                                                                "sbuf", "desc"))
+        ibuf = bufs.get("ibuf")
         hrl = wbuf.host_read_latency
         # Reads: decode, the buffer's host read latency, the read mux register.
         m.submodules.wb = wb = WishboneTarget(addr_width=ADDR_WIDTH, read_latency=2 + hrl)

@@ -30,7 +30,7 @@ from amaranth import *
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["BlockRAM", "PRIMITIVES", "block_count", "YOSYS_BEFORE_SYNTH"]
+__all__ = ["BlockRAM", "PRIMITIVES", "block_count", "ice40_inferred_blocks", "YOSYS_BEFORE_SYNTH"]
 
 PRIMITIVES = ("inferred", "dp16kd", "spram")
 
@@ -67,6 +67,24 @@ def block_count(primitive, depth, width):
         return 0
     _, _, _, n_slices, n_groups = _geometry(primitive, depth, width)
     return n_slices * n_groups
+
+
+def ice40_inferred_blocks(depth, width):
+    """(EBRs, depth groups) Yosys maps an ``"inferred"`` ``depth`` x ``width`` BlockRAM to on
+    iCE40 (SB_RAM40_4K; the groups are muxed after the blocks), (0, 0) when it keeps the
+    memory in flip-flops: the cost model of Yosys' ``memory_libmap`` for
+    ``techlibs/ice40/brams.txt`` (cost 64 per block; base widths 2..16 bits, 4096 / width
+    words; half a unit per bit of the read mux and per write enable of the depth groups; 2 for
+    the emulated read port), against 1 per bit in logic. Checked against Yosys 0.70's mapping
+    by ``bench/bench_estimate.py`` (its builds' memory list) and ``tests/test_estimate.py``."""
+    best = None
+    for base in (2, 4, 8, 16):
+        groups = -(-depth // (4096 // base))
+        blocks = groups * -(-width // base)
+        cost = 64 * blocks + 0.5 * (groups - 1) * width + 0.5 * (groups if groups > 1 else 0) + 2
+        if best is None or cost < best[0]:
+            best = (cost, blocks, groups)
+    return best[1:] if best[0] < depth * width else (0, 0)
 
 
 class BlockRAM(wiring.Component):

@@ -47,6 +47,12 @@ def test_accel_random_mlp_bit_exact(seed, rows, cols, hidden, in_features, class
     ideal = sum(-(-l.out_c // rows) * -(-l.in_c // 32) for l in spec.layers)
     assert res.active == ideal * res.batches
     assert res.cycles > res.active
+    # The estimate before synthesis (rtl/estimate.py: the ops' cycles plus fitted overheads)
+    # against the hardware's PERF_CYCLES.
+    from bittern.rtl.estimate import estimate
+    e = estimate("icebreaker", rows, cols, model=spec, depths=depths, ram="inferred")
+    print("PERF_CYCLES per batch", res.cycles / res.batches, "estimate", e.cycles_per_image * cols)
+    assert abs(e.cycles_per_image * cols / (res.cycles / res.batches) - 1) < 0.05
 
 
 @pytest.mark.parametrize("ram", ["spram", "dp16kd"])

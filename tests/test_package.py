@@ -26,7 +26,8 @@ SKIP = shutil.ignore_patterns(".git", ".venv", "build", "out", "dist", "*.egg-in
 DATA = ["bittern/constraints/icebreaker.toml", "bittern/runtime_src/Makefile",
         "bittern/runtime_src/include/bittern.h", "bittern/runtime_src/src/bt_run.c",
         "bittern/runtime_src/port/mps2.ld", "bittern/runtime_src/tests/host_runner.c",
-        "bittern/sim/models/DP16KD.v", "bittern/sim/tb_array.py"]
+        "bittern/sim/models/DP16KD.v", "bittern/sim/tb_array.py",
+        "bittern/rtl/estimate_calibration.json"]
 # Every source a runtime build reads (host and every Cortex-M port): one missing from the wheel
 # breaks `bittern runtime run` from an installed package.
 RUNTIME_SOURCES = sorted(f"bittern/runtime_src/{d}/{p.name}" for d in ("include", "src", "port")
@@ -84,6 +85,8 @@ def test_installed_wheel_trains_exports_and_runs_outside_the_checkout(installed,
     assert "bit-exact with golden: yes" in out
     assert (work / "build" / "runtime" / "host" / "libbittern.a").exists()
     bittern("export-verilog", "-o", "verilog")
+    # The estimate reads its calibration from the installed package data.
+    assert "EBR          14 / 30 (exact)" in bittern("build", "--board", "icebreaker", "--estimate")
     assert (work / "verilog" / "bittern_accel.v").stat().st_size > 10000
     after = {p for p in (site / "bittern").rglob("*") if "__pycache__" not in p.parts}
     assert sorted(map(str, after - before)) == [], "bittern wrote into the installed package"
