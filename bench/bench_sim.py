@@ -65,7 +65,7 @@ def accel_cocotb_row(spec, images, rows, cols):
     res = run_on_accelerator(spec, images, rows=rows, cols=cols, simulator="verilator")
     _check(spec, images, res.scores, f"cocotb accelerator {rows}x{cols}")
     accel = Accelerator(rows=rows, cols=cols, **default_depths(spec, rows, cols))
-    accel._MustUse__silence = True          # built only for its name (as runner.write_verilog)
+    accel._MustUse__silence = True          # built only for its name (as runner._convert_once does)
     name = accel_name(accel)
     case = ET.parse(default_build_root() / name / "verilator" / "run" / "results.xml").find(".//testcase")
     props = {p.get("name"): p.get("value") for p in case.iter("property")}
