@@ -149,6 +149,7 @@ def _run_logged(cmd, log, *, env=None, cwd=None, what):
 class _Recipe:
     """How :func:`build_replay` builds one harness: the command, and where its build goes."""
     build_dir: Path             # <build_root>/builds/<key>/<kind>
+    key: str
     kind: str                   # replay-<simulator>[-waves]
     build: list                 # the build command
     env: dict | None            # its environment (None: ours)
@@ -176,21 +177,22 @@ def _recipe(sources, *, top, simulator, build_root, waves=False, addr_width=None
             flags += ["--trace-fst", "-CFLAGS", "-DBT_WAVES"]
         makeflags = f"{VERILATOR_MAKEFLAGS} {VERILATOR_OPT[bool(waves)]}"
         files = [*sources, HARNESS_TOP, HARNESS_CPP]
-        build_dir = Path(build_root) / "builds" / _build_key(
-            [*files, POPCOUNT_H], kind, flags, makeflags) / kind
+        key = _build_key([*files, POPCOUNT_H], kind, flags, makeflags)
+        build_dir = Path(build_root) / "builds" / key / kind
         vbin = verilator_bin()
         env = {**os.environ, "PATH": f"{vbin}{os.pathsep}{os.environ.get('PATH', '')}",
                "MAKEFLAGS": makeflags}
         exe = build_dir / "obj" / "Vreplay"
-        return _Recipe(build_dir, kind, [vbin / "verilator", *flags, "--Mdir", build_dir / "obj",
+        return _Recipe(build_dir, key, kind, [vbin / "verilator", *flags, "--Mdir", build_dir / "obj",
                                          *files], env, exe, [exe])
     if simulator == "icarus":
         flags = [icarus_std, "-DNO_ICE40_DEFAULT_ASSIGNMENTS", f"-DBT_TOP={top}", f"-DBT_AW={aw}",
                  *(f"-I{d}" for d in include_dirs), "-s", "bt_replay"]
         files = [*sources, HARNESS]
-        build_dir = Path(build_root) / "builds" / _build_key(files, kind, flags) / kind
+        key = _build_key(files, kind, flags)
+        build_dir = Path(build_root) / "builds" / key / kind
         exe = build_dir / "replay.vvp"
-        return _Recipe(build_dir, kind, ["iverilog", *flags, "-o", exe, *files], None, exe,
+        return _Recipe(build_dir, key, kind, ["iverilog", *flags, "-o", exe, *files], None, exe,
                        ["vvp", "-n", exe])
     raise ValueError(f"simulator must be verilator or icarus here, not {simulator!r}")
 
@@ -217,11 +219,13 @@ def build_replay(sources, *, top, simulator, build_root, name, waves=False, addr
     t0 = time.monotonic()
     built = False
     with _locked(r.build_dir):
-        stamp = r.build_dir / "stamp"   # written last: a build that stopped half-way is redone
-        if not (r.exe.exists() and stamp.exists()):
+        # The stamp is written last (a build that stopped half-way is redone) and holds the key
+        # (an older checkout sharing the build root, through the link, may have built here).
+        stamp = r.build_dir / "stamp"
+        if not (r.exe.exists() and stamp.exists() and stamp.read_text() == r.key):
             _run_logged(r.build, r.build_dir / "build.log", env=r.env,
                         what=f"{simulator.capitalize()} build of {name}")
-            stamp.write_text(r.kind)
+            stamp.write_text(r.key)
             built = True
     _link(Path(build_root) / name / r.kind, r.build_dir)
     return r.run, time.monotonic() - t0 if built else 0.0, r.build_dir
