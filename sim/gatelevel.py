@@ -129,10 +129,9 @@ def run_model_gatelevel(spec, images, *, board, rows=2, cols=2, depths=None, bui
     net = synthesize(accel, name=name, family=family, directory=base)
     models, incdirs = cell_models(family, base)
     txn, batches = model_transactions(spec, p, images, max_cycles=max_cycles)
-    build_dir = base / f"replay-icarus{'-waves' if waves else ''}"
-    cmd, build_s = build_replay([net, *models], top=name, simulator="icarus",
-                                build_dir=build_dir, waves=waves, include_dirs=incdirs,
-                                icarus_std="-g2012")
+    cmd, build_s, build_dir = build_replay([net, *models], top=name, simulator="icarus",
+                                           build_root=base.parent, name=base.name, waves=waves,
+                                           include_dirs=incdirs, icarus_std="-g2012")
     res = run_built(cmd, txn, build_dir=build_dir, build_s=build_s, simulator="icarus",
                     name=name, waves=waves)
     res.netlist = net

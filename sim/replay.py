@@ -8,7 +8,8 @@ results back. The same transactions run on
 
 * ``verilator``: the C++ harness ``sim/hdl/bt_replay.cpp`` and the design (behind the reset
   register of ``sim/hdl/bt_replay_top.v``) compiled into one executable by ``clang++``, built
-  once per design text in ``<build_root>/<name>/replay-verilator``;
+  once per design text, harness and options in ``<build_root>/builds/<key>/replay-verilator``
+  (``<build_root>/<name>/replay-verilator`` links to it);
 * ``icarus``: the same harness compiled with ``iverilog -g2005`` and run with ``vvp``;
 * ``amaranth``: Amaranth's own simulator, the transactions interpreted by an async testbench
   (Python does step each clock there: it is the reference point, not the fast path).
@@ -18,7 +19,6 @@ Amaranth's simulator). The one call most users need is :func:`run_model`; it is 
 against the cocotb bus path (``sim/tb_accel.py``) in ``tests/test_sim_replay.py``.
 """
 
-import hashlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -30,7 +30,8 @@ from bittern.rtl import loader
 from bittern.rtl import regmap as rm
 
 from . import toollog
-from .runner import SIM_DIR, SimulationError, default_build_root, verilator_bin, write_verilog
+from .runner import (DESIGN_TOP, SIM_DIR, SimulationError, default_build_root, verilator_bin,
+                     write_design)
 
 __all__ = ["SIMULATORS", "HARNESS", "HARNESS_CPP", "Transactions", "ReplayResult", "ModelRun",
            "build_replay", "run_built", "replay", "model_transactions", "decode_model_run",
@@ -137,15 +138,6 @@ def _parse(text, where):
     return reads, waits, cycles
 
 
-def _digest(paths, *extra):
-    h = hashlib.sha256()
-    for p in paths:
-        h.update(Path(p).read_bytes())
-    for e in extra:
-        h.update(str(e).encode())
-    return h.hexdigest()
-
-
 def _run_logged(cmd, log, *, env=None, cwd=None, what):
     """Run a tool quietly (:mod:`bittern.sim.toollog`); a failure names the log and its tail."""
     rc = toollog.run([str(c) for c in cmd], log=log, cwd=cwd, env=env, check=False)
@@ -153,64 +145,90 @@ def _run_logged(cmd, log, *, env=None, cwd=None, what):
         raise SimulationError(toollog.failure_message(f"{what} failed (exit {rc})", log))
 
 
-def build_replay(sources, *, top, simulator, build_dir, waves=False, addr_width=None,
+@dataclass
+class _Recipe:
+    """How :func:`build_replay` builds one harness: the command, and where its build goes."""
+    build_dir: Path             # <build_root>/builds/<key>/<kind>
+    key: str
+    kind: str                   # replay-<simulator>[-waves]
+    build: list                 # the build command
+    env: dict | None            # its environment (None: ours)
+    exe: Path                   # the built executable
+    run: list                   # the command prefix that runs it
+
+
+def _recipe(sources, *, top, simulator, build_root, waves=False, addr_width=None,
+            include_dirs=(), icarus_std="-g2005"):
+    from bittern.rtl.accelerator import ADDR_WIDTH
+    from .runner import _build_key
+    sources = [Path(s) for s in sources]
+    aw = addr_width or ADDR_WIDTH
+    kind = f"replay-{simulator}{'-waves' if waves else ''}"
+    if simulator == "verilator":
+        # The C++ harness (bt_replay.cpp) with bt_replay_top.v (the design behind a reset
+        # register) as the Verilated top: the clock runs in C++, two model evaluations per
+        # cycle (bt_replay.v under --timing: 8x slower).
+        flags = ["--cc", "--exe", "--build", "-Wno-fatal", "-Wno-lint", "-Wno-style",
+                 "-Wno-MULTIDRIVEN", "--top-module", "bt_replay_top", f"+define+BT_TOP={top}",
+                 f"+define+BT_AW={aw}", "--prefix", "Vdut", "-O3",
+                 "--x-assign", "fast", "--x-initial", "fast", "--noassert", "-j", "2",
+                 "-o", "Vreplay", "--compiler-include", POPCOUNT_H, *VERILATOR_CFLAGS[bool(waves)]]
+        if waves:
+            flags += ["--trace-fst", "-CFLAGS", "-DBT_WAVES"]
+        makeflags = f"{VERILATOR_MAKEFLAGS} {VERILATOR_OPT[bool(waves)]}"
+        files = [*sources, HARNESS_TOP, HARNESS_CPP]
+        key = _build_key([*files, POPCOUNT_H], kind, flags, makeflags)
+        build_dir = Path(build_root) / "builds" / key / kind
+        vbin = verilator_bin()
+        env = {**os.environ, "PATH": f"{vbin}{os.pathsep}{os.environ.get('PATH', '')}",
+               "MAKEFLAGS": makeflags}
+        exe = build_dir / "obj" / "Vreplay"
+        return _Recipe(build_dir, key, kind, [vbin / "verilator", *flags, "--Mdir", build_dir / "obj",
+                                         *files], env, exe, [exe])
+    if simulator == "icarus":
+        flags = [icarus_std, "-DNO_ICE40_DEFAULT_ASSIGNMENTS", f"-DBT_TOP={top}", f"-DBT_AW={aw}",
+                 *(f"-I{d}" for d in include_dirs), "-s", "bt_replay"]
+        files = [*sources, HARNESS]
+        key = _build_key(files, kind, flags)
+        build_dir = Path(build_root) / "builds" / key / kind
+        exe = build_dir / "replay.vvp"
+        return _Recipe(build_dir, key, kind, ["iverilog", *flags, "-o", exe, *files], None, exe,
+                       ["vvp", "-n", exe])
+    raise ValueError(f"simulator must be verilator or icarus here, not {simulator!r}")
+
+
+def build_replay(sources, *, top, simulator, build_root, name, waves=False, addr_width=None,
                  include_dirs=(), icarus_std="-g2005"):
     """Compile the harness with ``sources`` (Verilog files, top module ``top``).
+
+    The build goes to ``<build_root>/builds/<key>/replay-<simulator>[-waves]``, ``key`` a hash
+    of the sources' text, the harness files and every flag (:func:`~bittern.sim.runner._build_key`,
+    as cocotb builds): a changed design or option is a new build, never a stale one, and
+    identical designs under other names share one. ``<build_root>/<name>/replay-<simulator>``
+    links to the build last used under ``name``.
 
     ``icarus_std``: Amaranth's RTL needs ``-g2005`` on Icarus (see ``sim/runner.py``); Yosys's
     ECP5 cell models need ``-g2012`` (``$error`` in a generate block).
 
-    Returns ``(command prefix to run, seconds spent building)``; an unchanged build is reused.
+    Returns ``(command prefix to run, seconds spent building, build folder)``; an existing
+    build is reused.
     """
-    from bittern.rtl.accelerator import ADDR_WIDTH
-    from .runner import _locked
-    build_dir = Path(build_dir)
-    sources = [Path(s) for s in sources]
-    defines = [f"-DBT_TOP={top}", f"-DBT_AW={addr_width or ADDR_WIDTH}",
-               *(f"-I{d}" for d in include_dirs)]
-    with _locked(build_dir):
-        if simulator == "verilator":
-            # The C++ harness (bt_replay.cpp) with bt_replay_top.v (the design behind a reset
-            # register) as the Verilated top: the clock runs in C++, two model evaluations per
-            # cycle (bt_replay.v under --timing: 8x slower).
-            vbin = verilator_bin()
-            exe = build_dir / "obj" / "Vreplay"
-            flags = ["--cc", "--exe", "--build", "-Wno-fatal", "-Wno-lint", "-Wno-style",
-                     "-Wno-MULTIDRIVEN", "--top-module", "bt_replay_top", f"+define+BT_TOP={top}",
-                     f"+define+BT_AW={addr_width or ADDR_WIDTH}", "--prefix", "Vdut", "-O3",
-                     "--x-assign", "fast", "--x-initial", "fast", "--noassert", "-j", "2",
-                     "--Mdir", build_dir / "obj", "-o", "Vreplay", "--compiler-include", POPCOUNT_H,
-                     *VERILATOR_CFLAGS[bool(waves)]]
-            if waves:
-                flags += ["--trace-fst", "-CFLAGS", "-DBT_WAVES"]
-            makeflags = f"{VERILATOR_MAKEFLAGS} {VERILATOR_OPT[bool(waves)]}"
-            sources = [*sources, HARNESS_TOP]
-            key = _digest([*sources, HARNESS_CPP, POPCOUNT_H], flags, makeflags)
-            run = [exe]
-        elif simulator == "icarus":
-            exe = build_dir / "replay.vvp"
-            flags = [icarus_std, "-DNO_ICE40_DEFAULT_ASSIGNMENTS", *defines, "-s", "bt_replay",
-                     "-o", exe]
-            key = _digest([*sources, HARNESS], flags)
-            run = ["vvp", "-n", exe]
-        else:
-            raise ValueError(f"simulator must be verilator or icarus here, not {simulator!r}")
-        stamp = build_dir / "stamp"
-        if exe.exists() and stamp.exists() and stamp.read_text() == key:
-            return run, 0.0
-        t0 = time.monotonic()
-        build_dir.mkdir(parents=True, exist_ok=True)
-        stamp.unlink(missing_ok=True)
-        log = build_dir / "build.log"
-        if simulator == "verilator":
-            env = {**os.environ, "PATH": f"{vbin}{os.pathsep}{os.environ.get('PATH', '')}",
-                   "MAKEFLAGS": makeflags}
-            _run_logged([vbin / "verilator", *flags, *sources, HARNESS_CPP], log, env=env,
-                        what=f"Verilator build of {top}")
-        else:
-            _run_logged(["iverilog", *flags, *sources, HARNESS], log, what=f"Icarus build of {top}")
-        stamp.write_text(key)
-        return run, time.monotonic() - t0
+    from .runner import _link, _locked
+    r = _recipe(sources, top=top, simulator=simulator, build_root=build_root, waves=waves,
+                addr_width=addr_width, include_dirs=include_dirs, icarus_std=icarus_std)
+    t0 = time.monotonic()
+    built = False
+    with _locked(r.build_dir):
+        # The stamp is written last (a build that stopped half-way is redone) and holds the key
+        # (an older checkout sharing the build root, through the link, may have built here).
+        stamp = r.build_dir / "stamp"
+        if not (r.exe.exists() and stamp.exists() and stamp.read_text() == r.key):
+            _run_logged(r.build, r.build_dir / "build.log", env=r.env,
+                        what=f"{simulator.capitalize()} build of {name}")
+            stamp.write_text(r.key)
+            built = True
+    _link(Path(build_root) / name / r.kind, r.build_dir)
+    return r.run, time.monotonic() - t0 if built else 0.0, r.build_dir
 
 
 def replay(design, txn, *, name, simulator="verilator", build_root=None, waves=False,
@@ -218,25 +236,23 @@ def replay(design, txn, *, name, simulator="verilator", build_root=None, waves=F
     """Replay ``txn`` (:class:`Transactions`) on ``design`` (an :class:`Accelerator`, or the
     path of a Verilog netlist whose top module is ``name``); returns a :class:`ReplayResult`.
 
+    ``name`` names the design's folder (its link to the build, Amaranth's run dir); the build
+    itself is keyed by the design's text (:func:`build_replay`).
     ``extra_sources``: simulation models of primitives the design instantiates."""
     if simulator not in SIMULATORS:
         raise ValueError(f"simulator must be one of {', '.join(SIMULATORS)}, not {simulator!r}")
+    root = Path(build_root or default_build_root())
     if simulator == "amaranth":
         if isinstance(design, (str, Path)):
             raise ValueError("Amaranth's simulator runs Amaranth designs, not Verilog netlists")
         return _replay_amaranth(design, txn, waves=waves,
-                                run_dir=Path(run_dir or Path(build_root or default_build_root())
-                                             / name / "replay-amaranth"))
-    base = Path(build_root or default_build_root()) / name
+                                run_dir=Path(run_dir or root / name / "replay-amaranth"))
     if isinstance(design, (str, Path)):
-        src = Path(design)
+        src, top = Path(design), name
     else:
-        from .runner import _locked
-        with _locked(base):
-            src = write_verilog(design, name=name, directory=base)
-    build_dir = base / f"replay-{simulator}{'-waves' if waves else ''}"
-    cmd, build_s = build_replay([src, *extra_sources], top=name, simulator=simulator,
-                                build_dir=build_dir, waves=waves)
+        src, top = write_design(design, name=name, build_root=root), DESIGN_TOP
+    cmd, build_s, build_dir = build_replay([src, *extra_sources], top=top, simulator=simulator,
+                                           build_root=root, name=name, waves=waves)
     return run_built(cmd, txn, build_dir=build_dir, build_s=build_s, simulator=simulator,
                      name=name, waves=waves, run_dir=run_dir)
 

@@ -52,7 +52,7 @@ from pathlib import Path
 from . import toollog
 
 __all__ = ["SIMULATORS", "DESIGN_TOP", "default_build_root", "SimulationError", "RunResult", "verilog_text",
-           "write_verilog", "run_cocotb", "verilator_bin", "JOB_ENV", "RESULT_ENV", "run_job"]
+           "write_design", "run_cocotb", "verilator_bin", "JOB_ENV", "RESULT_ENV", "run_job"]
 
 SIMULATORS = ("icarus", "verilator")
 SIM_DIR = Path(__file__).resolve().parent
@@ -105,21 +105,6 @@ def _convert_once(component, key, write):
         return path
     _converted[key] = path = write()
     return path
-
-
-def write_verilog(component, *, name, directory):
-    """Write ``<directory>/<name>.v`` only if its text changed; returns the path.
-
-    Within one process a ``(directory, name)`` pair is converted once, which is why ``name``
-    must identify the configuration."""
-    directory = Path(directory)
-
-    def write():
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"{name}.v"
-        _write_if_changed(path, verilog_text(component, name=name))
-        return path
-    return _convert_once(component, ("verilog", str(directory), name), write)
 
 
 def _parameters(component, depth=2):

@@ -121,3 +121,41 @@ def test_sim_replay_writes_fst_waves_on_icarus(tmp_path):
     np.testing.assert_array_equal(run.scores, golden_scores(spec, images))
     wave = run.sim.waves
     assert wave == tmp_path / "waves.fst" and wave.stat().st_size > 1000
+
+
+TINY_TARGET = """module {top} (
+    input clk, input rst,
+    input [{aw}-1:0] bus__adr, input [31:0] bus__dat_w, output [31:0] bus__dat_r,
+    input [3:0] bus__sel, input bus__cyc, input bus__stb, input bus__we,
+    output reg bus__ack, output bus__err, output irq
+);
+    // A Wishbone target that answers every read with one constant.
+    always @(posedge clk) bus__ack <= !rst && bus__cyc && bus__stb && !bus__ack;
+    assign bus__dat_r = 32'h{word:08x};
+    assign bus__err = 1'b0;
+    assign irq = 1'b1;
+endmodule
+"""
+
+
+def test_sim_replay_build_is_keyed_by_the_design_text(tmp_path):
+    """The same name with another design text is another build (never the stale one); the same
+    text again reuses its build. Run on Icarus (a tiny target: milliseconds); Verilator's build
+    folder is checked to move with the text too (its build takes ~10 s)."""
+    from bittern.rtl.accelerator import ADDR_WIDTH
+    txn = replay.Transactions()
+    txn.read(0x40)
+    src = tmp_path / "tiny.v"
+    runs, vdirs = [], []
+    for word in (0x1234ABCD, 0x0BADF00D, 0x1234ABCD):
+        src.write_text(TINY_TARGET.format(top="tiny", aw=ADDR_WIDTH, word=word))
+        res = replay.replay(src, txn, name="tiny", simulator="icarus", build_root=tmp_path)
+        runs.append((res.reads, res.build_s, (tmp_path / "tiny" / "replay-icarus").resolve()))
+        vdirs.append(replay._recipe([src], top="tiny", simulator="verilator",
+                                    build_root=tmp_path).build_dir)
+    assert [r for r, _, _ in runs] == [[0x1234ABCD], [0x0BADF00D], [0x1234ABCD]]
+    assert runs[0][2] != runs[1][2] and runs[2][2] == runs[0][2]
+    assert runs[0][1] > 0 and runs[1][1] > 0 and runs[2][1] == 0.0
+    assert vdirs[0] != vdirs[1] and vdirs[2] == vdirs[0]
+    assert replay._recipe([src], top="tiny", simulator="verilator", build_root=tmp_path,
+                          waves=True).build_dir.parent != vdirs[0].parent
