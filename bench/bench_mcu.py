@@ -38,7 +38,8 @@ def ternary_per_mac(cpu, build, n=256):
     from bittern.runtime.cases import layer_case
     ET = Enc.TERNARY
     pairs = {"bin x bin": {}, "ter x ter (GXNOR)": dict(in_enc=ET, in_bits=2, w_enc=WEnc.TERNARY),
-             "bin x ter": dict(w_enc=WEnc.TERNARY), "ter x bin": dict(in_enc=ET, in_bits=2)}
+             "bin x ter": dict(w_enc=WEnc.TERNARY), "ter x bin": dict(in_enc=ET, in_bits=2),
+             "uint2 x ter (WRPN)": dict(in_enc=Enc.UINT, in_bits=2, w_enc=WEnc.TERNARY)}
     x = np.random.default_rng(2).integers(0, 256, size=(4, 45), dtype=np.uint8)
     out = {}
     for name, kw in pairs.items():
