@@ -30,18 +30,22 @@ CODE_TARGET = 4096  # bytes of runtime code (loader with validation included), M
 
 
 
-def ternary_per_mac(cpu, build, n=256):
-    """Instructions per MAC of one dense n -> n layer per operand pair, isolated by running the
-    same adapter and head with and without it; returns {pair: per MAC}."""
+def ternary_per_mac(cpu, build, n=256, only=None):
+    """Instructions per MAC of one dense n -> n layer per operand pair (those named in
+    ``only``, default all), isolated by running the same adapter and head with and without it;
+    returns {pair: per MAC}."""
     from bittern.model import randspec
     from bittern.model.spec import Enc, ModelSpec, WEnc
     from bittern.runtime.cases import layer_case
     ET = Enc.TERNARY
     pairs = {"bin x bin": {}, "ter x ter (GXNOR)": dict(in_enc=ET, in_bits=2, w_enc=WEnc.TERNARY),
-             "bin x ter": dict(w_enc=WEnc.TERNARY), "ter x bin": dict(in_enc=ET, in_bits=2)}
+             "bin x ter": dict(w_enc=WEnc.TERNARY), "ter x bin": dict(in_enc=ET, in_bits=2),
+             "uint2 x ter (WRPN)": dict(in_enc=Enc.UINT, in_bits=2, w_enc=WEnc.TERNARY)}
     x = np.random.default_rng(2).integers(0, 256, size=(4, 45), dtype=np.uint8)
     out = {}
     for name, kw in pairs.items():
+        if only is not None and name not in only:
+            continue
         spec = layer_case(np.random.default_rng(0), in_c=n, out_c=n, **kw)
         a = spec.layers[0]
         head = randspec.random_layer(np.random.default_rng(1), in_enc=a.out_enc,

@@ -134,7 +134,8 @@ def fw_build(tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", ["conv_ter_ter_pad2", "sparse_ter_in", "dense_u8_int2",
-                                  "conv_u8_bin_pool", "conv_u8_bin_c1", "dense_ter_ter_bin"])
+                                  "conv_u8_bin_pool", "conv_u8_bin_c1", "dense_ter_ter_bin",
+                                  "dense_uint4_ter_uint2"])
 def test_kernels_on_cortex_m0_and_m4(name, rng, fw_build):
     """The same kernels cross-compiled under QEMU: M0 with the byte-table popcount, M4 with
     SWAR/Harley-Seal (the M0 default is covered by the trained-model test)."""

@@ -117,3 +117,16 @@ def test_cnn_m0_shape_instruction_bound(rng, mnist, shared_build):
     assert res.scores == golden.run(spec, x).scores.tolist()
     print(f"cnn-m0 shape on M0: {res.instructions_per_image:,.0f} instructions per image")
     assert res.instructions_per_image <= 1_775_000
+
+
+@pytest.mark.parametrize("cpu,bound", [("cortex-m4", 2.3), ("cortex-m0", 3.35)])
+def test_wrpn_dense_per_mac_bound(cpu, bound, shared_build):
+    """A WRPN dense layer (uint2 activations x ternary weights, 256 -> 256) runs bit-serial on
+    dense_wrpn, not the reference kernel: measured per MAC 27.23 (ref) -> 5.74 (dense_bytes'
+    two byte-mask sums) -> 2.17 (bit planes) on the M4, 35.90 -> 14.03 -> 3.17 on the M0
+    (bench_mcu's per-MAC table); the bound keeps it from regressing."""
+    from bittern.bench.bench_mcu import ternary_per_mac
+    name = "uint2 x ter (WRPN)"
+    per = ternary_per_mac(cpu, shared_build, only={name})[name]
+    print(f"WRPN dense 256 -> 256 on {cpu}: {per:.3f} instructions per MAC")
+    assert per <= bound

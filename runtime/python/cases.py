@@ -68,6 +68,8 @@ KERNEL_CASES = {
     "dense_ter_ter_bin": dict(in_enc=ET, in_bits=2, w_enc=T, in_c=64, out_c=33),
     "dense_ter_ter_wide": dict(in_enc=ET, in_bits=2, w_enc=T, in_c=1000, out_c=35),
     "dense_uint4_ter_uint2": dict(in_enc=EU, in_bits=4, w_enc=T, out_enc=EU, out_bits=2, in_c=37),
+    "dense_uint3_ter_wide": dict(in_enc=EU, in_bits=3, w_enc=T, in_c=900, out_c=20),
+    "dense_uint2_ter_planes": dict(in_enc=EU, in_bits=2, w_enc=T, in_c=600, out_c=40),
     "dense_uint2_int4_ter": dict(in_enc=EU, in_bits=2, w_enc=I, w_bits=4, out_enc=ET, out_bits=2),
     "dense_uint1_bin_bin": dict(in_enc=EU, in_bits=1, in_c=33),
     "dense_bin_int3": dict(w_enc=I, w_bits=3, in_c=35, out_c=9),

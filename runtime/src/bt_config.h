@@ -26,6 +26,9 @@
 #ifndef BT_K_DENSE_TER
 #define BT_K_DENSE_TER BT_K_DEFAULT
 #endif
+#ifndef BT_K_DENSE_WRPN
+#define BT_K_DENSE_WRPN BT_K_DEFAULT
+#endif
 #ifndef BT_K_CONV_BB1
 #define BT_K_CONV_BB1 BT_K_DEFAULT
 #endif
@@ -58,7 +61,7 @@
 #endif
 
 /* weight encodings some kept kernel runs (see each kernel's predicate) */
-#define BT_HAS_W_TERNARY (BT_K_DENSE_TER || BT_K_PACKED || BT_K_REF)
+#define BT_HAS_W_TERNARY (BT_K_DENSE_TER || BT_K_DENSE_WRPN || BT_K_DENSE_BYTES || BT_K_PACKED || BT_K_REF)
 #define BT_HAS_W_SPARSE (BT_K_SPARSE_B || BT_K_SPARSE || BT_K_REF)
 #define BT_HAS_W_INT BT_K_REF
 

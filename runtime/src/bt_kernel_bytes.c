@@ -1,5 +1,7 @@
-/* Dense byte input (u8 pixels / uint k codes) x binary weights, the binary-weight first
- * layer: acc = 2 * sum(x where w = +1) - sum(x). */
+/* Dense byte input (u8 pixels / uint k codes) x binary or ternary weights: the binary-weight
+ * first layer, acc = 2 * sum(x where w = +1) - sum(x), and WRPN (uint k x ternary),
+ * acc = sum(x where w != 0) - 2 * sum(x where w = -1) -- the loader guarantees neg within nz,
+ * so both sums are sum_selected over one weight plane each. */
 #include "bt_kernels.h"
 
 /* Byte masks for 4 weight bits: bit i set -> byte i = 0xFF. */
@@ -39,16 +41,26 @@ static uint32_t sum_selected(const uint8_t *x, const uint32_t *w, uint32_t n)
 
 int bt_supports_dense_bytes(const bt_layer_t *l)
 {
-    return l->kind == BT_KIND_DENSE && !bt_packed(l->in_enc) && l->w_enc == BT_W_BINARY;
+    return l->kind == BT_KIND_DENSE && !bt_packed(l->in_enc) &&
+           (l->w_enc == BT_W_BINARY || l->w_enc == BT_W_TERNARY);
 }
 
 void BT_NOINLINE bt_kernel_dense_bytes(const bt_kctx *k)
 {
     const bt_layer_t *l = k->l;
     uint32_t xsum = 0;
+    bt_out_clear(k);
+    if (l->w_enc == BT_W_TERNARY) {
+        const uint32_t *nz = bt_w_words(k), *neg = nz + k->w_half;
+        for (uint32_t o = 0; o < l->out_c; o++, nz += k->nw, neg += k->nw) {
+            int64_t acc = (int64_t)sum_selected(k->in, nz, l->in_c) -
+                          2 * (int64_t)sum_selected(k->in, neg, l->in_c);
+            bt_out_put(k, 0, o, (int32_t)acc); /* |acc| <= acc_bound < 2^31 (loader) */
+        }
+        return;
+    }
     for (uint32_t c = 0; c < l->in_c; c++)
         xsum += k->in[c];
-    bt_out_clear(k);
     for (uint32_t o = 0; o < l->out_c; o++) {
         uint32_t pos = sum_selected(k->in, bt_w_words(k) + o * k->nw, l->in_c);
         bt_out_put(k, 0, o, (int32_t)(2 * (int64_t)pos - xsum)); /* |acc| < 2^31 */

@@ -24,6 +24,9 @@ const bt_kernel_t bt_kernel_table[] = {
 #if BT_K_DENSE_TER
     KERNEL(dense_ter),
 #endif
+#if BT_K_DENSE_WRPN
+    KERNEL(dense_wrpn),
+#endif
 #if BT_K_CONV_BB1
     KERNEL(conv_bb1),
 #endif

@@ -50,6 +50,7 @@ BT_DECLARE_KERNEL(dense_bb);    /* bt_kernel_dense_bin.c: dense binary x binary 
 BT_DECLARE_KERNEL(sparse_b);    /* bt_kernel_sparse.c: 3PXNet packs, binary input */
 BT_DECLARE_KERNEL(sparse);      /* bt_kernel_sparse.c: packs, any input */
 BT_DECLARE_KERNEL(dense_ter);   /* bt_kernel_dense_ter.c: dense ternary x ternary / binary */
+BT_DECLARE_KERNEL(dense_wrpn);  /* bt_kernel_dense_ter.c: dense uint k (k <= 4) x ternary */
 BT_DECLARE_KERNEL(conv_bb1);    /* bt_kernel_conv.c: conv binary x binary, C <= 32 */
 BT_DECLARE_KERNEL(conv_bb);     /* bt_kernel_conv.c: conv binary x binary */
 BT_DECLARE_KERNEL(dense_bytes); /* bt_kernel_bytes.c: dense u8 / uint k x binary */
