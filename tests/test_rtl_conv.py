@@ -236,30 +236,39 @@ DEC_CASES = [       # (descriptor, cause); 6x6x33 -> 5, 3x3 pad 1 pool 2: 36 x 2
 ]
 
 
-def test_conv_decode_checks_each_cause():
-    from bittern.rtl.conv_decode import ConvDecode
-    dut = ConvDecode(rows=ROWS, cols=COLS, **DEC_DEPTHS)
+def _decode_each(dut, inputs, *, read, max_cycles):
+    """Run the conv decoder ``dut`` once per dict of input values (one descriptor each, in one
+    simulation) and return ``read(ctx)`` taken when it is ready after each."""
     seen = []
 
     async def bench(ctx):
-        for desc, _ in DEC_CASES:
-            for name, v in desc.items():
+        for values in inputs:
+            for name, v in values.items():
                 ctx.set(getattr(dut, name), v)
             ctx.set(dut.go, 1)
             await ctx.tick()
             ctx.set(dut.go, 0)
-            for _ in range(400):
+            for _ in range(max_cycles):
                 await ctx.tick()
                 if ctx.get(dut.ready):
                     break
             assert ctx.get(dut.ready), "the conv decoder never became ready"
-            seen.append((ctx.get(dut.cause), ctx.get(dut.bad), ctx.get(dut.fields.tiles),
-                         ctx.get(dut.fields.words), ctx.get(dut.pixels_m1)))
+            seen.append(read(ctx))
 
     sim = Simulator(dut)
     sim.add_clock(1e-6)
     sim.add_testbench(bench)
     sim.run()
+    return seen
+
+
+def test_conv_decode_checks_each_cause():
+    from bittern.rtl.conv_decode import ConvDecode
+    dut = ConvDecode(rows=ROWS, cols=COLS, **DEC_DEPTHS)
+    seen = _decode_each(dut, [desc for desc, _ in DEC_CASES], max_cycles=400,
+                        read=lambda ctx: (ctx.get(dut.cause), ctx.get(dut.bad),
+                                          ctx.get(dut.fields.tiles), ctx.get(dut.fields.words),
+                                          ctx.get(dut.pixels_m1)))
     for (desc, cause), (got, bad, tiles, words, pix_m1) in zip(DEC_CASES, seen):
         assert (got, bad) == (int(cause), int(cause != rm.Cause.NONE)), (cause, desc, rm.Cause(got))
     assert seen[0][2:] == (2, 2, 8)         # 2 channel tiles, 2 words per pixel, 3x3 pixels
@@ -427,27 +436,10 @@ def test_conv_decode_planes_build_checks_planes_against_the_input():
         (_conv_desc(**small), {**u8, "w_planes_m1": 3}, C.WBUF_OVERFLOW, 8, 4),
         (_conv_desc(**small, w_base=64 - 18), u8, C.NONE, 8, 1),
     ]
-    seen = []
-
-    async def bench(ctx):
-        for desc, planes, _, _, _ in cases:
-            for name, v in {**desc, **planes}.items():
-                ctx.set(getattr(dut, name), v)
-            ctx.set(dut.go, 1)
-            await ctx.tick()
-            ctx.set(dut.go, 0)
-            for _ in range(600):
-                await ctx.tick()
-                if ctx.get(dut.ready):
-                    break
-            assert ctx.get(dut.ready), "the conv decoder never became ready"
-            seen.append((ctx.get(dut.cause), ctx.get(dut.fields.a_words),
-                         ctx.get(dut.fields.w_words), ctx.get(dut.fields.passes)))
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-    sim.add_testbench(bench)
-    sim.run()
+    seen = _decode_each(dut, [{**desc, **planes} for desc, planes, _, _, _ in cases],
+                        max_cycles=600,
+                        read=lambda ctx: (ctx.get(dut.cause), ctx.get(dut.fields.a_words),
+                                          ctx.get(dut.fields.w_words), ctx.get(dut.fields.passes)))
     for (desc, planes, cause, a_words, w_words), (got, aw, ww, passes) in zip(cases, seen):
         assert rm.Cause(got) == cause, (desc, planes, rm.Cause(got).name)
         assert (aw, ww, passes) == (a_words, w_words, planes["in_u8"]), (desc, planes)
